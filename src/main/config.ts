@@ -1,0 +1,64 @@
+// The engine's configuration: every flag of SPEC §9, parsed and validated once by cli.ts.
+export type Interval = '1m' | '3m' | '5m' | '15m' | '30m' | '1h';
+export type FeedKind = 'bitunix' | 'sim' | 'replay';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface EngineConfig {
+  symbol: string;
+  interval: Interval;
+  intervalMs: number;
+  feed: FeedKind;
+  wsUrl: string;
+  restUrl: string;
+  replay: string | null;
+  /** Replay speed multiplier, or 'max'. */
+  speed: number | 'max';
+  simSpeed: number;
+  simSeed: number;
+  /** 'default' or a path (resolved against the cwd) to a plugin module. */
+  strategy: string;
+  balance: number;
+  riskPct: number;
+  stopBps: number;
+  tpR: number;
+  makerBps: number;
+  takerBps: number;
+  slipBps: number;
+  latencyMs: { min: number; max: number };
+  execQueue: number;
+  /** Seconds. */
+  minTradeInterval: number;
+  maxDrawdownPct: number;
+  maxLosses: number;
+  /** Seconds. */
+  idleTimeout: number;
+  staleTimeout: number;
+  backoffBase: number;
+  backoffMax: number;
+  maxWsErrors: number;
+  /** Absolute path. */
+  stateDir: string;
+  backups: number;
+  /** Minutes; null = until stopped. */
+  duration: number | null;
+  /** Absolute path. */
+  killFile: string;
+  maxRssMb: number;
+  httpPort: number | null;
+  seed: number;
+  dryRun: boolean;
+  logLevel: LogLevel;
+  pretty: boolean;
+}
+
+export const INTERVAL_MS: Record<Interval, number> = {
+  '1m': 60_000,
+  '3m': 180_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': 3_600_000,
+};
+
+export const BITUNIX_WS_URL = 'wss://fapi.bitunix.com/public/';
+export const BITUNIX_REST_URL = 'https://fapi.bitunix.com';

@@ -1,0 +1,89 @@
+// The bounded execution queue (SPEC §4): capacity counts queued and in-flight orders; an order over
+// capacity is refused at once (the caller emits OrderDropped) so nothing grows or stalls. Latency waits
+// run in a piscina pool, many at once per worker thread; quotes come back to the main thread as data.
+import { Piscina } from 'piscina';
+import type { Rng } from '../shared/rng.js';
+import type { TickRing } from '../shared/tick-ring.js';
+import type { FillQuote, Order } from '../shared/types.js';
+import { workerUrl } from './spawn-worker.js';
+
+export interface ExecutionQueueOptions {
+  capacity: number;
+  latencyMs: { min: number; max: number };
+  ring: TickRing;
+  rng: Rng;
+  threads?: number;
+  onQuote(order: Order, quote: FillQuote): void;
+  onFailure(order: Order, err: Error): void;
+}
+
+export class ExecutionQueue {
+  private readonly pool: Piscina;
+  private readonly inFlight = new Map<string, Order>();
+  private accepting = true;
+  private readonly drained: Array<() => void> = [];
+
+  constructor(private readonly opts: ExecutionQueueOptions) {
+    const threads = opts.threads ?? 1;
+    this.pool = new Piscina({
+      filename: workerUrl('execution').href,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 60_000,
+      // Latency waits are timers inside the task, so one thread overlaps every wait.
+      concurrentTasksPerWorker: Math.max(1, opts.capacity),
+      // postMessage mode: 'sync' atomics would freeze a worker's timers between tasks (notes §1).
+      atomics: 'disabled',
+      workerData: { ringBuffer: opts.ring.buffer },
+    });
+  }
+
+  /** Queued plus in-flight orders. */
+  get depth(): number {
+    return this.inFlight.size;
+  }
+
+  get capacity(): number {
+    return this.opts.capacity;
+  }
+
+  /** False when the queue is full or shutting down: the order is gone, never half-applied. */
+  submit(order: Order): boolean {
+    if (!this.accepting || this.inFlight.size >= this.opts.capacity) return false;
+    const { min, max } = this.opts.latencyMs;
+    const latencyMs = max > min ? this.opts.rng.int(min, max) : min;
+    this.inFlight.set(order.id, order);
+    this.pool.run({ order, latencyMs }).then(
+      (quote: FillQuote) => this.settle(order, () => this.opts.onQuote(order, quote)),
+      (err: unknown) => this.settle(order, () => this.opts.onFailure(order, err instanceof Error ? err : new Error(String(err)))),
+    );
+    return true;
+  }
+
+  private settle(order: Order, then: () => void): void {
+    if (!this.inFlight.delete(order.id)) return; // cancelled at shutdown
+    then();
+    if (this.inFlight.size === 0) for (const resolve of this.drained.splice(0)) resolve();
+  }
+
+  /**
+   * Stop intake, let in-flight orders finish within `budgetMs`, then cancel the rest.
+   * Returns the orders that were cancelled (never applied).
+   */
+  async close(budgetMs: number): Promise<Order[]> {
+    this.accepting = false;
+    if (this.inFlight.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, budgetMs);
+        this.drained.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const cancelled = [...this.inFlight.values()];
+    this.inFlight.clear();
+    await this.pool.destroy();
+    return cancelled;
+  }
+}

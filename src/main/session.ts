@@ -1,0 +1,707 @@
+// The trading session: wires feed → ring → broker → candles → strategy → execution queue → broker →
+// journal, and owns the lifecycle tasks (heartbeat, kill switch, duration, stale data, memory, watchdog)
+// and the ordered shutdown of SPEC §6. Every tick is checked against the open position before the next
+// frame is read; nothing on that path waits for the disk or a worker.
+import { existsSync, unlinkSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Worker } from 'node:worker_threads';
+import type { Frame } from '../shared/bitunix-codec.js';
+import { klineChannel } from '../shared/bitunix-codec.js';
+import { PaperBroker } from '../shared/broker.js';
+import { contractKind, DEFAULT_BROKER_CONFIG, type BrokerConfig } from '../shared/broker-config.js';
+import { applyEvent, freshBrokerState } from '../shared/broker-state.js';
+import { CandleBuilder } from '../shared/candle-builder.js';
+import type { Clock } from '../shared/clock.js';
+import { isBrokerEvent, type BrokerEvent, type EngineEvent, type JournalEntry } from '../shared/events.js';
+import { buildOrder } from '../shared/order-builder.js';
+import { ReconnectPolicy } from '../shared/reconnect-policy.js';
+import { createRng, type Rng } from '../shared/rng.js';
+import { sealSnapshot } from '../shared/state-schema.js';
+import { validateSignal, type Strategy } from '../shared/strategy.js';
+import { TickRing } from '../shared/tick-ring.js';
+import type { BrokerState, Candle, FillQuote, Order, Tick } from '../shared/types.js';
+import type { EngineConfig } from './config.js';
+import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
+import { ExecutionQueue } from './execution-queue.js';
+import { Journal } from './journal.js';
+import type { Logger } from './logger.js';
+import { MarketFeed } from './market-feed.js';
+import type { LoadResult, StateStore } from './state-store.js';
+import { buildFinalReport, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
+import { RestClient } from './rest-client.js';
+import { spawnWorker } from './spawn-worker.js';
+
+export type StopReason =
+  | 'signal'
+  | 'duration'
+  | 'kill_file'
+  | 'breaker'
+  | 'ws_fatal'
+  | 'error_budget'
+  | 'memory'
+  | 'lock_compromised'
+  | 'fatal';
+
+/** Stops that flatten the position; a signal (or a crash) keeps it for the next start. */
+const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file', 'breaker']);
+const ERROR_BUDGET = 20;
+const SEED_CANDLES = 200;
+const SHUTDOWN_DRAIN_MS = 1500;
+const SNAPSHOT_EVERY_MS = 200;
+const BAD_FRAME_REPORT_MS = 10_000;
+const WATCHDOG_LIMIT_MS = 30_000;
+const TS_BACKWARDS_LIMIT_MS = 5_000;
+const LOOP_DELAY_RESOLUTION_MS = 10;
+
+export interface SessionDeps {
+  config: EngineConfig;
+  strategy: Strategy;
+  store: StateStore;
+  log: Logger;
+  clock: Clock;
+  version: string;
+  /** Called once the feed delivers data (pm2 wait_ready). */
+  onReady?: () => void;
+}
+
+export class Session {
+  private readonly cfg: EngineConfig;
+  private readonly log: Logger;
+  private readonly rng: Rng;
+  private readonly ring = TickRing.allocate(1024);
+  private readonly builder: CandleBuilder;
+  private broker!: PaperBroker;
+  private journal!: Journal;
+  private feed: MarketFeed | null = null;
+  private rest: RestClient | null = null;
+  private exec: ExecutionQueue | null = null;
+  private sim: EmbeddedSim | null = null;
+  private watchdog: Worker | null = null;
+  private readonly watchdogBeat = new BigInt64Array(new SharedArrayBuffer(8));
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+
+  // market state
+  private readonly tick: Tick = { ts: 0, bid: 0, ask: 0, last: 0 };
+  private haveBook = false;
+  private lastMarketTs = 0;
+  private lastTickWall = 0;
+  private stale = false;
+  private barIndex = 0;
+
+  // counters
+  ticks = 0;
+  errors = 0;
+  lastError: string | null = null;
+  private readonly badFrames = new Map<string, number>();
+  private badFramesTotal = 0;
+  private badFramesReported = 0;
+  private lastBadReportWall = 0;
+  private persistFault: string | null = null;
+  private ready = false;
+
+  private startWall = 0;
+  private startState!: BrokerState;
+  private snapshotTimer: NodeJS.Timeout | null = null;
+  private readonly metrics: MetricsSample[] = [];
+  private stopping: Promise<number> | null = null;
+  private resolveDone!: (code: number) => void;
+  /** Resolves with the exit code once the session has fully stopped. */
+  readonly done: Promise<number>;
+
+  constructor(private readonly deps: SessionDeps) {
+    this.cfg = deps.config;
+    this.log = deps.log;
+    this.rng = createRng(this.cfg.seed);
+    this.builder = new CandleBuilder(this.cfg.intervalMs);
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  private brokerConfig(): BrokerConfig {
+    const c = this.cfg;
+    return {
+      ...DEFAULT_BROKER_CONFIG,
+      symbol: c.symbol,
+      kind: contractKind(c.symbol),
+      makerBps: c.makerBps,
+      takerBps: c.takerBps,
+      slipBps: c.slipBps,
+      minTradeIntervalMs: c.minTradeInterval * 1000,
+      maxDrawdownPct: c.maxDrawdownPct,
+      maxLosses: c.maxLosses,
+    };
+  }
+
+  /**
+   * Load state (the store holds the lock), connect, trade. Throws before anything is started when the
+   * state cannot be opened (the caller maps a locked directory to exit 3).
+   */
+  async start(): Promise<void> {
+    this.startWall = this.deps.clock.now();
+    const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups });
+    this.deps.store.onFault?.((kind, message) => {
+      if (kind === 'compromised') {
+        this.fail(`state lock compromised: ${message}`);
+        void this.stop('lock_compromised', 1);
+      } else this.onPersistError(new Error(message));
+    });
+    const state = this.restore(loaded);
+    this.broker = new PaperBroker(this.brokerConfig(), this.rng, state);
+    this.startState = this.broker.state;
+    this.journal = new Journal(this.deps.store, loaded.lastSeq, () => this.deps.clock.now(), (err) => this.onPersistError(err));
+    this.record({
+      event: 'SessionStart',
+      pid: process.pid,
+      version: this.deps.version,
+      balance: this.cfg.balance,
+      feed: this.cfg.feed,
+      strategy: this.deps.strategy.name,
+      interval: this.cfg.interval,
+      dryRun: this.cfg.dryRun,
+      at: this.deps.clock.now(),
+    });
+    for (const file of loaded.quarantined) this.record({ event: 'StateQuarantined', file });
+    if (loaded.journalTruncated) {
+      this.log.warn({ bytes: loaded.journalTruncated.bytes }, 'journal: torn last line truncated');
+    }
+    for (const w of loaded.warnings) this.log.warn(w);
+    this.record({ event: 'StateLoaded', source: loaded.source, snapshotSeq: loaded.snapshot?.seq ?? 0, lastSeq: loaded.lastSeq, replayed: loaded.replay.length });
+    this.log.info(
+      { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replay.length },
+      `state loaded from ${loaded.source}`,
+    );
+    this.applyBroker(this.broker.expireWorkingOrders(this.deps.clock.now()));
+
+    this.startWatchdog();
+    this.loopDelay.enable();
+
+    let wsUrl = this.cfg.wsUrl;
+    let restUrl = this.cfg.restUrl;
+    if (this.cfg.feed === 'sim') {
+      this.sim = await startEmbeddedSim({ seed: this.cfg.simSeed, speed: this.cfg.simSpeed, symbols: [this.cfg.symbol] });
+      wsUrl = this.sim.wsUrl;
+      restUrl = this.sim.restUrl;
+      this.log.info({ port: this.sim.port, seed: this.cfg.simSeed, speed: this.cfg.simSpeed }, 'embedded simulator listening');
+    } else if (this.cfg.feed === 'replay') {
+      throw new Error('--feed replay is not available yet (market replay arrives with the reliability work)');
+    }
+    this.rest = new RestClient(restUrl, this.cfg.symbol);
+
+    this.exec = new ExecutionQueue({
+      capacity: this.cfg.execQueue,
+      latencyMs: this.cfg.latencyMs,
+      ring: this.ring,
+      rng: this.rng,
+      onQuote: (order, quote) => this.onQuote(order, quote),
+      onFailure: (order, err) => this.fail(`execution of ${order.id} failed: ${err.message}`),
+    });
+
+    await this.seedCandles();
+    void this.logFunding();
+
+    this.feed = new MarketFeed(
+      {
+        url: wsUrl,
+        symbol: this.cfg.symbol,
+        channels: ['depth_book1', 'trade', klineChannel(this.cfg.interval), 'price'],
+        idleTimeoutMs: this.cfg.idleTimeout * 1000,
+        maxFutureMs: this.cfg.feed === 'bitunix' ? 60_000 : null,
+      },
+      new ReconnectPolicy(
+        { baseMs: this.cfg.backoffBase * 1000, maxMs: this.cfg.backoffMax * 1000, maxFailures: this.cfg.maxWsErrors },
+        this.rng,
+      ),
+      this.deps.clock,
+      this.log,
+      {
+        onFrame: (frame, recv) => this.onFrame(frame, recv),
+        onOpen: () => this.log.info({ url: wsUrl }, 'ws open, subscribed'),
+        onData: () => this.onFeedData(),
+        onDown: (reason, retryInMs, failures) => {
+          this.record({ event: 'WsDisconnected', reason, retryInMs, consecutiveFailures: failures });
+          this.log.warn({ reason, retryInMs, consecutiveFailures: failures }, 'ws down, reconnecting');
+        },
+        onFatal: (reason) => {
+          this.record({ event: 'WsFatal', reason });
+          this.fail(`market data lost: ${reason}`);
+          void this.stop('ws_fatal', 1);
+        },
+      },
+    );
+    this.feed.start();
+    this.startTimers();
+  }
+
+  /** Rebuild broker state: snapshot (or a fresh state) plus the journal events after it, in order. */
+  private restore(loaded: LoadResult): BrokerState {
+    let state: BrokerState;
+    if (loaded.snapshot) {
+      const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, ...broker } = loaded.snapshot;
+      state = broker;
+    } else {
+      const genesis = loaded.replay.find((e) => e.event === 'SessionStart') as (JournalEntry & { balance?: number; at?: number }) | undefined;
+      const balance = typeof genesis?.balance === 'number' ? genesis.balance : this.cfg.balance;
+      state = freshBrokerState(balance, typeof genesis?.at === 'number' ? genesis.at : this.deps.clock.now());
+    }
+    for (const e of loaded.replay) if (isBrokerEvent(e)) state = applyEvent(state, e);
+    return state;
+  }
+
+  /** 200 closed candles from REST; with a position open, candles missed while down are checked for exits. */
+  private async seedCandles(): Promise<void> {
+    const now = this.deps.clock.now();
+    let seeded: Candle[] = [];
+    try {
+      seeded = await this.rest!.lastClosed(this.cfg.interval, SEED_CANDLES, now);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'candle history unavailable; the strategy warms up on live candles');
+      return;
+    }
+    this.builder.seed(seeded);
+    this.log.info({ candles: seeded.length, last: seeded.at(-1)?.ts }, 'candles seeded from REST');
+    const pos = this.broker.state.position;
+    if (pos) {
+      const entryBucket = Math.floor(pos.openedAt / this.cfg.intervalMs) * this.cfg.intervalMs;
+      const missed = seeded.filter((c) => c.ts > entryBucket);
+      for (const c of missed) {
+        if (!this.broker.state.position) break;
+        this.applyBroker(this.broker.onCandle(c, this.cfg.intervalMs));
+      }
+      if (missed.length) this.log.info({ candles: missed.length }, 'checked candles missed while down against the open position');
+    }
+  }
+
+  private async logFunding(): Promise<void> {
+    try {
+      const f = await this.rest!.fundingRate();
+      this.log.info({ rate: f.rate, nextFundingTime: new Date(f.nextFundingTime).toISOString() }, 'funding rate');
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message },
+        'funding rate unavailable from REST: funding is applied only from settled rates on the price channel',
+      );
+    }
+  }
+
+  // ── the hot path ────────────────────────────────────────────────────────────
+
+  private onFrame(frame: Frame, recv: number): void {
+    switch (frame.type) {
+      case 'book':
+        this.tick.bid = frame.bid;
+        this.tick.ask = frame.ask;
+        if (!this.haveBook && this.tick.last === 0) this.tick.last = (frame.bid + frame.ask) / 2;
+        this.haveBook = true;
+        this.onTick(frame.ts, recv);
+        return;
+      case 'trade':
+        this.tick.last = frame.price;
+        if (this.haveBook) this.onTick(frame.ts, recv);
+        return;
+      case 'kline':
+        this.onKline(frame);
+        return;
+      case 'price':
+        this.onPrice(frame);
+        return;
+      case 'bad':
+        this.countBad(frame.reason);
+        return;
+      default:
+        return; // connect, pong, acks
+    }
+  }
+
+  private onTick(ts: number, recv: number): void {
+    if (ts < this.lastMarketTs - TS_BACKWARDS_LIMIT_MS) {
+      this.countBad('ts_backwards');
+      return;
+    }
+    this.tick.ts = ts;
+    if (ts > this.lastMarketTs) this.lastMarketTs = ts;
+    this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv);
+    this.ticks++;
+    this.lastTickWall = recv;
+    if (this.stale) {
+      this.stale = false;
+      this.log.info('ticks flowing again');
+    }
+    const events = this.broker.onTick(this.tick);
+    if (events.length > 0) this.applyBroker(events);
+  }
+
+  private onKline(k: Extract<Frame, { type: 'kline' }>): void {
+    if (k.ts > this.lastMarketTs) this.lastMarketTs = k.ts;
+    const r = this.builder.onKline(k);
+    if (r.gap) void this.backfill(r.gap.fromTs, r.gap.toTs);
+    for (const c of r.closed) this.onClosedCandle(c);
+  }
+
+  private onPrice(p: Extract<Frame, { type: 'price' }>): void {
+    // `fr` on the price channel is the rate settled at `ft` (notes §1.5.6): apply it once to a position
+    // that was open at that settlement.
+    const pos = this.broker.state.position;
+    const last = this.broker.state.lastFundingTime;
+    if (pos && pos.openedAt <= p.fundingTime && (last === null || p.fundingTime > last)) {
+      this.applyBroker(this.broker.applyFunding(p.fundingRate, p.fundingTime, p.markPrice));
+    }
+  }
+
+  private async backfill(fromTs: number, toTs: number): Promise<void> {
+    try {
+      const candles = await this.rest!.klinesRange(this.cfg.interval, fromTs, toTs, this.lastMarketTs);
+      const accepted = this.builder.fill(candles);
+      for (const c of accepted) if (this.broker.state.position) this.applyBroker(this.broker.onCandle(c, this.cfg.intervalMs));
+      this.record({ event: 'GapBackfilled', fromTs, toTs, candles: accepted.length });
+      this.log.info({ fromTs, toTs, candles: accepted.length }, 'candle gap backfilled from REST');
+    } catch (err) {
+      this.log.warn({ fromTs, toTs, err: (err as Error).message }, 'candle gap backfill failed');
+    }
+  }
+
+  private onClosedCandle(c: Candle): void {
+    this.barIndex++;
+    if (this.stopping || this.stale || this.persistFault) return;
+    const st = this.broker.state;
+    if (st.breaker.tripped || st.position) return;
+    let raw: unknown;
+    try {
+      raw = this.deps.strategy.onCandle(this.builder.history(SEED_CANDLES), {
+        symbol: this.cfg.symbol,
+        equity: st.equity,
+        position: st.position,
+        intervalMs: this.cfg.intervalMs,
+        barIndex: this.barIndex,
+      });
+    } catch (err) {
+      this.record({ event: 'StrategyError', strategy: this.deps.strategy.name, message: (err as Error)?.message ?? String(err) });
+      this.fail(`strategy ${this.deps.strategy.name} threw on candle ${c.ts}: ${(err as Error)?.message ?? String(err)}`);
+      return;
+    }
+    const signal = validateSignal(raw);
+    if (typeof signal === 'string') {
+      this.fail(`strategy ${this.deps.strategy.name} returned an invalid signal: ${signal}`);
+      return;
+    }
+    if (signal === null) return;
+    const at = Math.max(this.lastMarketTs, c.ts + this.cfg.intervalMs);
+    const built = buildOrder(signal, {
+      id: `${this.cfg.symbol}-${c.ts}-${signal.side}`,
+      refPrice: c.close,
+      equity: st.equity,
+      riskPct: this.cfg.riskPct,
+      stopBps: this.cfg.stopBps,
+      tpR: this.cfg.tpR,
+      kind: contractKind(this.cfg.symbol),
+      at,
+      maxNotional: this.broker.cfg.maxNotional,
+      maxLeverage: this.broker.cfg.maxLeverage,
+    });
+    if (typeof built === 'string') {
+      this.log.warn({ signal, reason: built }, 'signal not tradable');
+      return;
+    }
+    const refused = this.broker.checkEntry(built, at, c.close);
+    if (refused) {
+      this.log.info({ orderId: built.id, reason: refused }, 'entry refused before queueing');
+      return;
+    }
+    if (this.exec!.submit(built)) {
+      this.record({ event: 'OrderQueued', orderId: built.id, side: built.side, qty: built.qty, sl: built.sl, tp: built.tp, refPrice: built.refPrice });
+    } else {
+      this.record({ event: 'OrderDropped', orderId: built.id, reason: 'queue_full', depth: this.exec!.depth });
+      this.log.warn({ orderId: built.id, depth: this.exec!.depth }, 'execution queue full: order dropped');
+    }
+  }
+
+  private onQuote(order: Order, quote: FillQuote): void {
+    const events = this.broker.applyQuote(order, quote);
+    this.applyBroker(events);
+  }
+
+  /** Journal broker events and react to the ones that matter to the session. */
+  private applyBroker(events: BrokerEvent[]): void {
+    if (events.length === 0) return;
+    for (const e of events) {
+      this.record(e);
+      switch (e.event) {
+        case 'Fill':
+          this.log.info({ orderId: e.orderId, side: e.side, price: e.price, qty: e.qty, fee: e.fee, sl: e.sl, tp: e.tp }, `FILL ${e.side} ${e.qty} @ ${e.price}`);
+          break;
+        case 'Exit':
+          this.log.info({ orderId: e.orderId, reason: e.reason, price: e.price, qty: e.qty, pnl: e.pnl, fee: e.fee, source: e.source }, `EXIT ${e.reason} @ ${e.price} pnl ${e.pnl.toFixed(2)}`);
+          break;
+        case 'OrderRejected':
+          this.log.info({ orderId: e.orderId, reason: e.reason }, 'order rejected');
+          break;
+        case 'BreakerTripped':
+          this.log.warn({ reason: e.reason, detail: e.detail }, 'circuit breaker tripped: flattening and ending the session');
+          void this.stop('breaker', 0);
+          break;
+        default:
+          break;
+      }
+    }
+    this.scheduleSnapshot();
+  }
+
+  private record(e: EngineEvent): void {
+    this.journal.record(e);
+  }
+
+  private scheduleSnapshot(): void {
+    if (this.snapshotTimer) return;
+    this.snapshotTimer = setTimeout(() => {
+      this.snapshotTimer = null;
+      this.writeSnapshot();
+    }, SNAPSHOT_EVERY_MS);
+  }
+
+  /** Journal batch first, then the snapshot that includes it: the worker applies them in this order. */
+  private writeSnapshot(): Promise<void> {
+    void this.journal.flush();
+    const snap = sealSnapshot({ ...this.broker.state, version: 1, symbol: this.cfg.symbol, seq: this.journal.seq, savedAt: this.deps.clock.now() });
+    return this.deps.store.snapshot(snap).catch((err: unknown) => this.onPersistError(err as Error));
+  }
+
+  private onPersistError(err: Error): void {
+    if (this.persistFault === null) {
+      this.persistFault = err.message;
+      this.fail(`state could not be saved: ${err.message}; no new positions until it can`);
+    }
+  }
+
+  private countBad(reason: string): void {
+    this.badFrames.set(reason, (this.badFrames.get(reason) ?? 0) + 1);
+    this.badFramesTotal++;
+  }
+
+  private reportBadFrames(force = false): void {
+    const now = this.deps.clock.now();
+    if (this.badFramesTotal === this.badFramesReported) return;
+    if (!force && now - this.lastBadReportWall < BAD_FRAME_REPORT_MS) return;
+    const byReason = Object.fromEntries(this.badFrames);
+    this.record({ event: 'BadFrames', total: this.badFramesTotal, byReason });
+    this.log.warn({ total: this.badFramesTotal, byReason }, 'bad frames dropped');
+    this.badFramesReported = this.badFramesTotal;
+    this.lastBadReportWall = now;
+  }
+
+  private onFeedData(): void {
+    this.record({ event: 'WsConnected', reconnects: this.feed?.reconnects ?? 0 });
+    if (!this.ready) {
+      this.ready = true;
+      this.log.info('market data flowing: ready');
+      this.deps.onReady?.();
+    }
+  }
+
+  /** Count a session error, log it once with context, end the session when the budget is spent. */
+  fail(message: string): void {
+    this.errors++;
+    this.lastError = message;
+    this.log.error({ errors: this.errors }, message);
+    if (this.errors >= ERROR_BUDGET) void this.stop('error_budget', 1);
+  }
+
+  // ── lifecycle tasks ────────────────────────────────────────────────────────
+
+  private startTimers(): void {
+    const every = (ms: number, fn: () => void): void => {
+      const t = setInterval(() => {
+        try {
+          fn();
+        } catch (err) {
+          this.fail(`lifecycle task failed: ${(err as Error).stack ?? String(err)}`);
+        }
+      }, ms);
+      this.timers.push(t);
+    };
+    every(1000, () => this.heartbeat());
+    every(500, () => this.checkKillFile());
+    every(1000, () => this.checkStale());
+    if (this.cfg.duration !== null) {
+      const t = setTimeout(() => void this.stop('duration', 0), this.cfg.duration * 60_000);
+      this.timers.push(t);
+    }
+  }
+
+  private startWatchdog(): void {
+    Atomics.store(this.watchdogBeat, 0, BigInt(Date.now()));
+    this.watchdog = spawnWorker('watchdog', {
+      workerData: { beat: this.watchdogBeat.buffer, limitMs: WATCHDOG_LIMIT_MS, checkMs: 1000 },
+    });
+    this.watchdog.on('error', (err) => this.log.error({ err: err.message }, 'watchdog worker failed'));
+    this.watchdog.unref();
+  }
+
+  private unrealized(): number {
+    return this.haveBook ? this.broker.unrealized(this.tick) : 0;
+  }
+
+  private heartbeat(): void {
+    const now = this.deps.clock.now();
+    Atomics.store(this.watchdogBeat, 0, BigInt(Date.now()));
+    const rssMb = process.memoryUsage.rss() / 1048576;
+    // Node 20's histogram counts the sampling interval itself; the lag is what exceeds it.
+    const lagP99 = Math.max(0, this.loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS);
+    this.loopDelay.reset();
+    const st = this.broker.state;
+    const unrealized = this.unrealized();
+    const price = this.haveBook ? this.tick.last : null;
+    const pos = st.position ? `${st.position.side} ${st.position.qty} @ ${st.position.entry}` : 'flat';
+    const graced = this.builder.onTime(this.lastMarketTs);
+    if (graced.gap) void this.backfill(graced.gap.fromTs, graced.gap.toTs);
+    for (const c of graced.closed) this.onClosedCandle(c);
+    this.reportBadFrames();
+    const hb = {
+      ts: now,
+      pid: process.pid,
+      status: this.stopping ? 'stopping' : this.stale ? 'stale' : this.ready ? 'running' : 'starting',
+      symbol: this.cfg.symbol,
+      price,
+      position: st.position,
+      equity: st.equity,
+      unrealized,
+      ticks: this.ticks,
+      badFrames: this.badFramesTotal,
+      reconnects: this.feed?.reconnects ?? 0,
+      wsState: this.feed?.state ?? 'idle',
+      queueDepth: this.exec?.depth ?? 0,
+      loopLagP99Ms: Math.round(lagP99 * 1000) / 1000,
+      rssMb: Math.round(rssMb * 10) / 10,
+      errors: this.errors,
+      lastError: this.lastError,
+    };
+    this.log.info(
+      { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms },
+      `${this.cfg.symbol} ${price ?? '-'} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
+    );
+    this.deps.store.writeFile('heartbeat.json', `${JSON.stringify(hb)}\n`).catch((err: unknown) => this.onPersistError(err as Error));
+    this.metrics.push({
+      ts: now,
+      price,
+      equity: st.equity + unrealized,
+      unrealized,
+      position: st.position ? st.position.side : 'FLAT',
+      ticks: this.ticks,
+      queueDepth: hb.queueDepth,
+      loopLagP99Ms: hb.loopLagP99Ms,
+      rssMb: hb.rssMb,
+      errors: this.errors,
+    });
+    if (rssMb > this.cfg.maxRssMb) {
+      this.fail(`memory cap reached: RSS ${rssMb.toFixed(0)} MB > --max-rss-mb ${this.cfg.maxRssMb}`);
+      void this.stop('memory', 1);
+    }
+  }
+
+  private checkKillFile(): void {
+    if (!existsSync(this.cfg.killFile)) return;
+    try {
+      unlinkSync(this.cfg.killFile);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'kill file seen but could not be removed');
+    }
+    this.log.warn({ file: this.cfg.killFile }, 'kill switch: stopping');
+    void this.stop('kill_file', 0);
+  }
+
+  private checkStale(): void {
+    if (!this.ready || this.stopping) return;
+    const age = this.deps.clock.now() - this.lastTickWall;
+    if (age < this.cfg.staleTimeout * 1000) return;
+    this.lastTickWall = this.deps.clock.now(); // next check after another full timeout
+    this.stale = true;
+    this.record({ event: 'StaleData', lastTickAgeSec: Math.round(age / 1000) });
+    this.log.warn({ ageSec: Math.round(age / 1000) }, 'stale data: no tick; forcing a reconnect, no new entries');
+    this.feed?.forceReconnect('stale data');
+  }
+
+  // ── shutdown ──────────────────────────────────────────────────────────────
+
+  /** Idempotent: the first reason wins; every caller gets the same exit code. */
+  stop(reason: StopReason, exitCode: number): Promise<number> {
+    if (!this.stopping) {
+      this.stopping = this.shutdown(reason, exitCode).then(
+        (code) => {
+          this.resolveDone(code);
+          return code;
+        },
+        (err: unknown) => {
+          this.log.fatal({ err: (err as Error)?.stack ?? String(err) }, 'shutdown failed');
+          this.resolveDone(1);
+          return 1;
+        },
+      );
+    }
+    return this.stopping;
+  }
+
+  private async shutdown(reason: StopReason, exitCode: number): Promise<number> {
+    this.log.info({ reason }, 'shutting down');
+    // 1. stop intake: no more frames, no more timers
+    for (const t of this.timers) clearInterval(t);
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    await this.feed?.stop();
+    // 2. drain or cancel the execution queue
+    const cancelled = this.exec ? await this.exec.close(SHUTDOWN_DRAIN_MS) : [];
+    for (const o of cancelled) this.log.warn({ orderId: o.id }, 'order cancelled at shutdown (never filled)');
+    // 3. flatten when the reason says so; a signal keeps the position for the next start
+    if (this.broker) {
+      if (CLOSES_POSITION.has(reason) && this.broker.state.position) {
+        const t = this.haveBook ? { ...this.tick } : this.closeTickFromCandle();
+        if (t) this.applyBroker(this.broker.forceClose(t, reason === 'breaker' ? 'BREAKER' : 'FORCE_CLOSE'));
+        else this.log.error('no price known: the position cannot be closed and is kept');
+      }
+      this.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.lastMarketTs || this.deps.clock.now()));
+      this.reportBadFrames(true);
+    }
+    const report = this.broker ? this.finalReport(reason, exitCode) : null;
+    if (this.broker) {
+      this.record({ event: 'SessionEnd', reason, exitCode, errors: this.errors });
+      // 4. final snapshot and journal flush, then the end-of-session files
+      await this.writeSnapshot();
+      await this.journal.flush();
+      if (report) {
+        await Promise.allSettled([
+          this.deps.store.writeFile('final_report.json', `${JSON.stringify(report, null, 2)}\n`),
+          this.deps.store.writeFile('metrics.csv', metricsCsv(this.metrics)),
+        ]);
+      }
+    }
+    // 5. release the lock and the workers
+    await this.deps.store.close().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'closing the state store failed'));
+    await this.deps.store.terminate().catch(() => {});
+    await this.sim?.stop();
+    this.watchdog?.postMessage('stop');
+    await this.watchdog?.terminate();
+    this.loopDelay.disable();
+    if (report) {
+      this.log.info({ report }, 'session ended');
+      process.stdout.write(`${summaryText(report)}\n`);
+    }
+    return exitCode;
+  }
+
+  private closeTickFromCandle(): Tick | null {
+    const c = this.builder.lastClosed;
+    return c ? { ts: c.ts + this.cfg.intervalMs, bid: c.close, ask: c.close, last: c.close } : null;
+  }
+
+  private finalReport(reason: StopReason, exitCode: number): FinalReport {
+    return buildFinalReport({
+      exitCode,
+      reason,
+      symbol: this.cfg.symbol,
+      start: this.startState,
+      end: this.broker.state,
+      errors: this.errors,
+      durationSec: (this.deps.clock.now() - this.startWall) / 1000,
+      ticks: this.ticks,
+      badFrames: this.badFramesTotal,
+      reconnects: this.feed?.reconnects ?? 0,
+      lastError: this.lastError,
+    });
+  }
+}

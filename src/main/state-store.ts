@@ -1,0 +1,39 @@
+// What the session persists through: the persistence worker, or, with --dry-run, nothing at all
+// (SPEC §6: a dry run writes no state files; logs and the status line only).
+import type { JournalEntry } from '../shared/events.js';
+import type { LoadResult, OpenOptions, PersistenceApi, PersistenceStatus } from '../shared/persistence-api.js';
+import type { StateSnapshot } from '../shared/types.js';
+import { isLockedError, PersistenceClient } from './persistence-client.js';
+
+export type { LoadResult } from '../shared/persistence-api.js';
+export { isLockedError };
+
+export type FaultKind = 'compromised' | 'crashed';
+
+export interface StateStore extends PersistenceApi {
+  onFault?(cb: (kind: FaultKind, message: string) => void): void;
+  /** Stop the worker (after close()). */
+  terminate(): Promise<void>;
+}
+
+/** --dry-run: starts fresh every time and keeps nothing. */
+export class DryRunStore implements StateStore {
+  private appended = 0;
+  async open(_opts: OpenOptions): Promise<LoadResult> {
+    return { source: 'fresh', snapshot: null, replay: [], lastSeq: 0, quarantined: [], journalTruncated: null, warnings: [] };
+  }
+  async append(entries: JournalEntry[]): Promise<void> {
+    this.appended += entries.length;
+  }
+  async snapshot(_s: StateSnapshot): Promise<void> {}
+  async writeFile(_name: string, _content: string): Promise<void> {}
+  async close(): Promise<void> {}
+  async status(): Promise<PersistenceStatus> {
+    return { lastError: null, snapshotsWritten: 0, entriesAppended: this.appended, locked: false };
+  }
+  async terminate(): Promise<void> {}
+}
+
+export function openStateStore(dryRun: boolean): StateStore {
+  return dryRun ? new DryRunStore() : new PersistenceClient();
+}

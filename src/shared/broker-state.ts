@@ -1,0 +1,141 @@
+// The broker's state and its reducer. `applyEvent` is the ONLY place BrokerState changes: the live
+// broker applies each event it emits through it, and recovery folds the journal through it, so a
+// replay rebuilds exactly the state the broker had. It never mutates its input (unchanged parts are
+// shared) and needs nothing but the event: no clock, no randomness, and no config except the
+// processed-id cap (`reducerFor(cap)`; `applyEvent` uses the default 1000).
+// The breaker's persisted peak rises with realized equity at events: no event carries unrealized PnL,
+// so the tick-level peak including unrealized lives in the broker for the session (see broker.ts).
+// An event that contradicts the state (a Fill against an opposite open position) throws: the journal
+// is corrupt and recovery must not guess.
+import * as breaker from './breaker.js';
+import { DEFAULT_BROKER_CONFIG } from './broker-config.js';
+import type { BrokerEvent, FillEvent } from './events.js';
+import { averageEntry } from './pricing.js';
+import type { BrokerState, Position } from './types.js';
+
+/** Window of the orders-per-minute limit. */
+export const ORDER_RATE_WINDOW_MS = 60_000;
+
+export function freshBrokerState(balance: number, at: number): BrokerState {
+  return {
+    equity: balance,
+    startingEquity: balance,
+    position: null,
+    workingOrders: [],
+    processedOrderIds: [],
+    lastEntryAt: null,
+    recentOrderTimes: [],
+    breaker: breaker.freshBreaker(balance, at),
+    lastFundingTime: null,
+    stats: { trades: 0, wins: 0, fees: 0, realizedPnl: 0, funding: 0 },
+  };
+}
+
+function withProcessedId(ids: string[], id: string, cap: number): string[] {
+  if (ids.includes(id)) return ids;
+  const next = [...ids, id];
+  return next.length > cap ? next.slice(next.length - cap) : next;
+}
+
+function applyFill(s: BrokerState, ev: FillEvent, cap: number): BrokerState {
+  const pos = s.position;
+  const equity = s.equity - ev.fee;
+  const stats = { ...s.stats, fees: s.stats.fees + ev.fee };
+  if (pos) {
+    // A working-order remainder filling: it adds to the open position (average entry, qty, fee).
+    if (pos.side !== ev.side) throw new Error(`Fill ${ev.orderId} (${ev.side}) against an open ${pos.side} position`);
+    const position: Position = {
+      ...pos,
+      entry: averageEntry(pos.qty, pos.entry, ev.qty, ev.price),
+      qty: pos.qty + ev.qty,
+      entryFee: pos.entryFee + ev.fee,
+      sl: ev.sl,
+      tp: ev.tp,
+    };
+    return { ...s, equity, stats, position, workingOrders: s.workingOrders.filter((w) => w.id !== ev.orderId) };
+  }
+  const position: Position = {
+    orderId: ev.orderId,
+    side: ev.side,
+    entry: ev.price,
+    qty: ev.qty,
+    sl: ev.sl,
+    tp: ev.tp,
+    openedAt: ev.at,
+    entryFee: ev.fee,
+    riskDistance: Math.abs(ev.price - ev.sl),
+    best: ev.price,
+    trailActive: false,
+  };
+  return {
+    ...s,
+    equity,
+    stats,
+    position,
+    processedOrderIds: withProcessedId(s.processedOrderIds, ev.orderId, cap),
+    lastEntryAt: ev.at,
+    recentOrderTimes: [...s.recentOrderTimes.filter((t) => t > ev.at - ORDER_RATE_WINDOW_MS), ev.at],
+  };
+}
+
+export type BrokerReducer = (state: BrokerState, ev: BrokerEvent) => BrokerState;
+
+/**
+ * The reducer for a given processed-id cap (cfg.processedIdsCap): the cap is the one rule of the state
+ * that depends on config, so live and replay must use the same value. `applyEvent` uses the default.
+ */
+export function reducerFor(processedIdsCap: number): BrokerReducer {
+  if (!Number.isInteger(processedIdsCap) || processedIdsCap < 1) throw new Error(`processedIdsCap must be a positive integer, got ${processedIdsCap}`);
+  return (s, ev) => reduce(s, ev, processedIdsCap);
+}
+
+/** Folds one broker event into the state (default processed-id cap, DEFAULT_BROKER_CONFIG.processedIdsCap). */
+export const applyEvent: BrokerReducer = reducerFor(DEFAULT_BROKER_CONFIG.processedIdsCap);
+
+function reduce(s: BrokerState, ev: BrokerEvent, cap: number): BrokerState {
+  switch (ev.event) {
+    case 'Fill':
+      return applyFill(s, ev, cap);
+    case 'Exit': {
+      const entryFee = s.position?.entryFee ?? 0;
+      const net = ev.pnl - entryFee - ev.fee;
+      const equity = s.equity + ev.pnl - ev.fee;
+      return {
+        ...s,
+        equity,
+        position: null,
+        breaker: breaker.onExit(s.breaker, net, equity),
+        stats: {
+          ...s.stats,
+          trades: s.stats.trades + 1,
+          wins: s.stats.wins + (net > 0 ? 1 : 0),
+          fees: s.stats.fees + ev.fee,
+          realizedPnl: s.stats.realizedPnl + net,
+        },
+      };
+    }
+    case 'OrderRejected':
+      return { ...s, processedOrderIds: withProcessedId(s.processedOrderIds, ev.orderId, cap) };
+    case 'WorkingOrderPlaced':
+      return { ...s, workingOrders: [...s.workingOrders, ev.order] };
+    case 'WorkingOrderCancelled':
+      return { ...s, workingOrders: s.workingOrders.filter((w) => w.id !== ev.id) };
+    case 'StopMoved':
+      if (!s.position) return s;
+      return { ...s, position: { ...s.position, sl: ev.sl, best: ev.best, trailActive: true } };
+    case 'FundingApplied': {
+      const equity = s.equity + ev.amount;
+      return {
+        ...s,
+        equity,
+        lastFundingTime: ev.fundingTime,
+        breaker: breaker.onEquity(s.breaker, equity),
+        stats: { ...s.stats, funding: s.stats.funding + ev.amount },
+      };
+    }
+    case 'BreakerTripped':
+      return { ...s, breaker: breaker.onTripped(s.breaker, ev.reason, ev.detail, ev.at) };
+    case 'BreakerReset':
+      return { ...s, breaker: breaker.onReset(ev.day, ev.dayStartEquity) };
+  }
+}

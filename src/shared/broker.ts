@@ -1,0 +1,444 @@
+// The paper broker (SPEC §4): decides fills, exits, funding and breaker trips for one symbol and
+// returns them as BrokerEvents. Every state change goes through the reducer (broker-state.ts), so the
+// journal of returned events replays to exactly `broker.state`. No I/O, no wall clock (all times are
+// market ms passed in), randomness only from the injected Rng (exit slippage).
+//
+// Two things are kept outside BrokerState on purpose, as they are session-local refinements that no
+// event can carry: the last candle volume (the liquidity cap; none after a restart until the next
+// candle) and the tick-level peak of equity including unrealized PnL (the persisted peak is sampled
+// at events, the live one at every tick), plus the history of trailed stops used to judge candles.
+import {
+  breakerAt,
+  dailyLossPct,
+  dayRolled,
+  drawdownTrip,
+  lossStreakTrip,
+  utcDay,
+  type BreakerTrip,
+} from './breaker.js';
+import type { BrokerConfig } from './broker-config.js';
+import { ORDER_RATE_WINDOW_MS, reducerFor, type BrokerReducer } from './broker-state.js';
+import type { BrokerEvent } from './events.js';
+import {
+  adverse,
+  baseQty,
+  fee,
+  fundingAmount,
+  grossPnl,
+  impactBps,
+  isFinitePositive,
+  notional,
+  qtyFromBase,
+  sideSign,
+  touchPrice,
+} from './pricing.js';
+import type { Rng } from './rng.js';
+import type { BrokerState, Candle, ExitReason, FillQuote, Order, Position, Tick } from './types.js';
+
+/** A working order's worst acceptable price: the parent fill price this many bps worse. */
+export const WORKING_ORDER_TOLERANCE_BPS = 10;
+/** StopMoved is emitted only for moves of at least this share of R (bounds journal volume). */
+export const STOP_STEP_R = 0.1;
+
+type WorkingCancelReason = 'shutdown' | 'expired' | 'position_closed' | 'breaker';
+
+interface ExitDecision {
+  reason: ExitReason;
+  /** Price before exit slippage. */
+  price: number;
+}
+
+function validBook(bid: number, ask: number): boolean {
+  return isFinitePositive(bid) && isFinitePositive(ask) && bid <= ask;
+}
+
+function validTick(t: Tick | null | undefined): t is Tick {
+  return !!t && Number.isFinite(t.ts) && validBook(t.bid, t.ask);
+}
+
+function validCandle(c: Candle | null | undefined): c is Candle {
+  return (
+    !!c &&
+    Number.isFinite(c.ts) &&
+    [c.open, c.high, c.low, c.close].every(isFinitePositive) &&
+    c.low <= c.high &&
+    Number.isFinite(c.volume) &&
+    c.volume >= 0
+  );
+}
+
+function validOrder(o: Order): boolean {
+  return (
+    typeof o.id === 'string' &&
+    o.id.length > 0 &&
+    (o.side === 'LONG' || o.side === 'SHORT') &&
+    isFinitePositive(o.qty) &&
+    isFinitePositive(o.sl) &&
+    isFinitePositive(o.tp) &&
+    Number.isFinite(o.createdAt)
+  );
+}
+
+/** Turns -0 into 0 so events survive a JSON round trip unchanged. */
+const plain = (x: number): number => x + 0;
+
+export class PaperBroker {
+  private s: BrokerState;
+  private readonly reduce: BrokerReducer;
+  /** Volume (base coin) of the newest closed candle seen; null until one arrives. */
+  private lastVolume: number | null = null;
+  private lastVolumeTs = -Infinity;
+  /** Today's peak equity including unrealized PnL at tick resolution. */
+  private livePeak: number;
+  /** Stops in force for the open position since each market time; null when unknown (after a restart). */
+  private stops: { at: number; sl: number }[] | null = null;
+  /** Latest valid market time seen, for stamping rejections of inputs that carry no usable time. */
+  private lastAt = 0;
+
+  constructor(
+    readonly cfg: BrokerConfig,
+    private readonly rng: Rng,
+    state: BrokerState,
+  ) {
+    this.s = state;
+    this.reduce = reducerFor(cfg.processedIdsCap);
+    this.livePeak = state.breaker.peakEquity;
+  }
+
+  get state(): BrokerState {
+    return this.s;
+  }
+
+  // ---------------------------------------------------------------- entries
+
+  checkEntry(order: Order, at: number, refPrice: number): string | null {
+    if (!validOrder(order) || !Number.isFinite(at) || !isFinitePositive(refPrice)) return 'invalid_order';
+    return this.entryReject(order, at, refPrice);
+  }
+
+  applyQuote(order: Order, quote: FillQuote): BrokerEvent[] {
+    const out: BrokerEvent[] = [];
+    const at = Number.isFinite(quote.ts) ? quote.ts : Number.isFinite(order.createdAt) ? order.createdAt : this.lastAt;
+    const reject = (reason: string): BrokerEvent[] => {
+      this.emit(out, { event: 'OrderRejected', orderId: String(order.id), reason, at });
+      return out;
+    };
+    if (this.s.processedOrderIds.includes(order.id)) return reject('duplicate_order_id');
+    if (!validOrder(order)) return reject('invalid_order');
+    if (!validBook(quote.bid, quote.ask)) return reject('invalid_quote');
+    this.seen(at);
+    this.rollDay(at, out);
+
+    const buying = order.side === 'LONG';
+    const touch = touchPrice(buying, quote.bid, quote.ask);
+    const fillQty = this.liquidityCap(order.qty, touch);
+    const bps = this.cfg.slipBps + impactBps(notional(this.cfg.kind, fillQty, touch), this.cfg.impactBpsPerMillion);
+    const price = adverse(touch, buying, bps);
+
+    const reason = this.entryReject(order, at, price);
+    if (reason) return reject(reason);
+    // The book moved past the bracket during the latency: the stop or target would already be crossed.
+    const inside = buying ? order.sl < price && price < order.tp : order.tp < price && price < order.sl;
+    if (!inside) return reject('bracket_crossed');
+
+    this.emit(out, {
+      event: 'Fill',
+      orderId: order.id,
+      side: order.side,
+      price,
+      qty: fillQty,
+      fee: fee(notional(this.cfg.kind, fillQty, price), this.cfg.takerBps),
+      liquidity: 'taker',
+      sl: order.sl,
+      tp: order.tp,
+      at,
+    });
+    this.stops = [{ at, sl: order.sl }];
+    const remainder = order.qty - fillQty;
+    if (remainder > order.qty * 1e-9) {
+      this.emit(out, {
+        event: 'WorkingOrderPlaced',
+        order: {
+          id: `${order.id}#rest`,
+          parentId: order.id,
+          side: order.side,
+          qty: remainder,
+          limitPrice: adverse(price, buying, WORKING_ORDER_TOLERANCE_BPS),
+          createdAt: at,
+        },
+        at,
+      });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- market data
+
+  onTick(tick: Tick): BrokerEvent[] {
+    if (!validTick(tick)) return [];
+    const out: BrokerEvent[] = [];
+    const at = tick.ts;
+    this.seen(at);
+    this.rollDay(at, out);
+    const pos = this.s.position;
+    if (pos) {
+      const hit = this.tickExit(pos, tick);
+      if (hit) this.exit(hit, 'tick', at, out);
+      else {
+        this.trail(pos, tick, out);
+        this.fillWorkingOrders(tick, out);
+      }
+    } else if (this.s.workingOrders.length > 0) {
+      this.cancelAll('position_closed', at, out);
+    }
+    this.checkDrawdown(this.equityWith(tick), at, out);
+    return out;
+  }
+
+  /**
+   * A closed candle (live, backfilled, or missed while down). `intervalMs` dates its close; candles
+   * that closed before the position opened are not judged.
+   */
+  onCandle(candle: Candle, intervalMs = 60_000): BrokerEvent[] {
+    if (!validCandle(candle) || !isFinitePositive(intervalMs)) return [];
+    if (candle.ts >= this.lastVolumeTs) {
+      this.lastVolumeTs = candle.ts;
+      this.lastVolume = candle.volume;
+    }
+    const out: BrokerEvent[] = [];
+    const at = candle.ts + intervalMs;
+    this.seen(at);
+    this.rollDay(at, out);
+    const pos = this.s.position;
+    if (pos && at > pos.openedAt) {
+      const hit = this.candleExit(pos, candle);
+      if (hit) this.exit(hit, 'candle', at, out);
+    }
+    return out;
+  }
+
+  applyFunding(rate: number, fundingTime: number, markPrice: number): BrokerEvent[] {
+    if (!Number.isFinite(rate) || !Number.isFinite(fundingTime) || !isFinitePositive(markPrice)) return [];
+    const last = this.s.lastFundingTime;
+    if (last !== null && fundingTime <= last) return [];
+    const pos = this.s.position;
+    // A position opened after the settlement time did not hold through it.
+    if (!pos || pos.openedAt > fundingTime) return [];
+    const out: BrokerEvent[] = [];
+    this.seen(fundingTime);
+    this.rollDay(fundingTime, out);
+    this.emit(out, {
+      event: 'FundingApplied',
+      rate,
+      amount: plain(fundingAmount(this.cfg.kind, pos.side, rate, pos.qty, markPrice)),
+      fundingTime,
+      side: pos.side,
+      at: fundingTime,
+    });
+    return out;
+  }
+
+  // ---------------------------------------------------------------- session actions
+
+  forceClose(tick: Tick, reason: 'FORCE_CLOSE' | 'BREAKER'): BrokerEvent[] {
+    if (!validTick(tick)) return [];
+    const out: BrokerEvent[] = [];
+    this.seen(tick.ts);
+    this.rollDay(tick.ts, out);
+    const pos = this.s.position;
+    if (pos) {
+      const price = touchPrice(pos.side === 'SHORT', tick.bid, tick.ask);
+      this.exit({ reason, price }, 'forced', tick.ts, out);
+    }
+    this.cancelAll(reason === 'BREAKER' ? 'breaker' : 'position_closed', tick.ts, out);
+    return out;
+  }
+
+  cancelWorkingOrders(reason: WorkingCancelReason, at: number): BrokerEvent[] {
+    const out: BrokerEvent[] = [];
+    this.cancelAll(reason, Number.isFinite(at) ? at : this.lastAt, out);
+    return out;
+  }
+
+  expireWorkingOrders(at: number): BrokerEvent[] {
+    if (!Number.isFinite(at)) return [];
+    const out: BrokerEvent[] = [];
+    for (const w of this.s.workingOrders) {
+      if (at - w.createdAt >= this.cfg.workingOrderTtlMs) {
+        this.emit(out, { event: 'WorkingOrderCancelled', id: w.id, reason: 'expired', at });
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- marks
+
+  /** Unrealized PnL marked where the position would close: bid for LONG, ask for SHORT. */
+  unrealized(tick: Tick): number {
+    const pos = this.s.position;
+    if (!pos || !validTick(tick)) return 0;
+    const mark = touchPrice(pos.side === 'SHORT', tick.bid, tick.ask);
+    return grossPnl(this.cfg.kind, pos.side, pos.entry, mark, pos.qty);
+  }
+
+  equityWith(tick: Tick | null): number {
+    return this.s.equity + (tick ? this.unrealized(tick) : 0);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private emit(out: BrokerEvent[], ev: BrokerEvent): void {
+    this.s = this.reduce(this.s, ev);
+    out.push(ev);
+  }
+
+  private seen(at: number): void {
+    if (at > this.lastAt) this.lastAt = at;
+  }
+
+  private entryReject(order: Order, at: number, price: number): string | null {
+    const s = this.s;
+    const cfg = this.cfg;
+    if (s.processedOrderIds.includes(order.id)) return 'duplicate_order_id';
+    if (s.position) return 'position_open';
+    const b = breakerAt(s.breaker, at, s.equity);
+    if (b.tripped) return 'breaker_tripped';
+    if (s.lastEntryAt !== null && at - s.lastEntryAt < cfg.minTradeIntervalMs) return 'throttled';
+    const inWindow = s.recentOrderTimes.filter((t) => t > at - ORDER_RATE_WINDOW_MS && t <= at).length;
+    if (inWindow >= cfg.maxOrdersPerMinute) return 'rate_limit_exceeded';
+    if (dailyLossPct(b, s.equity) >= cfg.maxDailyLossPct) return 'daily_loss_exceeded';
+    const n = notional(cfg.kind, order.qty, price);
+    if (n > cfg.maxNotional) return 'notional_exceeded';
+    if (!(s.equity > 0) || n / s.equity > cfg.maxLeverage) return 'leverage_exceeded';
+    return null;
+  }
+
+  /** One fill takes at most liquidityFraction × the last candle's volume; no known volume, no cap. */
+  private liquidityCap(qty: number, price: number): number {
+    if (this.lastVolume === null || !(this.lastVolume > 0)) return qty;
+    const maxBase = this.cfg.liquidityFraction * this.lastVolume;
+    if (baseQty(this.cfg.kind, qty, price) <= maxBase) return qty;
+    return qtyFromBase(this.cfg.kind, maxBase, price);
+  }
+
+  private rollDay(at: number, out: BrokerEvent[]): void {
+    if (!dayRolled(this.s.breaker, at)) return;
+    this.emit(out, { event: 'BreakerReset', day: utcDay(at), dayStartEquity: this.s.equity, at });
+    this.livePeak = this.s.breaker.peakEquity;
+  }
+
+  private trip(t: BreakerTrip | null, at: number, out: BrokerEvent[]): void {
+    if (t) this.emit(out, { event: 'BreakerTripped', reason: t.reason, detail: t.detail, at });
+  }
+
+  private checkDrawdown(equityNow: number, at: number, out: BrokerEvent[]): void {
+    this.livePeak = Math.max(this.livePeak, this.s.breaker.peakEquity, equityNow);
+    this.trip(drawdownTrip(this.s.breaker, this.livePeak, equityNow, this.cfg), at, out);
+  }
+
+  private tickExit(pos: Position, tick: Tick): ExitDecision | null {
+    if (pos.side === 'LONG') {
+      if (tick.bid <= pos.sl) return { reason: pos.trailActive ? 'TRAIL' : 'SL', price: tick.bid };
+      if (tick.bid >= pos.tp) return { reason: 'TP', price: tick.bid };
+    } else {
+      if (tick.ask >= pos.sl) return { reason: pos.trailActive ? 'TRAIL' : 'SL', price: tick.ask };
+      if (tick.ask <= pos.tp) return { reason: 'TP', price: tick.ask };
+    }
+    return null;
+  }
+
+  /**
+   * The stop a whole candle can be judged against: the one in force at its open. Stops only tighten,
+   * so a low (LONG) below it crossed whatever stop was in force at that moment, while a low between it
+   * and a stop trailed later in the candle may have happened before the trail (ticks decide those).
+   */
+  private stopAt(pos: Position, ts: number): { sl: number; trailed: boolean } {
+    if (!this.stops || this.stops.length === 0) return { sl: pos.sl, trailed: pos.trailActive };
+    let i = 0;
+    for (let k = 1; k < this.stops.length; k++) if (this.stops[k]!.at <= ts) i = k;
+    return { sl: this.stops[i]!.sl, trailed: i > 0 };
+  }
+
+  /** Stop-first when both are touched; a candle opening beyond a level fills at the open (gap-through). */
+  private candleExit(pos: Position, c: Candle): ExitDecision | null {
+    const { sl, trailed } = this.stopAt(pos, c.ts);
+    const stopReason: ExitReason = trailed ? 'TRAIL' : 'SL';
+    if (pos.side === 'LONG') {
+      if (c.low <= sl) return { reason: stopReason, price: Math.min(sl, c.open) };
+      if (c.high >= pos.tp) return { reason: 'TP', price: Math.max(pos.tp, c.open) };
+    } else {
+      if (c.high >= sl) return { reason: stopReason, price: Math.max(sl, c.open) };
+      if (c.low <= pos.tp) return { reason: 'TP', price: Math.min(pos.tp, c.open) };
+    }
+    return null;
+  }
+
+  private exit(d: ExitDecision, source: 'tick' | 'candle' | 'forced', at: number, out: BrokerEvent[]): void {
+    const pos = this.s.position;
+    if (!pos) return;
+    const slip = this.cfg.slipBps * this.rng.uniform(0.5, 1.5);
+    const price = adverse(d.price, pos.side === 'SHORT', slip);
+    this.emit(out, {
+      event: 'Exit',
+      orderId: pos.orderId,
+      reason: d.reason,
+      price,
+      qty: pos.qty,
+      pnl: plain(grossPnl(this.cfg.kind, pos.side, pos.entry, price, pos.qty)),
+      fee: fee(notional(this.cfg.kind, pos.qty, price), this.cfg.takerBps),
+      source,
+      at,
+    });
+    this.stops = null;
+    this.cancelAll('position_closed', at, out);
+    this.trip(lossStreakTrip(this.s.breaker, this.cfg), at, out);
+    this.checkDrawdown(this.s.equity, at, out);
+  }
+
+  /** Trails the stop once price is trailActivateR in favour; emits only moves of at least STOP_STEP_R. */
+  private trail(pos: Position, tick: Tick, out: BrokerEvent[]): void {
+    const r = pos.riskDistance;
+    if (!(r > 0)) return;
+    const sign = sideSign(pos.side);
+    const mark = touchPrice(pos.side === 'SHORT', tick.bid, tick.ask);
+    const best = sign > 0 ? Math.max(pos.best, mark) : Math.min(pos.best, mark);
+    if (sign * (best - pos.entry) < this.cfg.trailActivateR * r) return;
+    const sl = best - sign * this.cfg.trailDistanceR * r;
+    if (sign * (sl - pos.sl) < STOP_STEP_R * r * (1 - 1e-9)) return;
+    this.emit(out, { event: 'StopMoved', orderId: pos.orderId, sl, best, at: tick.ts });
+    this.stops?.push({ at: tick.ts, sl });
+  }
+
+  /** A working remainder fills whole, as a resting (maker) order, once the touch is at or inside its limit. */
+  private fillWorkingOrders(tick: Tick, out: BrokerEvent[]): void {
+    if (this.s.breaker.tripped) return;
+    for (const w of this.s.workingOrders) {
+      const pos = this.s.position;
+      if (!pos || pos.side !== w.side) {
+        this.emit(out, { event: 'WorkingOrderCancelled', id: w.id, reason: 'position_closed', at: tick.ts });
+        continue;
+      }
+      const buying = w.side === 'LONG';
+      const touch = touchPrice(buying, tick.bid, tick.ask);
+      if (buying ? touch > w.limitPrice : touch < w.limitPrice) continue;
+      this.emit(out, {
+        event: 'Fill',
+        orderId: w.id,
+        side: w.side,
+        price: touch,
+        qty: w.qty,
+        fee: fee(notional(this.cfg.kind, w.qty, touch), this.cfg.makerBps),
+        liquidity: 'maker',
+        sl: pos.sl,
+        tp: pos.tp,
+        at: tick.ts,
+      });
+    }
+  }
+
+  private cancelAll(reason: WorkingCancelReason, at: number, out: BrokerEvent[]): void {
+    for (const w of this.s.workingOrders) {
+      this.emit(out, { event: 'WorkingOrderCancelled', id: w.id, reason, at });
+    }
+  }
+}

@@ -1,0 +1,128 @@
+// Journal events (SPEC §5). Broker events change state and are replayed by `applyEvent`;
+// the others are facts about the session. Every journal line is `{seq, ts, event, ...payload}`.
+import type { ExitReason, Side, WorkingOrder } from './types.js';
+
+export interface FillEvent {
+  event: 'Fill';
+  orderId: string;
+  side: Side;
+  price: number;
+  qty: number;
+  fee: number;
+  liquidity: 'taker' | 'maker';
+  sl: number;
+  tp: number;
+  /** Market time of the fill. */
+  at: number;
+}
+export interface ExitEvent {
+  event: 'Exit';
+  orderId: string;
+  reason: ExitReason;
+  price: number;
+  qty: number;
+  /** Gross PnL in the quote coin (fees are separate). */
+  pnl: number;
+  fee: number;
+  /** 'tick' when decided on a tick, 'candle' when from candle high/low (gaps, downtime), 'forced' otherwise. */
+  source: 'tick' | 'candle' | 'forced';
+  at: number;
+}
+export interface OrderRejectedEvent {
+  event: 'OrderRejected';
+  orderId: string;
+  reason: string;
+  at: number;
+}
+export interface WorkingOrderPlacedEvent {
+  event: 'WorkingOrderPlaced';
+  order: WorkingOrder;
+  at: number;
+}
+export interface WorkingOrderCancelledEvent {
+  event: 'WorkingOrderCancelled';
+  id: string;
+  reason: 'shutdown' | 'expired' | 'position_closed' | 'breaker';
+  at: number;
+}
+export interface StopMovedEvent {
+  event: 'StopMoved';
+  orderId: string;
+  sl: number;
+  best: number;
+  at: number;
+}
+export interface FundingAppliedEvent {
+  event: 'FundingApplied';
+  /** Fraction (the exchange's percent / 100). */
+  rate: number;
+  /** Signed change of equity: negative when the position pays. */
+  amount: number;
+  fundingTime: number;
+  side: Side;
+  at: number;
+}
+export interface BreakerTrippedEvent {
+  event: 'BreakerTripped';
+  reason: 'max_drawdown' | 'max_losses';
+  detail: string;
+  at: number;
+}
+export interface BreakerResetEvent {
+  event: 'BreakerReset';
+  day: string;
+  dayStartEquity: number;
+  at: number;
+}
+
+/** Events that change BrokerState. */
+export type BrokerEvent =
+  | FillEvent
+  | ExitEvent
+  | OrderRejectedEvent
+  | WorkingOrderPlacedEvent
+  | WorkingOrderCancelledEvent
+  | StopMovedEvent
+  | FundingAppliedEvent
+  | BreakerTrippedEvent
+  | BreakerResetEvent;
+
+/** Session facts: never replayed into broker state. */
+export interface SessionEvent {
+  event:
+    | 'SessionStart'
+    | 'SessionEnd'
+    | 'StateLoaded'
+    | 'StateQuarantined'
+    | 'OrderQueued'
+    | 'OrderDropped'
+    | 'WsConnected'
+    | 'WsDisconnected'
+    | 'WsFatal'
+    | 'StaleData'
+    | 'GapBackfilled'
+    | 'BadFrames'
+    | 'StrategyError';
+  [field: string]: unknown;
+}
+
+export type EngineEvent = BrokerEvent | SessionEvent;
+
+/** A line of events.jsonl. `ts` is wall-clock ms when the event was recorded. */
+export type JournalEntry = EngineEvent & { seq: number; ts: number };
+
+export const BROKER_EVENT_NAMES: ReadonlySet<string> = new Set([
+  'Fill',
+  'Exit',
+  'OrderRejected',
+  'WorkingOrderPlaced',
+  'WorkingOrderCancelled',
+  'StopMoved',
+  'FundingApplied',
+  'BreakerTripped',
+  'BreakerReset',
+]);
+
+export function isBrokerEvent(e: { event: string }): e is BrokerEvent {
+  return BROKER_EVENT_NAMES.has(e.event);
+}

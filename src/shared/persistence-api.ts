@@ -1,0 +1,60 @@
+// The contract between the session (main thread) and the persistence worker, which alone touches the
+// state directory (DESIGN.md, ownership table). Types and message tags only: both threads import this.
+import type { JournalEntry } from './events.js';
+import type { StateSnapshot } from './types.js';
+
+export interface LoadResult {
+  source: 'primary' | 'backup' | 'journal' | 'fresh';
+  /** The valid snapshot used (null for 'journal'/'fresh'). */
+  snapshot: StateSnapshot | null;
+  /** Journal entries with seq > snapshot.seq (all entries when snapshot is null), in order. */
+  replay: JournalEntry[];
+  /** Highest seq in the journal (or snapshot.seq if larger); the next event gets lastSeq + 1. */
+  lastSeq: number;
+  /** Files renamed <name>.corrupt.<epochms>. */
+  quarantined: string[];
+  /** Torn last journal line removed. */
+  journalTruncated: { bytes: number; line: string } | null;
+  warnings: string[];
+}
+
+export interface OpenOptions {
+  dir: string;
+  symbol: string;
+  /** Backup generations kept next to state.json (SPEC §5, --backups). */
+  backups: number;
+  /** Lock staleness (tests only; every process must use the same value). */
+  lockStaleMs?: number;
+}
+
+export interface PersistenceStatus {
+  lastError: string | null;
+  snapshotsWritten: number;
+  entriesAppended: number;
+  locked: boolean;
+}
+
+export interface PersistenceApi {
+  /** Take the lock for the whole run (LockedError → caller exits 3), remove stale tmp files, load. */
+  open(opts: OpenOptions): Promise<LoadResult>;
+  /** Group-commit journal entries (fsync once per call). Resolves when durable. */
+  append(entries: JournalEntry[]): Promise<void>;
+  /** Coalesced durable snapshot write with rotation. Resolves when this snapshot (or a newer one) is durable. */
+  snapshot(s: StateSnapshot): Promise<void>;
+  /** Atomically replace a side file in the state dir (heartbeat.json, final_report.json, metrics.csv, report.html). Not rotated. */
+  writeFile(name: string, content: string): Promise<void>;
+  /** Flush everything pending, release the lock. Idempotent. */
+  close(): Promise<void>;
+  /** Health: last error (disk full, EACCES...) or null, and counters. */
+  status(): Promise<PersistenceStatus>;
+}
+
+/** `Error.name` of a refused lock: comlink keeps an error's name and message, not its class or code. */
+export const LOCKED_ERROR_NAME = 'LockedError';
+
+/** Message the worker posts to its parent (outside comlink) when the state lock was taken from it. */
+export interface CompromisedMessage {
+  type: 'persistence:compromised';
+  message: string;
+}
+export const COMPROMISED_MESSAGE_TYPE = 'persistence:compromised';

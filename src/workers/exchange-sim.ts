@@ -1,0 +1,574 @@
+// The embedded Bitunix exchange simulator (SPEC §7): one http.Server that speaks the real exchange's
+// public WebSocket (`/public/`) and REST kline/funding endpoints, driven by a seeded PriceProcess in an
+// accelerated market clock, with fault injection for resilience tests. Frames and bodies come from the
+// shared codec, so the engine's decoder is exercised byte for byte. Candles pushed on the WebSocket and
+// served by REST are aggregated from one series of 1-minute candles, so closed candles agree exactly.
+// Loaded as a worker thread with workerData {kind:'exchange-sim', options}, it runs itself (see bottom).
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import {
+  CONNECT_FRAME,
+  decodeClientFrame,
+  encodeBook,
+  encodeFundingRate,
+  encodeKline,
+  encodePong,
+  encodePrice,
+  encodeRestKlines,
+  encodeTrade,
+  klineChannelMs,
+} from '../shared/bitunix-codec.js';
+import { PriceProcess, type PriceTick } from '../shared/price-process.js';
+import { createRng, randomSeed } from '../shared/rng.js';
+import type { Candle } from '../shared/types.js';
+
+export interface SimOptions {
+  host?: string;
+  /** 0 = ephemeral. */
+  port?: number;
+  symbols?: string[];
+  seed?: number;
+  /** Market clock multiplier. */
+  speed?: number;
+  startPrice?: number;
+  /** Market start (ms); default Date.now(). */
+  startTs?: number;
+  /** Wall ms between book/trade pushes. */
+  tickIntervalMs?: number;
+  /** Wall ms between kline/price pushes. */
+  klineIntervalMs?: number;
+  /** Wall ms without a client frame after which the socket is dropped, like the real server (0 = never). */
+  idleTimeoutMs?: number;
+  /** Whether REST klines include the still-forming candle, as the real exchange was seen to do. */
+  restFormingCandle?: boolean;
+}
+
+/** Faults for resilience tests. New kinds extend this union and the switch in `inject`. */
+export type SimFault =
+  | { kind: 'drop' }
+  | { kind: 'refuse'; ms: number }
+  | { kind: 'silence'; ms: number }
+  | { kind: 'garbage'; count: number }
+  | { kind: 'oversized' };
+
+/** Messages between the worker entry and its parent. */
+export type SimParentMessage = { type: 'fault'; fault: SimFault } | { type: 'stop' };
+export type SimWorkerMessage = { type: 'listening'; port: number } | { type: 'stopped' } | { type: 'error'; message: string };
+
+const MINUTE = 60_000;
+const FUNDING_PERIOD_MS = 8 * 3_600_000;
+/** 1-minute history generated before the market start: 14 days covers 200 one-hour candles. */
+const HISTORY_MINUTES = 14 * 24 * 60;
+const MAX_MINUTES_KEPT = HISTORY_MINUTES + 100_000;
+const REST_INTERVAL_MS: Record<string, number> = { '1m': MINUTE, '5m': 5 * MINUTE, '15m': 15 * MINUTE, '30m': 30 * MINUTE, '1h': 60 * MINUTE };
+const MAX_SUBSCRIPTIONS = 300;
+/** Above this much unsent data a client is conflated (pushes skipped), never buffered without bound. */
+const MAX_BUFFERED = 4 * 1024 * 1024;
+const MAX_PAYLOAD = 64 * 1024;
+
+function toTick(p: number): number {
+  return Math.round(p * 10) / 10;
+}
+
+/** One symbol's market: the price process, its 1-minute candles (closed + forming) and the latest tick. */
+class SymbolMarket {
+  /** Closed 1-minute candles, ascending and contiguous. */
+  readonly minutes: Candle[];
+  forming: Candle;
+  tick: PriceTick;
+  private readonly fundingSeed: number;
+
+  constructor(
+    readonly symbol: string,
+    private readonly proc: PriceProcess,
+    fundingSeed: number,
+  ) {
+    const firstBucket = Math.floor(proc.startTs / MINUTE) * MINUTE;
+    this.minutes = proc.historyCandles(HISTORY_MINUTES, firstBucket, MINUTE);
+    const p = proc.startPrice;
+    this.forming = { ts: firstBucket, open: p, high: p, low: p, close: p, volume: 0 };
+    this.fundingSeed = fundingSeed;
+    this.tick = proc.step(proc.startTs);
+    this.feed(this.tick);
+  }
+
+  /** Step the process up to market time `toTs` in ≤ 1 s substeps (at most ~2000 per call). */
+  advance(toTs: number): void {
+    const gap = toTs - this.proc.ts;
+    if (gap <= 0) return;
+    const sub = Math.max(1000, Math.ceil(gap / 2000));
+    let t = this.proc.ts;
+    while (t < toTs) {
+      t = Math.min(t + sub, toTs);
+      this.tick = this.proc.step(t);
+      this.feed(this.tick);
+    }
+  }
+
+  private feed(t: PriceTick): void {
+    const bucket = Math.floor(t.ts / MINUTE) * MINUTE;
+    const f = this.forming;
+    if (bucket > f.ts) {
+      this.minutes.push(f);
+      // A minute without trades still exists on the exchange: flat at the previous close.
+      for (let m = f.ts + MINUTE; m < bucket; m += MINUTE) {
+        this.minutes.push({ ts: m, open: f.close, high: f.close, low: f.close, close: f.close, volume: 0 });
+      }
+      if (this.minutes.length > MAX_MINUTES_KEPT) this.minutes.splice(0, this.minutes.length - HISTORY_MINUTES);
+      this.forming = { ts: bucket, open: t.last, high: t.last, low: t.last, close: t.last, volume: t.qty };
+      return;
+    }
+    if (t.last > f.high) f.high = t.last;
+    if (t.last < f.low) f.low = t.last;
+    f.close = t.last;
+    f.volume = Math.round((f.volume + t.qty) * 1e4) / 1e4;
+  }
+
+  /** The candle of `intervalMs` opening at `bucket`, aggregated from 1-minute candles; null if not fully known. */
+  candleAt(intervalMs: number, bucket: number): Candle | null {
+    const first = this.minutes[0]!.ts;
+    if (bucket < first) return null;
+    let out: Candle | null = null;
+    for (let m = bucket; m < bucket + intervalMs; m += MINUTE) {
+      const idx = (m - first) / MINUTE;
+      const c = idx < this.minutes.length ? this.minutes[idx]! : m === this.forming.ts ? this.forming : null;
+      if (c === null) break;
+      if (out === null) out = { ...c };
+      else {
+        if (c.high > out.high) out.high = c.high;
+        if (c.low < out.low) out.low = c.low;
+        out.close = c.close;
+        out.volume = Math.round((out.volume + c.volume) * 1e4) / 1e4;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * REST kline selection like the exchange: open times in [startTime, endTime) (endTime exclusive), at most
+   * `limit`; the newest ones unless only startTime is given. Ascending.
+   */
+  restCandles(intervalMs: number, limit: number, startTime: number | null, endTime: number | null, forming: boolean): Candle[] {
+    const formingBucket = Math.floor(this.forming.ts / intervalMs) * intervalMs;
+    let hi = forming ? formingBucket : formingBucket - intervalMs;
+    if (endTime !== null) hi = Math.min(hi, Math.ceil(endTime / intervalMs) * intervalMs - intervalMs);
+    let lo = Math.ceil(this.minutes[0]!.ts / intervalMs) * intervalMs;
+    if (startTime !== null) lo = Math.max(lo, Math.ceil(startTime / intervalMs) * intervalMs);
+    const out: Candle[] = [];
+    if (startTime !== null && endTime === null) {
+      for (let b = lo; b <= hi && out.length < limit; b += intervalMs) pushIf(out, this.candleAt(intervalMs, b));
+    } else {
+      for (let b = hi; b >= lo && out.length < limit; b -= intervalMs) pushIf(out, this.candleAt(intervalMs, b));
+      out.reverse();
+    }
+    return out;
+  }
+
+  /** The funding rate (fraction) that settles at the end of funding period `k` (a pure function of k). */
+  fundingEstimate(k: number): number {
+    const rng = createRng((this.fundingSeed ^ Math.imul(k, 0x9e3779b1)) >>> 0);
+    return Math.round((0.00008 + 0.00006 * rng.normal()) * 1e8) / 1e8;
+  }
+
+  markPrice(): number {
+    return toTick(this.tick.mid);
+  }
+
+  indexPrice(): number {
+    return toTick(this.tick.mid * (1 - 0.0002));
+  }
+}
+
+function pushIf(out: Candle[], c: Candle | null): void {
+  if (c !== null) out.push(c);
+}
+
+type SubKind = 'book' | 'trade' | 'kline' | 'price';
+
+interface Sub {
+  market: SymbolMarket;
+  ch: string;
+  kind: SubKind;
+  intervalMs: number;
+  /** Kline: the bucket last pushed (-1 = none yet), to push the final candle when it rolls. */
+  lastBucket: number;
+}
+
+interface Client {
+  ws: WebSocket;
+  subs: Map<string, Sub>;
+  lastRecvWall: number;
+  /** The server second the socket opened, echoed in pongs (notes §1.2). */
+  openSecond: number;
+}
+
+export class ExchangeSim {
+  private readonly opts: Required<Omit<SimOptions, 'startTs' | 'seed'>> & { seed: number };
+  private readonly markets = new Map<string, SymbolMarket>();
+  private readonly startTs: number;
+  private readonly wallStart: number;
+  private readonly server: http.Server;
+  private readonly wss: WebSocketServer;
+  private readonly clients = new Set<Client>();
+  private tickTimer: NodeJS.Timeout | null = null;
+  private klineTimer: NodeJS.Timeout | null = null;
+  private listenPort = 0;
+  // Fault state (wall ms).
+  private refuseUntil = 0;
+  private silentUntil = 0;
+  private pendingGarbage = 0;
+  private garbageIndex = 0;
+
+  constructor(options: SimOptions = {}) {
+    const speed = options.speed ?? 1;
+    if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`ExchangeSim: speed must be > 0, got ${speed}`);
+    const symbols = (options.symbols ?? ['BTCUSDT']).map((s) => s.toUpperCase());
+    if (symbols.length === 0) throw new Error('ExchangeSim: no symbols');
+    this.opts = {
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      symbols,
+      seed: options.seed ?? randomSeed(),
+      speed,
+      startPrice: options.startPrice ?? 95_000,
+      tickIntervalMs: options.tickIntervalMs ?? 100,
+      klineIntervalMs: options.klineIntervalMs ?? 500,
+      idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+      restFormingCandle: options.restFormingCandle ?? true,
+    };
+    this.wallStart = Date.now();
+    this.startTs = options.startTs ?? this.wallStart;
+    symbols.forEach((symbol, i) => {
+      const seed = (this.opts.seed + i * 7919) >>> 0;
+      const proc = new PriceProcess(createRng(seed), this.opts.startPrice, this.startTs);
+      this.markets.set(symbol, new SymbolMarket(symbol, proc, seed ^ 0x5f3759df));
+    });
+    this.server = http.createServer((req, res) => this.handleRest(req, res));
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD });
+    this.server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head));
+  }
+
+  get port(): number {
+    return this.listenPort;
+  }
+
+  /** Market time now: startTs + wall elapsed × speed. */
+  marketNow(): number {
+    return Math.floor(this.startTs + (Date.now() - this.wallStart) * this.opts.speed);
+  }
+
+  start(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        this.listenPort = typeof addr === 'object' && addr !== null ? addr.port : this.opts.port;
+        this.tickTimer = setInterval(() => this.onTick(), this.opts.tickIntervalMs);
+        this.klineTimer = setInterval(() => this.onKlineTimer(), this.opts.klineIntervalMs);
+        resolve(this.listenPort);
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    if (this.klineTimer !== null) clearInterval(this.klineTimer);
+    this.tickTimer = this.klineTimer = null;
+    for (const c of this.clients) c.ws.terminate();
+    this.clients.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    if (!this.server.listening) return;
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  inject(f: SimFault): void {
+    const now = Date.now();
+    switch (f.kind) {
+      case 'drop':
+        // Like a network cut: no close frame.
+        for (const c of this.clients) c.ws.terminate();
+        break;
+      case 'refuse':
+        this.refuseUntil = now + f.ms;
+        break;
+      case 'silence':
+        this.silentUntil = now + f.ms;
+        break;
+      case 'garbage':
+        this.pendingGarbage += f.count;
+        break;
+      case 'oversized':
+        for (const c of this.clients) this.send(c, oversizedFrame(this.opts.symbols[0]!, this.marketNow()));
+        break;
+    }
+  }
+
+  // ---- WebSocket -------------------------------------------------------------------------------
+
+  private handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/public/') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    if (Date.now() < this.refuseUntil) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+  }
+
+  private onConnection(ws: WebSocket): void {
+    const client: Client = { ws, subs: new Map(), lastRecvWall: Date.now(), openSecond: Math.floor(this.marketNow() / 1000) };
+    this.clients.add(client);
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => this.clients.delete(client));
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onClientMessage(client, data, isBinary));
+    this.send(client, CONNECT_FRAME);
+  }
+
+  private onClientMessage(client: Client, data: RawData, isBinary: boolean): void {
+    client.lastRecvWall = Date.now();
+    if (isBinary) return;
+    const f = decodeClientFrame(data.toString());
+    if (f.op === 'ping') {
+      this.send(client, encodePong(f.ping, client.openSecond));
+    } else if (f.op === 'subscribe') {
+      this.advanceAll();
+      for (const a of f.args) this.subscribe(client, a.symbol.toUpperCase(), a.ch);
+    } else if (f.op === 'unsubscribe') {
+      for (const a of f.args) client.subs.delete(`${a.symbol.toUpperCase()}|${a.ch}`);
+      this.send(client, `{"op":"unsubscribe","ts":${this.marketNow()},"data":"success"}`);
+    }
+    // Unknown ops, channels and non-JSON get no reply (notes §1.3).
+  }
+
+  private subscribe(client: Client, symbol: string, ch: string): void {
+    const market = this.markets.get(symbol);
+    if (market === undefined) {
+      // An unknown symbol gets one frame of empty levels and then nothing (notes §1.3).
+      if (ch.startsWith('depth_book')) {
+        this.send(client, `{"ch":"${ch}","symbol":"${symbol}","ts":${this.marketNow()},"data":{"b":[["",""]],"a":[["",""]]}}`);
+      }
+      return;
+    }
+    const intervalMs = klineChannelMs(ch);
+    const kind =
+      ch === 'depth_book1' ? 'book' : ch === 'trade' ? 'trade' : ch === 'price' ? 'price' : intervalMs !== null ? 'kline' : null;
+    if (kind === null) return;
+    const key = `${symbol}|${ch}`;
+    if (client.subs.has(key)) return;
+    if (client.subs.size >= MAX_SUBSCRIPTIONS) {
+      this.send(client, '{"op":"subscribe","data":{"msg":"subscribe channel > 300","nonce":"","result":false}}');
+      return;
+    }
+    const sub: Sub = { market, ch, kind, intervalMs: intervalMs ?? 0, lastBucket: -1 };
+    client.subs.set(key, sub);
+    // The first data frame is the only confirmation (notes §1.3).
+    this.pushSub(client, sub);
+  }
+
+  private advanceAll(): void {
+    const now = this.marketNow();
+    for (const m of this.markets.values()) m.advance(now);
+  }
+
+  private onTick(): void {
+    this.advanceAll();
+    const wall = Date.now();
+    let garbage: string | null = null;
+    if (this.pendingGarbage > 0) {
+      this.pendingGarbage--;
+      garbage = this.nextGarbage();
+    }
+    for (const c of this.clients) {
+      if (this.opts.idleTimeoutMs > 0 && wall - c.lastRecvWall > this.opts.idleTimeoutMs) {
+        c.ws.terminate(); // the real server drops a silent client with 1006, no close frame
+        continue;
+      }
+      if (garbage !== null) this.send(c, garbage);
+      // Closed kline buckets first, so each client sees market time in order.
+      for (const s of c.subs.values()) {
+        if (s.kind === 'kline' && s.lastBucket >= 0 && Math.floor(s.market.tick.ts / s.intervalMs) * s.intervalMs > s.lastBucket) {
+          this.pushKline(c, s);
+        }
+      }
+      for (const s of c.subs.values()) if (s.kind === 'book' || s.kind === 'trade') this.pushSub(c, s);
+    }
+  }
+
+  private onKlineTimer(): void {
+    this.advanceAll();
+    for (const c of this.clients) {
+      for (const s of c.subs.values()) if (s.kind === 'kline' || s.kind === 'price') this.pushSub(c, s);
+    }
+  }
+
+  private pushSub(c: Client, s: Sub): void {
+    const m = s.market;
+    const t = m.tick;
+    switch (s.kind) {
+      case 'book':
+        this.send(c, encodeBook(m.symbol, t.ts, t.bid, t.ask, bookQty(t.ts, 0), bookQty(t.ts, 1)));
+        break;
+      case 'trade':
+        this.send(c, encodeTrade(m.symbol, t.ts, t.last, t.qty, t.side));
+        break;
+      case 'kline':
+        this.pushKline(c, s);
+        break;
+      case 'price': {
+        const k = Math.floor(t.ts / FUNDING_PERIOD_MS);
+        this.send(
+          c,
+          encodePrice(m.symbol, t.ts, {
+            markPrice: m.markPrice(),
+            indexPrice: m.indexPrice(),
+            fundingRate: m.fundingEstimate(k - 1), // `fr` is the rate settled at `ft` (notes §1.5.6)
+            fundingTime: k * FUNDING_PERIOD_MS,
+            nextFundingTime: (k + 1) * FUNDING_PERIOD_MS,
+          }),
+        );
+        break;
+      }
+    }
+  }
+
+  /**
+   * Push the in-progress candle. When the bucket rolled since the last push, first push the final state
+   * of the old bucket (stamped at its last millisecond), so the client's closed candle equals REST's.
+   */
+  private pushKline(c: Client, s: Sub): void {
+    const m = s.market;
+    const ts = m.tick.ts;
+    const bucket = Math.floor(ts / s.intervalMs) * s.intervalMs;
+    if (s.lastBucket >= 0 && bucket > s.lastBucket) {
+      const closed = m.candleAt(s.intervalMs, s.lastBucket);
+      if (closed !== null) this.send(c, encodeKline(m.symbol, s.ch, s.lastBucket + s.intervalMs - 1, closed));
+    }
+    const cur = m.candleAt(s.intervalMs, bucket);
+    if (cur !== null) this.send(c, encodeKline(m.symbol, s.ch, ts, cur));
+    s.lastBucket = bucket;
+  }
+
+  private send(c: Client, text: string): void {
+    if (c.ws.readyState !== WebSocket.OPEN) return;
+    if (this.silentUntil > 0 && Date.now() < this.silentUntil) return;
+    if (c.ws.bufferedAmount > MAX_BUFFERED) return; // slow consumer: conflate
+    c.ws.send(text);
+  }
+
+  private nextGarbage(): string {
+    const sym = this.opts.symbols[0]!;
+    const ts = this.marketNow();
+    const i = this.garbageIndex++ % 6;
+    switch (i) {
+      case 0:
+        return `{"ch":"depth_book1","symbol":"${sym}","ts":${ts},"data":{"b":[["9`; // truncated: not JSON
+      case 1:
+        return `{"ch":"depth_book1","symbol":"${sym}","ts":${ts},"data":{"b":[["NaN","1"]],"a":[["95000.1","1"]]}}`;
+      case 2:
+        return `{"ch":"depth_book1","symbol":"${sym}","ts":${ts},"data":{"b":[["95001.0","1"]],"a":[["95000.1","1"]]}}`;
+      case 3:
+        return `{"ch":"trade","symbol":"${sym}","ts":${ts},"data":[{"t":"${new Date(ts).toISOString()}","p":"-5","v":"1","s":"buy"}]}`;
+      case 4:
+        return `{"event":"channel_pushed","data":{"kline":{}}}`;
+      default:
+        return `{"ch":"depth_book1","symbol":"${sym}","ts":${ts},"data":{"b":[["",""]],"a":[["",""]]}}`;
+    }
+  }
+
+  // ---- REST ------------------------------------------------------------------------------------
+
+  private handleRest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const reply = (status: number, body: string): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(body);
+    };
+    const paramError = (msg: string): void => reply(200, JSON.stringify({ code: 2, data: null, msg }));
+    if (req.method !== 'GET') return reply(405, '{"code":405,"msg":"Method Not Allowed"}');
+    const market = this.markets.get((url.searchParams.get('symbol') ?? '').toUpperCase());
+    if (url.pathname === '/api/v1/futures/market/kline') {
+      if (market === undefined) return paramError('Parameter error: symbol');
+      const intervalMs = REST_INTERVAL_MS[url.searchParams.get('interval') ?? ''];
+      if (intervalMs === undefined) return paramError('Parameter error: interval');
+      const limit = intParam(url, 'limit') ?? 100;
+      const startTime = intParam(url, 'startTime');
+      const endTime = intParam(url, 'endTime');
+      if (Number.isNaN(limit) || Number.isNaN(startTime) || Number.isNaN(endTime) || limit <= 0) {
+        return paramError('Parameter error');
+      }
+      this.advanceAll();
+      const candles = market.restCandles(intervalMs, Math.min(limit, 200), startTime, endTime, this.opts.restFormingCandle);
+      return reply(200, encodeRestKlines(candles));
+    }
+    if (url.pathname === '/api/v1/futures/market/funding_rate') {
+      if (market === undefined) return paramError('Parameter error: symbol');
+      this.advanceAll();
+      const k = Math.floor(market.tick.ts / FUNDING_PERIOD_MS);
+      return reply(
+        200,
+        encodeFundingRate(market.symbol, {
+          rate: market.fundingEstimate(k),
+          nextFundingTime: (k + 1) * FUNDING_PERIOD_MS,
+          intervalHours: FUNDING_PERIOD_MS / 3_600_000,
+          markPrice: market.markPrice(),
+          lastPrice: market.tick.last,
+        }),
+      );
+    }
+    reply(404, '{"code":404,"msg":"Not Found"}');
+  }
+}
+
+/** An integer query parameter: null when absent, NaN when malformed. */
+function intParam(url: URL, name: string): number | null {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') return null;
+  const n = Number(v);
+  return Number.isInteger(n) ? n : NaN;
+}
+
+/** A plausible, slowly varying top-of-book size (base coin) that needs no random state. */
+function bookQty(ts: number, side: number): number {
+  return Math.round((0.5 + 2.5 * Math.abs(Math.sin(ts / 7919 + side * 1.7))) * 1e4) / 1e4;
+}
+
+/** One frame just over 64 KiB (valid JSON), which a client with maxPayload 64 KiB must refuse. */
+function oversizedFrame(symbol: string, ts: number): string {
+  return `{"ch":"depth_book1","symbol":"${symbol}","ts":${ts},"data":{"b":[["95000.0","1"]],"a":[["95000.1","1"]]},"pad":"${'x'.repeat(MAX_PAYLOAD + 16)}"}`;
+}
+
+// ---- Worker entry ------------------------------------------------------------------------------
+
+function runAsWorker(port: MessagePort, options: SimOptions): void {
+  const sim = new ExchangeSim(options);
+  const post = (m: SimWorkerMessage): void => port.postMessage(m);
+  port.on('message', (m: SimParentMessage) => {
+    if (m.type === 'fault') sim.inject(m.fault);
+    else if (m.type === 'stop') {
+      void sim.stop().then(() => {
+        post({ type: 'stopped' });
+        port.close(); // nothing else keeps the thread alive: it exits
+      });
+    }
+  });
+  sim.start().then(
+    (p) => post({ type: 'listening', port: p }),
+    (e: unknown) => {
+      post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+      port.close();
+    },
+  );
+}
+
+const wd = workerData as { kind?: string; options?: SimOptions } | null | undefined;
+if (!isMainThread && parentPort !== null && wd?.kind === 'exchange-sim') runAsWorker(parentPort, wd.options ?? {});

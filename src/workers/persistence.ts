@@ -1,0 +1,293 @@
+// The persistence worker (SPEC §5, DESIGN.md): the only code that touches the state directory. It holds
+// the state lock for the whole run, loads the newest valid generation at start, and then serves journal
+// appends, coalesced snapshot writes and side files over comlink, so the main thread never waits on disk.
+// It never logs and never crashes on an I/O error: every failure comes back as a rejected call with a
+// clear message and is kept in status().lastError. No top-level await (notes/node-libraries.md §8).
+import { parentPort } from 'node:worker_threads';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { JournalEntry } from '../shared/events.js';
+import type { StateSnapshot } from '../shared/types.js';
+import {
+  COMPROMISED_MESSAGE_TYPE,
+  type CompromisedMessage,
+  type LoadResult,
+  type OpenOptions,
+  type PersistenceApi,
+  type PersistenceStatus,
+} from '../shared/persistence-api.js';
+import { validateSnapshot } from '../shared/state-schema.js';
+import { backupName, quarantine, removeStaleTmp, rotateAndWrite, writeDurable } from './store/durable-file.js';
+import { Journal } from './store/journal.js';
+import { acquireStateLock, type HeldLock } from './store/state-lock.js';
+
+export const STATE_FILE = 'state.json';
+export const JOURNAL_FILE = 'events.jsonl';
+
+interface Waiter {
+  resolve(): void;
+  reject(e: Error): void;
+}
+interface PendingSnapshot {
+  snap: StateSnapshot;
+  /** Settles once every append requested before `snap` is durable (or failed). */
+  barrier: Promise<void>;
+  waiters: Waiter[];
+}
+
+const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Side files the session may replace: plain names, never the journal, the snapshot generations or the lock. */
+function sideFileProblem(name: string): string | null {
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name)) return 'not a plain file name';
+  if (name.startsWith(STATE_FILE) || name.startsWith(JOURNAL_FILE)) return 'reserved for state and journal';
+  if (name.endsWith('.tmp') || name.endsWith('.lock')) return 'reserved suffix';
+  return null;
+}
+
+/** The API served to the main thread. `notifyParent` carries the out-of-band "lock compromised" message. */
+export function createPersistence(notifyParent: (msg: CompromisedMessage) => void): PersistenceApi {
+  let dir = '';
+  let symbol = '';
+  let backups = 0;
+  let lock: HeldLock | null = null;
+  let journal: Journal | null = null;
+  let state: 'new' | 'opening' | 'open' | 'closed' = 'new';
+  let closing: Promise<void> | null = null;
+  let compromised: string | null = null;
+  let lastError: string | null = null;
+  let snapshotsWritten = 0;
+  let entriesAppended = 0;
+  /** Appends run one after another in call order; this tail never rejects. */
+  let journalTail: Promise<void> = Promise.resolve();
+  let sideTail: Promise<void> = Promise.resolve();
+  /** Seq of the newest durable snapshot: nothing older is ever written after it. */
+  let durableSeq = -1;
+  let pending: PendingSnapshot | null = null;
+  let writer: Promise<void> | null = null;
+
+  const compromisedError = (): Error =>
+    new Error(`persistence: the state lock on ${dir} was compromised (${compromised}); writes are stopped`);
+
+  /** Throws unless writes are allowed now. */
+  function assertWritable(): void {
+    if (compromised !== null) throw compromisedError();
+    if (state !== 'open' || closing) throw new Error(`persistence: not open (${closing ? 'closed' : state})`);
+  }
+
+  function failure(what: string, e: unknown): Error {
+    if (compromised !== null) return compromisedError();
+    lastError = `${what} failed: ${describe(e)}`;
+    return new Error(`persistence: ${lastError}`);
+  }
+
+  function onCompromised(err: Error): void {
+    compromised = describe(err);
+    lastError = `state lock compromised: ${compromised}`;
+    notifyParent({ type: COMPROMISED_MESSAGE_TYPE, message: compromisedError().message });
+  }
+
+  async function load(): Promise<LoadResult> {
+    const quarantined: string[] = [];
+    const warnings: string[] = [];
+    const stale = await removeStaleTmp(dir);
+    if (stale.length > 0) warnings.push(`removed ${stale.length} temp file(s) left by an interrupted write`);
+
+    let snapshot: StateSnapshot | null = null;
+    let source: LoadResult['source'] = 'fresh';
+    const primary = path.join(dir, STATE_FILE);
+    const candidates = [primary, ...Array.from({ length: backups }, (_, i) => backupName(primary, i + 1))];
+    for (const [i, file] of candidates.entries()) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') warnings.push(`${path.basename(file)}: unreadable (${describe(e)})`);
+        continue;
+      }
+      let value: unknown;
+      let reason: string | null = null;
+      if (text.length === 0) reason = 'empty file';
+      else {
+        try {
+          value = JSON.parse(text);
+        } catch {
+          reason = 'unparseable JSON';
+        }
+      }
+      reason ??= validateSnapshot(value);
+      if (reason === null && (value as StateSnapshot).symbol !== symbol) {
+        reason = `symbol ${(value as StateSnapshot).symbol}, expected ${symbol}`;
+      }
+      if (reason !== null) {
+        const moved = await quarantine(file);
+        quarantined.push(moved);
+        warnings.push(`${path.basename(file)}: ${reason}; quarantined as ${path.basename(moved)}`);
+        continue;
+      }
+      snapshot = value as StateSnapshot;
+      source = i === 0 ? 'primary' : 'backup';
+      break;
+    }
+
+    const opened = await Journal.open(path.join(dir, JOURNAL_FILE));
+    journal = opened.journal;
+    const { scan } = opened;
+    for (const s of scan.skipped) warnings.push(`${JOURNAL_FILE} line ${s.line} skipped: ${s.reason}`);
+    if (scan.torn) warnings.push(`${JOURNAL_FILE}: torn last line (${scan.torn.bytes} bytes) truncated`);
+    const snapSeq = snapshot?.seq ?? 0;
+    const replay = scan.entries.filter((e) => e.seq > snapSeq);
+    if (snapshot === null && scan.entries.length > 0) source = 'journal';
+    durableSeq = snapshot?.seq ?? -1;
+    return {
+      source,
+      snapshot,
+      replay,
+      lastSeq: Math.max(journal.lastSeq, snapSeq),
+      quarantined,
+      journalTruncated: scan.torn ? { bytes: scan.torn.bytes, line: scan.torn.line } : null,
+      warnings,
+    };
+  }
+
+  /** One snapshot write in flight; whatever is pending when it ends is written next (newest wins). */
+  async function drainSnapshots(): Promise<void> {
+    while (pending) {
+      const p = pending;
+      pending = null;
+      await p.barrier; // the journal holds every event the snapshot includes before the snapshot lands
+      try {
+        if (compromised !== null) throw compromisedError();
+        if (p.snap.seq >= durableSeq) {
+          await rotateAndWrite(path.join(dir, STATE_FILE), JSON.stringify(p.snap), backups);
+          durableSeq = p.snap.seq;
+          snapshotsWritten++;
+        }
+        for (const w of p.waiters) w.resolve();
+      } catch (e) {
+        const err = failure('snapshot write', e);
+        for (const w of p.waiters) w.reject(err);
+      }
+    }
+    writer = null;
+  }
+
+  return {
+    async open(opts: OpenOptions): Promise<LoadResult> {
+      if (state !== 'new') throw new Error(`persistence: open called twice (state ${state})`);
+      if (typeof opts?.dir !== 'string' || opts.dir === '') throw new Error('persistence: open needs a dir');
+      if (typeof opts.symbol !== 'string' || opts.symbol === '') throw new Error('persistence: open needs a symbol');
+      if (!Number.isInteger(opts.backups) || opts.backups < 0) throw new Error('persistence: backups must be an integer >= 0');
+      state = 'opening';
+      dir = path.resolve(opts.dir);
+      symbol = opts.symbol;
+      backups = opts.backups;
+      try {
+        await mkdir(dir, { recursive: true });
+        lock = await acquireStateLock(dir, onCompromised, opts.lockStaleMs);
+        const result = await load();
+        state = 'open';
+        return result;
+      } catch (e) {
+        await journal?.close().catch(() => {});
+        journal = null;
+        await lock?.release();
+        lock = null;
+        state = 'new'; // a failed open (e.g. locked) may be retried
+        throw e;
+      }
+    },
+
+    append(entries: JournalEntry[]): Promise<void> {
+      try {
+        assertWritable();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      const j = journal!;
+      const run = journalTail.then(async () => {
+        if (compromised !== null) throw compromisedError();
+        try {
+          await j.append(entries);
+        } catch (e) {
+          throw failure('journal append', e);
+        }
+        entriesAppended += entries.length;
+      });
+      journalTail = run.catch(() => {});
+      return run;
+    },
+
+    snapshot(s: StateSnapshot): Promise<void> {
+      try {
+        assertWritable();
+        const invalid = validateSnapshot(s);
+        if (invalid) throw new Error(`persistence: refusing an invalid snapshot (${invalid})`);
+        if (s.symbol !== symbol) throw new Error(`persistence: snapshot is for ${s.symbol}, state dir is for ${symbol}`);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (s.seq < durableSeq) return Promise.resolve(); // a newer snapshot is already durable
+      return new Promise<void>((resolve, reject) => {
+        const w = { resolve, reject };
+        if (pending === null) pending = { snap: s, barrier: journalTail, waiters: [w] };
+        else if (s.seq < pending.snap.seq) pending.waiters.push(w); // the pending newer one covers it
+        else {
+          pending.snap = s;
+          pending.barrier = journalTail;
+          pending.waiters.push(w);
+        }
+        writer ??= drainSnapshots();
+      });
+    },
+
+    writeFile(name: string, content: string): Promise<void> {
+      try {
+        assertWritable();
+        const bad = sideFileProblem(name);
+        if (bad) throw new Error(`persistence: refusing to write side file '${name}': ${bad}`);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      const run = sideTail.then(async () => {
+        if (compromised !== null) throw compromisedError();
+        try {
+          await writeDurable(path.join(dir, name), content);
+        } catch (e) {
+          throw failure(`writing ${name}`, e);
+        }
+      });
+      sideTail = run.catch(() => {});
+      return run;
+    },
+
+    close(): Promise<void> {
+      closing ??= (async () => {
+        if (state === 'opening') throw new Error('persistence: close during open');
+        await journalTail;
+        while (writer) await writer;
+        await sideTail;
+        await journal?.close().catch(() => {});
+        journal = null;
+        await lock?.release();
+        lock = null;
+        state = 'closed';
+      })();
+      return closing;
+    },
+
+    async status(): Promise<PersistenceStatus> {
+      return { lastError, snapshotsWritten, entriesAppended, locked: lock !== null && compromised === null };
+    },
+  };
+}
+
+if (parentPort) {
+  const port = parentPort;
+  Comlink.expose(
+    createPersistence((msg) => port.postMessage(msg)),
+    nodeEndpoint(port),
+  );
+}

@@ -1,0 +1,84 @@
+// Helpers for end-to-end tests: run the built engine (dist/main.js) or simulator (dist/sim.js) as real
+// child processes and read the files they leave in the state directory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const MAIN = path.join(ROOT, 'dist', 'main.js');
+export const SIM = path.join(ROOT, 'dist', 'sim.js');
+export const FIXTURES = path.join(ROOT, 'tests', 'fixtures');
+
+export function tempDir(prefix = 'la-e2e-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function run(script: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Run {
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+export function readJson<T = Record<string, unknown>>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+export type Entry = { seq: number; ts: number; event: string; [k: string]: unknown };
+
+export function readEvents(dir: string): Entry[] {
+  const file = path.join(dir, 'events.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Entry];
+      } catch {
+        return []; // a line being written right now
+      }
+    });
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs: number, everyMs = 200): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Start dist/sim.js on an ephemeral port and return it with the port it printed. */
+export async function startSim(args: string[] = []): Promise<{ run: Run; port: number }> {
+  const r = run(SIM, ['--port', '0', ...args]);
+  const port = await waitFor(
+    'the simulator to listen',
+    () => {
+      const m = /"port":(\d+)/.exec(r.stdout());
+      return m ? Number(m[1]) : null;
+    },
+    15_000,
+    50,
+  );
+  return { run: r, port };
+}

@@ -1,0 +1,321 @@
+// The persistence worker end to end (real worker thread, real files): what a restart loads, how corrupt
+// files are quarantined, how snapshots coalesce and rotate, and that disk errors and a dying worker come
+// back to the caller as rejections instead of hangs or crashes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { JournalEntry } from '../src/shared/events.js';
+import type { StateSnapshot } from '../src/shared/types.js';
+import { sealSnapshot } from '../src/shared/state-schema.js';
+import { PersistenceClient, isLockedError } from '../src/main/persistence-client.js';
+import { acquireStateLock } from '../src/workers/store/state-lock.js';
+
+const SYMBOL = 'BTCUSDT';
+const tmpDir = (): string => mkdtempSync(path.join(os.tmpdir(), 'persistence-'));
+const ls = (dir: string): string[] => readdirSync(dir).sort();
+const readJson = (file: string): StateSnapshot => JSON.parse(readFileSync(file, 'utf8')) as StateSnapshot;
+
+function snap(seq: number, equity = 10_000 + seq, symbol = SYMBOL): StateSnapshot {
+  return sealSnapshot({
+    version: 1,
+    symbol,
+    seq,
+    savedAt: 1_717_000_000_000 + seq * 1000,
+    equity,
+    startingEquity: 10_000,
+    position: null,
+    workingOrders: [],
+    processedOrderIds: [`o-${seq}`],
+    lastEntryAt: null,
+    recentOrderTimes: [],
+    breaker: {
+      day: '2024-05-29',
+      dayStartEquity: 10_000,
+      peakEquity: 10_000,
+      consecutiveLosses: 0,
+      tripped: false,
+      reason: null,
+      trippedAt: null,
+    },
+    lastFundingTime: null,
+    stats: { trades: seq, wins: 0, fees: 0, realizedPnl: 0, funding: 0 },
+  });
+}
+const entry = (seq: number): JournalEntry => ({ seq, ts: 1_717_000_000_000 + seq, event: 'OrderQueued' }) as JournalEntry;
+const jsonl = (...seqs: number[]): string => seqs.map((s) => `${JSON.stringify(entry(s))}\n`).join('');
+
+/** Open a fresh client on `dir`, run `body`, then close and stop the worker whatever happens. */
+async function withStore<T>(
+  dir: string,
+  body: (c: PersistenceClient, loaded: Awaited<ReturnType<PersistenceClient['open']>>) => Promise<T>,
+  backups = 3,
+): Promise<T> {
+  const c = new PersistenceClient();
+  try {
+    const loaded = await c.open({ dir, symbol: SYMBOL, backups, lockStaleMs: 2000 });
+    const out = await body(c, loaded);
+    await c.close();
+    return out;
+  } finally {
+    await c.terminate();
+  }
+}
+
+test('round trip: fresh → append → snapshot → close → reopen loads the primary and replays the rest', async () => {
+  const dir = tmpDir();
+  await withStore(dir, async (c, loaded) => {
+    assert.equal(loaded.source, 'fresh');
+    assert.equal(loaded.snapshot, null);
+    assert.equal(loaded.lastSeq, 0);
+    void c.append([entry(1), entry(2), entry(3)]); // not awaited: the snapshot waits for the journal itself
+    await c.snapshot(snap(3));
+    assert.equal(readFileSync(path.join(dir, 'events.jsonl'), 'utf8'), jsonl(1, 2, 3), 'events <= seq 3 durable first');
+    await c.append([entry(4), entry(5)]);
+    assert.deepEqual(await c.status(), { lastError: null, snapshotsWritten: 1, entriesAppended: 5, locked: true });
+  });
+  assert.equal(existsSync(path.join(dir, 'state.json.lock')), false, 'close releases the lock');
+  await withStore(dir, async (c, loaded) => {
+    assert.equal(loaded.source, 'primary');
+    assert.deepEqual(loaded.snapshot, snap(3));
+    assert.deepEqual(loaded.replay, [entry(4), entry(5)]);
+    assert.equal(loaded.lastSeq, 5);
+    assert.deepEqual(loaded.quarantined, []);
+    assert.equal(loaded.journalTruncated, null);
+    assert.deepEqual(loaded.warnings, []);
+    await assert.rejects(c.append([entry(5)]), /seq 5 is not after 5/);
+    await c.append([entry(6)]);
+  });
+});
+
+const corruptions: [string, (good: string) => string][] = [
+  ['truncated', (good) => good.slice(0, Math.floor(good.length / 2))],
+  ['garbage', () => '\u0000\u0000garbage\u00ff'],
+  ['wrong checksum', () => JSON.stringify({ ...snap(2), equity: 99_999 })],
+  ['empty', () => ''],
+  ['another symbol', () => JSON.stringify(snap(2, 10_002, 'ETHUSDT'))],
+];
+for (const [name, corrupt] of corruptions) {
+  test(`a ${name} state.json is quarantined and the .bak generation is loaded`, async () => {
+    const dir = tmpDir();
+    const bad = corrupt(JSON.stringify(snap(2)));
+    writeFileSync(path.join(dir, 'state.json'), bad);
+    writeFileSync(path.join(dir, 'state.json.bak'), JSON.stringify(snap(1)));
+    writeFileSync(path.join(dir, 'events.jsonl'), jsonl(1, 2));
+    await withStore(dir, async (_c, loaded) => {
+      assert.equal(loaded.source, 'backup');
+      assert.deepEqual(loaded.snapshot, snap(1));
+      assert.deepEqual(loaded.replay, [entry(2)]);
+      assert.equal(loaded.lastSeq, 2);
+      assert.equal(loaded.quarantined.length, 1);
+      assert.match(loaded.quarantined[0]!, /\/state\.json\.corrupt\.\d+$/);
+      assert.equal(readFileSync(loaded.quarantined[0]!, 'utf8'), bad, 'kept byte for byte, never deleted');
+      assert.equal(loaded.warnings.length, 1);
+      assert.match(loaded.warnings[0]!, /^state\.json: .+; quarantined as state\.json\.corrupt\.\d+$/);
+      assert.equal(existsSync(path.join(dir, 'state.json')), false);
+    });
+  });
+}
+
+test('when every snapshot generation is bad the state is rebuilt from the journal', async () => {
+  const dir = tmpDir();
+  writeFileSync(path.join(dir, 'state.json'), '{"version":1');
+  writeFileSync(path.join(dir, 'state.json.bak'), '');
+  writeFileSync(path.join(dir, 'state.json.bak.3'), JSON.stringify({ ...snap(1), seq: 0 }));
+  writeFileSync(path.join(dir, 'events.jsonl'), jsonl(1, 2, 3));
+  await withStore(dir, async (_c, loaded) => {
+    assert.equal(loaded.source, 'journal');
+    assert.equal(loaded.snapshot, null);
+    assert.deepEqual(loaded.replay, [entry(1), entry(2), entry(3)]);
+    assert.equal(loaded.lastSeq, 3);
+    assert.equal(loaded.quarantined.length, 3);
+    assert.deepEqual(
+      loaded.warnings.map((w) => w.replace(/\d+$/, 'N')),
+      [
+        'state.json: unparseable JSON; quarantined as state.json.corrupt.N',
+        'state.json.bak: empty file; quarantined as state.json.bak.corrupt.N',
+        'state.json.bak.3: checksum mismatch; quarantined as state.json.bak.3.corrupt.N',
+      ],
+    );
+  });
+});
+
+test('a torn last journal line is truncated and reported; seq keeps increasing after reopen', async () => {
+  const dir = tmpDir();
+  const torn = '{"seq":3,"ts":17170000';
+  writeFileSync(path.join(dir, 'events.jsonl'), jsonl(1, 2) + torn);
+  await withStore(dir, async (c, loaded) => {
+    assert.equal(loaded.source, 'journal');
+    assert.deepEqual(loaded.journalTruncated, { bytes: torn.length, line: torn });
+    assert.deepEqual(loaded.warnings, [`events.jsonl: torn last line (${torn.length} bytes) truncated`]);
+    assert.equal(loaded.lastSeq, 2);
+    await c.append([entry(3)]);
+  });
+  await withStore(dir, async (c, loaded) => {
+    assert.equal(loaded.journalTruncated, null);
+    assert.deepEqual(loaded.replay.map((e) => e.seq), [1, 2, 3]);
+    assert.equal(loaded.lastSeq, 3);
+    await assert.rejects(c.append([entry(3)]), /not after 3/);
+  });
+  assert.equal(readFileSync(path.join(dir, 'events.jsonl'), 'utf8'), jsonl(1, 2, 3));
+});
+
+test('lastSeq never goes below the snapshot seq, even when the journal is behind it', async () => {
+  const dir = tmpDir();
+  writeFileSync(path.join(dir, 'state.json'), JSON.stringify(snap(7)));
+  writeFileSync(path.join(dir, 'events.jsonl'), jsonl(1, 2));
+  await withStore(dir, async (c, loaded) => {
+    assert.equal(loaded.source, 'primary');
+    assert.deepEqual(loaded.replay, []);
+    assert.equal(loaded.lastSeq, 7);
+    await c.append([entry(8)]);
+  });
+});
+
+test('a burst of 100 snapshots is coalesced: newest seq on disk, fewer writes, no older after newer', async () => {
+  const dir = tmpDir();
+  await withStore(dir, async (c) => {
+    const calls: Promise<void>[] = [];
+    for (let seq = 1; seq <= 100; seq++) calls.push(c.snapshot(snap(seq)));
+    calls.push(c.snapshot(snap(40))); // late and older: must not overwrite seq 100
+    await Promise.all(calls);
+    const { snapshotsWritten } = await c.status();
+    assert.ok(snapshotsWritten >= 1 && snapshotsWritten < 100, `wrote ${snapshotsWritten} times`);
+    assert.deepEqual(readJson(path.join(dir, 'state.json')), snap(100));
+    // Generations are strictly older going back: every write was newer than the one before it.
+    const seqs = ['state.json', 'state.json.bak', 'state.json.bak.2', 'state.json.bak.3']
+      .filter((f) => existsSync(path.join(dir, f)))
+      .map((f) => readJson(path.join(dir, f)).seq);
+    assert.equal(seqs.length, Math.min(snapshotsWritten, 4));
+    for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! < seqs[i - 1]!, `generations ${seqs.join(' > ')}`);
+  });
+});
+
+test('rotation keeps exactly `backups` generations', async () => {
+  const dir = tmpDir();
+  await withStore(
+    dir,
+    async (c) => {
+      for (let seq = 1; seq <= 5; seq++) await c.snapshot(snap(seq));
+      assert.equal((await c.status()).snapshotsWritten, 5);
+    },
+    2,
+  );
+  assert.deepEqual(ls(dir), ['events.jsonl', 'state.json', 'state.json.bak', 'state.json.bak.2']);
+  assert.equal(readJson(path.join(dir, 'state.json')).seq, 5);
+  assert.equal(readJson(path.join(dir, 'state.json.bak')).seq, 4);
+  assert.equal(readJson(path.join(dir, 'state.json.bak.2')).seq, 3);
+});
+
+test('a failed disk write rejects clearly, is kept in status, leaves no partial file, and the worker carries on', async () => {
+  const dir = tmpDir();
+  await withStore(dir, async (c) => {
+    await c.snapshot(snap(1));
+    rmSync(path.join(dir, 'state.json'));
+    mkdirSync(path.join(dir, 'state.json')); // as root chmod stops nothing; a directory in the way does
+    await assert.rejects(c.snapshot(snap(2)), /^Error: persistence: snapshot write failed: (EPERM|EISDIR)/);
+    const st = await c.status();
+    assert.match(st.lastError ?? '', /^snapshot write failed: (EPERM|EISDIR)/);
+    assert.equal(st.snapshotsWritten, 1);
+    assert.deepEqual(ls(dir), ['events.jsonl', 'state.json', 'state.json.lock'], 'no temp file left behind');
+    mkdirSync(path.join(dir, 'heartbeat.json'));
+    await assert.rejects(c.writeFile('heartbeat.json', '{}'), /^Error: persistence: writing heartbeat.json failed: EISDIR/);
+    rmSync(path.join(dir, 'heartbeat.json'), { recursive: true });
+
+    rmSync(path.join(dir, 'state.json'), { recursive: true });
+    await c.snapshot(snap(3));
+    await c.writeFile('heartbeat.json', '{"ticks":3}\n');
+    assert.deepEqual(readJson(path.join(dir, 'state.json')), snap(3));
+    assert.equal(readFileSync(path.join(dir, 'heartbeat.json'), 'utf8'), '{"ticks":3}\n');
+    assert.equal((await c.status()).snapshotsWritten, 2);
+  });
+});
+
+test('side files are replaced atomically; names that could clobber state are refused', async () => {
+  const dir = tmpDir();
+  await withStore(dir, async (c) => {
+    await c.writeFile('final_report.json', '{"status":"ok"}\n');
+    await c.writeFile('final_report.json', '{"status":"done"}\n');
+    assert.equal(readFileSync(path.join(dir, 'final_report.json'), 'utf8'), '{"status":"done"}\n');
+    for (const name of ['../escape.json', 'state.json', 'state.json.bak', 'events.jsonl', 'sub/x', '.hidden', 'x.tmp']) {
+      await assert.rejects(c.writeFile(name, 'x'), /refusing to write side file/, name);
+    }
+    await assert.rejects(c.snapshot(snap(1, 10_000, 'ETHUSDT')), /snapshot is for ETHUSDT, state dir is for BTCUSDT/);
+    await assert.rejects(c.snapshot({ ...snap(1), equity: 1 }), /refusing an invalid snapshot \(checksum mismatch\)/);
+  });
+  assert.equal(existsSync(path.join(path.dirname(dir), 'escape.json')), false);
+  assert.deepEqual(ls(dir), ['events.jsonl', 'final_report.json']);
+});
+
+test('a second engine on the same dir is refused with a LockedError naming the dir', async () => {
+  const dir = tmpDir();
+  await withStore(dir, async () => {
+    const other = new PersistenceClient();
+    try {
+      await assert.rejects(other.open({ dir, symbol: SYMBOL, backups: 3, lockStaleMs: 2000 }), (e: unknown) => {
+        assert.ok(isLockedError(e));
+        assert.match((e as Error).message, new RegExp(`state directory ${dir} is locked`));
+        return true;
+      });
+    } finally {
+      await other.terminate();
+    }
+  });
+});
+
+test('a compromised lock stops all writes and is reported to the main thread', async () => {
+  const dir = tmpDir();
+  await withStore(dir, async (c) => {
+    const compromised = once(c, 'compromised') as Promise<[string]>;
+    // Another process "took" the lock: its mtime is no longer the one the holder last wrote.
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(path.join(dir, 'state.json.lock'), past, past);
+    const [message] = await compromised;
+    assert.match(message, /state lock on .* was compromised/);
+    await assert.rejects(c.snapshot(snap(1)), /compromised/);
+    await assert.rejects(c.append([entry(1)]), /compromised/);
+    await assert.rejects(c.writeFile('heartbeat.json', '{}'), /compromised/);
+    const st = await c.status();
+    assert.equal(st.locked, false);
+    assert.match(st.lastError ?? '', /^state lock compromised/);
+  });
+  assert.equal(existsSync(path.join(dir, 'state.json')), false);
+});
+
+test('terminating the worker mid-call rejects the pending call instead of leaving it hanging', async () => {
+  const dir = tmpDir();
+  const held = await acquireStateLock(dir, () => {}, 2000); // the open below has to wait on it
+  const c = new PersistenceClient();
+  try {
+    await c.status(); // the worker is up and serving
+    const pending = c.open({ dir, symbol: SYMBOL, backups: 3, lockStaleMs: 2000 });
+    await c.terminate();
+    await assert.rejects(pending, /^Error: persistence worker was terminated$/);
+    await assert.rejects(c.status(), /persistence worker was terminated/);
+  } finally {
+    await held.release();
+  }
+});
+
+test('a worker that dies unexpectedly fails pending and later calls and reports the crash', async () => {
+  const dir = tmpDir();
+  const held = await acquireStateLock(dir, () => {}, 2000);
+  const c = new PersistenceClient();
+  const faults: string[] = [];
+  c.onFault((kind, message) => faults.push(`${kind}: ${message}`));
+  try {
+    await c.status();
+    const pending = c.open({ dir, symbol: SYMBOL, backups: 3, lockStaleMs: 2000 });
+    // Kill the thread behind the client's back, as a fatal error inside it would.
+    await (c as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await assert.rejects(pending, /^Error: persistence worker exited with code \d+$/);
+    await assert.rejects(c.append([entry(1)]), /persistence worker exited with code \d+/);
+    assert.equal(faults.length, 1);
+    assert.match(faults[0]!, /^crashed: persistence worker exited with code \d+$/);
+  } finally {
+    await c.terminate();
+    await held.release();
+  }
+});
