@@ -1,0 +1,78 @@
+// The execution queue: bounded (queued + in flight), latency waits overlap in one worker thread, and the
+// fill is priced from the ring's latest tick at the END of the latency (no look-ahead, no stale quote).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ExecutionQueue } from '../src/main/execution-queue.js';
+import { createRng } from '../src/shared/rng.js';
+import { TickRing } from '../src/shared/tick-ring.js';
+import type { FillQuote, Order } from '../src/shared/types.js';
+
+const order = (id: string, refPrice = 100_000): Order => ({ id, side: 'LONG', qty: 0.1, refPrice, sl: 99_000, tp: 101_000, createdAt: 1 });
+
+test('capacity counts in-flight orders; overflow is refused at once; quotes use the tick at the end of the latency', async () => {
+  const ring = TickRing.allocate(64);
+  ring.write(1000, 100_000, 100_000.5, 100_000.2, 1);
+  const quotes: FillQuote[] = [];
+  let settle!: () => void;
+  const allDone = new Promise<void>((r) => (settle = r));
+  const q = new ExecutionQueue({
+    capacity: 3,
+    latencyMs: { min: 300, max: 300 },
+    ring,
+    rng: createRng(1),
+    onQuote: (_o, quote) => {
+      quotes.push(quote);
+      if (quotes.length === 3) settle();
+    },
+    onFailure: (o, err) => assert.fail(`${o.id}: ${err.message}`),
+  });
+  const accepted = ['a', 'b', 'c', 'd', 'e'].map((id) => q.submit(order(id)));
+  assert.deepEqual(accepted, [true, true, true, false, false]);
+  assert.equal(q.depth, 3);
+  // the market moves while the orders wait: every quote must see the newer tick
+  await new Promise((r) => setTimeout(r, 100));
+  ring.write(2000, 100_100, 100_100.5, 100_100.2, 2);
+  await allDone;
+  assert.equal(q.depth, 0);
+  assert.deepEqual(new Set(quotes.map((x) => x.orderId)), new Set(['a', 'b', 'c']));
+  for (const x of quotes) {
+    assert.equal(x.ts, 2000);
+    assert.equal(x.ask, 100_100.5);
+    assert.equal(x.synthetic, false);
+    assert.equal(x.latencyMs, 300);
+  }
+  assert.equal(q.submit(order('f')), true, 'capacity frees up once quotes are back');
+  await q.close(2000);
+});
+
+test('no tick yet: a synthetic 1 bp spread around the reference price', async () => {
+  const ring = TickRing.allocate(16);
+  const got = new Promise<FillQuote>((resolve, reject) => {
+    const q = new ExecutionQueue({
+      capacity: 2, latencyMs: { min: 0, max: 0 }, ring, rng: createRng(2),
+      onQuote: (_o, quote) => { resolve(quote); void q.close(100); },
+      onFailure: (_o, err) => reject(err),
+    });
+    q.submit(order('s', 50_000));
+  });
+  const quote = await got;
+  assert.equal(quote.synthetic, true);
+  assert.equal(quote.ask, 50_000 * 1.0001);
+  assert.equal(quote.bid, 50_000 * 0.9999);
+});
+
+test('shutdown stops intake and cancels what is still waiting after the budget', async () => {
+  const ring = TickRing.allocate(16);
+  ring.write(1, 10, 11, 10.5, 1);
+  let quoted = 0;
+  const q = new ExecutionQueue({
+    capacity: 5, latencyMs: { min: 5000, max: 5000 }, ring, rng: createRng(3),
+    onQuote: () => quoted++, onFailure: () => {},
+  });
+  q.submit(order('x'));
+  q.submit(order('y'));
+  const cancelled = await q.close(200);
+  assert.deepEqual(cancelled.map((o) => o.id).sort(), ['x', 'y']);
+  assert.equal(quoted, 0, 'a cancelled order is never applied');
+  assert.equal(q.submit(order('z')), false, 'no intake after close');
+});
