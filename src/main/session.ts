@@ -5,26 +5,25 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
-import type { Frame } from '../shared/bitunix-codec.js';
 import { klineChannel } from '../shared/bitunix-codec.js';
 import { PaperBroker } from '../shared/broker.js';
 import { contractKind, DEFAULT_BROKER_CONFIG, type BrokerConfig } from '../shared/broker-config.js';
 import { applyEvent, freshBrokerState } from '../shared/broker-state.js';
 import { CandleBuilder } from '../shared/candle-builder.js';
 import type { Clock } from '../shared/clock.js';
-import { isBrokerEvent, type BrokerEvent, type EngineEvent, type JournalEntry } from '../shared/events.js';
-import { buildOrder } from '../shared/order-builder.js';
+import { isBrokerEvent, type EngineEvent, type JournalEntry } from '../shared/events.js';
 import { ReconnectPolicy } from '../shared/reconnect-policy.js';
 import { createRng, type Rng } from '../shared/rng.js';
 import { sealSnapshot } from '../shared/state-schema.js';
-import { validateSignal, type Strategy } from '../shared/strategy.js';
+import type { Strategy } from '../shared/strategy.js';
 import { TickRing } from '../shared/tick-ring.js';
-import type { BrokerState, Candle, FillQuote, Order, Tick } from '../shared/types.js';
+import type { BrokerState, Candle, Tick } from '../shared/types.js';
 import type { EngineConfig } from './config.js';
 import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
 import { ExecutionQueue } from './execution-queue.js';
 import { Journal } from './journal.js';
 import type { Logger } from './logger.js';
+import { TradingCore, type CoreSink } from './trading-core.js';
 import { MarketFeed } from './market-feed.js';
 import type { LoadResult, StateStore } from './state-store.js';
 import { buildFinalReport, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
@@ -50,7 +49,6 @@ const SHUTDOWN_DRAIN_MS = 1500;
 const SNAPSHOT_EVERY_MS = 200;
 const BAD_FRAME_REPORT_MS = 10_000;
 const WATCHDOG_LIMIT_MS = 30_000;
-const TS_BACKWARDS_LIMIT_MS = 5_000;
 const LOOP_DELAY_RESOLUTION_MS = 10;
 
 export interface SessionDeps {
@@ -81,20 +79,11 @@ export class Session {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
-  // market state
-  private readonly tick: Tick = { ts: 0, bid: 0, ask: 0, last: 0 };
-  private haveBook = false;
-  private lastMarketTs = 0;
-  private lastTickWall = 0;
-  private stale = false;
-  private barIndex = 0;
+  private core!: TradingCore;
 
   // counters
-  ticks = 0;
   errors = 0;
   lastError: string | null = null;
-  private readonly badFrames = new Map<string, number>();
-  private badFramesTotal = 0;
   private badFramesReported = 0;
   private lastBadReportWall = 0;
   private persistFault: string | null = null;
@@ -149,6 +138,14 @@ export class Session {
     this.broker = new PaperBroker(this.brokerConfig(), this.rng, state);
     this.startState = this.broker.state;
     this.journal = new Journal(this.deps.store, loaded.lastSeq, () => this.deps.clock.now(), (err) => this.onPersistError(err));
+    this.core = new TradingCore(
+      { symbol: this.cfg.symbol, kind: contractKind(this.cfg.symbol), intervalMs: this.cfg.intervalMs, riskPct: this.cfg.riskPct, stopBps: this.cfg.stopBps, tpR: this.cfg.tpR },
+      this.broker,
+      this.builder,
+      this.ring,
+      this.deps.strategy,
+      this.coreSink(),
+    );
     this.record({
       event: 'SessionStart',
       pid: process.pid,
@@ -170,7 +167,7 @@ export class Session {
       { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replay.length },
       `state loaded from ${loaded.source}`,
     );
-    this.applyBroker(this.broker.expireWorkingOrders(this.deps.clock.now()));
+    this.core.applyBroker(this.broker.expireWorkingOrders(this.deps.clock.now()));
 
     this.startWatchdog();
     this.loopDelay.enable();
@@ -192,7 +189,7 @@ export class Session {
       latencyMs: this.cfg.latencyMs,
       ring: this.ring,
       rng: this.rng,
-      onQuote: (order, quote) => this.onQuote(order, quote),
+      onQuote: (order, quote) => this.core.onQuote(order, quote),
       onFailure: (order, err) => this.fail(`execution of ${order.id} failed: ${err.message}`),
     });
 
@@ -214,7 +211,7 @@ export class Session {
       this.deps.clock,
       this.log,
       {
-        onFrame: (frame, recv) => this.onFrame(frame, recv),
+        onFrame: (frame, recv) => this.core.onFrame(frame, recv),
         onOpen: () => this.log.info({ url: wsUrl }, 'ws open, subscribed'),
         onData: () => this.onFeedData(),
         onDown: (reason, retryInMs, failures) => {
@@ -259,15 +256,9 @@ export class Session {
     }
     this.builder.seed(seeded);
     this.log.info({ candles: seeded.length, last: seeded.at(-1)?.ts }, 'candles seeded from REST');
-    const pos = this.broker.state.position;
-    if (pos) {
-      const entryBucket = Math.floor(pos.openedAt / this.cfg.intervalMs) * this.cfg.intervalMs;
-      const missed = seeded.filter((c) => c.ts > entryBucket);
-      for (const c of missed) {
-        if (!this.broker.state.position) break;
-        this.applyBroker(this.broker.onCandle(c, this.cfg.intervalMs));
-      }
-      if (missed.length) this.log.info({ candles: missed.length }, 'checked candles missed while down against the open position');
+    if (this.broker.state.position) {
+      this.core.checkMissed(seeded);
+      this.log.info('checked the candles missed while down against the open position');
     }
   }
 
@@ -283,75 +274,13 @@ export class Session {
     }
   }
 
-  // ── the hot path ────────────────────────────────────────────────────────────
-
-  private onFrame(frame: Frame, recv: number): void {
-    switch (frame.type) {
-      case 'book':
-        this.tick.bid = frame.bid;
-        this.tick.ask = frame.ask;
-        if (!this.haveBook && this.tick.last === 0) this.tick.last = (frame.bid + frame.ask) / 2;
-        this.haveBook = true;
-        this.onTick(frame.ts, recv);
-        return;
-      case 'trade':
-        this.tick.last = frame.price;
-        if (this.haveBook) this.onTick(frame.ts, recv);
-        return;
-      case 'kline':
-        this.onKline(frame);
-        return;
-      case 'price':
-        this.onPrice(frame);
-        return;
-      case 'bad':
-        this.countBad(frame.reason);
-        return;
-      default:
-        return; // connect, pong, acks
-    }
-  }
-
-  private onTick(ts: number, recv: number): void {
-    if (ts < this.lastMarketTs - TS_BACKWARDS_LIMIT_MS) {
-      this.countBad('ts_backwards');
-      return;
-    }
-    this.tick.ts = ts;
-    if (ts > this.lastMarketTs) this.lastMarketTs = ts;
-    this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv);
-    this.ticks++;
-    this.lastTickWall = recv;
-    if (this.stale) {
-      this.stale = false;
-      this.log.info('ticks flowing again');
-    }
-    const events = this.broker.onTick(this.tick);
-    if (events.length > 0) this.applyBroker(events);
-  }
-
-  private onKline(k: Extract<Frame, { type: 'kline' }>): void {
-    if (k.ts > this.lastMarketTs) this.lastMarketTs = k.ts;
-    const r = this.builder.onKline(k);
-    if (r.gap) void this.backfill(r.gap.fromTs, r.gap.toTs);
-    for (const c of r.closed) this.onClosedCandle(c);
-  }
-
-  private onPrice(p: Extract<Frame, { type: 'price' }>): void {
-    // `fr` on the price channel is the rate settled at `ft` (notes §1.5.6): apply it once to a position
-    // that was open at that settlement.
-    const pos = this.broker.state.position;
-    const last = this.broker.state.lastFundingTime;
-    if (pos && pos.openedAt <= p.fundingTime && (last === null || p.fundingTime > last)) {
-      this.applyBroker(this.broker.applyFunding(p.fundingRate, p.fundingTime, p.markPrice));
-    }
-  }
+  // ── market data ────────────────────────────────────────────────────────────
 
   private async backfill(fromTs: number, toTs: number): Promise<void> {
     try {
-      const candles = await this.rest!.klinesRange(this.cfg.interval, fromTs, toTs, this.lastMarketTs);
+      const candles = await this.rest!.klinesRange(this.cfg.interval, fromTs, toTs, this.core.lastMarketTs);
       const accepted = this.builder.fill(candles);
-      for (const c of accepted) if (this.broker.state.position) this.applyBroker(this.broker.onCandle(c, this.cfg.intervalMs));
+      this.core.checkMissed(accepted);
       this.record({ event: 'GapBackfilled', fromTs, toTs, candles: accepted.length });
       this.log.info({ fromTs, toTs, candles: accepted.length }, 'candle gap backfilled from REST');
     } catch (err) {
@@ -359,90 +288,18 @@ export class Session {
     }
   }
 
-  private onClosedCandle(c: Candle): void {
-    this.barIndex++;
-    if (this.stopping || this.stale || this.persistFault) return;
-    const st = this.broker.state;
-    if (st.breaker.tripped || st.position) return;
-    let raw: unknown;
-    try {
-      raw = this.deps.strategy.onCandle(this.builder.history(SEED_CANDLES), {
-        symbol: this.cfg.symbol,
-        equity: st.equity,
-        position: st.position,
-        intervalMs: this.cfg.intervalMs,
-        barIndex: this.barIndex,
-      });
-    } catch (err) {
-      this.record({ event: 'StrategyError', strategy: this.deps.strategy.name, message: (err as Error)?.message ?? String(err) });
-      this.fail(`strategy ${this.deps.strategy.name} threw on candle ${c.ts}: ${(err as Error)?.message ?? String(err)}`);
-      return;
-    }
-    const signal = validateSignal(raw);
-    if (typeof signal === 'string') {
-      this.fail(`strategy ${this.deps.strategy.name} returned an invalid signal: ${signal}`);
-      return;
-    }
-    if (signal === null) return;
-    const at = Math.max(this.lastMarketTs, c.ts + this.cfg.intervalMs);
-    const built = buildOrder(signal, {
-      id: `${this.cfg.symbol}-${c.ts}-${signal.side}`,
-      refPrice: c.close,
-      equity: st.equity,
-      riskPct: this.cfg.riskPct,
-      stopBps: this.cfg.stopBps,
-      tpR: this.cfg.tpR,
-      kind: contractKind(this.cfg.symbol),
-      at,
-      maxNotional: this.broker.cfg.maxNotional,
-      maxLeverage: this.broker.cfg.maxLeverage,
-    });
-    if (typeof built === 'string') {
-      this.log.warn({ signal, reason: built }, 'signal not tradable');
-      return;
-    }
-    const refused = this.broker.checkEntry(built, at, c.close);
-    if (refused) {
-      this.log.info({ orderId: built.id, reason: refused }, 'entry refused before queueing');
-      return;
-    }
-    if (this.exec!.submit(built)) {
-      this.record({ event: 'OrderQueued', orderId: built.id, side: built.side, qty: built.qty, sl: built.sl, tp: built.tp, refPrice: built.refPrice });
-    } else {
-      this.record({ event: 'OrderDropped', orderId: built.id, reason: 'queue_full', depth: this.exec!.depth });
-      this.log.warn({ orderId: built.id, depth: this.exec!.depth }, 'execution queue full: order dropped');
-    }
-  }
-
-  private onQuote(order: Order, quote: FillQuote): void {
-    const events = this.broker.applyQuote(order, quote);
-    this.applyBroker(events);
-  }
-
-  /** Journal broker events and react to the ones that matter to the session. */
-  private applyBroker(events: BrokerEvent[]): void {
-    if (events.length === 0) return;
-    for (const e of events) {
-      this.record(e);
-      switch (e.event) {
-        case 'Fill':
-          this.log.info({ orderId: e.orderId, side: e.side, price: e.price, qty: e.qty, fee: e.fee, sl: e.sl, tp: e.tp }, `FILL ${e.side} ${e.qty} @ ${e.price}`);
-          break;
-        case 'Exit':
-          this.log.info({ orderId: e.orderId, reason: e.reason, price: e.price, qty: e.qty, pnl: e.pnl, fee: e.fee, source: e.source }, `EXIT ${e.reason} @ ${e.price} pnl ${e.pnl.toFixed(2)}`);
-          break;
-        case 'OrderRejected':
-          this.log.info({ orderId: e.orderId, reason: e.reason }, 'order rejected');
-          break;
-        case 'BreakerTripped':
-          this.log.warn({ reason: e.reason, detail: e.detail }, 'circuit breaker tripped: flattening and ending the session');
-          void this.stop('breaker', 0);
-          break;
-        default:
-          break;
-      }
-    }
-    this.scheduleSnapshot();
+  private coreSink(): CoreSink {
+    return {
+      record: (e) => this.record(e),
+      changed: () => this.scheduleSnapshot(),
+      submit: (order) => this.exec?.submit(order) ?? false,
+      queueDepth: () => this.exec?.depth ?? 0,
+      gap: (fromTs, toTs) => void this.backfill(fromTs, toTs),
+      breakerTripped: () => void this.stop('breaker', 0),
+      error: (message) => this.fail(message),
+      info: (obj, msg) => this.log.info(obj, msg),
+      warn: (obj, msg) => this.log.warn(obj, msg),
+    };
   }
 
   private record(e: EngineEvent): void {
@@ -467,23 +324,20 @@ export class Session {
   private onPersistError(err: Error): void {
     if (this.persistFault === null) {
       this.persistFault = err.message;
+      this.core.entriesBlocked ??= 'state cannot be saved';
       this.fail(`state could not be saved: ${err.message}; no new positions until it can`);
     }
   }
 
-  private countBad(reason: string): void {
-    this.badFrames.set(reason, (this.badFrames.get(reason) ?? 0) + 1);
-    this.badFramesTotal++;
-  }
-
   private reportBadFrames(force = false): void {
     const now = this.deps.clock.now();
-    if (this.badFramesTotal === this.badFramesReported) return;
+    const total = this.core.badFramesTotal;
+    if (total === this.badFramesReported) return;
     if (!force && now - this.lastBadReportWall < BAD_FRAME_REPORT_MS) return;
-    const byReason = Object.fromEntries(this.badFrames);
-    this.record({ event: 'BadFrames', total: this.badFramesTotal, byReason });
-    this.log.warn({ total: this.badFramesTotal, byReason }, 'bad frames dropped');
-    this.badFramesReported = this.badFramesTotal;
+    const byReason = Object.fromEntries(this.core.badFrames);
+    this.record({ event: 'BadFrames', total, byReason });
+    this.log.warn({ total, byReason }, 'bad frames dropped');
+    this.badFramesReported = total;
     this.lastBadReportWall = now;
   }
 
@@ -535,10 +389,6 @@ export class Session {
     this.watchdog.unref();
   }
 
-  private unrealized(): number {
-    return this.haveBook ? this.broker.unrealized(this.tick) : 0;
-  }
-
   private heartbeat(): void {
     const now = this.deps.clock.now();
     Atomics.store(this.watchdogBeat, 0, BigInt(Date.now()));
@@ -547,24 +397,22 @@ export class Session {
     const lagP99 = Math.max(0, this.loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS);
     this.loopDelay.reset();
     const st = this.broker.state;
-    const unrealized = this.unrealized();
-    const price = this.haveBook ? this.tick.last : null;
+    const unrealized = this.core.unrealized();
+    const price = this.core.haveBook ? this.core.tick.last : null;
     const pos = st.position ? `${st.position.side} ${st.position.qty} @ ${st.position.entry}` : 'flat';
-    const graced = this.builder.onTime(this.lastMarketTs);
-    if (graced.gap) void this.backfill(graced.gap.fromTs, graced.gap.toTs);
-    for (const c of graced.closed) this.onClosedCandle(c);
+    this.core.onMarketTime();
     this.reportBadFrames();
     const hb = {
       ts: now,
       pid: process.pid,
-      status: this.stopping ? 'stopping' : this.stale ? 'stale' : this.ready ? 'running' : 'starting',
+      status: this.stopping ? 'stopping' : this.core.stale ? 'stale' : this.ready ? 'running' : 'starting',
       symbol: this.cfg.symbol,
       price,
       position: st.position,
       equity: st.equity,
       unrealized,
-      ticks: this.ticks,
-      badFrames: this.badFramesTotal,
+      ticks: this.core.ticks,
+      badFrames: this.core.badFramesTotal,
       reconnects: this.feed?.reconnects ?? 0,
       wsState: this.feed?.state ?? 'idle',
       queueDepth: this.exec?.depth ?? 0,
@@ -575,7 +423,7 @@ export class Session {
     };
     this.log.info(
       { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms },
-      `${this.cfg.symbol} ${price ?? '-'} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
+      `${this.cfg.symbol} ${price ?? '-'} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
     );
     this.deps.store.writeFile('heartbeat.json', `${JSON.stringify(hb)}\n`).catch((err: unknown) => this.onPersistError(err as Error));
     this.metrics.push({
@@ -584,7 +432,7 @@ export class Session {
       equity: st.equity + unrealized,
       unrealized,
       position: st.position ? st.position.side : 'FLAT',
-      ticks: this.ticks,
+      ticks: this.core.ticks,
       queueDepth: hb.queueDepth,
       loopLagP99Ms: hb.loopLagP99Ms,
       rssMb: hb.rssMb,
@@ -609,10 +457,10 @@ export class Session {
 
   private checkStale(): void {
     if (!this.ready || this.stopping) return;
-    const age = this.deps.clock.now() - this.lastTickWall;
+    const age = this.deps.clock.now() - this.core.lastTickWall;
     if (age < this.cfg.staleTimeout * 1000) return;
-    this.lastTickWall = this.deps.clock.now(); // next check after another full timeout
-    this.stale = true;
+    this.core.lastTickWall = this.deps.clock.now(); // next check after another full timeout
+    this.core.stale = true;
     this.record({ event: 'StaleData', lastTickAgeSec: Math.round(age / 1000) });
     this.log.warn({ ageSec: Math.round(age / 1000) }, 'stale data: no tick; forcing a reconnect, no new entries');
     this.feed?.forceReconnect('stale data');
@@ -640,6 +488,7 @@ export class Session {
 
   private async shutdown(reason: StopReason, exitCode: number): Promise<number> {
     this.log.info({ reason }, 'shutting down');
+    if (this.core) this.core.entriesBlocked = 'stopping';
     // 1. stop intake: no more frames, no more timers
     for (const t of this.timers) clearInterval(t);
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
@@ -650,11 +499,11 @@ export class Session {
     // 3. flatten when the reason says so; a signal keeps the position for the next start
     if (this.broker) {
       if (CLOSES_POSITION.has(reason) && this.broker.state.position) {
-        const t = this.haveBook ? { ...this.tick } : this.closeTickFromCandle();
-        if (t) this.applyBroker(this.broker.forceClose(t, reason === 'breaker' ? 'BREAKER' : 'FORCE_CLOSE'));
+        const t = this.core.haveBook ? { ...this.core.tick } : this.closeTickFromCandle();
+        if (t) this.core.applyBroker(this.broker.forceClose(t, reason === 'breaker' ? 'BREAKER' : 'FORCE_CLOSE'));
         else this.log.error('no price known: the position cannot be closed and is kept');
       }
-      this.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.lastMarketTs || this.deps.clock.now()));
+      this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs || this.deps.clock.now()));
       this.reportBadFrames(true);
     }
     const report = this.broker ? this.finalReport(reason, exitCode) : null;
@@ -698,8 +547,8 @@ export class Session {
       end: this.broker.state,
       errors: this.errors,
       durationSec: (this.deps.clock.now() - this.startWall) / 1000,
-      ticks: this.ticks,
-      badFrames: this.badFramesTotal,
+      ticks: this.core.ticks,
+      badFrames: this.core.badFramesTotal,
       reconnects: this.feed?.reconnects ?? 0,
       lastError: this.lastError,
     });

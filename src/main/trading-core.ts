@@ -1,0 +1,253 @@
+// The tick path, without I/O: decoded frames in; ticks into the ring and through the broker; klines into
+// candles; closed candles through the strategy into orders; quotes back into the broker. Everything
+// the core decides leaves through its sink (journal, execution queue, backfill, stop), so the session
+// owns sockets, timers and files while this stays testable frame by frame.
+import type { Frame } from '../shared/bitunix-codec.js';
+import type { PaperBroker } from '../shared/broker.js';
+import type { CandleBuilder } from '../shared/candle-builder.js';
+import type { BrokerEvent, EngineEvent } from '../shared/events.js';
+import { buildOrder } from '../shared/order-builder.js';
+import { validateSignal, type Strategy } from '../shared/strategy.js';
+import type { TickRing } from '../shared/tick-ring.js';
+import type { Candle, ContractKind, FillQuote, Order, Tick } from '../shared/types.js';
+
+/** Ticks going back further than this (market time) are bad frames (SPEC §2, Clocks). */
+const TS_BACKWARDS_LIMIT_MS = 5_000;
+export const STRATEGY_HISTORY = 200;
+
+export interface CoreSink {
+  /** Journal an event (broker events change state and are replayed on restart). */
+  record(e: EngineEvent): void;
+  /** Broker state changed: a snapshot is due. */
+  changed(): void;
+  /** Hand an order to the execution queue; false when it is full. */
+  submit(order: Order): boolean;
+  queueDepth(): number;
+  /** Closed candles are missing between two closes: fetch them. */
+  gap(fromTs: number, toTs: number): void;
+  /** The breaker tripped: flatten and end the session. */
+  breakerTripped(): void;
+  /** A session error (strategy threw, invalid signal): counted and logged once. */
+  error(message: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface CoreConfig {
+  symbol: string;
+  kind: ContractKind;
+  intervalMs: number;
+  riskPct: number;
+  stopBps: number;
+  tpR: number;
+}
+
+export class TradingCore {
+  /** The current tick: updated in place by every book or trade frame. */
+  readonly tick: Tick = { ts: 0, bid: 0, ask: 0, last: 0 };
+  haveBook = false;
+  /** Latest market time seen on any frame. */
+  lastMarketTs = 0;
+  /** Wall time of the last tick (stale-data detection). */
+  lastTickWall = 0;
+  ticks = 0;
+  /** True while no tick arrived for --stale-timeout: no new entries, the position is still managed. */
+  stale = false;
+  /** Set by the session while it stops, or when state cannot be saved: no new entries. */
+  entriesBlocked: string | null = null;
+  barIndex = 0;
+  readonly badFrames = new Map<string, number>();
+  badFramesTotal = 0;
+
+  constructor(
+    private readonly cfg: CoreConfig,
+    readonly broker: PaperBroker,
+    readonly builder: CandleBuilder,
+    private readonly ring: TickRing,
+    private readonly strategy: Strategy,
+    private readonly sink: CoreSink,
+  ) {}
+
+  onFrame(frame: Frame, recv: number): void {
+    switch (frame.type) {
+      case 'book':
+        this.tick.bid = frame.bid;
+        this.tick.ask = frame.ask;
+        if (!this.haveBook && this.tick.last === 0) this.tick.last = (frame.bid + frame.ask) / 2;
+        this.haveBook = true;
+        this.onTick(frame.ts, recv);
+        return;
+      case 'trade':
+        this.tick.last = frame.price;
+        if (this.haveBook) this.onTick(frame.ts, recv);
+        return;
+      case 'kline':
+        this.onKline(frame);
+        return;
+      case 'price':
+        this.onPrice(frame);
+        return;
+      case 'bad':
+        this.countBad(frame.reason);
+        return;
+      default:
+        return; // connect, pong, acks
+    }
+  }
+
+  private onTick(ts: number, recv: number): void {
+    if (ts < this.lastMarketTs - TS_BACKWARDS_LIMIT_MS) {
+      this.countBad('ts_backwards');
+      return;
+    }
+    this.tick.ts = ts;
+    if (ts > this.lastMarketTs) this.lastMarketTs = ts;
+    this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv);
+    this.ticks++;
+    this.lastTickWall = recv;
+    if (this.stale) {
+      this.stale = false;
+      this.sink.info({}, 'ticks flowing again');
+    }
+    const events = this.broker.onTick(this.tick);
+    if (events.length > 0) this.applyBroker(events);
+  }
+
+  private onKline(k: Extract<Frame, { type: 'kline' }>): void {
+    if (k.ts > this.lastMarketTs) this.lastMarketTs = k.ts;
+    const r = this.builder.onKline(k);
+    if (r.gap) this.sink.gap(r.gap.fromTs, r.gap.toTs);
+    for (const c of r.closed) this.onClosedCandle(c);
+  }
+
+  /** Close the forming candle once its bucket end plus grace has passed in market time. */
+  onMarketTime(): void {
+    const r = this.builder.onTime(this.lastMarketTs);
+    if (r.gap) this.sink.gap(r.gap.fromTs, r.gap.toTs);
+    for (const c of r.closed) this.onClosedCandle(c);
+  }
+
+  private onPrice(p: Extract<Frame, { type: 'price' }>): void {
+    // `fr` on the price channel is the rate settled at `ft` (notes §1.5.6): apply it once to a position
+    // that was open at that settlement.
+    const pos = this.broker.state.position;
+    const last = this.broker.state.lastFundingTime;
+    if (pos && pos.openedAt <= p.fundingTime && (last === null || p.fundingTime > last)) {
+      this.applyBroker(this.broker.applyFunding(p.fundingRate, p.fundingTime, p.markPrice));
+    }
+  }
+
+  /**
+   * Closed candles the engine did not see live (a backfilled gap, or those missed while it was down):
+   * run the position's candle exits over them in order, so a stop crossed meanwhile is honoured.
+   */
+  checkMissed(candles: Candle[]): void {
+    const pos = this.broker.state.position;
+    if (!pos) return;
+    const entryBucket = Math.floor(pos.openedAt / this.cfg.intervalMs) * this.cfg.intervalMs;
+    for (const c of candles) {
+      if (!this.broker.state.position) break;
+      if (c.ts > entryBucket) this.applyBroker(this.broker.onCandle(c, this.cfg.intervalMs));
+    }
+  }
+
+  private onClosedCandle(c: Candle): void {
+    this.barIndex++;
+    if (this.entriesBlocked !== null || this.stale) return;
+    const st = this.broker.state;
+    if (st.breaker.tripped || st.position) return;
+    let raw: unknown;
+    try {
+      raw = this.strategy.onCandle(this.builder.history(STRATEGY_HISTORY), {
+        symbol: this.cfg.symbol,
+        equity: st.equity,
+        position: st.position,
+        intervalMs: this.cfg.intervalMs,
+        barIndex: this.barIndex,
+      });
+    } catch (err) {
+      const message = (err as Error)?.message ?? String(err);
+      this.sink.record({ event: 'StrategyError', strategy: this.strategy.name, candleTs: c.ts, message });
+      this.sink.error(`strategy ${this.strategy.name} threw on candle ${c.ts}: ${message}`);
+      return;
+    }
+    const signal = validateSignal(raw);
+    if (typeof signal === 'string') {
+      this.sink.error(`strategy ${this.strategy.name} returned an invalid signal: ${signal}`);
+      return;
+    }
+    if (signal === null) return;
+    const at = Math.max(this.lastMarketTs, c.ts + this.cfg.intervalMs);
+    const order = buildOrder(signal, {
+      // One order per candle and side: the id is the idempotency key, stable across restarts.
+      id: `${this.cfg.symbol}-${c.ts}-${signal.side}`,
+      refPrice: c.close,
+      equity: st.equity,
+      riskPct: this.cfg.riskPct,
+      stopBps: this.cfg.stopBps,
+      tpR: this.cfg.tpR,
+      kind: this.cfg.kind,
+      at,
+      maxNotional: this.broker.cfg.maxNotional,
+      maxLeverage: this.broker.cfg.maxLeverage,
+    });
+    if (typeof order === 'string') {
+      this.sink.warn({ signal, reason: order }, 'signal not tradable');
+      return;
+    }
+    const refused = this.broker.checkEntry(order, at, c.close);
+    if (refused) {
+      this.sink.info({ orderId: order.id, reason: refused }, 'entry refused before queueing');
+      return;
+    }
+    if (this.sink.submit(order)) {
+      this.sink.record({ event: 'OrderQueued', orderId: order.id, side: order.side, qty: order.qty, sl: order.sl, tp: order.tp, refPrice: order.refPrice });
+    } else {
+      const depth = this.sink.queueDepth();
+      this.sink.record({ event: 'OrderDropped', orderId: order.id, reason: 'queue_full', depth });
+      this.sink.warn({ orderId: order.id, depth }, 'execution queue full: order dropped');
+    }
+  }
+
+  onQuote(order: Order, quote: FillQuote): void {
+    this.applyBroker(this.broker.applyQuote(order, quote));
+  }
+
+  /** Journal broker events and react to the ones that end the session. */
+  applyBroker(events: BrokerEvent[]): void {
+    if (events.length === 0) return;
+    let tripped = false;
+    for (const e of events) {
+      this.sink.record(e);
+      switch (e.event) {
+        case 'Fill':
+          this.sink.info({ orderId: e.orderId, side: e.side, price: e.price, qty: e.qty, fee: e.fee, sl: e.sl, tp: e.tp }, `FILL ${e.side} ${e.qty} @ ${e.price}`);
+          break;
+        case 'Exit':
+          this.sink.info({ orderId: e.orderId, reason: e.reason, price: e.price, qty: e.qty, pnl: e.pnl, fee: e.fee, source: e.source }, `EXIT ${e.reason} @ ${e.price} pnl ${e.pnl.toFixed(2)}`);
+          break;
+        case 'OrderRejected':
+          this.sink.info({ orderId: e.orderId, reason: e.reason }, 'order rejected');
+          break;
+        case 'BreakerTripped':
+          this.sink.warn({ reason: e.reason, detail: e.detail }, 'circuit breaker tripped: flattening and ending the session');
+          tripped = true;
+          break;
+        default:
+          break;
+      }
+    }
+    this.sink.changed();
+    if (tripped) this.sink.breakerTripped();
+  }
+
+  countBad(reason: string): void {
+    this.badFrames.set(reason, (this.badFrames.get(reason) ?? 0) + 1);
+    this.badFramesTotal++;
+  }
+
+  /** Unrealized PnL at the current tick (0 before the first book). */
+  unrealized(): number {
+    return this.haveBook ? this.broker.unrealized(this.tick) : 0;
+  }
+}
