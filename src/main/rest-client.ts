@@ -25,10 +25,12 @@ export class RestClient {
    * Closed candles with open time in [fromTs, toTs] (inclusive), ascending. `closedBefore` is the
    * market time now: a candle is closed when ts + interval <= closedBefore (the forming one is dropped).
    */
-  async klinesRange(interval: Interval, fromTs: number, toTs: number, closedBefore: number): Promise<Candle[]> {
+  async klinesRange(interval: Interval, fromTs: number, toTs: number, closedBefore: number, maxCandles = Infinity): Promise<Candle[]> {
     if (interval === '3m') {
-      const ones = await this.klinesRange('1m', fromTs, toTs + 2 * 60_000, closedBefore);
-      return aggregate(ones, INTERVAL_MS['3m']).filter((c) => c.ts >= fromTs && c.ts <= toTs);
+      const ones = await this.klinesRange('1m', fromTs, toTs + 2 * 60_000, closedBefore, maxCandles * 3);
+      return aggregate(ones, INTERVAL_MS['3m'])
+        .filter((c) => c.ts >= fromTs && c.ts <= toTs)
+        .slice(-maxCandles);
     }
     const step = INTERVAL_MS[interval];
     const out = new Map<number, Candle>();
@@ -43,17 +45,18 @@ export class RestClient {
       const oldest = rows[0]!.ts;
       if (oldest >= endTime) break;
       endTime = oldest;
-      if (rows.length < PAGE) break;
+      if (rows.length < PAGE || out.size >= maxCandles) break;
     }
-    return [...out.values()].sort((a, b) => a.ts - b.ts);
+    return [...out.values()].sort((a, b) => a.ts - b.ts).slice(-maxCandles);
   }
 
-  /** The last `count` closed candles before market time `now`. */
+  /**
+   * The last `count` closed candles at market time `now`: the newest pages (no endTime, so a replay or
+   * simulator whose clock differs from the wall clock is served too), without the forming candle.
+   */
   async lastClosed(interval: Interval, count: number, now: number): Promise<Candle[]> {
     const step = INTERVAL_MS[interval];
-    const lastOpen = Math.floor(now / step) * step - step;
-    const all = await this.klinesRange(interval, lastOpen - (count - 1) * step, lastOpen, now);
-    return all.slice(-count);
+    return this.klinesRange(interval, 0, Math.floor(now / step) * step - step, now, count);
   }
 
   async fundingRate(): Promise<{ rate: number; nextFundingTime: number; intervalHours: number; markPrice: number }> {

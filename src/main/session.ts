@@ -193,7 +193,6 @@ export class Session {
       onFailure: (order, err) => this.fail(`execution of ${order.id} failed: ${err.message}`),
     });
 
-    await this.seedCandles();
     void this.logFunding();
 
     this.feed = new MarketFeed(
@@ -244,9 +243,12 @@ export class Session {
     return state;
   }
 
-  /** 200 closed candles from REST; with a position open, candles missed while down are checked for exits. */
-  private async seedCandles(): Promise<void> {
-    const now = this.deps.clock.now();
+  /**
+   * 200 closed candles from REST, once market data flows (so "closed" is judged on market time, which
+   * the accelerated simulator and replays run ahead of or behind the wall clock). With a position
+   * open, the candles missed while the engine was down are checked for exits, in order.
+   */
+  private async seedCandles(now: number): Promise<void> {
     let seeded: Candle[] = [];
     try {
       seeded = await this.rest!.lastClosed(this.cfg.interval, SEED_CANDLES, now);
@@ -345,6 +347,7 @@ export class Session {
     this.record({ event: 'WsConnected', reconnects: this.feed?.reconnects ?? 0 });
     if (!this.ready) {
       this.ready = true;
+      void this.seedCandles(this.core.lastMarketTs || this.deps.clock.now());
       this.log.info('market data flowing: ready');
       this.deps.onReady?.();
     }

@@ -7,7 +7,7 @@ export interface ReconnectPolicyOptions {
   baseMs: number;
   maxMs: number;
   factor?: number;
-  /** Fraction of the delay drawn at random and added (0.2 = up to +20 %). */
+  /** Fraction of the delay drawn at random and taken off (0.2 = up to -20 %), so the cap is never exceeded. */
   jitter?: number;
   immediateFirst?: boolean;
   /** Consecutive failures after which the caller should give up. */
@@ -45,7 +45,7 @@ export class ReconnectPolicy {
     if (this.immediateFirst && this.failures === 1) return 0;
     const n = this.immediateFirst ? this.failures - 2 : this.failures - 1;
     const raw = Math.min(this.opts.baseMs * this.factor ** n, this.opts.maxMs);
-    return Math.round(raw + raw * this.jitter * this.rng.next());
+    return Math.round(raw * (1 - this.jitter * this.rng.next()));
   }
 
   /** Data flows again: the next failure starts from the beginning. */
