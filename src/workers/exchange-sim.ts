@@ -1,8 +1,10 @@
 // The embedded Bitunix exchange simulator (SPEC §7): one http.Server that speaks the real exchange's
-// public WebSocket (`/public/`) and REST kline/funding endpoints, driven by a seeded PriceProcess in an
-// accelerated market clock, with fault injection for resilience tests. Frames and bodies come from the
-// shared codec, so the engine's decoder is exercised byte for byte. Candles pushed on the WebSocket and
-// served by REST are aggregated from one series of 1-minute candles, so closed candles agree exactly.
+// public WebSocket (`/public/`) and REST kline/funding endpoints, driven either by a seeded PriceProcess in
+// an accelerated market clock or by a replayed candle CSV (ticks synthesised inside each candle), with fault
+// injection for resilience tests (in process, by worker message, or over HTTP: POST /sim/fault,
+// GET /sim/status). Frames and bodies come from the shared codec, so the engine's decoder is exercised byte
+// for byte. Candles pushed on the WebSocket and served by REST are aggregated from one series of 1-minute
+// candles, so closed candles agree exactly.
 // Loaded as a worker thread with workerData {kind:'exchange-sim', options}, it runs itself (see bottom).
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -22,6 +24,7 @@ import {
 } from '../shared/bitunix-codec.js';
 import { PriceProcess, type PriceTick } from '../shared/price-process.js';
 import { createRng, randomSeed } from '../shared/rng.js';
+import { inferPriceTick, synthTicks } from '../shared/tick-synth.js';
 import type { Candle } from '../shared/types.js';
 
 export interface SimOptions {
@@ -43,19 +46,81 @@ export interface SimOptions {
   idleTimeoutMs?: number;
   /** Whether REST klines include the still-forming candle, as the real exchange was seen to do. */
   restFormingCandle?: boolean;
+  /** Replay recorded 1-minute candles instead of running the price process (one symbol only). */
+  replay?: ReplayOptions;
 }
 
-/** Faults for resilience tests. New kinds extend this union and the switch in `inject`. */
+export interface ReplayOptions {
+  /** Ascending 1-minute candles (e.g. from parseCandleCsv); missing minutes are filled flat. */
+  candles: Candle[];
+  /** Market ms per wall ms, or 'max': as fast as the subscribers consume. */
+  speed: number | 'max';
+  /** Ticks synthesised inside each candle (default 12). */
+  ticksPerCandle?: number;
+  /** Leading candles served only as closed REST history (default 200, so the engine can seed). */
+  historyCandles?: number;
+}
+
+/** Faults for resilience tests. New kinds extend this union, `parseSimFault` and the switch in `inject`. */
 export type SimFault =
   | { kind: 'drop' }
   | { kind: 'refuse'; ms: number }
   | { kind: 'silence'; ms: number }
   | { kind: 'garbage'; count: number }
-  | { kind: 'oversized' };
+  | { kind: 'oversized' }
+  /** No kline pushes for the candles of the next `minutes` market minutes (REST still has them). */
+  | { kind: 'skipKlines'; minutes: number }
+  /** book/trade pushes at `ratePerSec` frames per second per client for `seconds`, then back to normal. */
+  | { kind: 'flood'; ratePerSec: number; seconds: number };
+
+/** GET /sim/status. `replay` is null unless replaying; `candles` counts live candles replayed so far. */
+export interface SimStatus {
+  connections: number;
+  marketNow: number;
+  framesSent: number;
+  flooding: boolean;
+  replay: { done: boolean; candles: number; total: number } | null;
+}
 
 /** Messages between the worker entry and its parent. */
 export type SimParentMessage = { type: 'fault'; fault: SimFault } | { type: 'stop' };
-export type SimWorkerMessage = { type: 'listening'; port: number } | { type: 'stopped' } | { type: 'error'; message: string };
+export type SimWorkerMessage =
+  | { type: 'listening'; port: number }
+  | { type: 'stopped' }
+  | { type: 'error'; message: string }
+  | { type: 'replay-done'; candles: number };
+
+/** A SimFault from untrusted JSON (the control endpoint); throws saying what is wrong. */
+export function parseSimFault(v: unknown): SimFault {
+  if (typeof v !== 'object' || v === null) throw new Error('fault must be a JSON object');
+  const o = v as Record<string, unknown>;
+  const n = (k: string, ok: (x: number) => boolean, rule: string): number => {
+    const x = o[k];
+    if (typeof x !== 'number' || !ok(x)) throw new Error(`fault ${String(o.kind)}: '${k}' must be ${rule}, got ${JSON.stringify(x)}`);
+    return x;
+  };
+  const int1 = (x: number): boolean => Number.isInteger(x) && x >= 1 && x <= 1_000_000;
+  switch (o.kind) {
+    case 'drop':
+    case 'oversized':
+      return { kind: o.kind };
+    case 'refuse':
+    case 'silence':
+      return { kind: o.kind, ms: n('ms', (x) => x >= 0 && x <= 86_400_000, 'ms 0-86400000') };
+    case 'garbage':
+      return { kind: 'garbage', count: n('count', int1, 'an integer >= 1') };
+    case 'skipKlines':
+      return { kind: 'skipKlines', minutes: n('minutes', int1, 'an integer >= 1') };
+    case 'flood':
+      return {
+        kind: 'flood',
+        ratePerSec: n('ratePerSec', (x) => x > 0 && x <= 10_000_000, 'a number in (0, 1e7]'),
+        seconds: n('seconds', (x) => x > 0 && x <= 3600, 'a number in (0, 3600]'),
+      };
+    default:
+      throw new Error(`unknown fault kind ${JSON.stringify(o.kind)} (drop refuse silence garbage oversized skipKlines flood)`);
+  }
+}
 
 const MINUTE = 60_000;
 const FUNDING_PERIOD_MS = 8 * 3_600_000;
@@ -66,36 +131,85 @@ const REST_INTERVAL_MS: Record<string, number> = { '1m': MINUTE, '5m': 5 * MINUT
 const MAX_SUBSCRIPTIONS = 300;
 /** Above this much unsent data a client is conflated (pushes skipped), never buffered without bound. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
+/** Replay never drops: above this much unsent data it waits for the slowest subscriber. */
+const REPLAY_MAX_BUFFERED = 1024 * 1024;
+/** Replay steps (ticks) per event-loop turn, so REST, pings and faults stay served at speed max. */
+const REPLAY_BATCH = 64;
+/** In replay, the forming candle is pushed after every this-many ticks (plus its final push). */
+const REPLAY_KLINE_EVERY = 4;
+const DEFAULT_TICKS_PER_CANDLE = 12;
+const DEFAULT_REPLAY_HISTORY = 200;
+/** Flood frames per client per event-loop turn. */
+const FLOOD_BATCH = 4096;
+const MAX_CONTROL_BODY = 64 * 1024;
 const MAX_PAYLOAD = 64 * 1024;
 
 function toTick(p: number): number {
   return Math.round(p * 10) / 10;
 }
 
-/** One symbol's market: the price process, its 1-minute candles (closed + forming) and the latest tick. */
+/**
+ * One symbol's market: its 1-minute candles (closed + forming) and the latest tick, driven either by the
+ * price process (`advance`) or by a replay (`tradeReplay` / `closeReplay`).
+ */
 class SymbolMarket {
   /** Closed 1-minute candles, ascending and contiguous. */
   readonly minutes: Candle[];
-  forming: Candle;
+  /** The in-progress 1-minute candle; null in replay between a candle's close and its successor's first tick. */
+  forming: Candle | null;
   tick: PriceTick;
-  private readonly fundingSeed: number;
 
-  constructor(
+  private constructor(
     readonly symbol: string,
-    private readonly proc: PriceProcess,
-    fundingSeed: number,
+    /** null when replaying: no process, funding rate 0. */
+    private readonly proc: PriceProcess | null,
+    private readonly fundingSeed: number,
+    minutes: Candle[],
+    forming: Candle | null,
+    tick: PriceTick,
   ) {
+    this.minutes = minutes;
+    this.forming = forming;
+    this.tick = tick;
+  }
+
+  static simulated(symbol: string, proc: PriceProcess, fundingSeed: number): SymbolMarket {
     const firstBucket = Math.floor(proc.startTs / MINUTE) * MINUTE;
-    this.minutes = proc.historyCandles(HISTORY_MINUTES, firstBucket, MINUTE);
     const p = proc.startPrice;
-    this.forming = { ts: firstBucket, open: p, high: p, low: p, close: p, volume: 0 };
-    this.fundingSeed = fundingSeed;
-    this.tick = proc.step(proc.startTs);
-    this.feed(this.tick);
+    const forming = { ts: firstBucket, open: p, high: p, low: p, close: p, volume: 0 };
+    const m = new SymbolMarket(symbol, proc, fundingSeed, proc.historyCandles(HISTORY_MINUTES, firstBucket, MINUTE), forming, proc.step(proc.startTs));
+    m.feed(m.tick);
+    return m;
+  }
+
+  /** A replayed market whose closed history is `history`; `tick` is the last quote before the live stream. */
+  static replayed(symbol: string, history: Candle[], tick: PriceTick): SymbolMarket {
+    return new SymbolMarket(symbol, null, 0, history, null, tick);
+  }
+
+  /** Replay: one synthesised trade of the candle being replayed. */
+  tradeReplay(t: PriceTick): void {
+    this.tick = t;
+    const f = this.forming;
+    if (f === null) {
+      this.forming = { ts: Math.floor(t.ts / MINUTE) * MINUTE, open: t.last, high: t.last, low: t.last, close: t.last, volume: t.qty };
+      return;
+    }
+    if (t.last > f.high) f.high = t.last;
+    if (t.last < f.low) f.low = t.last;
+    f.close = t.last;
+    f.volume = Math.round((f.volume + t.qty) * 1e8) / 1e8;
+  }
+
+  /** Replay: the candle has traded out; the recorded candle itself (exact OHLCV) becomes closed history. */
+  closeReplay(c: Candle): void {
+    this.minutes.push(c);
+    this.forming = null;
   }
 
   /** Step the process up to market time `toTs` in ≤ 1 s substeps (at most ~2000 per call). */
   advance(toTs: number): void {
+    if (this.proc === null) return;
     const gap = toTs - this.proc.ts;
     if (gap <= 0) return;
     const sub = Math.max(1000, Math.ceil(gap / 2000));
@@ -109,7 +223,7 @@ class SymbolMarket {
 
   private feed(t: PriceTick): void {
     const bucket = Math.floor(t.ts / MINUTE) * MINUTE;
-    const f = this.forming;
+    const f = this.forming!; // never null under the price process
     if (bucket > f.ts) {
       this.minutes.push(f);
       // A minute without trades still exists on the exchange: flat at the previous close.
@@ -133,7 +247,7 @@ class SymbolMarket {
     let out: Candle | null = null;
     for (let m = bucket; m < bucket + intervalMs; m += MINUTE) {
       const idx = (m - first) / MINUTE;
-      const c = idx < this.minutes.length ? this.minutes[idx]! : m === this.forming.ts ? this.forming : null;
+      const c = idx < this.minutes.length ? this.minutes[idx]! : m === this.forming?.ts ? this.forming : null;
       if (c === null) break;
       if (out === null) out = { ...c };
       else {
@@ -151,7 +265,8 @@ class SymbolMarket {
    * `limit`; the newest ones unless only startTime is given. Ascending.
    */
   restCandles(intervalMs: number, limit: number, startTime: number | null, endTime: number | null, forming: boolean): Candle[] {
-    const formingBucket = Math.floor(this.forming.ts / intervalMs) * intervalMs;
+    const next = this.forming?.ts ?? this.minutes[this.minutes.length - 1]!.ts + MINUTE;
+    const formingBucket = Math.floor(next / intervalMs) * intervalMs;
     let hi = forming ? formingBucket : formingBucket - intervalMs;
     if (endTime !== null) hi = Math.min(hi, Math.ceil(endTime / intervalMs) * intervalMs - intervalMs);
     let lo = Math.ceil(this.minutes[0]!.ts / intervalMs) * intervalMs;
@@ -168,16 +283,17 @@ class SymbolMarket {
 
   /** The funding rate (fraction) that settles at the end of funding period `k` (a pure function of k). */
   fundingEstimate(k: number): number {
+    if (this.proc === null) return 0;
     const rng = createRng((this.fundingSeed ^ Math.imul(k, 0x9e3779b1)) >>> 0);
     return Math.round((0.00008 + 0.00006 * rng.normal()) * 1e8) / 1e8;
   }
 
   markPrice(): number {
-    return toTick(this.tick.mid);
+    return this.proc === null ? this.tick.last : toTick(this.tick.mid);
   }
 
   indexPrice(): number {
-    return toTick(this.tick.mid * (1 - 0.0002));
+    return this.proc === null ? this.tick.last : toTick(this.tick.mid * (1 - 0.0002));
   }
 }
 

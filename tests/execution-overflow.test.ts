@@ -1,0 +1,54 @@
+// The bounded execution queue under a burst (issue 4): 60 orders at once → exactly 50 are executed or
+// rejected with a reason, 10 are dropped with OrderDropped {reason: "queue_full"}; nothing is half-applied.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ExecutionQueue } from '../src/main/execution-queue.js';
+import { TradingCore, type CoreSink } from '../src/main/trading-core.js';
+import { decodeFrame, encodeBook, encodeKline } from '../src/shared/bitunix-codec.js';
+import { PaperBroker } from '../src/shared/broker.js';
+import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
+import { freshBrokerState } from '../src/shared/broker-state.js';
+import { CandleBuilder } from '../src/shared/candle-builder.js';
+import type { EngineEvent } from '../src/shared/events.js';
+import { createRng } from '../src/shared/rng.js';
+import { TickRing } from '../src/shared/tick-ring.js';
+
+test('60 orders at once: 50 executed or rejected with a reason, 10 OrderDropped', async () => {
+  const t0 = Date.UTC(2026, 0, 5, 12, 0);
+  const events: EngineEvent[] = [];
+  const ring = TickRing.allocate(64);
+  const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, t0));
+  let exec!: ExecutionQueue;
+  let settled = 0;
+  const sink: CoreSink = {
+    record: (e) => events.push(e), changed: () => {}, submit: (o) => exec.submit(o), queueDepth: () => exec.depth,
+    gap: () => {}, breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
+  };
+  const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
+    broker, new CandleBuilder(60_000), ring, { name: 'always', onCandle: () => ({ side: 'LONG' }) }, sink);
+  exec = new ExecutionQueue({
+    capacity: 50, latencyMs: { min: 200, max: 400 }, ring, rng: createRng(3),
+    onQuote: (o, q) => { settled++; core.onQuote(o, q); },
+    onFailure: (o, err) => assert.fail(`${o.id}: ${err.message}`),
+  });
+  core.onFrame(decodeFrame(encodeBook('BTCUSDT', t0, 100_000, 100_000.1, 1, 1)), t0);
+  // 61 kline buckets in a burst close 60 candles: the strategy signals on each one, long before any fill
+  for (let i = 0; i <= 60; i++) {
+    const ts = t0 + i * 60_000 + 1;
+    core.onFrame(decodeFrame(encodeKline('BTCUSDT', 'market_kline_1min', ts, { open: 100_000, high: 100_010, low: 99_990, close: 100_000, volume: 50 })), ts);
+  }
+  const queued = events.filter((e) => e.event === 'OrderQueued');
+  const dropped = events.filter((e) => e.event === 'OrderDropped');
+  assert.equal(queued.length, 50);
+  assert.equal(dropped.length, 10);
+  for (const d of dropped) assert.equal(d.reason, 'queue_full');
+  while (settled < 50) await new Promise((r) => setTimeout(r, 20));
+  await exec.close(100);
+  const fills = events.filter((e) => e.event === 'Fill');
+  const rejected = events.filter((e) => e.event === 'OrderRejected');
+  assert.equal(fills.length + rejected.length, 50, 'each queued order ends as a fill or a rejection');
+  assert.equal(fills.length, 1, 'one position at most');
+  for (const r of rejected) assert.ok(typeof r.reason === 'string' && r.reason.length > 0);
+  const droppedIds = new Set(dropped.map((d) => d.orderId));
+  assert.ok(!fills.some((f) => droppedIds.has(f.orderId as string)) && !rejected.some((r) => droppedIds.has(r.orderId as string)), 'a dropped order is gone, never applied');
+});
