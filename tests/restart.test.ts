@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { applyEvent, freshBrokerState } from '../src/shared/broker-state.js';
 import { isBrokerEvent, type BrokerEvent } from '../src/shared/events.js';
+import { GENESIS_AT } from '../src/main/session.js';
 import { FIXTURES, MAIN, readEvents, readJson, run, tempDir, waitFor, type Entry } from './helpers/engine.js';
 
 const common = (stateDir: string): string[] => [
@@ -44,8 +45,8 @@ test('kill -9 with an open position: the next start resumes the position and the
   assert.equal(events.filter((e) => e.event === 'Fill' && e.orderId === before.position.orderId).length, 1, 'no fill is duplicated');
   // the journal folds to the final state exactly
   const final = readJson<{ equity: number; position: unknown }>(path.join(stateDir, 'state.json'));
-  const start = events.find((e) => e.event === 'SessionStart') as Entry & { balance: number; at: number };
-  const folded = events.filter((e): e is Entry & BrokerEvent => isBrokerEvent(e)).reduce(applyEvent, freshBrokerState(start.balance, start.at));
+  const start = events.find((e) => e.event === 'SessionStart') as Entry & { balance: number };
+  const folded = events.filter((e): e is Entry & BrokerEvent => isBrokerEvent(e)).reduce(applyEvent, freshBrokerState(start.balance, GENESIS_AT));
   assert.equal(folded.equity, final.equity);
   assert.deepEqual(folded.position, final.position);
   assert.ok(Number.isFinite(before.equity));

@@ -9,6 +9,8 @@ export interface EmbeddedSim {
   wsUrl: string;
   restUrl: string;
   inject(fault: SimFault): void;
+  /** A replay sent its last frame (`candles` live candles in all). */
+  onReplayDone(cb: (candles: number) => void): void;
   stop(): Promise<void>;
 }
 
@@ -28,11 +30,16 @@ export async function startEmbeddedSim(options: SimOptions, timeoutMs = 15_000):
     });
   });
   let stopped: Promise<void> | null = null;
+  const replayDone: Array<(candles: number) => void> = [];
+  worker.on('message', (m: { type?: string; candles?: number }) => {
+    if (m?.type === 'replay-done') for (const cb of replayDone) cb(m.candles ?? 0);
+  });
   return {
     port,
     wsUrl: `ws://127.0.0.1:${port}/public/`,
     restUrl: `http://127.0.0.1:${port}`,
     inject: (fault) => worker.postMessage({ type: 'fault', fault }),
+    onReplayDone: (cb) => void replayDone.push(cb),
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
         const force = setTimeout(() => void worker.terminate().then(() => resolve()), 2000);

@@ -63,6 +63,11 @@ export class MarketFeed {
     return this.stateValue;
   }
 
+  /** Wall time of the last frame received. */
+  get lastFrameWall(): number {
+    return this.lastFrameAt;
+  }
+
   start(): void {
     this.watchTimer = setInterval(() => this.watch(), 250);
     this.watchTimer.unref();

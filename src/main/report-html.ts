@@ -207,10 +207,19 @@ function chartCandles(candles: readonly Candle[]): ChartCandle[] {
   );
 }
 
+/** A day at 1 Hz is 86 400 samples: thinned so the curve fits the chart width and the file stays small. */
+export const MAX_EQUITY_POINTS = 3000;
+
 function chartEquity(equity: readonly { ts: number; equity: number }[]): ChartPoint[] {
-  return ascendingUnique(
-    equity.filter((p) => Number.isFinite(p.ts) && Number.isFinite(p.equity)).map((p) => ({ time: toSec(p.ts), value: p.equity })),
+  const points = ascendingUnique(
+    equity
+      .filter((p) => Number.isFinite(p.ts) && Number.isFinite(p.equity))
+      .sort((a, b) => a.ts - b.ts) // within one second the latest sample wins
+      .map((p) => ({ time: toSec(p.ts), value: p.equity })),
   );
+  if (points.length <= MAX_EQUITY_POINTS) return points;
+  const step = Math.ceil(points.length / MAX_EQUITY_POINTS);
+  return points.filter((_, i) => i % step === 0 || i === points.length - 1);
 }
 
 /** The open time of the candle holding `ms` (the first or last candle when outside the chart). */
@@ -239,7 +248,7 @@ function tradeMarkers(entries: readonly JournalEntry[], rows: readonly TradeRow[
         position: long ? 'belowBar' : 'aboveBar',
         shape: long ? 'arrowUp' : 'arrowDown',
         color: long ? COLORS.long : COLORS.short,
-        text: `${long ? 'BUY' : 'SELL'} ${fmtNum(e.qty)} @ ${fmtNum(e.price)}`,
+        text: `${long ? 'BUY' : 'SELL'} ${fmtShort(e.qty)} @ ${fmtShort(e.price)}`,
       });
     } else if (e.event === 'Exit') {
       const row = sideOf.get(e.orderId);
@@ -249,7 +258,7 @@ function tradeMarkers(entries: readonly JournalEntry[], rows: readonly TradeRow[
         position: side === 'LONG' ? 'aboveBar' : side === 'SHORT' ? 'belowBar' : 'inBar',
         shape: side === 'LONG' ? 'arrowDown' : side === 'SHORT' ? 'arrowUp' : 'circle',
         color: (row?.net ?? e.pnl) >= 0 ? COLORS.win : COLORS.loss,
-        text: `${e.reason} @ ${fmtNum(e.price)}`,
+        text: `${e.reason} @ ${fmtShort(e.price)}`,
       });
     }
   }
@@ -261,6 +270,10 @@ function tradeMarkers(entries: readonly JournalEntry[], rows: readonly TradeRow[
 /** Prices and quantities without float noise (10 significant digits). */
 export function fmtNum(x: number): string {
   return Number.isFinite(x) ? String(Number(x.toPrecision(10))) : String(x);
+}
+/** Marker labels stay short on the chart (6 significant digits); the table has the full numbers. */
+function fmtShort(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : String(x);
 }
 /** Quote-coin amounts, 4 decimals like final_report.json. */
 export function fmtMoney(x: number): string {
@@ -360,16 +373,16 @@ const PAGE_SCRIPT = `
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var LC = window.LightweightCharts;
   if (!LC) { document.getElementById('no-charts').hidden = false; return; }
-  function chart(el) {
+  function chart(el, seconds) {
     return LC.createChart(el, {
       autoSize: true,
       layout: { background: { type: 'solid', color: '#ffffff' }, textColor: '#333333' },
       grid: { vertLines: { color: '#f0f2f5' }, horzLines: { color: '#f0f2f5' } },
-      timeScale: { timeVisible: true, secondsVisible: false },
+      timeScale: { timeVisible: true, secondsVisible: seconds, minBarSpacing: 0.05 },
     });
   }
   if (data.candles.length > 0) {
-    var c = chart(document.getElementById('candles'));
+    var c = chart(document.getElementById('candles'), false);
     var candles = c.addSeries(LC.CandlestickSeries, {
       upColor: data.colors.up, downColor: data.colors.down, borderVisible: false,
       wickUpColor: data.colors.up, wickDownColor: data.colors.down,
@@ -379,7 +392,7 @@ const PAGE_SCRIPT = `
     c.timeScale().fitContent();
   } else document.getElementById('candles').textContent = 'No candles were recorded.';
   if (data.equity.length > 0) {
-    var e = chart(document.getElementById('equity'));
+    var e = chart(document.getElementById('equity'), true);
     var line = e.addSeries(LC.LineSeries, { color: data.colors.equity, lineWidth: 2 });
     line.setData(data.equity);
     e.timeScale().fitContent();

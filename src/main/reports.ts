@@ -1,5 +1,5 @@
 // End-of-session facts: final_report.json (SPEC §6), the printed summary and metrics.csv.
-import type { BrokerState } from '../shared/types.js';
+import type { BrokerState, Candle } from '../shared/types.js';
 
 export interface FinalReport {
   status: 'success' | 'error';
@@ -95,4 +95,10 @@ export function metricsCsv(samples: MetricsSample[]): string {
     [s.ts, s.price ?? '', round(s.equity, 4), round(s.unrealized, 4), s.position, s.ticks, s.queueDepth, round(s.loopLagP99Ms, 3), round(s.rssMb, 1), s.errors].join(','),
   );
   return `${[head, ...rows].join('\n')}\n`;
+}
+
+/** The session's closed candles, oldest first (open time in ms and ISO, OHLCV). */
+export function candlesCsv(candles: Candle[]): string {
+  const rows = candles.map((c) => [c.ts, new Date(c.ts).toISOString(), c.open, c.high, c.low, c.close, c.volume].join(','));
+  return `${['ts,time,open,high,low,close,volume', ...rows].join('\n')}\n`;
 }

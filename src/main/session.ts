@@ -3,6 +3,7 @@
 // and the ordered shutdown of SPEC §6. Every tick is checked against the open position before the next
 // frame is read; nothing on that path waits for the disk or a worker.
 import { existsSync, unlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { klineChannel } from '../shared/bitunix-codec.js';
@@ -10,6 +11,7 @@ import { PaperBroker } from '../shared/broker.js';
 import { contractKind, DEFAULT_BROKER_CONFIG, type BrokerConfig } from '../shared/broker-config.js';
 import { applyEvent, freshBrokerState } from '../shared/broker-state.js';
 import { CandleBuilder } from '../shared/candle-builder.js';
+import { parseCandleCsv } from '../shared/candle-csv.js';
 import type { Clock } from '../shared/clock.js';
 import { isBrokerEvent, type EngineEvent, type JournalEntry } from '../shared/events.js';
 import { ReconnectPolicy } from '../shared/reconnect-policy.js';
@@ -26,9 +28,12 @@ import type { Logger } from './logger.js';
 import { TradingCore, type CoreSink } from './trading-core.js';
 import { MarketFeed } from './market-feed.js';
 import type { LoadResult, StateStore } from './state-store.js';
-import { buildFinalReport, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
+import { buildFinalReport, candlesCsv, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
 import { RestClient } from './rest-client.js';
 import { spawnWorker } from './spawn-worker.js';
+import { prometheusText } from './metrics-text.js';
+import { loadChartLib, renderReport } from './report-html.js';
+import { startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
 
 export type StopReason =
   | 'signal'
@@ -39,10 +44,15 @@ export type StopReason =
   | 'error_budget'
   | 'memory'
   | 'lock_compromised'
+  | 'replay_end'
   | 'fatal';
 
 /** Stops that flatten the position; a signal (or a crash) keeps it for the next start. */
-const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file', 'breaker']);
+const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file', 'breaker', 'replay_end']);
+/** After the replay's last frame, wait this long without frames so none still in the socket is lost. */
+const REPLAY_SETTLE_MS = 500;
+/** Market time a fresh broker state starts from (see restore()). */
+export const GENESIS_AT = 0;
 const ERROR_BUDGET = 20;
 const SEED_CANDLES = 200;
 const SHUTDOWN_DRAIN_MS = 1500;
@@ -93,6 +103,12 @@ export class Session {
   private startState!: BrokerState;
   private snapshotTimer: NodeJS.Timeout | null = null;
   private readonly metrics: MetricsSample[] = [];
+  private status: StatusServer | null = null;
+  /** For /metrics: entry orders queued, fills and exits this run. */
+  private readonly counts = { orders: 0, fills: 0, exits: 0 };
+  /** The last heartbeat's loop lag and RSS (the lag histogram is reset every heartbeat). */
+  private lastLagP99Ms = 0;
+  private lastRssMb = 0;
   private stopping: Promise<number> | null = null;
   private resolveDone!: (code: number) => void;
   /** Resolves with the exit code once the session has fully stopped. */
@@ -139,7 +155,15 @@ export class Session {
     this.startState = this.broker.state;
     this.journal = new Journal(this.deps.store, loaded.lastSeq, () => this.deps.clock.now(), (err) => this.onPersistError(err));
     this.core = new TradingCore(
-      { symbol: this.cfg.symbol, kind: contractKind(this.cfg.symbol), intervalMs: this.cfg.intervalMs, riskPct: this.cfg.riskPct, stopBps: this.cfg.stopBps, tpR: this.cfg.tpR },
+      {
+        symbol: this.cfg.symbol,
+        kind: contractKind(this.cfg.symbol),
+        intervalMs: this.cfg.intervalMs,
+        riskPct: this.cfg.riskPct,
+        stopBps: this.cfg.stopBps,
+        tpR: this.cfg.tpR,
+        marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue, latencyMs: this.cfg.latencyMs, rng: this.rng } : null,
+      },
       this.broker,
       this.builder,
       this.ring,
@@ -171,6 +195,8 @@ export class Session {
 
     this.startWatchdog();
     this.loopDelay.enable();
+    // before connecting: /health answers 503 "starting" while candles are seeded and the feed connects
+    if (this.cfg.httpPort !== null) await this.startStatus(this.cfg.httpPort);
 
     let wsUrl = this.cfg.wsUrl;
     let restUrl = this.cfg.restUrl;
@@ -180,13 +206,19 @@ export class Session {
       restUrl = this.sim.restUrl;
       this.log.info({ port: this.sim.port, seed: this.cfg.simSeed, speed: this.cfg.simSpeed }, 'embedded simulator listening');
     } else if (this.cfg.feed === 'replay') {
-      throw new Error('--feed replay is not available yet (market replay arrives with the reliability work)');
+      const file = this.cfg.replay!;
+      const candles = parseCandleCsv(await readFile(file, 'utf8'), file);
+      this.sim = await startEmbeddedSim({ symbols: [this.cfg.symbol], replay: { candles, speed: this.cfg.speed } });
+      this.sim.onReplayDone((n) => this.onReplayDone(n));
+      wsUrl = this.sim.wsUrl;
+      restUrl = this.sim.restUrl;
+      this.log.info({ file, candles: candles.length, speed: this.cfg.speed }, 'replaying candles through the embedded simulator');
     }
     this.rest = new RestClient(restUrl, this.cfg.symbol);
 
     this.exec = new ExecutionQueue({
       capacity: this.cfg.execQueue,
-      latencyMs: this.cfg.latencyMs,
+      latencyMs: this.wallLatency(),
       ring: this.ring,
       rng: this.rng,
       onQuote: (order, quote) => this.core.onQuote(order, quote),
@@ -228,6 +260,49 @@ export class Session {
     this.startTimers();
   }
 
+  /** The status endpoint is an aid, not the trading: a busy port counts as an error, it does not stop the run. */
+  private async startStatus(port: number): Promise<void> {
+    try {
+      this.status = await startStatusServer({
+        port,
+        getStatus: () => this.statusSnapshot(),
+        getMetricsText: () => prometheusText(this.statusSnapshot()),
+        log: this.log,
+      });
+    } catch (err) {
+      this.fail(`status endpoint could not listen on 127.0.0.1:${port}: ${(err as Error).message}`);
+    }
+  }
+
+  /** The heartbeat fields plus what /health and /metrics need; built per request, off the tick path. */
+  private statusSnapshot(now = this.deps.clock.now()): StatusSnapshot {
+    const st = this.broker.state;
+    return {
+      ts: now,
+      pid: process.pid,
+      status: this.stopping ? 'stopping' : this.core.stale ? 'stale' : this.ready ? 'running' : 'starting',
+      symbol: this.cfg.symbol,
+      price: this.core.haveBook ? this.core.tick.last : null,
+      position: st.position,
+      equity: st.equity,
+      unrealized: this.core.unrealized(),
+      ticks: this.core.ticks,
+      badFrames: this.core.badFramesTotal,
+      reconnects: this.feed?.reconnects ?? 0,
+      wsState: this.feed?.state ?? 'idle',
+      queueDepth: (this.exec?.depth ?? 0) + (this.core?.pendingOrders ?? 0),
+      loopLagP99Ms: this.lastLagP99Ms,
+      rssMb: this.lastRssMb,
+      errors: this.errors,
+      lastError: this.lastError,
+      orders: this.counts.orders,
+      fills: this.counts.fills,
+      exits: this.counts.exits,
+      lastTickAgeMs: this.core.ticks > 0 ? now - this.core.lastTickWall : null,
+      staleAfterMs: this.cfg.staleTimeout * 1000,
+    };
+  }
+
   /** Rebuild broker state: snapshot (or a fresh state) plus the journal events after it, in order. */
   private restore(loaded: LoadResult): BrokerState {
     let state: BrokerState;
@@ -235,9 +310,11 @@ export class Session {
       const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, ...broker } = loaded.snapshot;
       state = broker;
     } else {
-      const genesis = loaded.replay.find((e) => e.event === 'SessionStart') as (JournalEntry & { balance?: number; at?: number }) | undefined;
+      const genesis = loaded.replay.find((e) => e.event === 'SessionStart') as (JournalEntry & { balance?: number }) | undefined;
       const balance = typeof genesis?.balance === 'number' ? genesis.balance : this.cfg.balance;
-      state = freshBrokerState(balance, typeof genesis?.at === 'number' ? genesis.at : this.deps.clock.now());
+      // The breaker's day starts at the epoch: the first tick rolls it to the market's own UTC day
+      // (a journaled BreakerReset), which for a replay is years before the wall clock.
+      state = freshBrokerState(balance, GENESIS_AT);
     }
     for (const e of loaded.replay) if (isBrokerEvent(e)) state = applyEvent(state, e);
     return state;
@@ -262,6 +339,29 @@ export class Session {
       this.core.checkMissed(seeded);
       this.log.info('checked the candles missed while down against the open position');
     }
+  }
+
+  /**
+   * --latency-ms is exchange latency in market time. The accelerated simulator runs market time faster
+   * than the wall clock, so the workers' wall-clock wait shrinks by the same factor. (Replays execute
+   * in market time on the tick path; see TradingCore.)
+   */
+  private wallLatency(): { min: number; max: number } {
+    const { min, max } = this.cfg.latencyMs;
+    const factor = this.cfg.feed === 'sim' ? this.cfg.simSpeed : 1;
+    return { min: Math.round(min / factor), max: Math.round(max / factor) };
+  }
+
+  /** The replay has sent everything: once the socket is drained, close the last candle and stop. */
+  private onReplayDone(candles: number): void {
+    this.log.info({ candles }, 'replay finished');
+    const settle = setInterval(() => {
+      if (this.deps.clock.now() - (this.feed?.lastFrameWall ?? 0) < REPLAY_SETTLE_MS) return;
+      clearInterval(settle);
+      this.core.onMarketTime(this.core.lastMarketTs + 2 * this.cfg.intervalMs);
+      void this.stop('replay_end', 0);
+    }, 100);
+    this.timers.push(settle);
   }
 
   private async logFunding(): Promise<void> {
@@ -305,6 +405,9 @@ export class Session {
   }
 
   private record(e: EngineEvent): void {
+    if (e.event === 'OrderQueued') this.counts.orders++;
+    else if (e.event === 'Fill') this.counts.fills++;
+    else if (e.event === 'Exit') this.counts.exits++;
     this.journal.record(e);
   }
 
@@ -418,12 +521,15 @@ export class Session {
       badFrames: this.core.badFramesTotal,
       reconnects: this.feed?.reconnects ?? 0,
       wsState: this.feed?.state ?? 'idle',
-      queueDepth: this.exec?.depth ?? 0,
+      queueDepth: (this.exec?.depth ?? 0) + (this.core?.pendingOrders ?? 0),
       loopLagP99Ms: Math.round(lagP99 * 1000) / 1000,
       rssMb: Math.round(rssMb * 10) / 10,
       errors: this.errors,
       lastError: this.lastError,
     };
+    this.lastLagP99Ms = hb.loopLagP99Ms;
+    this.lastRssMb = hb.rssMb;
+    this.status?.publish({ ts: now, status: hb.status, price, position: st.position, equity: st.equity, unrealized });
     this.log.info(
       { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms },
       `${this.cfg.symbol} ${price ?? '-'} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
@@ -519,9 +625,12 @@ export class Session {
         await Promise.allSettled([
           this.deps.store.writeFile('final_report.json', `${JSON.stringify(report, null, 2)}\n`),
           this.deps.store.writeFile('metrics.csv', metricsCsv(this.metrics)),
+          this.deps.store.writeFile('candles.csv', candlesCsv(this.core.closedCandles)),
+          this.writeReportHtml(report).catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'report.html could not be written')),
         ]);
       }
     }
+    await this.status?.close();
     // 5. release the lock and the workers
     await this.deps.store.close().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'closing the state store failed'));
     await this.deps.store.terminate().catch(() => {});
@@ -534,6 +643,19 @@ export class Session {
       process.stdout.write(`${summaryText(report)}\n`);
     }
     return exitCode;
+  }
+
+  /** The offline page: the last 500 closed candles, this run's journal, the 1 Hz mark-to-market equity. */
+  private async writeReportHtml(report: FinalReport): Promise<void> {
+    const html = renderReport({
+      symbol: this.cfg.symbol,
+      candles: this.builder.history(500),
+      entries: this.journal.entries,
+      equity: this.metrics.map((m) => ({ ts: m.ts, equity: m.equity })),
+      report,
+      chartLib: await loadChartLib(),
+    });
+    await this.deps.store.writeFile('report.html', html);
   }
 
   private closeTickFromCandle(): Tick | null {

@@ -9,11 +9,13 @@ import type { BrokerEvent, EngineEvent } from '../shared/events.js';
 import { buildOrder } from '../shared/order-builder.js';
 import { validateSignal, type Strategy } from '../shared/strategy.js';
 import type { TickRing } from '../shared/tick-ring.js';
+import type { Rng } from '../shared/rng.js';
 import type { Candle, ContractKind, FillQuote, Order, Tick } from '../shared/types.js';
 
 /** Ticks going back further than this (market time) are bad frames (SPEC §2, Clocks). */
 const TS_BACKWARDS_LIMIT_MS = 5_000;
 export const STRATEGY_HISTORY = 200;
+const MAX_SESSION_CANDLES = 100_000;
 
 export interface CoreSink {
   /** Journal an event (broker events change state and are replayed on restart). */
@@ -34,6 +36,13 @@ export interface CoreSink {
 }
 
 export interface CoreConfig {
+  /**
+   * Replays execute in market time, here on the tick path: an order fills at the first tick at or after
+   * createdAt + latency. A replay's market clock runs at whatever speed the frames arrive (thousands of
+   * candles a second at --speed max), so a wall-clock wait in a worker would fill minutes of market time
+   * late, differently on every run. Live and simulated feeds use the worker pool instead.
+   */
+  marketTimeExecution?: { capacity: number; latencyMs: { min: number; max: number }; rng: Rng } | null;
   symbol: string;
   kind: ContractKind;
   intervalMs: number;
@@ -56,6 +65,10 @@ export class TradingCore {
   /** Set by the session while it stops, or when state cannot be saved: no new entries. */
   entriesBlocked: string | null = null;
   barIndex = 0;
+  /** Orders waiting for their market-time latency (replay), sorted by due time. */
+  private readonly dueOrders: Array<{ order: Order; due: number; latencyMs: number }> = [];
+  /** Every candle closed live this session (bounded), for candles.csv and the report. */
+  readonly closedCandles: Candle[] = [];
   readonly badFrames = new Map<string, number>();
   badFramesTotal = 0;
 
@@ -111,6 +124,29 @@ export class TradingCore {
     }
     const events = this.broker.onTick(this.tick);
     if (events.length > 0) this.applyBroker(events);
+    while (this.dueOrders.length > 0 && this.dueOrders[0]!.due <= ts) {
+      const { order, latencyMs } = this.dueOrders.shift()!;
+      const t = this.tick;
+      this.onQuote(order, { orderId: order.id, ts, bid: t.bid, ask: t.ask, last: t.last, latencyMs, synthetic: false });
+    }
+  }
+
+  /** Orders queued or waiting their latency in market time. */
+  get pendingOrders(): number {
+    return this.dueOrders.length;
+  }
+
+  private submit(order: Order): boolean {
+    const mte = this.cfg.marketTimeExecution;
+    if (!mte) return this.sink.submit(order);
+    if (this.dueOrders.length >= mte.capacity) return false;
+    const { min, max } = mte.latencyMs;
+    const latencyMs = max > min ? mte.rng.int(min, max) : min;
+    const due = order.createdAt + latencyMs;
+    let i = this.dueOrders.length;
+    while (i > 0 && this.dueOrders[i - 1]!.due > due) i--;
+    this.dueOrders.splice(i, 0, { order, due, latencyMs });
+    return true;
   }
 
   private onKline(k: Extract<Frame, { type: 'kline' }>): void {
@@ -120,9 +156,9 @@ export class TradingCore {
     for (const c of r.closed) this.onClosedCandle(c);
   }
 
-  /** Close the forming candle once its bucket end plus grace has passed in market time. */
-  onMarketTime(): void {
-    const r = this.builder.onTime(this.lastMarketTs);
+  /** Close the forming candle once its bucket end plus grace has passed in market time (or at `at`). */
+  onMarketTime(at = this.lastMarketTs): void {
+    const r = this.builder.onTime(at);
     if (r.gap) this.sink.gap(r.gap.fromTs, r.gap.toTs);
     for (const c of r.closed) this.onClosedCandle(c);
   }
@@ -153,6 +189,8 @@ export class TradingCore {
 
   private onClosedCandle(c: Candle): void {
     this.barIndex++;
+    if (this.closedCandles.length >= MAX_SESSION_CANDLES) this.closedCandles.splice(0, MAX_SESSION_CANDLES / 10);
+    this.closedCandles.push(c);
     if (this.entriesBlocked !== null || this.stale) return;
     const st = this.broker.state;
     if (st.breaker.tripped || st.position) return;
@@ -200,10 +238,10 @@ export class TradingCore {
       this.sink.info({ orderId: order.id, reason: refused }, 'entry refused before queueing');
       return;
     }
-    if (this.sink.submit(order)) {
+    if (this.submit(order)) {
       this.sink.record({ event: 'OrderQueued', orderId: order.id, side: order.side, qty: order.qty, sl: order.sl, tp: order.tp, refPrice: order.refPrice });
     } else {
-      const depth = this.sink.queueDepth();
+      const depth = this.cfg.marketTimeExecution ? this.dueOrders.length : this.sink.queueDepth();
       this.sink.record({ event: 'OrderDropped', orderId: order.id, reason: 'queue_full', depth });
       this.sink.warn({ orderId: order.id, depth }, 'execution queue full: order dropped');
     }
