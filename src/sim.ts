@@ -1,20 +1,36 @@
 // Standalone exchange simulator (SPEC §7): `node dist/sim.js --port P` serves the simulated Bitunix
 // WebSocket and REST endpoints in this process, for the load test and for trying the engine by hand.
-// Prints one JSON line {"event":"listening","port":P} when ready; stops cleanly on SIGINT/SIGTERM.
+// It can replay a real candle CSV (--replay) and run a fault schedule (--fault-at); faults can also be
+// injected at run time with POST /sim/fault. Prints JSON lines on stdout: {"event":"listening","port":P}
+// when ready, {"event":"fault",...} for each scheduled fault, {"event":"replay-done","candles":n} when a
+// replay ends. Stops cleanly on SIGINT/SIGTERM.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ExchangeSim, type SimOptions } from './workers/exchange-sim.js';
+import { parseCandleCsv } from './shared/candle-csv.js';
+import { MAX_TICKS_PER_CANDLE, MIN_TICKS_PER_CANDLE } from './shared/tick-synth.js';
+import { ExchangeSim, type SimFault, type SimOptions } from './workers/exchange-sim.js';
 
 const HELP = `Usage: node dist/sim.js --port P [options]
 
 Simulated Bitunix futures exchange: WebSocket on ws://HOST:P/public/, REST on http://HOST:P/api/v1/futures/market/...
+Control: POST http://HOST:P/sim/fault with a JSON fault, e.g. {"kind":"drop"}; GET http://HOST:P/sim/status.
 
 Options:
-  --port P        TCP port to listen on (0 = ephemeral; required)
-  --host H        address to bind (default 127.0.0.1)
-  --symbol S      symbol, or a comma-separated list (default BTCUSDT)
-  --seed N        price-process seed, a non-negative integer (default random)
-  --speed N       market clock multiplier, > 0 (default 1)
-  --help          print this help
+  --port P                 TCP port to listen on (0 = ephemeral; required)
+  --host H                 address to bind (default 127.0.0.1)
+  --symbol S               symbol, or a comma-separated list (default BTCUSDT; one symbol with --replay)
+  --seed N                 price-process seed, a non-negative integer (default random)
+  --speed N                market clock multiplier of the price process, > 0 (default 1)
+  --replay FILE.csv        replay a 1-minute candle CSV (open_time, datetime or close_datetime layout)
+                           instead of the price process; the first 200 candles are REST history, the
+                           stream starts when a client subscribes
+  --replay-speed N|max     replay market ms per wall ms, or max = as fast as clients read (default 1)
+  --ticks-per-candle N     ticks synthesised inside each replayed candle, ${MIN_TICKS_PER_CANDLE}-${MAX_TICKS_PER_CANDLE} (default 12)
+  --fault-at SEC:FAULT     inject FAULT SEC seconds after start (repeatable). FAULT is one of
+                           drop | refuse=SEC | silence=SEC | garbage=N | oversized |
+                           skip-klines=MINUTES | flood=RATExSEC (frames/s per client for SEC seconds)
+                           e.g. --fault-at 10:drop --fault-at 20:refuse=20 --fault-at 60:flood=50000x5
+  --help                   print this help
 `;
 
 function fail(message: string): never {
@@ -22,8 +38,61 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function parse(argv: string[]): SimOptions | null {
-  let values: Record<string, string | boolean | undefined>;
+interface ScheduledFault {
+  atSec: number;
+  fault: SimFault;
+}
+
+const POSITIVE = /^\d+(\.\d+)?$/;
+const INTEGER = /^[1-9]\d*$/;
+
+/** `SEC:KIND[=ARG]` → when and what; throws a one-line message. */
+function parseFaultAt(spec: string): ScheduledFault {
+  const m = /^([^:]+):([a-z-]+)(?:=(.*))?$/.exec(spec);
+  if (m === null) throw new Error(`--fault-at '${spec}' is not SEC:KIND[=ARG]`);
+  const [, at, kind, arg] = m as unknown as [string, string, string, string | undefined];
+  if (!POSITIVE.test(at)) throw new Error(`--fault-at '${spec}': time must be seconds >= 0, got '${at}'`);
+  const need = (re: RegExp, what: string): string => {
+    if (arg === undefined || !re.test(arg)) throw new Error(`--fault-at '${spec}': ${kind} needs =${what}`);
+    return arg;
+  };
+  const none = (): void => {
+    if (arg !== undefined) throw new Error(`--fault-at '${spec}': ${kind} takes no argument`);
+  };
+  let fault: SimFault;
+  switch (kind) {
+    case 'drop':
+      none();
+      fault = { kind: 'drop' };
+      break;
+    case 'oversized':
+      none();
+      fault = { kind: 'oversized' };
+      break;
+    case 'refuse':
+    case 'silence':
+      fault = { kind, ms: Math.round(Number(need(POSITIVE, 'SECONDS')) * 1000) };
+      break;
+    case 'garbage':
+      fault = { kind: 'garbage', count: Number(need(INTEGER, 'COUNT (integer >= 1)')) };
+      break;
+    case 'skip-klines':
+      fault = { kind: 'skipKlines', minutes: Number(need(INTEGER, 'MINUTES (integer >= 1)')) };
+      break;
+    case 'flood': {
+      const [rate, secs] = need(/^\d+(\.\d+)?x\d+(\.\d+)?$/, 'RATExSECONDS, e.g. 50000x5').split('x').map(Number) as [number, number];
+      if (!(rate > 0) || !(secs > 0)) throw new Error(`--fault-at '${spec}': flood rate and seconds must be > 0`);
+      fault = { kind: 'flood', ratePerSec: rate, seconds: secs };
+      break;
+    }
+    default:
+      throw new Error(`--fault-at '${spec}': unknown fault '${kind}' (drop refuse silence garbage oversized skip-klines flood)`);
+  }
+  return { atSec: Number(at), fault };
+}
+
+function parse(argv: string[]): { opts: SimOptions; faults: ScheduledFault[] } | null {
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -35,6 +104,10 @@ function parse(argv: string[]): SimOptions | null {
         symbol: { type: 'string' },
         seed: { type: 'string' },
         speed: { type: 'string' },
+        replay: { type: 'string' },
+        'replay-speed': { type: 'string' },
+        'ticks-per-candle': { type: 'string' },
+        'fault-at': { type: 'string', multiple: true },
         help: { type: 'boolean' },
       },
     }));
@@ -66,16 +139,69 @@ function parse(argv: string[]): SimOptions | null {
     if (!Number.isFinite(n) || n <= 0) fail(`--speed must be a number > 0, got '${speed}'`);
     opts.speed = n;
   }
-  return opts;
+
+  const file = str('replay');
+  const replaySpeed = str('replay-speed');
+  const tpcText = str('ticks-per-candle');
+  if (file === undefined) {
+    if (replaySpeed !== undefined || tpcText !== undefined) fail('--replay-speed and --ticks-per-candle need --replay FILE.csv');
+  } else {
+    if (speed !== undefined) fail('--speed drives the price process; with --replay use --replay-speed');
+    if ((opts.symbols?.length ?? 1) !== 1) fail('--replay serves exactly one --symbol');
+    let rs: number | 'max' = 1;
+    if (replaySpeed !== undefined) {
+      rs = replaySpeed === 'max' ? 'max' : Number(replaySpeed);
+      if (rs !== 'max' && !(Number.isFinite(rs) && rs > 0)) fail(`--replay-speed must be a number > 0 or 'max', got '${replaySpeed}'`);
+    }
+    let ticksPerCandle = 12;
+    if (tpcText !== undefined) {
+      ticksPerCandle = Number(tpcText);
+      if (!Number.isInteger(ticksPerCandle) || ticksPerCandle < MIN_TICKS_PER_CANDLE || ticksPerCandle > MAX_TICKS_PER_CANDLE) {
+        fail(`--ticks-per-candle must be an integer ${MIN_TICKS_PER_CANDLE}-${MAX_TICKS_PER_CANDLE}, got '${tpcText}'`);
+      }
+    }
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      fail(`--replay: cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    try {
+      opts.replay = { candles: parseCandleCsv(text, file), speed: rs, ticksPerCandle };
+    } catch (e) {
+      fail(`--replay: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  const faults: ScheduledFault[] = [];
+  for (const spec of (values['fault-at'] as string[] | undefined) ?? []) {
+    try {
+      faults.push(parseFaultAt(spec));
+    } catch (e) {
+      fail(e instanceof Error ? e.message : String(e));
+    }
+  }
+  return { opts, faults };
+}
+
+function emit(event: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
 }
 
 async function main(): Promise<void> {
-  const opts = parse(process.argv.slice(2));
-  if (opts === null) {
+  const parsed = parse(process.argv.slice(2));
+  if (parsed === null) {
     process.stdout.write(HELP);
     return;
   }
-  const sim = new ExchangeSim(opts);
+  const { opts, faults } = parsed;
+  let sim: ExchangeSim;
+  try {
+    sim = new ExchangeSim(opts);
+  } catch (e) {
+    fail(e instanceof Error ? e.message : String(e));
+  }
+  sim.onReplayDone((candles) => emit({ event: 'replay-done', candles }));
   let port: number;
   try {
     port = await sim.start();
@@ -83,11 +209,18 @@ async function main(): Promise<void> {
     process.stderr.write(`sim: cannot listen on ${opts.host}:${opts.port}: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   }
-  process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`);
+  emit({ event: 'listening', port });
+  const timers = faults.map(({ atSec, fault }) =>
+    setTimeout(() => {
+      sim.inject(fault);
+      emit({ event: 'fault', atSec, fault });
+    }, atSec * 1000),
+  );
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
+    for (const t of timers) clearTimeout(t);
     void sim.stop().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);

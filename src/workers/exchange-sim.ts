@@ -320,8 +320,50 @@ interface Client {
   openSecond: number;
 }
 
+/** Where a replay stands: candle `next`, tick `j` of its synthesised ticks, and the pacing anchor. */
+interface Replay {
+  market: SymbolMarket;
+  /** Gap-free candles; [0, liveFrom) are REST history only. */
+  candles: Candle[];
+  liveFrom: number;
+  next: number;
+  ticks: PriceTick[];
+  j: number;
+  /** Replay market time: the ts of the last frame pushed (the end of history before the start). */
+  now: number;
+  speed: number | 'max';
+  ticksPerCandle: number;
+  priceTick: number;
+  started: boolean;
+  done: boolean;
+  /** A pump is scheduled (a pause leaves none; a subscribe schedules one). */
+  scheduled: boolean;
+  /** Pacing for speed N: wall time `anchorWall` corresponds to market time `anchorMarket`. */
+  anchorWall: number;
+  anchorMarket: number;
+  /** Re-anchor at the next pump (after a pause, so a pause is not made up by a burst). */
+  reanchor: boolean;
+}
+
+/** Missing minutes become flat candles at the previous close, as an exchange serves minutes without trades. */
+function fillGaps(candles: Candle[]): Candle[] {
+  const out: Candle[] = [];
+  for (const c of candles) {
+    const prev = out[out.length - 1];
+    if (c.ts % MINUTE !== 0 || (prev !== undefined && c.ts <= prev.ts)) {
+      throw new Error(`ExchangeSim replay: candles must be ascending 1-minute candles (at ${c.ts})`);
+    }
+    for (let t = prev === undefined ? c.ts : prev.ts + MINUTE; t < c.ts; t += MINUTE) {
+      const p = prev!.close;
+      out.push({ ts: t, open: p, high: p, low: p, close: p, volume: 0 });
+    }
+    out.push(c);
+  }
+  return out;
+}
+
 export class ExchangeSim {
-  private readonly opts: Required<Omit<SimOptions, 'startTs' | 'seed'>> & { seed: number };
+  private readonly opts: Required<Omit<SimOptions, 'startTs' | 'seed' | 'replay'>> & { seed: number };
   private readonly markets = new Map<string, SymbolMarket>();
   private readonly startTs: number;
   private readonly wallStart: number;
@@ -336,6 +378,16 @@ export class ExchangeSim {
   private silentUntil = 0;
   private pendingGarbage = 0;
   private garbageIndex = 0;
+  /** Kline pushes for candles overlapping [skipFrom, skipTo) market ms are withheld. */
+  private skipFrom = 0;
+  private skipTo = 0;
+  private floods = 0;
+  private floodTs = 0;
+  private framesSent = 0;
+  private stopped = false;
+  private replayTimer: NodeJS.Timeout | null = null;
+  private readonly replay: Replay | null = null;
+  private readonly replayDoneListeners: ((candles: number) => void)[] = [];
 
   constructor(options: SimOptions = {}) {
     const speed = options.speed ?? 1;
@@ -356,11 +408,17 @@ export class ExchangeSim {
     };
     this.wallStart = Date.now();
     this.startTs = options.startTs ?? this.wallStart;
-    symbols.forEach((symbol, i) => {
-      const seed = (this.opts.seed + i * 7919) >>> 0;
-      const proc = new PriceProcess(createRng(seed), this.opts.startPrice, this.startTs);
-      this.markets.set(symbol, new SymbolMarket(symbol, proc, seed ^ 0x5f3759df));
-    });
+    if (options.replay !== undefined) {
+      if (symbols.length !== 1) throw new Error('ExchangeSim: replay serves exactly one symbol');
+      this.replay = this.createReplay(symbols[0]!, options.replay);
+      this.markets.set(symbols[0]!, this.replay.market);
+    } else {
+      symbols.forEach((symbol, i) => {
+        const seed = (this.opts.seed + i * 7919) >>> 0;
+        const proc = new PriceProcess(createRng(seed), this.opts.startPrice, this.startTs);
+        this.markets.set(symbol, SymbolMarket.simulated(symbol, proc, seed ^ 0x5f3759df));
+      });
+    }
     this.server = http.createServer((req, res) => this.handleRest(req, res));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD });
     this.server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head));
@@ -370,9 +428,26 @@ export class ExchangeSim {
     return this.listenPort;
   }
 
-  /** Market time now: startTs + wall elapsed × speed. */
+  /** Market time now: startTs + wall elapsed × speed; in replay, the time of the last frame replayed. */
   marketNow(): number {
+    if (this.replay !== null) return this.replay.now;
     return Math.floor(this.startTs + (Date.now() - this.wallStart) * this.opts.speed);
+  }
+
+  status(): SimStatus {
+    const r = this.replay;
+    return {
+      connections: this.clients.size,
+      marketNow: this.marketNow(),
+      framesSent: this.framesSent,
+      flooding: this.floods > 0,
+      replay: r === null ? null : { done: r.done, candles: r.next - r.liveFrom, total: r.candles.length - r.liveFrom },
+    };
+  }
+
+  /** Called once when a replay has pushed its last candle, with the number of live candles replayed. */
+  onReplayDone(listener: (candles: number) => void): void {
+    this.replayDoneListeners.push(listener);
   }
 
   start(): Promise<number> {
@@ -383,13 +458,16 @@ export class ExchangeSim {
         const addr = this.server.address();
         this.listenPort = typeof addr === 'object' && addr !== null ? addr.port : this.opts.port;
         this.tickTimer = setInterval(() => this.onTick(), this.opts.tickIntervalMs);
-        this.klineTimer = setInterval(() => this.onKlineTimer(), this.opts.klineIntervalMs);
+        // A replay pushes its candles itself; the timer only serves the price process.
+        if (this.replay === null) this.klineTimer = setInterval(() => this.onKlineTimer(), this.opts.klineIntervalMs);
         resolve(this.listenPort);
       });
     });
   }
 
   async stop(): Promise<void> {
+    this.stopped = true; // ends floods and the replay pump at their next turn
+    if (this.replayTimer !== null) clearTimeout(this.replayTimer);
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     if (this.klineTimer !== null) clearInterval(this.klineTimer);
     this.tickTimer = this.klineTimer = null;
@@ -422,7 +500,209 @@ export class ExchangeSim {
       case 'oversized':
         for (const c of this.clients) this.send(c, oversizedFrame(this.opts.symbols[0]!, this.marketNow()));
         break;
+      case 'skipKlines': {
+        // From the next minute boundary, so the candle forming now still gets its final push.
+        this.skipFrom = Math.floor(this.marketNow() / MINUTE) * MINUTE + MINUTE;
+        this.skipTo = this.skipFrom + f.minutes * MINUTE;
+        break;
+      }
+      case 'flood':
+        this.startFlood(f.ratePerSec, f.seconds);
+        break;
     }
+  }
+
+  /** Whether the kline push of the candle [bucket, bucket + intervalMs) is withheld by skipKlines. */
+  private klineSkipped(bucket: number, intervalMs: number): boolean {
+    return bucket < this.skipTo && bucket + intervalMs > this.skipFrom;
+  }
+
+  // ---- Flood -----------------------------------------------------------------------------------
+
+  /**
+   * Pushes book/trade frames (rotating over each client's book and trade subscriptions) at `ratePerSec`
+   * per client, in batches per event-loop turn with the socket corked, so one sim can send 100k+ frames/s.
+   * Prices zigzag ±5 USD around the current quote; ts is market time, never decreasing. A client that
+   * cannot keep up is conflated like any slow consumer (send drops above MAX_BUFFERED). Stops by itself
+   * after `seconds`.
+   */
+  private startFlood(ratePerSec: number, seconds: number): void {
+    const total = Math.round(ratePerSec * seconds);
+    const t0 = Date.now();
+    let done = 0;
+    this.floods++;
+    const pump = (): void => {
+      if (this.stopped) return;
+      const due = Math.min(total, Math.floor(((Date.now() - t0) * ratePerSec) / 1000));
+      const n = Math.min(due - done, FLOOD_BATCH);
+      if (n > 0) this.floodBatch(done, n);
+      done += n;
+      // Bounded by time as well: a sender that fell behind does not run over (the rate is then lower).
+      if (done >= total || Date.now() >= t0 + seconds * 1000) {
+        this.floods--;
+        return;
+      }
+      if (due > done) setImmediate(pump);
+      else setTimeout(pump, 1);
+    };
+    setImmediate(pump);
+  }
+
+  private floodBatch(k0: number, n: number): void {
+    this.floodTs = Math.max(this.floodTs, this.marketNow());
+    const ts = this.floodTs;
+    for (const c of this.clients) {
+      const subs: Sub[] = [];
+      for (const s of c.subs.values()) if (s.kind === 'book' || s.kind === 'trade') subs.push(s);
+      if (subs.length === 0) continue;
+      const sock = socketOf(c.ws);
+      sock?.cork();
+      for (let k = k0; k < k0 + n; k++) {
+        const s = subs[k % subs.length]!;
+        const m = s.market;
+        const bid = toTick(m.tick.bid + (Math.abs((k % 100) - 50) - 25) * 0.2);
+        const ask = toTick(bid + 0.1);
+        this.send(
+          c,
+          s.kind === 'book'
+            ? encodeBook(m.symbol, ts, bid, ask, bookQty(k, 0), bookQty(k, 1))
+            : encodeTrade(m.symbol, ts, k % 2 === 0 ? ask : bid, 0.001 + (k % 7) * 0.01, k % 2 === 0 ? 'buy' : 'sell'),
+        );
+      }
+      sock?.uncork();
+    }
+  }
+
+  // ---- Replay ----------------------------------------------------------------------------------
+
+  private createReplay(symbol: string, o: ReplayOptions): Replay {
+    if (!(o.speed === 'max' || (typeof o.speed === 'number' && o.speed > 0 && Number.isFinite(o.speed)))) {
+      throw new Error(`ExchangeSim replay: speed must be a number > 0 or 'max', got ${String(o.speed)}`);
+    }
+    const candles = fillGaps(o.candles);
+    if (candles.length < 2) throw new Error('ExchangeSim replay: needs at least 2 candles');
+    const liveFrom = Math.min(o.historyCandles ?? DEFAULT_REPLAY_HISTORY, candles.length - 1);
+    if (!Number.isInteger(liveFrom) || liveFrom < 1) throw new Error(`ExchangeSim replay: historyCandles must be an integer >= 1`);
+    const ticksPerCandle = o.ticksPerCandle ?? DEFAULT_TICKS_PER_CANDLE;
+    const priceTick = inferPriceTick(candles);
+    // The quote before the stream is the last one of the last history candle; this also validates the options.
+    const before = synthTicks(candles[liveFrom - 1]!, ticksPerCandle, priceTick);
+    const market = SymbolMarket.replayed(symbol, candles.slice(0, liveFrom), before[before.length - 1]!);
+    return {
+      market,
+      candles,
+      liveFrom,
+      next: liveFrom,
+      ticks: synthTicks(candles[liveFrom]!, ticksPerCandle, priceTick),
+      j: 0,
+      now: candles[liveFrom]!.ts - 1,
+      speed: o.speed,
+      ticksPerCandle,
+      priceTick,
+      started: false,
+      done: false,
+      scheduled: false,
+      anchorWall: 0,
+      anchorMarket: 0,
+      reanchor: true,
+    };
+  }
+
+  /** (Re)start pumping: on the first subscription, and on any later one after a pause. */
+  private resumeReplay(): void {
+    const r = this.replay;
+    if (r === null || r.done || r.scheduled || this.stopped) return;
+    r.started = true;
+    r.reanchor = true;
+    r.scheduled = true;
+    setImmediate(() => this.pumpReplay());
+  }
+
+  private pumpReplay(): void {
+    const r = this.replay!;
+    r.scheduled = false;
+    if (this.stopped || r.done) return;
+    // Paused while nobody listens: a reconnecting client resumes where the stream stopped.
+    if (![...this.clients].some((c) => c.subs.size > 0)) return;
+    const later = (ms: number): void => {
+      r.scheduled = true;
+      if (ms <= 0) setImmediate(() => this.pumpReplay());
+      else this.replayTimer = setTimeout(() => this.pumpReplay(), ms);
+    };
+    const wall = Date.now();
+    // Silence and backpressure pause the replay instead of losing frames.
+    if (wall < this.silentUntil) {
+      r.reanchor = true;
+      return later(this.silentUntil - wall);
+    }
+    if ([...this.clients].some((c) => c.ws.bufferedAmount > REPLAY_MAX_BUFFERED)) {
+      r.reanchor = true;
+      return later(1);
+    }
+    if (r.reanchor) {
+      r.anchorWall = wall;
+      r.anchorMarket = r.now;
+      r.reanchor = false;
+    }
+    const socks = [...this.clients].map((c) => socketOf(c.ws));
+    for (const s of socks) s?.cork();
+    let waitMs = 0;
+    for (let i = 0; i < REPLAY_BATCH && !r.done; i++) {
+      if (r.speed !== 'max') {
+        const due = r.anchorWall + (r.ticks[r.j]!.ts - r.anchorMarket) / r.speed;
+        if (due > wall) {
+          waitMs = Math.ceil(due - wall);
+          break;
+        }
+      }
+      this.replayStep(r);
+    }
+    for (const s of socks) s?.uncork();
+    if (r.done) {
+      const n = r.next - r.liveFrom;
+      for (const l of this.replayDoneListeners) l(n);
+      return;
+    }
+    later(waitMs);
+  }
+
+  /** Push tick `j` of the current candle; after its last tick, the candle's final kline, then move on. */
+  private replayStep(r: Replay): void {
+    const m = r.market;
+    const t = r.ticks[r.j]!;
+    r.now = t.ts;
+    m.tradeReplay(t);
+    const klineNow = r.j % REPLAY_KLINE_EVERY === 0;
+    for (const c of this.clients) {
+      for (const s of c.subs.values()) {
+        if (s.market !== m) continue;
+        if (s.kind === 'book') this.send(c, encodeBook(m.symbol, t.ts, t.bid, t.ask, bookQty(t.ts, 0), bookQty(t.ts, 1)));
+        else if (s.kind === 'trade') this.send(c, encodeTrade(m.symbol, t.ts, t.last, t.qty, t.side));
+        else if (s.kind === 'kline' && klineNow) this.sendKline(c, s, Math.floor(t.ts / s.intervalMs) * s.intervalMs, t.ts);
+        else if (s.kind === 'price' && r.j === 0) this.pushSub(c, s);
+      }
+    }
+    if (++r.j < r.ticks.length) return;
+    const candle = r.candles[r.next]!;
+    m.closeReplay(candle);
+    const end = candle.ts + MINUTE;
+    r.now = end - 1;
+    // Final pushes, stamped at the candle's last millisecond, for every interval that ends here.
+    for (const c of this.clients) {
+      for (const s of c.subs.values()) {
+        if (s.market === m && s.kind === 'kline' && end % s.intervalMs === 0) this.sendKline(c, s, end - s.intervalMs, end - 1);
+      }
+    }
+    r.next++;
+    r.j = 0;
+    if (r.next < r.candles.length) r.ticks = synthTicks(r.candles[r.next]!, r.ticksPerCandle, r.priceTick);
+    else r.done = true;
+  }
+
+  private sendKline(c: Client, s: Sub, bucket: number, ts: number): void {
+    if (this.klineSkipped(bucket, s.intervalMs)) return;
+    const k = s.market.candleAt(s.intervalMs, bucket);
+    if (k !== null) this.send(c, encodeKline(s.market.symbol, s.ch, ts, k));
   }
 
   // ---- WebSocket -------------------------------------------------------------------------------
@@ -487,8 +767,10 @@ export class ExchangeSim {
     }
     const sub: Sub = { market, ch, kind, intervalMs: intervalMs ?? 0, lastBucket: -1 };
     client.subs.set(key, sub);
-    // The first data frame is the only confirmation (notes §1.3).
-    this.pushSub(client, sub);
+    // The first data frame is the only confirmation (notes §1.3). A replay pushes candles only as it
+    // plays them, so its kline stream holds exactly the live candles.
+    if (this.replay === null || kind !== 'kline') this.pushSub(client, sub);
+    this.resumeReplay();
   }
 
   private advanceAll(): void {
@@ -510,6 +792,7 @@ export class ExchangeSim {
         continue;
       }
       if (garbage !== null) this.send(c, garbage);
+      if (this.replay !== null) continue; // the replay pump pushes market data
       // Closed kline buckets first, so each client sees market time in order.
       for (const s of c.subs.values()) {
         if (s.kind === 'kline' && s.lastBucket >= 0 && Math.floor(s.market.tick.ts / s.intervalMs) * s.intervalMs > s.lastBucket) {
@@ -565,12 +848,8 @@ export class ExchangeSim {
     const m = s.market;
     const ts = m.tick.ts;
     const bucket = Math.floor(ts / s.intervalMs) * s.intervalMs;
-    if (s.lastBucket >= 0 && bucket > s.lastBucket) {
-      const closed = m.candleAt(s.intervalMs, s.lastBucket);
-      if (closed !== null) this.send(c, encodeKline(m.symbol, s.ch, s.lastBucket + s.intervalMs - 1, closed));
-    }
-    const cur = m.candleAt(s.intervalMs, bucket);
-    if (cur !== null) this.send(c, encodeKline(m.symbol, s.ch, ts, cur));
+    if (s.lastBucket >= 0 && bucket > s.lastBucket) this.sendKline(c, s, s.lastBucket, s.lastBucket + s.intervalMs - 1);
+    this.sendKline(c, s, bucket, ts);
     s.lastBucket = bucket;
   }
 
@@ -579,6 +858,7 @@ export class ExchangeSim {
     if (this.silentUntil > 0 && Date.now() < this.silentUntil) return;
     if (c.ws.bufferedAmount > MAX_BUFFERED) return; // slow consumer: conflate
     c.ws.send(text);
+    this.framesSent++;
   }
 
   private nextGarbage(): string {
@@ -610,6 +890,8 @@ export class ExchangeSim {
       res.end(body);
     };
     const paramError = (msg: string): void => reply(200, JSON.stringify({ code: 2, data: null, msg }));
+    if (url.pathname === '/sim/fault' && req.method === 'POST') return this.handleFaultPost(req, reply);
+    if (url.pathname === '/sim/status' && req.method === 'GET') return reply(200, JSON.stringify(this.status()));
     if (req.method !== 'GET') return reply(405, '{"code":405,"msg":"Method Not Allowed"}');
     const market = this.markets.get((url.searchParams.get('symbol') ?? '').toUpperCase());
     if (url.pathname === '/api/v1/futures/market/kline') {
@@ -643,6 +925,33 @@ export class ExchangeSim {
     }
     reply(404, '{"code":404,"msg":"Not Found"}');
   }
+
+  /** POST /sim/fault with a SimFault as JSON → 200 {"ok":true}, or 400 {"ok":false,"error":...}. */
+  private handleFaultPost(req: http.IncomingMessage, reply: (status: number, body: string) => void): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size <= MAX_CONTROL_BODY) chunks.push(d);
+    });
+    req.on('error', () => {});
+    req.on('end', () => {
+      let fault: SimFault;
+      try {
+        if (size > MAX_CONTROL_BODY) throw new Error(`body over ${MAX_CONTROL_BODY} bytes`);
+        fault = parseSimFault(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch (e) {
+        return reply(400, JSON.stringify({ ok: false, error: e instanceof Error ? e.message : String(e) }));
+      }
+      this.inject(fault);
+      reply(200, '{"ok":true}');
+    });
+  }
+}
+
+/** The net.Socket under a ws WebSocket, to cork a batch of sends into one write. */
+function socketOf(ws: WebSocket): Duplex | undefined {
+  return (ws as unknown as { _socket?: Duplex })._socket;
 }
 
 /** An integer query parameter: null when absent, NaN when malformed. */
@@ -668,6 +977,7 @@ function oversizedFrame(symbol: string, ts: number): string {
 function runAsWorker(port: MessagePort, options: SimOptions): void {
   const sim = new ExchangeSim(options);
   const post = (m: SimWorkerMessage): void => port.postMessage(m);
+  sim.onReplayDone((candles) => post({ type: 'replay-done', candles }));
   port.on('message', (m: SimParentMessage) => {
     if (m.type === 'fault') sim.inject(m.fault);
     else if (m.type === 'stop') {
