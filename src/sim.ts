@@ -28,7 +28,8 @@ Options:
   --ticks-per-candle N     ticks synthesised inside each replayed candle, ${MIN_TICKS_PER_CANDLE}-${MAX_TICKS_PER_CANDLE} (default 12)
   --fault-at SEC:FAULT     inject FAULT SEC seconds after start (repeatable). FAULT is one of
                            drop | refuse=SEC | silence=SEC | garbage=N | oversized |
-                           skip-klines=MINUTES | flood=RATExSEC (frames/s per client for SEC seconds)
+                           skip-klines=MINUTES | flood=RATExSEC (frames/s per client for SEC seconds) |
+                           jump=BPS (the price gaps by BPS basis points, e.g. jump=-150)
                            e.g. --fault-at 10:drop --fault-at 20:refuse=20 --fault-at 60:flood=50000x5
   --help                   print this help
 `;
@@ -85,8 +86,14 @@ function parseFaultAt(spec: string): ScheduledFault {
       fault = { kind: 'flood', ratePerSec: rate, seconds: secs };
       break;
     }
+    case 'jump': {
+      const bps = Number(need(/^-?\d+(\.\d+)?$/, 'BPS (a non-zero number of basis points)'));
+      if (bps === 0 || Math.abs(bps) >= 5000) throw new Error(`--fault-at '${spec}': jump must be non-zero and within ±5000 bps`);
+      fault = { kind: 'jump', bps };
+      break;
+    }
     default:
-      throw new Error(`--fault-at '${spec}': unknown fault '${kind}' (drop refuse silence garbage oversized skip-klines flood)`);
+      throw new Error(`--fault-at '${spec}': unknown fault '${kind}' (drop refuse silence garbage oversized skip-klines flood jump)`);
   }
   return { atSec: Number(at), fault };
 }

@@ -382,6 +382,7 @@ export class Session {
     try {
       const candles = await this.rest!.klinesRange(this.cfg.interval, fromTs, toTs, this.core.lastMarketTs);
       const accepted = this.builder.fill(candles);
+      this.core.recordBackfilled(accepted);
       this.core.checkMissed(accepted);
       this.record({ event: 'GapBackfilled', fromTs, toTs, candles: accepted.length });
       this.log.info({ fromTs, toTs, candles: accepted.length }, 'candle gap backfilled from REST');

@@ -187,6 +187,13 @@ export class TradingCore {
     }
   }
 
+  /** Backfilled candles join the session's record in time order. */
+  recordBackfilled(candles: Candle[]): void {
+    if (candles.length === 0) return;
+    this.closedCandles.push(...candles);
+    this.closedCandles.sort((a, b) => a.ts - b.ts);
+  }
+
   private onClosedCandle(c: Candle): void {
     this.barIndex++;
     if (this.closedCandles.length >= MAX_SESSION_CANDLES) this.closedCandles.splice(0, MAX_SESSION_CANDLES / 10);

@@ -72,6 +72,11 @@ export class PriceProcess {
     return this.now;
   }
 
+  /** A sudden move of `bps` basis points (a test fault: a gap the price jumps over). */
+  jump(bps: number): void {
+    this.logMid += Math.log1p(bps / 10_000);
+  }
+
   /** Advance to `toTs` (one trade at that instant). A `toTs` not after the last step trades at the same mid. */
   step(toTs: number): PriceTick {
     const rng = this.rng;

@@ -71,7 +71,9 @@ export type SimFault =
   /** No kline pushes for the candles of the next `minutes` market minutes (REST still has them). */
   | { kind: 'skipKlines'; minutes: number }
   /** book/trade pushes at `ratePerSec` frames per second per client for `seconds`, then back to normal. */
-  | { kind: 'flood'; ratePerSec: number; seconds: number };
+  | { kind: 'flood'; ratePerSec: number; seconds: number }
+  /** The simulated price jumps by `bps` basis points at once (a gap through a stop). */
+  | { kind: 'jump'; bps: number };
 
 /** GET /sim/status. `replay` is null unless replaying; `candles` counts live candles replayed so far. */
 export interface SimStatus {
@@ -111,6 +113,8 @@ export function parseSimFault(v: unknown): SimFault {
       return { kind: 'garbage', count: n('count', int1, 'an integer >= 1') };
     case 'skipKlines':
       return { kind: 'skipKlines', minutes: n('minutes', int1, 'an integer >= 1') };
+    case 'jump':
+      return { kind: 'jump', bps: n('bps', (x) => x > -5000 && x < 5000 && x !== 0, 'a non-zero number in (-5000, 5000)') };
     case 'flood':
       return {
         kind: 'flood',
@@ -171,6 +175,11 @@ class SymbolMarket {
     this.minutes = minutes;
     this.forming = forming;
     this.tick = tick;
+  }
+
+  /** Move the simulated price at once (no-op in a replay, whose prices are the file's). */
+  jump(bps: number): void {
+    this.proc?.jump(bps);
   }
 
   static simulated(symbol: string, proc: PriceProcess, fundingSeed: number): SymbolMarket {
@@ -508,6 +517,9 @@ export class ExchangeSim {
       }
       case 'flood':
         this.startFlood(f.ratePerSec, f.seconds);
+        break;
+      case 'jump':
+        for (const m of this.markets.values()) m.jump(f.bps);
         break;
     }
   }
