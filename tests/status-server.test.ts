@@ -41,6 +41,7 @@ function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
     reconnects: 2,
     wsState: 'open',
     queueDepth: 1,
+    stopDecisionP99Us: 42,
     loopLagP99Ms: 0.75,
     rssMb: 88.4,
     errors: 0,
@@ -198,6 +199,7 @@ test('GET /metrics is Prometheus text: HELP and TYPE for every metric, exact val
       la_unrealized: 21.875,
       la_loop_lag_p99_ms: 0.75,
       la_rss_mb: 88.4,
+      la_stop_decision_p99_us: 42,
       la_queue_depth: 1,
       la_position_qty: -0.25, // short
     });
@@ -211,7 +213,7 @@ test('GET /metrics is Prometheus text: HELP and TYPE for every metric, exact val
 test('metrics: flat is qty 0, and a hostile symbol is escaped in the label and parses back intact', () => {
   const symbol = 'BAD"SYM\\\nX';
   const { samples } = parseProm(prometheusText(snapshot({ symbol, position: null, equity: Number.NaN })));
-  assert.equal(samples.length, 13);
+  assert.equal(samples.length, 14);
   for (const s of samples) assert.equal(s.labels.symbol, symbol);
   assert.equal(samples.find((s) => s.name === 'la_position_qty')?.value, 0);
   assert.ok(Number.isNaN(samples.find((s) => s.name === 'la_equity')?.value));

@@ -14,6 +14,8 @@ export class Journal {
   /** Every event of this run, for the end-of-session report. */
   readonly entries: JournalEntry[] = [];
   private seqValue: number;
+  /** Highest seq the sink acknowledged as durable (fsynced). */
+  durableSeq: number;
 
   constructor(
     private readonly sink: JournalSink,
@@ -22,6 +24,7 @@ export class Journal {
     private readonly onError: (err: Error) => void,
   ) {
     this.seqValue = lastSeq;
+    this.durableSeq = lastSeq;
   }
 
   /** Seq of the last recorded event: a snapshot taken now includes every event up to it. */
@@ -46,9 +49,15 @@ export class Journal {
     if (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
-      this.inFlight = this.sink.append(batch).catch((err: unknown) => {
-        this.onError(err instanceof Error ? err : new Error(String(err)));
-      });
+      const last = batch[batch.length - 1]!.seq;
+      this.inFlight = this.sink.append(batch).then(
+        () => {
+          if (last > this.durableSeq) this.durableSeq = last;
+        },
+        (err: unknown) => {
+          this.onError(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
     }
     return this.inFlight;
   }

@@ -10,7 +10,7 @@ import type { Logger } from './logger.js';
 export type FeedState = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'fatal';
 
 export interface FeedHandlers {
-  onFrame(frame: Frame, recvTime: number): void;
+  onFrame(frame: Frame, recvTime: number, recvHr: number): void;
   /** Socket open and subscribe sent. */
   onOpen(): void;
   /** The socket is gone; `willRetryInMs` is the backoff before the next attempt. */
@@ -117,6 +117,7 @@ export class MarketFeed {
     });
     ws.on('message', (data: WebSocket.RawData) => {
       if (this.ws !== ws) return;
+      const recvHr = performance.now();
       const recv = this.clock.now();
       this.lastFrameAt = recv;
       const text = typeof data === 'string' ? data : data.toString();
@@ -128,7 +129,7 @@ export class MarketFeed {
         this.policy.reset();
         this.handlers.onData();
       }
-      this.handlers.onFrame(frame, recv);
+      this.handlers.onFrame(frame, recv, recvHr);
     });
     // Without an error listener an oversized or malformed frame would crash the process.
     ws.on('error', (err: Error) => {

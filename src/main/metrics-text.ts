@@ -18,6 +18,8 @@ export interface MetricCounters {
   loopLagP99Ms: number;
   rssMb: number;
   queueDepth: number;
+  /** Frame received → stop decided, p99 over the last second, in microseconds. */
+  stopDecisionP99Us: number;
   position: { side: Side; qty: number } | null;
 }
 
@@ -35,6 +37,7 @@ const METRICS: readonly Metric[] = [
   ['la_unrealized', 'gauge', 'Unrealized PnL of the open position in the quote coin.', (c) => c.unrealized],
   ['la_loop_lag_p99_ms', 'gauge', 'Event loop lag p99 over the last second, in milliseconds.', (c) => c.loopLagP99Ms],
   ['la_rss_mb', 'gauge', 'Resident set size of the engine process in MiB.', (c) => c.rssMb],
+  ['la_stop_decision_p99_us', 'gauge', 'Frame received to stop/target decided, p99 over the last second, in microseconds.', (c) => c.stopDecisionP99Us],
   ['la_queue_depth', 'gauge', 'Orders waiting in the execution queue.', (c) => c.queueDepth],
   ['la_position_qty', 'gauge', 'Open position size, negative when short, 0 when flat.', (c) => positionQty(c.position)],
 ];

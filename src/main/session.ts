@@ -242,7 +242,7 @@ export class Session {
       this.deps.clock,
       this.log,
       {
-        onFrame: (frame, recv) => this.core.onFrame(frame, recv),
+        onFrame: (frame, recv, recvHr) => this.core.onFrame(frame, recv, recvHr),
         onOpen: () => this.log.info({ url: wsUrl }, 'ws open, subscribed'),
         onData: () => this.onFeedData(),
         onDown: (reason, retryInMs, failures) => {
@@ -299,6 +299,7 @@ export class Session {
       fills: this.counts.fills,
       exits: this.counts.exits,
       lastTickAgeMs: this.core.ticks > 0 ? now - this.core.lastTickWall : null,
+      stopDecisionP99Us: this.core.stopDecision.last.p99Us,
       staleAfterMs: this.cfg.staleTimeout * 1000,
     };
   }
@@ -502,6 +503,7 @@ export class Session {
     const rssMb = process.memoryUsage.rss() / 1048576;
     // Node 20's histogram counts the sampling interval itself; the lag is what exceeds it.
     const lagP99 = Math.max(0, this.loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS);
+    this.core.stopDecision.roll();
     this.loopDelay.reset();
     const st = this.broker.state;
     const unrealized = this.core.unrealized();
@@ -524,15 +526,19 @@ export class Session {
       wsState: this.feed?.state ?? 'idle',
       queueDepth: (this.exec?.depth ?? 0) + (this.core?.pendingOrders ?? 0),
       loopLagP99Ms: Math.round(lagP99 * 1000) / 1000,
+      stopDecisionP99Us: this.core.stopDecision.last.p99Us,
+      stopDecisionMaxUs: this.core.stopDecision.last.maxUs,
       rssMb: Math.round(rssMb * 10) / 10,
       errors: this.errors,
       lastError: this.lastError,
+      /** Journal events up to this seq are on disk (fsynced). */
+      durableSeq: this.journal.durableSeq,
     };
     this.lastLagP99Ms = hb.loopLagP99Ms;
     this.lastRssMb = hb.rssMb;
     this.status?.publish({ ts: now, status: hb.status, price, position: st.position, equity: st.equity, unrealized });
     this.log.info(
-      { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms },
+      { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms, stopDecisionP99Us: hb.stopDecisionP99Us, durableSeq: hb.durableSeq },
       `${this.cfg.symbol} ${price ?? '-'} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
     );
     this.deps.store.writeFile('heartbeat.json', `${JSON.stringify(hb)}\n`).catch((err: unknown) => this.onPersistError(err as Error));

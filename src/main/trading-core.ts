@@ -7,6 +7,7 @@ import type { PaperBroker } from '../shared/broker.js';
 import type { CandleBuilder } from '../shared/candle-builder.js';
 import type { BrokerEvent, EngineEvent } from '../shared/events.js';
 import { buildOrder } from '../shared/order-builder.js';
+import { LatencyHistogram } from './latency-histogram.js';
 import { validateSignal, type Strategy } from '../shared/strategy.js';
 import type { TickRing } from '../shared/tick-ring.js';
 import type { Rng } from '../shared/rng.js';
@@ -65,6 +66,8 @@ export class TradingCore {
   /** Set by the session while it stops, or when state cannot be saved: no new entries. */
   entriesBlocked: string | null = null;
   barIndex = 0;
+  /** Frame received → stop/target/trailing decided, for every tick while a position is open. */
+  readonly stopDecision = new LatencyHistogram();
   /** Orders waiting for their market-time latency (replay), sorted by due time. */
   private readonly dueOrders: Array<{ order: Order; due: number; latencyMs: number }> = [];
   /** Every candle closed live this session (bounded), for candles.csv and the report. */
@@ -81,18 +84,22 @@ export class TradingCore {
     private readonly sink: CoreSink,
   ) {}
 
-  onFrame(frame: Frame, recv: number): void {
+  /**
+   * `recv` is the wall time the frame arrived; `recvHr` its performance.now(), from which the stop
+   * decision latency is measured (omitted in tests that do not measure).
+   */
+  onFrame(frame: Frame, recv: number, recvHr = -1): void {
     switch (frame.type) {
       case 'book':
         this.tick.bid = frame.bid;
         this.tick.ask = frame.ask;
         if (!this.haveBook && this.tick.last === 0) this.tick.last = (frame.bid + frame.ask) / 2;
         this.haveBook = true;
-        this.onTick(frame.ts, recv);
+        this.onTick(frame.ts, recv, recvHr);
         return;
       case 'trade':
         this.tick.last = frame.price;
-        if (this.haveBook) this.onTick(frame.ts, recv);
+        if (this.haveBook) this.onTick(frame.ts, recv, recvHr);
         return;
       case 'kline':
         this.onKline(frame);
@@ -108,7 +115,7 @@ export class TradingCore {
     }
   }
 
-  private onTick(ts: number, recv: number): void {
+  private onTick(ts: number, recv: number, recvHr: number): void {
     if (ts < this.lastMarketTs - TS_BACKWARDS_LIMIT_MS) {
       this.countBad('ts_backwards');
       return;
@@ -123,6 +130,8 @@ export class TradingCore {
       this.sink.info({}, 'ticks flowing again');
     }
     const events = this.broker.onTick(this.tick);
+    // Decided: exit or hold. Measured before the events go to the journal (that is bookkeeping).
+    if (recvHr >= 0 && (this.broker.state.position !== null || events.length > 0)) this.stopDecision.recordMs(performance.now() - recvHr);
     if (events.length > 0) this.applyBroker(events);
     while (this.dueOrders.length > 0 && this.dueOrders[0]!.due <= ts) {
       const { order, latencyMs } = this.dueOrders.shift()!;
