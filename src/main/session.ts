@@ -504,6 +504,7 @@ export class Session {
     // Node 20's histogram counts the sampling interval itself; the lag is what exceeds it.
     const lagP99 = Math.max(0, this.loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS);
     this.core.stopDecision.roll();
+    this.core.tickAge.roll();
     this.loopDelay.reset();
     const st = this.broker.state;
     const unrealized = this.core.unrealized();
@@ -528,6 +529,9 @@ export class Session {
       loopLagP99Ms: Math.round(lagP99 * 1000) / 1000,
       stopDecisionP99Us: this.core.stopDecision.last.p99Us,
       stopDecisionMaxUs: this.core.stopDecision.last.maxUs,
+      tickAgeP50Ms: this.core.tickAge.last.p50Us / 1000,
+      tickAgeP99Ms: this.core.tickAge.last.p99Us / 1000,
+      tickAgeMaxMs: this.core.tickAge.last.maxUs / 1000,
       rssMb: Math.round(rssMb * 10) / 10,
       errors: this.errors,
       lastError: this.lastError,
@@ -538,7 +542,7 @@ export class Session {
     this.lastRssMb = hb.rssMb;
     this.status?.publish({ ts: now, status: hb.status, price, position: st.position, equity: st.equity, unrealized });
     this.log.info(
-      { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms, stopDecisionP99Us: hb.stopDecisionP99Us, durableSeq: hb.durableSeq },
+      { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms, stopDecisionP99Us: hb.stopDecisionP99Us, tickAgeP99Ms: hb.tickAgeP99Ms, durableSeq: hb.durableSeq },
       `${this.cfg.symbol} ${price ?? '-'} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
     );
     this.deps.store.writeFile('heartbeat.json', `${JSON.stringify(hb)}\n`).catch((err: unknown) => this.onPersistError(err as Error));

@@ -68,6 +68,8 @@ export class TradingCore {
   barIndex = 0;
   /** Frame received → stop/target/trailing decided, for every tick while a position is open. */
   readonly stopDecision = new LatencyHistogram();
+  /** Exchange ts → processed (wall clock), for every tick; meaningful only when both clocks agree (live). */
+  readonly tickAge = new LatencyHistogram();
   /** Orders waiting for their market-time latency (replay), sorted by due time. */
   private readonly dueOrders: Array<{ order: Order; due: number; latencyMs: number }> = [];
   /** Every candle closed live this session (bounded), for candles.csv and the report. */
@@ -124,6 +126,7 @@ export class TradingCore {
     if (ts > this.lastMarketTs) this.lastMarketTs = ts;
     this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv);
     this.ticks++;
+    this.tickAge.recordMs(recv - ts);
     this.lastTickWall = recv;
     if (this.stale) {
       this.stale = false;
