@@ -3,6 +3,9 @@
 // macrotask. Nothing here waits on the disk; a failed write is counted and reported, never thrown.
 import type { EngineEvent, JournalEntry } from '../shared/events.js';
 
+/** How long to wait before retrying a batch the disk refused. */
+const RETRY_MS = 1000;
+
 export interface JournalSink {
   append(entries: JournalEntry[]): Promise<void>;
 }
@@ -11,6 +14,7 @@ export class Journal {
   private pending: JournalEntry[] = [];
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
+  private retryTimer: NodeJS.Timeout | null = null;
   /** Every event of this run, for the end-of-session report. */
   readonly entries: JournalEntry[] = [];
   private seqValue: number;
@@ -43,22 +47,36 @@ export class Journal {
     return entry;
   }
 
-  /** Hand the pending batch to the sink; resolves when everything recorded so far is durable. */
+  /**
+   * Hand the pending events to the sink, one batch at a time and in seq order; resolves when everything
+   * recorded so far has been attempted (check `durableSeq` for what is on disk).
+   */
   flush(): Promise<void> {
     this.scheduled = false;
-    if (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
-      const last = batch[batch.length - 1]!.seq;
-      this.inFlight = this.sink.append(batch).then(
-        () => {
-          if (last > this.durableSeq) this.durableSeq = last;
-        },
-        (err: unknown) => {
-          this.onError(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
-    }
+    this.inFlight = this.inFlight.then(() => this.appendPending());
     return this.inFlight;
+  }
+
+  private async appendPending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await this.sink.append(batch);
+      const last = batch[batch.length - 1]!.seq;
+      if (last > this.durableSeq) this.durableSeq = last;
+    } catch (err) {
+      // Keep the batch, in order, ahead of anything newer, and try again later: a gap in the journal
+      // would make it disagree with the snapshots written once the disk is back.
+      this.pending = batch.concat(this.pending);
+      if (!this.retryTimer) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          void this.flush();
+        }, RETRY_MS);
+        this.retryTimer.unref();
+      }
+      this.onError(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 }

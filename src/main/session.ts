@@ -146,6 +146,11 @@ export class Session {
     const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups });
     this.deps.store.onFault?.((kind, message) => {
       if (kind === 'compromised') {
+        this.persistFault ??= `state lock compromised: ${message}`;
+        if (this.core) {
+          this.core.fillsBlocked ??= 'state lock lost';
+          this.core.entriesBlocked ??= 'state lock lost';
+        }
         this.fail(`state lock compromised: ${message}`);
         void this.stop('lock_compromised', 1);
       } else this.onPersistError(new Error(message));
@@ -201,7 +206,7 @@ export class Session {
     let wsUrl = this.cfg.wsUrl;
     let restUrl = this.cfg.restUrl;
     if (this.cfg.feed === 'sim') {
-      this.sim = await startEmbeddedSim({ seed: this.cfg.simSeed, speed: this.cfg.simSpeed, symbols: [this.cfg.symbol] });
+      this.sim = await startEmbeddedSim({ seed: this.cfg.simSeed, speed: this.cfg.simSpeed, symbols: [this.cfg.symbol], startTs: this.simStartTs() });
       wsUrl = this.sim.wsUrl;
       restUrl = this.sim.restUrl;
       this.log.info({ port: this.sim.port, seed: this.cfg.simSeed, speed: this.cfg.simSpeed }, 'embedded simulator listening');
@@ -343,6 +348,17 @@ export class Session {
   }
 
   /**
+   * The accelerated simulator's market clock runs ahead of the wall clock; after a restart it must not
+   * start before the market time the saved state already reached, or the same candles (and order ids)
+   * would come round again.
+   */
+  private simStartTs(): number {
+    const st = this.broker.state;
+    const seen = Math.max(st.lastEntryAt ?? 0, st.position?.openedAt ?? 0, ...st.recentOrderTimes, st.lastFundingTime ?? 0);
+    return Math.max(this.deps.clock.now(), seen > 0 ? seen + this.cfg.intervalMs : 0);
+  }
+
+  /**
    * --latency-ms is exchange latency in market time. The accelerated simulator runs market time faster
    * than the wall clock, so the workers' wall-clock wait shrinks by the same factor. (Replays execute
    * in market time on the tick path; see TradingCore.)
@@ -406,11 +422,11 @@ export class Session {
     };
   }
 
-  private record(e: EngineEvent): void {
+  private record(e: EngineEvent): number {
     if (e.event === 'OrderQueued') this.counts.orders++;
     else if (e.event === 'Fill') this.counts.fills++;
     else if (e.event === 'Exit') this.counts.exits++;
-    this.journal.record(e);
+    return this.journal.record(e).seq;
   }
 
   private scheduleSnapshot(): void {
@@ -421,17 +437,24 @@ export class Session {
     }, SNAPSHOT_EVERY_MS);
   }
 
-  /** Journal batch first, then the snapshot that includes it: the worker applies them in this order. */
+  /**
+   * The state as of now, written once the journal holds every event it includes: a snapshot is never
+   * ahead of the journal, so the journal always folds to it. If the journal could not be written, the
+   * snapshot is skipped (the journal retries; the next snapshot catches up).
+   */
   private writeSnapshot(): Promise<void> {
-    void this.journal.flush();
     const snap = sealSnapshot({ ...this.broker.state, version: 1, symbol: this.cfg.symbol, seq: this.journal.seq, savedAt: this.deps.clock.now() });
-    return this.deps.store.snapshot(snap).catch((err: unknown) => this.onPersistError(err as Error));
+    return this.journal.flush().then(() => {
+      if (this.journal.durableSeq < snap.seq) return;
+      return this.deps.store.snapshot(snap).catch((err: unknown) => this.onPersistError(err as Error));
+    });
   }
 
   private onPersistError(err: Error): void {
     if (this.persistFault === null) {
       this.persistFault = err.message;
       this.core.entriesBlocked ??= 'state cannot be saved';
+      this.core.fillsBlocked ??= 'state cannot be saved';
       this.fail(`state could not be saved: ${err.message}; no new positions until it can`);
     }
   }

@@ -19,8 +19,8 @@ export const STRATEGY_HISTORY = 200;
 const MAX_SESSION_CANDLES = 100_000;
 
 export interface CoreSink {
-  /** Journal an event (broker events change state and are replayed on restart). */
-  record(e: EngineEvent): void;
+  /** Journal an event (broker events change state and are replayed on restart); returns its seq. */
+  record(e: EngineEvent): number | void;
   /** Broker state changed: a snapshot is due. */
   changed(): void;
   /** Hand an order to the execution queue; false when it is full. */
@@ -65,6 +65,12 @@ export class TradingCore {
   stale = false;
   /** Set by the session while it stops, or when state cannot be saved: no new entries. */
   entriesBlocked: string | null = null;
+  /**
+   * Set when state can no longer be saved (disk error, lock lost): a quote still in flight is discarded
+   * rather than opening a position that could never be persisted. A normal stop leaves it null so
+   * in-flight orders still fill while the queue drains.
+   */
+  fillsBlocked: string | null = null;
   barIndex = 0;
   /** Frame received → stop/target/trailing decided, for every tick while a position is open. */
   readonly stopDecision = new LatencyHistogram();
@@ -267,6 +273,10 @@ export class TradingCore {
   }
 
   onQuote(order: Order, quote: FillQuote): void {
+    if (this.fillsBlocked !== null) {
+      this.sink.warn({ orderId: order.id, reason: this.fillsBlocked }, 'fill discarded: state cannot be saved');
+      return;
+    }
     this.applyBroker(this.broker.applyQuote(order, quote));
   }
 
@@ -275,13 +285,13 @@ export class TradingCore {
     if (events.length === 0) return;
     let tripped = false;
     for (const e of events) {
-      this.sink.record(e);
+      const seq = this.sink.record(e);
       switch (e.event) {
         case 'Fill':
-          this.sink.info({ orderId: e.orderId, side: e.side, price: e.price, qty: e.qty, fee: e.fee, sl: e.sl, tp: e.tp }, `FILL ${e.side} ${e.qty} @ ${e.price}`);
+          this.sink.info({ seq, orderId: e.orderId, side: e.side, price: e.price, qty: e.qty, fee: e.fee, sl: e.sl, tp: e.tp }, `FILL ${e.side} ${e.qty} @ ${e.price}`);
           break;
         case 'Exit':
-          this.sink.info({ orderId: e.orderId, reason: e.reason, price: e.price, qty: e.qty, pnl: e.pnl, fee: e.fee, source: e.source }, `EXIT ${e.reason} @ ${e.price} pnl ${e.pnl.toFixed(2)}`);
+          this.sink.info({ seq, orderId: e.orderId, reason: e.reason, price: e.price, qty: e.qty, pnl: e.pnl, fee: e.fee, source: e.source }, `EXIT ${e.reason} @ ${e.price} pnl ${e.pnl.toFixed(2)}`);
           break;
         case 'OrderRejected':
           this.sink.info({ orderId: e.orderId, reason: e.reason }, 'order rejected');

@@ -70,8 +70,13 @@ export type SimFault =
   | { kind: 'oversized' }
   /** No kline pushes for the candles of the next `minutes` market minutes (REST still has them). */
   | { kind: 'skipKlines'; minutes: number }
-  /** book/trade pushes at `ratePerSec` frames per second per client for `seconds`, then back to normal. */
-  | { kind: 'flood'; ratePerSec: number; seconds: number }
+  /**
+   * book/trade pushes at `ratePerSec` frames per second per client for `seconds`, then back to normal (the
+   * normal book/trade pushes of the flooded symbols pause meanwhile). Prices follow `floodBid`: a triangle
+   * wave around `base` (default: the bid when the flood starts) whose first leg goes to base + `swing`
+   * (default -5 USD). `symbol` limits it to one symbol's subscribers.
+   */
+  | { kind: 'flood'; ratePerSec: number; seconds: number; symbol?: string; base?: number; swing?: number }
   /** The simulated price jumps by `bps` basis points at once (a gap through a stop). */
   | { kind: 'jump'; bps: number };
 
@@ -82,6 +87,36 @@ export interface SimStatus {
   framesSent: number;
   flooding: boolean;
   replay: { done: boolean; candles: number; total: number } | null;
+}
+
+/** One flood as sent, for a load test to recompute every frame (GET /sim/flood). */
+export interface FloodRecord {
+  id: number;
+  /** The symbol flooded, or null for all. */
+  symbol: string | null;
+  ratePerSec: number;
+  seconds: number;
+  swing: number;
+  /** The pattern's centre per flooded symbol: frame k of that symbol quotes floodBid(base, swing, k). */
+  bases: Record<string, number>;
+  /** Wall ms; endedAt null while running. */
+  startedAt: number;
+  endedAt: number | null;
+  /** Frames written, summed over clients. */
+  sent: number;
+  /** Frames a client could not take (over MAX_BUFFERED unsent, silenced, closing): dropped, never queued. */
+  conflated: number;
+  /** The first flooded client's book/trade rotation: frame k is rotation[k % rotation.length]. */
+  rotation: ('book' | 'trade')[];
+  /** Flat [k, ts, k, ts, ...]: from frame k on, frames carry market time ts (until the next pair). */
+  tsLog: number[];
+  tsLogTruncated: boolean;
+}
+
+/** GET /sim/flood: book/trade frames sent per symbol since start (every source), and the recent floods. */
+export interface SimFloodReport {
+  tickFrames: Record<string, number>;
+  floods: FloodRecord[];
 }
 
 /** Messages between the worker entry and its parent. */
@@ -115,12 +150,20 @@ export function parseSimFault(v: unknown): SimFault {
       return { kind: 'skipKlines', minutes: n('minutes', int1, 'an integer >= 1') };
     case 'jump':
       return { kind: 'jump', bps: n('bps', (x) => x > -5000 && x < 5000 && x !== 0, 'a non-zero number in (-5000, 5000)') };
-    case 'flood':
-      return {
+    case 'flood': {
+      const f: Extract<SimFault, { kind: 'flood' }> = {
         kind: 'flood',
         ratePerSec: n('ratePerSec', (x) => x > 0 && x <= 10_000_000, 'a number in (0, 1e7]'),
         seconds: n('seconds', (x) => x > 0 && x <= 3600, 'a number in (0, 3600]'),
       };
+      if (o.symbol !== undefined) {
+        if (typeof o.symbol !== 'string' || !/^[A-Za-z0-9]{2,30}$/.test(o.symbol)) throw new Error(`fault flood: 'symbol' must be a symbol like BTCUSDT`);
+        f.symbol = o.symbol.toUpperCase();
+      }
+      if (o.base !== undefined) f.base = n('base', (x) => x > 0 && x < 1e9, 'a price in (0, 1e9)');
+      if (o.swing !== undefined) f.swing = n('swing', (x) => x !== 0 && Math.abs(x) <= 1e6, 'a non-zero number of USD within ±1e6');
+      return f;
+    }
     default:
       throw new Error(`unknown fault kind ${JSON.stringify(o.kind)} (drop refuse silence garbage oversized skipKlines flood)`);
   }
@@ -145,6 +188,10 @@ const DEFAULT_TICKS_PER_CANDLE = 12;
 const DEFAULT_REPLAY_HISTORY = 200;
 /** Flood frames per client per event-loop turn. */
 const FLOOD_BATCH = 4096;
+const DEFAULT_FLOOD_SWING = -5;
+/** Floods kept for GET /sim/flood, and ts-log entries kept per flood. */
+const FLOOD_RECORDS = 64;
+const FLOOD_TS_LOG_MAX = 200_000;
 const MAX_CONTROL_BODY = 64 * 1024;
 const MAX_PAYLOAD = 64 * 1024;
 
@@ -393,6 +440,12 @@ export class ExchangeSim {
   private floods = 0;
   private floodTs = 0;
   private framesSent = 0;
+  /** Running floods per market: its normal book/trade pushes pause meanwhile. */
+  private readonly flooded = new Map<SymbolMarket, number>();
+  private readonly floodRecords: FloodRecord[] = [];
+  private floodId = 0;
+  /** Book/trade frames sent per symbol, from every source (GET /sim/flood). */
+  private readonly tickFrames = new Map<string, number>();
   private stopped = false;
   private replayTimer: NodeJS.Timeout | null = null;
   private readonly replay: Replay | null = null;
@@ -516,7 +569,7 @@ export class ExchangeSim {
         break;
       }
       case 'flood':
-        this.startFlood(f.ratePerSec, f.seconds);
+        this.startFlood(f);
         break;
       case 'jump':
         for (const m of this.markets.values()) m.jump(f.bps);
@@ -532,57 +585,121 @@ export class ExchangeSim {
   // ---- Flood -----------------------------------------------------------------------------------
 
   /**
-   * Pushes book/trade frames (rotating over each client's book and trade subscriptions) at `ratePerSec`
-   * per client, in batches per event-loop turn with the socket corked, so one sim can send 100k+ frames/s.
-   * Prices zigzag ±5 USD around the current quote; ts is market time, never decreasing. A client that
-   * cannot keep up is conflated like any slow consumer (send drops above MAX_BUFFERED). Stops by itself
-   * after `seconds`.
+   * Pushes book/trade frames (rotating over each client's book and trade subscriptions of the flooded
+   * symbols) at `ratePerSec` per client, in batches per event-loop turn: each batch is packed into one
+   * buffer of ready-made WebSocket frames and written at once, so the sim outruns any one client (one
+   * `ws.send` per frame tops out near 80k/s, notes §6). Prices follow `floodBid`, ts is market time, never
+   * decreasing, and every frame is recorded well enough to be recomputed (FloodRecord). A client that
+   * cannot keep up is conflated like any slow consumer (whole batches dropped above MAX_BUFFERED unsent).
+   * Stops by itself after `seconds`.
    */
-  private startFlood(ratePerSec: number, seconds: number): void {
-    const total = Math.round(ratePerSec * seconds);
+  private startFlood(f: Extract<SimFault, { kind: 'flood' }>): void {
+    const markets = [...this.markets.values()].filter((m) => f.symbol === undefined || m.symbol === f.symbol);
+    if (markets.length === 0) return;
+    const swing = f.swing ?? DEFAULT_FLOOD_SWING;
+    const frames = new Map<SymbolMarket, FloodFrames>();
+    const bases: Record<string, number> = {};
+    for (const m of markets) {
+      const base = toTick(f.base ?? m.tick.bid);
+      frames.set(m, new FloodFrames(m.symbol, base, swing));
+      bases[m.symbol] = base;
+      this.flooded.set(m, (this.flooded.get(m) ?? 0) + 1);
+    }
+    const total = Math.round(f.ratePerSec * f.seconds);
     const t0 = Date.now();
+    const rec: FloodRecord = {
+      id: ++this.floodId, symbol: f.symbol ?? null, ratePerSec: f.ratePerSec, seconds: f.seconds, swing, bases,
+      startedAt: t0, endedAt: null, sent: 0, conflated: 0, rotation: [], tsLog: [], tsLogTruncated: false,
+    };
+    this.floodRecords.push(rec);
+    if (this.floodRecords.length > FLOOD_RECORDS) this.floodRecords.shift();
     let done = 0;
     this.floods++;
+    const end = (): void => {
+      this.floods--;
+      for (const m of markets) {
+        const left = this.flooded.get(m)! - 1;
+        if (left > 0) this.flooded.set(m, left);
+        else this.flooded.delete(m);
+      }
+      rec.endedAt = Date.now();
+    };
     const pump = (): void => {
-      if (this.stopped) return;
-      const due = Math.min(total, Math.floor(((Date.now() - t0) * ratePerSec) / 1000));
+      if (this.stopped) return end();
+      const due = Math.min(total, Math.floor(((Date.now() - t0) * f.ratePerSec) / 1000));
       const n = Math.min(due - done, FLOOD_BATCH);
-      if (n > 0) this.floodBatch(done, n);
+      if (n > 0) this.floodBatch(rec, frames, done, n);
       done += n;
       // Bounded by time as well: a sender that fell behind does not run over (the rate is then lower).
-      if (done >= total || Date.now() >= t0 + seconds * 1000) {
-        this.floods--;
-        return;
-      }
+      if (done >= total || Date.now() >= t0 + f.seconds * 1000) return end();
       if (due > done) setImmediate(pump);
       else setTimeout(pump, 1);
     };
     setImmediate(pump);
   }
 
-  private floodBatch(k0: number, n: number): void {
+  private floodBatch(rec: FloodRecord, frames: Map<SymbolMarket, FloodFrames>, k0: number, n: number): void {
     this.floodTs = Math.max(this.floodTs, this.marketNow());
     const ts = this.floodTs;
+    const log = rec.tsLog;
+    if (log.length === 0 || log[log.length - 1] !== ts) {
+      if (log.length < FLOOD_TS_LOG_MAX) log.push(k0, ts);
+      else rec.tsLogTruncated = true;
+    }
+    const iso = new Date(ts).toISOString();
     for (const c of this.clients) {
       const subs: Sub[] = [];
-      for (const s of c.subs.values()) if (s.kind === 'book' || s.kind === 'trade') subs.push(s);
+      for (const s of c.subs.values()) if ((s.kind === 'book' || s.kind === 'trade') && frames.has(s.market)) subs.push(s);
       if (subs.length === 0) continue;
-      const sock = socketOf(c.ws);
-      sock?.cork();
-      for (let k = k0; k < k0 + n; k++) {
-        const s = subs[k % subs.length]!;
-        const m = s.market;
-        const bid = toTick(m.tick.bid + (Math.abs((k % 100) - 50) - 25) * 0.2);
-        const ask = toTick(bid + 0.1);
-        this.send(
-          c,
-          s.kind === 'book'
-            ? encodeBook(m.symbol, ts, bid, ask, bookQty(k, 0), bookQty(k, 1))
-            : encodeTrade(m.symbol, ts, k % 2 === 0 ? ask : bid, 0.001 + (k % 7) * 0.01, k % 2 === 0 ? 'buy' : 'sell'),
-        );
+      if (rec.rotation.length === 0) rec.rotation = subs.map((s) => s.kind as 'book' | 'trade');
+      if (!this.canSend(c)) {
+        rec.conflated += n;
+        continue;
       }
-      sock?.uncork();
+      const parts: Buffer[] = new Array<Buffer>(2 * n);
+      let size = 0;
+      for (let i = 0; i < n; i++) {
+        const k = k0 + i;
+        const s = subs[k % subs.length]!;
+        const ff = frames.get(s.market)!;
+        const head = ff.head(s.kind === 'book', ts, iso);
+        const tail = ff.tail(s.kind === 'book', k);
+        parts[2 * i] = head;
+        parts[2 * i + 1] = tail;
+        const len = head.length + tail.length;
+        size += len + (len < 126 ? 2 : 4);
+      }
+      const buf = Buffer.allocUnsafe(size);
+      let o = 0;
+      for (let i = 0; i < n; i++) {
+        const head = parts[2 * i]!;
+        const tail = parts[2 * i + 1]!;
+        const len = head.length + tail.length;
+        buf[o++] = 0x81; // FIN + text; server frames are not masked
+        if (len < 126) buf[o++] = len;
+        else {
+          buf[o++] = 126;
+          buf[o++] = len >>> 8;
+          buf[o++] = len & 0xff;
+        }
+        o += head.copy(buf, o);
+        o += tail.copy(buf, o);
+      }
+      // ws writes nothing on its own between frames here (no compression, no Blob), so raw frames are safe.
+      socketOf(c.ws)!.write(buf);
+      this.framesSent += n;
+      rec.sent += n;
+      for (const s of subs) if (subs.length === 1 || s === subs[0]) this.countTicks(s.market.symbol, 0);
+      for (let i = 0; i < subs.length; i++) {
+        // frames per sub: those k in [k0, k0 + n) with k % len === i
+        const cnt = Math.floor((n - ((i - (k0 % subs.length) + subs.length) % subs.length) + subs.length - 1) / subs.length);
+        this.countTicks(subs[i]!.market.symbol, cnt);
+      }
     }
+  }
+
+  floodReport(): SimFloodReport {
+    return { tickFrames: Object.fromEntries(this.tickFrames), floods: this.floodRecords };
   }
 
   // ---- Replay ----------------------------------------------------------------------------------
@@ -688,8 +805,11 @@ export class ExchangeSim {
     for (const c of this.clients) {
       for (const s of c.subs.values()) {
         if (s.market !== m) continue;
-        if (s.kind === 'book') this.send(c, encodeBook(m.symbol, t.ts, t.bid, t.ask, bookQty(t.ts, 0), bookQty(t.ts, 1)));
-        else if (s.kind === 'trade') this.send(c, encodeTrade(m.symbol, t.ts, t.last, t.qty, t.side));
+        if (s.kind === 'book') {
+          if (this.send(c, encodeBook(m.symbol, t.ts, t.bid, t.ask, bookQty(t.ts, 0), bookQty(t.ts, 1)))) this.countTicks(m.symbol, 1);
+        } else if (s.kind === 'trade') {
+          if (this.send(c, encodeTrade(m.symbol, t.ts, t.last, t.qty, t.side))) this.countTicks(m.symbol, 1);
+        }
         else if (s.kind === 'kline' && klineNow) this.sendKline(c, s, Math.floor(t.ts / s.intervalMs) * s.intervalMs, t.ts);
         else if (s.kind === 'price' && r.j === 0) this.pushSub(c, s);
       }
@@ -811,7 +931,7 @@ export class ExchangeSim {
           this.pushKline(c, s);
         }
       }
-      for (const s of c.subs.values()) if (s.kind === 'book' || s.kind === 'trade') this.pushSub(c, s);
+      for (const s of c.subs.values()) if ((s.kind === 'book' || s.kind === 'trade') && !this.flooded.has(s.market)) this.pushSub(c, s);
     }
   }
 
@@ -827,10 +947,10 @@ export class ExchangeSim {
     const t = m.tick;
     switch (s.kind) {
       case 'book':
-        this.send(c, encodeBook(m.symbol, t.ts, t.bid, t.ask, bookQty(t.ts, 0), bookQty(t.ts, 1)));
+        if (this.send(c, encodeBook(m.symbol, t.ts, t.bid, t.ask, bookQty(t.ts, 0), bookQty(t.ts, 1)))) this.countTicks(m.symbol, 1);
         break;
       case 'trade':
-        this.send(c, encodeTrade(m.symbol, t.ts, t.last, t.qty, t.side));
+        if (this.send(c, encodeTrade(m.symbol, t.ts, t.last, t.qty, t.side))) this.countTicks(m.symbol, 1);
         break;
       case 'kline':
         this.pushKline(c, s);
@@ -865,12 +985,22 @@ export class ExchangeSim {
     s.lastBucket = bucket;
   }
 
-  private send(c: Client, text: string): void {
-    if (c.ws.readyState !== WebSocket.OPEN) return;
-    if (this.silentUntil > 0 && Date.now() < this.silentUntil) return;
-    if (c.ws.bufferedAmount > MAX_BUFFERED) return; // slow consumer: conflate
+  /** False when the frame was not sent (closing, silenced, or a slow consumer being conflated). */
+  private send(c: Client, text: string): boolean {
+    if (!this.canSend(c)) return false;
     c.ws.send(text);
     this.framesSent++;
+    return true;
+  }
+
+  private canSend(c: Client): boolean {
+    if (c.ws.readyState !== WebSocket.OPEN) return false;
+    if (this.silentUntil > 0 && Date.now() < this.silentUntil) return false;
+    return c.ws.bufferedAmount <= MAX_BUFFERED; // above it, a slow consumer is conflated
+  }
+
+  private countTicks(symbol: string, n: number): void {
+    this.tickFrames.set(symbol, (this.tickFrames.get(symbol) ?? 0) + n);
   }
 
   private nextGarbage(): string {
@@ -904,6 +1034,7 @@ export class ExchangeSim {
     const paramError = (msg: string): void => reply(200, JSON.stringify({ code: 2, data: null, msg }));
     if (url.pathname === '/sim/fault' && req.method === 'POST') return this.handleFaultPost(req, reply);
     if (url.pathname === '/sim/status' && req.method === 'GET') return reply(200, JSON.stringify(this.status()));
+    if (url.pathname === '/sim/flood' && req.method === 'GET') return reply(200, JSON.stringify(this.floodReport()));
     if (req.method !== 'GET') return reply(405, '{"code":405,"msg":"Method Not Allowed"}');
     const market = this.markets.get((url.searchParams.get('symbol') ?? '').toUpperCase());
     if (url.pathname === '/api/v1/futures/market/kline') {

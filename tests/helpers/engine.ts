@@ -58,10 +58,15 @@ export function readEvents(dir: string): Entry[] {
     });
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs: number, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  everyMs = 200,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
@@ -81,4 +86,35 @@ export async function startSim(args: string[] = []): Promise<{ run: Run; port: n
     50,
   );
   return { run: r, port };
+}
+
+// ── appended for the lock and disk-error e2e tests ─────────────────────────────
+
+export type LogLine = { level: number; msg: string; [k: string]: unknown };
+
+/** The pino JSON lines of an engine's stdout (the printed summary and partial lines are skipped). */
+export function logLines(stdout: string): LogLine[] {
+  return stdout.split('\n').flatMap((l) => {
+    if (!l.startsWith('{')) return [];
+    try {
+      return [JSON.parse(l) as LogLine];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Resolves once the engine logs "market data flowing: ready"; rejects if it exits first or times out. */
+export async function waitReady(r: Run, timeoutMs = 20_000): Promise<void> {
+  let exited = false;
+  void r.exit.then(() => (exited = true));
+  await waitFor(
+    'the engine to be ready',
+    () => {
+      if (exited) throw new Error(`engine exited before ready\n${r.stderr()}\n${r.stdout().slice(-2000)}`);
+      return logLines(r.stdout()).some((l) => l.msg.endsWith(': ready'));
+    },
+    timeoutMs,
+    25,
+  );
 }
