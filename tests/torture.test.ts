@@ -25,8 +25,7 @@ test(`kill -9 at ${KILLS} random instants: every restart loads, nothing acknowle
   assert.equal(r.runs.at(-1)!.exit.code, 0, 'the clean run stops with exit 0');
   // Most kills land on a ready, trading engine: a restart that waited for the stale lock (≥ 8 s) would never be.
   assert.ok(r.stats.killedBeforeReady < KILLS / 2, `${r.stats.killedBeforeReady} kills before ready`);
-  // Few fills after the first runs: each restart rewinds the embedded simulator's market clock, so most entries
-  // are refused as duplicate order ids or throttled (see the report); the checks still cover every kill.
+  // The embedded simulator resumes market time after the saved state, so every run keeps trading.
   assert.ok(r.stats.fills >= 15, `the plugin traded (${r.stats.fills} fills)`);
   // The acknowledgements the end state was checked against: snapshots and journal lines seen mid-run.
   assert.ok(r.observations.snapshots.size >= 3, `${r.observations.snapshots.size} snapshots seen while engines ran`);
