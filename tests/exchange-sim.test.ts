@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { connectOrStatus } from './helpers/ws.js';
 import {
   CONNECT_FRAME,
   decodeFrame,
@@ -90,20 +91,6 @@ async function getJson(url: string): Promise<{ status: number; body: string }> {
   return { status: r.status, body: await r.text() };
 }
 
-function connectOrStatus(url: string): Promise<'open' | number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url);
-    ws.on('open', () => {
-      ws.terminate();
-      resolve('open');
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('error', () => {});
-  });
-}
 
 describe('exchange simulator over real sockets', () => {
   let sim: ExchangeSim;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { connectOrStatus } from './helpers/ws.js';
 import { decodeFrame, decodeRestKlines, encodeSubscribe, type Frame } from '../src/shared/bitunix-codec.js';
 import type { SimStatus } from '../src/workers/exchange-sim.js';
 
@@ -67,20 +68,6 @@ async function status(port: number): Promise<SimStatus> {
   return (await (await fetch(`http://127.0.0.1:${port}/sim/status`)).json()) as SimStatus;
 }
 
-function connectOrStatus(url: string): Promise<'open' | number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url);
-    ws.on('open', () => {
-      ws.terminate();
-      resolve('open');
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('error', () => resolve(-1));
-  });
-}
 
 after(() => {
   for (const s of sockets) s.terminate();

@@ -6,14 +6,8 @@
 // updates of the forming candle are kept, not dropped (bug 10).
 import type { Candle } from './types.js';
 
-export interface KlinePush {
-  ts: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
+/** A kline push: the whole forming candle, with `ts` the push time (its bucket is derived from it). */
+export type KlinePush = Candle;
 
 /** Missing candle open times, inclusive on both ends. */
 export interface CandleGap {
