@@ -3,6 +3,8 @@
 // macrotask. Nothing here waits on the disk; a failed write is counted and reported, never thrown.
 import type { EngineEvent, JournalEntry } from '../shared/events.js';
 
+/** Events kept in memory for the report; the journal file has them all. */
+const MAX_KEPT = 50_000;
 /** How long to wait before retrying a batch the disk refused. */
 const RETRY_MS = 1000;
 
@@ -15,7 +17,7 @@ export class Journal {
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | null = null;
-  /** Every event of this run, for the end-of-session report. */
+  /** This run's events (the newest MAX_KEPT), for the end-of-session report. */
   readonly entries: JournalEntry[] = [];
   private seqValue: number;
   /** Highest seq the sink acknowledged as durable (fsynced). */
@@ -39,6 +41,7 @@ export class Journal {
   record(ev: EngineEvent): JournalEntry {
     const entry = { ...ev, seq: ++this.seqValue, ts: this.now() } as JournalEntry;
     this.pending.push(entry);
+    if (this.entries.length >= MAX_KEPT) this.entries.splice(0, MAX_KEPT / 10);
     this.entries.push(entry);
     if (!this.scheduled) {
       this.scheduled = true;

@@ -115,13 +115,16 @@ export class MarketFeed {
       this.schedulePing();
       this.handlers.onOpen();
     });
+    // One options object per socket, updated per frame: nothing is allocated for it on the tick path.
+    const decodeOpts = this.opts.maxFutureMs === null ? undefined : { nowMs: 0, maxFutureMs: this.opts.maxFutureMs };
     ws.on('message', (data: WebSocket.RawData) => {
       if (this.ws !== ws) return;
       const recvHr = performance.now();
       const recv = this.clock.now();
       this.lastFrameAt = recv;
       const text = typeof data === 'string' ? data : data.toString();
-      const frame = decodeFrame(text, this.opts.maxFutureMs === null ? undefined : { nowMs: recv, maxFutureMs: this.opts.maxFutureMs });
+      if (decodeOpts !== undefined) decodeOpts.nowMs = recv;
+      const frame = decodeFrame(text, decodeOpts);
       if (!this.gotData && (frame.type === 'book' || frame.type === 'trade' || frame.type === 'kline' || frame.type === 'price')) {
         this.gotData = true;
         if (this.everConnected) this.reconnects++;

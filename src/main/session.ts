@@ -57,6 +57,8 @@ const ERROR_BUDGET = 20;
 const SEED_CANDLES = 200;
 const SHUTDOWN_DRAIN_MS = 1500;
 const SNAPSHOT_EVERY_MS = 200;
+/** metrics.csv keeps the last two days of 1 Hz samples (memory stays flat on long runs). */
+const MAX_METRIC_SAMPLES = 172_800;
 const BAD_FRAME_REPORT_MS = 10_000;
 const WATCHDOG_LIMIT_MS = 30_000;
 const LOOP_DELAY_RESOLUTION_MS = 10;
@@ -535,40 +537,24 @@ export class Session {
     const pos = st.position ? `${st.position.side} ${st.position.qty} @ ${st.position.entry}` : 'flat';
     this.core.onMarketTime();
     this.reportBadFrames();
+    this.lastLagP99Ms = Math.round(lagP99 * 1000) / 1000;
+    this.lastRssMb = Math.round(rssMb * 10) / 10;
     const hb = {
-      ts: now,
-      pid: process.pid,
-      status: this.stopping ? 'stopping' : this.core.stale ? 'stale' : this.ready ? 'running' : 'starting',
-      symbol: this.cfg.symbol,
-      price,
-      position: st.position,
-      equity: st.equity,
-      unrealized,
-      ticks: this.core.ticks,
-      badFrames: this.core.badFramesTotal,
-      reconnects: this.feed?.reconnects ?? 0,
-      wsState: this.feed?.state ?? 'idle',
-      queueDepth: (this.exec?.depth ?? 0) + (this.core?.pendingOrders ?? 0),
-      loopLagP99Ms: Math.round(lagP99 * 1000) / 1000,
-      stopDecisionP99Us: this.core.stopDecision.last.p99Us,
+      ...this.statusSnapshot(now),
       stopDecisionMaxUs: this.core.stopDecision.last.maxUs,
       tickAgeP50Ms: this.core.tickAge.last.p50Us / 1000,
       tickAgeP99Ms: this.core.tickAge.last.p99Us / 1000,
       tickAgeMaxMs: this.core.tickAge.last.maxUs / 1000,
-      rssMb: Math.round(rssMb * 10) / 10,
-      errors: this.errors,
-      lastError: this.lastError,
       /** Journal events up to this seq are on disk (fsynced). */
       durableSeq: this.journal.durableSeq,
     };
-    this.lastLagP99Ms = hb.loopLagP99Ms;
-    this.lastRssMb = hb.rssMb;
     this.status?.publish({ ts: now, status: hb.status, price, position: st.position, equity: st.equity, unrealized });
     this.log.info(
       { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms, stopDecisionP99Us: hb.stopDecisionP99Us, tickAgeP99Ms: hb.tickAgeP99Ms, durableSeq: hb.durableSeq },
       `${this.cfg.symbol} ${price ?? '-'} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
     );
     this.deps.store.writeFile('heartbeat.json', `${JSON.stringify(hb)}\n`).catch((err: unknown) => this.onPersistError(err as Error));
+    if (this.metrics.length >= MAX_METRIC_SAMPLES) this.metrics.splice(0, MAX_METRIC_SAMPLES / 10);
     this.metrics.push({
       ts: now,
       price,
