@@ -94,3 +94,14 @@ test('bad flags exit 2 with one clear line; --help documents the flags', async (
   assert.equal((await help.exit).code, 0);
   for (const flag of ['--symbol', '--feed', '--state-dir', '--exec-queue', '--max-ws-errors', '--dry-run']) assert.match(help.stdout(), new RegExp(flag));
 });
+
+test('--dry-run trades with no latency and writes no state files (status lines only)', async () => {
+  const stateDir = path.join(tempDir(), 'BTCUSDT');
+  const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '60', '--dry-run', '--duration', '0.15', '--state-dir', stateDir]);
+  const { code } = await r.exit;
+  assert.equal(code, 0, r.stderr());
+  assert.ok(!existsSync(stateDir), 'the state directory is never created');
+  assert.match(r.stdout(), /"hb":true/, 'status lines are printed');
+  assert.match(r.stdout(), /"dryRun":true/);
+  assert.match(r.stdout(), /session summary/);
+});
