@@ -129,3 +129,14 @@ test('status endpoint: /health 503 while the simulator is silent, 200 after; /me
     assert.equal((await r.exit).code, 0);
   }
 });
+
+test('error budget: the 20th session error ends the session with exit 1, errors counted, state saved', async () => {
+  const stateDir = path.join(tempDir(), 'BTCUSDT');
+  const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '240', '--state-dir', stateDir, '--strategy', path.join(FIXTURES, 'always-throw-strategy.mjs')]);
+  const { code } = await r.exit;
+  assert.equal(code, 1, r.stderr());
+  const report = readJson<{ reason: string; errors: number; status: string }>(path.join(stateDir, 'final_report.json'));
+  assert.deepEqual([report.reason, report.errors, report.status], ['error_budget', 20, 'error']);
+  assert.equal(readEvents(stateDir).filter((e) => e.event === 'StrategyError').length, 20);
+  assert.ok(!existsSync(path.join(stateDir, 'state.json.lock')));
+});
