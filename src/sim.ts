@@ -14,6 +14,8 @@ const HELP = `Usage: node dist/sim.js --port P [options]
 
 Simulated Bitunix futures exchange: WebSocket on ws://HOST:P/public/, REST on http://HOST:P/api/v1/futures/market/...
 Control: POST http://HOST:P/sim/fault with a JSON fault, e.g. {"kind":"drop"}; GET http://HOST:P/sim/status.
+A flood fault may also give "symbol", "base" and "swing" (its price pattern); GET http://HOST:P/sim/flood[?since=ID]
+reports the book/trade frames sent per symbol and each recent flood, enough to recompute every frame.
 
 Options:
   --port P                 TCP port to listen on (0 = ephemeral; required)

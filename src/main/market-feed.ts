@@ -2,7 +2,7 @@
 // Reconnect is a flat state machine driven by timers (never recursion, original bug 3). Every frame is
 // decoded here and handed to the session synchronously, so a tick is processed before the next frame.
 import WebSocket from 'ws';
-import { decodeFrame, encodePing, encodeSubscribe, type Frame } from '../shared/bitunix-codec.js';
+import { decodeFrame, encodePing, encodeSubscribe, FrameReader, type Frame } from '../shared/bitunix-codec.js';
 import type { Clock } from '../shared/clock.js';
 import type { ReconnectPolicy } from '../shared/reconnect-policy.js';
 import type { Logger } from './logger.js';
@@ -115,16 +115,19 @@ export class MarketFeed {
       this.schedulePing();
       this.handlers.onOpen();
     });
-    // One options object per socket, updated per frame: nothing is allocated for it on the tick path.
+    // Per socket, not per frame: the options object (updated per frame) and the byte reader that decodes
+    // book and trade pushes without a string or JSON.parse; everything else is decoded from the text.
     const decodeOpts = this.opts.maxFutureMs === null ? undefined : { nowMs: 0, maxFutureMs: this.opts.maxFutureMs };
+    const reader = new FrameReader();
     ws.on('message', (data: WebSocket.RawData) => {
       if (this.ws !== ws) return;
       const recvHr = performance.now();
       const recv = this.clock.now();
       this.lastFrameAt = recv;
-      const text = typeof data === 'string' ? data : data.toString();
       if (decodeOpts !== undefined) decodeOpts.nowMs = recv;
-      const frame = decodeFrame(text, decodeOpts);
+      const frame =
+        (data instanceof Uint8Array ? reader.decode(data, decodeOpts) : null) ??
+        decodeFrame(typeof data === 'string' ? data : data.toString(), decodeOpts);
       if (!this.gotData && (frame.type === 'book' || frame.type === 'trade' || frame.type === 'kline' || frame.type === 'price')) {
         this.gotData = true;
         if (this.everConnected) this.reconnects++;

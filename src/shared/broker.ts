@@ -321,7 +321,16 @@ export class PaperBroker {
     return qtyFromBase(this.cfg.kind, maxBase, price);
   }
 
+  /** End (ms) of the breaker's UTC day `dayEndOf`: rollDay compares numbers on every tick. */
+  private dayEnd = Number.NaN;
+  private dayEndOf = '';
+
   private rollDay(at: number, out: BrokerEvent[]): void {
+    if (this.s.breaker.day !== this.dayEndOf) {
+      this.dayEndOf = this.s.breaker.day;
+      this.dayEnd = Date.parse(this.dayEndOf) + 86_400_000; // NaN for an odd day string: falls through below
+    }
+    if (at < this.dayEnd) return; // same UTC day: no date string on the tick path (it was 15-25 % of it)
     if (!dayRolled(this.s.breaker, at)) return;
     this.emit(out, { event: 'BreakerReset', day: utcDay(at), dayStartEquity: this.s.equity, at });
     this.livePeak = this.s.breaker.peakEquity;

@@ -106,10 +106,13 @@ export interface FloodRecord {
   sent: number;
   /** Frames a client could not take (over MAX_BUFFERED unsent, silenced, closing): dropped, never queued. */
   conflated: number;
+  /** Flat [k, n, ...]: the conflated batches, frames k..k+n-1 (bounded like tsLog). */
+  drops: number[];
   /** The first flooded client's book/trade rotation: frame k is rotation[k % rotation.length]. */
   rotation: ('book' | 'trade')[];
   /** Flat [k, ts, k, ts, ...]: from frame k on, frames carry market time ts (until the next pair). */
   tsLog: number[];
+  /** A log hit its bound: frames past it cannot be recomputed. */
   tsLogTruncated: boolean;
 }
 
@@ -601,7 +604,10 @@ export class ExchangeSim {
     const bases: Record<string, number> = {};
     for (const m of markets) {
       const base = toTick(f.base ?? m.tick.bid);
-      frames.set(m, new FloodFrames(m.symbol, base, swing));
+      // Encoded ahead (a wide sweep is ~10k frames), so no batch stalls on it and ts is when frames are written.
+      const ff = new FloodFrames(m.symbol, base, swing);
+      ff.warm();
+      frames.set(m, ff);
       bases[m.symbol] = base;
       this.flooded.set(m, (this.flooded.get(m) ?? 0) + 1);
     }
@@ -609,7 +615,7 @@ export class ExchangeSim {
     const t0 = Date.now();
     const rec: FloodRecord = {
       id: ++this.floodId, symbol: f.symbol ?? null, ratePerSec: f.ratePerSec, seconds: f.seconds, swing, bases,
-      startedAt: t0, endedAt: null, sent: 0, conflated: 0, rotation: [], tsLog: [], tsLogTruncated: false,
+      startedAt: t0, endedAt: null, sent: 0, conflated: 0, drops: [], rotation: [], tsLog: [], tsLogTruncated: false,
     };
     this.floodRecords.push(rec);
     if (this.floodRecords.length > FLOOD_RECORDS) this.floodRecords.shift();
@@ -626,12 +632,13 @@ export class ExchangeSim {
     };
     const pump = (): void => {
       if (this.stopped) return end();
-      const due = Math.min(total, Math.floor(((Date.now() - t0) * f.ratePerSec) / 1000));
+      const now = Date.now(); // one reading per turn: at the deadline, every frame due is sent
+      const due = Math.min(total, Math.floor(((now - t0) * f.ratePerSec) / 1000));
       const n = Math.min(due - done, FLOOD_BATCH);
       if (n > 0) this.floodBatch(rec, frames, done, n);
       done += n;
       // Bounded by time as well: a sender that fell behind does not run over (the rate is then lower).
-      if (done >= total || Date.now() >= t0 + f.seconds * 1000) return end();
+      if (done >= total || now >= t0 + f.seconds * 1000) return end();
       if (due > done) setImmediate(pump);
       else setTimeout(pump, 1);
     };
@@ -654,6 +661,8 @@ export class ExchangeSim {
       if (rec.rotation.length === 0) rec.rotation = subs.map((s) => s.kind as 'book' | 'trade');
       if (!this.canSend(c)) {
         rec.conflated += n;
+        if (rec.drops.length < FLOOD_TS_LOG_MAX) rec.drops.push(k0, n);
+        else rec.tsLogTruncated = true;
         continue;
       }
       const parts: Buffer[] = new Array<Buffer>(2 * n);
@@ -689,17 +698,18 @@ export class ExchangeSim {
       socketOf(c.ws)!.write(buf);
       this.framesSent += n;
       rec.sent += n;
-      for (const s of subs) if (subs.length === 1 || s === subs[0]) this.countTicks(s.market.symbol, 0);
-      for (let i = 0; i < subs.length; i++) {
-        // frames per sub: those k in [k0, k0 + n) with k % len === i
-        const cnt = Math.floor((n - ((i - (k0 % subs.length) + subs.length) % subs.length) + subs.length - 1) / subs.length);
-        this.countTicks(subs[i]!.market.symbol, cnt);
+      const len = subs.length;
+      for (let i = 0; i < len; i++) {
+        // sub i got the frames k in [k0, k0 + n) with k % len === i; the first of them is k0 + d
+        const d = (i - (k0 % len) + len) % len;
+        if (d < n) this.countTicks(subs[i]!.market.symbol, Math.floor((n - d - 1) / len) + 1);
       }
     }
   }
 
-  floodReport(): SimFloodReport {
-    return { tickFrames: Object.fromEntries(this.tickFrames), floods: this.floodRecords };
+  /** The floods after id `since` (0 = all kept). */
+  floodReport(since = 0): SimFloodReport {
+    return { tickFrames: Object.fromEntries(this.tickFrames), floods: this.floodRecords.filter((r) => r.id > since) };
   }
 
   // ---- Replay ----------------------------------------------------------------------------------
@@ -1034,7 +1044,7 @@ export class ExchangeSim {
     const paramError = (msg: string): void => reply(200, JSON.stringify({ code: 2, data: null, msg }));
     if (url.pathname === '/sim/fault' && req.method === 'POST') return this.handleFaultPost(req, reply);
     if (url.pathname === '/sim/status' && req.method === 'GET') return reply(200, JSON.stringify(this.status()));
-    if (url.pathname === '/sim/flood' && req.method === 'GET') return reply(200, JSON.stringify(this.floodReport()));
+    if (url.pathname === '/sim/flood' && req.method === 'GET') return reply(200, JSON.stringify(this.floodReport(Number(url.searchParams.get('since') ?? 0) || 0)));
     if (req.method !== 'GET') return reply(405, '{"code":405,"msg":"Method Not Allowed"}');
     const market = this.markets.get((url.searchParams.get('symbol') ?? '').toUpperCase());
     if (url.pathname === '/api/v1/futures/market/kline') {
@@ -1089,6 +1099,80 @@ export class ExchangeSim {
       this.inject(fault);
       reply(200, '{"ok":true}');
     });
+  }
+}
+
+const FLOOD_STEP = 0.1;
+
+/**
+ * The flood's bid for frame k (ask = bid + 0.1): a triangle wave on the 0.1 price grid, one step per frame,
+ * starting at `base`, first to base + swing, then to base - swing, then back to base (period 4·|swing|/0.1
+ * frames). Exported so a load test can recompute every frame a flood sent.
+ */
+export function floodBid(base: number, swing: number, k: number): number {
+  const h = Math.max(1, Math.round(Math.abs(swing) / FLOOD_STEP));
+  const p = k % (4 * h);
+  const u = p <= h ? p : p <= 3 * h ? 2 * h - p : p - 4 * h;
+  return toTick(base + Math.sign(swing) * u * FLOOD_STEP);
+}
+
+/**
+ * One symbol's flood frames, byte for byte what encodeBook/encodeTrade produce: the part after `ts` (and
+ * the trade's time) is encoded once per position in the pattern's period, the head once per ts.
+ */
+class FloodFrames {
+  private readonly period: number;
+  private readonly tails: [Array<Buffer | undefined>, Array<Buffer | undefined>];
+  private headTs = -1;
+  private heads: [Buffer, Buffer] = [Buffer.alloc(0), Buffer.alloc(0)];
+
+  constructor(
+    private readonly symbol: string,
+    private readonly base: number,
+    private readonly swing: number,
+  ) {
+    this.period = 4 * Math.max(1, Math.round(Math.abs(swing) / FLOOD_STEP));
+    this.tails = [new Array<Buffer | undefined>(this.period), new Array<Buffer | undefined>(this.period)];
+  }
+
+  head(book: boolean, ts: number, iso: string): Buffer {
+    if (ts !== this.headTs) {
+      this.headTs = ts;
+      this.heads = [
+        Buffer.from(`{"ch":"trade","symbol":"${this.symbol}","ts":${ts},"data":[{"t":"${iso}",`, 'latin1'),
+        Buffer.from(`{"ch":"depth_book1","symbol":"${this.symbol}","ts":${ts},`, 'latin1'),
+      ];
+    }
+    return this.heads[book ? 1 : 0];
+  }
+
+  /** Encode the whole period, both kinds, ahead of use. */
+  warm(): void {
+    for (let k = 0; k < this.period; k++) {
+      this.tail(true, k);
+      this.tail(false, k);
+    }
+  }
+
+  tail(book: boolean, k: number): Buffer {
+    const p = k % this.period;
+    const cache = this.tails[book ? 1 : 0];
+    let t = cache[p];
+    if (t === undefined) {
+      const bid = floodBid(this.base, this.swing, p);
+      const ask = toTick(bid + FLOOD_STEP);
+      // Encoded at ts 0 by the codec itself, then cut after the head, so the frame is exactly the codec's.
+      const full = book
+        ? encodeBook(this.symbol, 0, bid, ask, bookQty(p, 0), bookQty(p, 1))
+        : encodeTrade(this.symbol, 0, p % 2 === 0 ? ask : bid, Math.round((0.001 + (p % 7) * 0.01) * 1e4) / 1e4, p % 2 === 0 ? 'buy' : 'sell');
+      const head0 = book
+        ? `{"ch":"depth_book1","symbol":"${this.symbol}","ts":0,`
+        : `{"ch":"trade","symbol":"${this.symbol}","ts":0,"data":[{"t":"${new Date(0).toISOString()}",`;
+      if (!full.startsWith(head0)) throw new Error('flood: the codec frame layout changed');
+      t = Buffer.from(full.slice(head0.length), 'latin1');
+      cache[p] = t;
+    }
+    return t;
   }
 }
 
