@@ -18,6 +18,7 @@ import { isBrokerEvent, type BrokerEvent } from '../src/shared/events.js';
 import { createRng } from '../src/shared/rng.js';
 import { validateSnapshot } from '../src/shared/state-schema.js';
 import type { BrokerState, StateSnapshot } from '../src/shared/types.js';
+import { logLines, type LogLine } from '../tests/helpers/engine.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 export const MAIN = path.join(ROOT, 'dist', 'main.js');
@@ -29,7 +30,6 @@ const POLL_MS = 40;
 const EXIT_TIMEOUT_MS = 20_000;
 
 type Line = { seq: number; event: string; [k: string]: unknown };
-type LogLine = { level: number; msg: string; [k: string]: unknown };
 
 /** What the harness saw in the state dir while engines ran: each is an acknowledgement. */
 export interface Observations {
@@ -155,16 +155,6 @@ export function observe(dir: string, obs: Observations): string[] {
   return problems;
 }
 
-function parseLog(text: string): LogLine[] {
-  return text.split('\n').flatMap((l) => {
-    if (!l.startsWith('{')) return [];
-    try {
-      return [JSON.parse(l) as LogLine];
-    } catch {
-      return [];
-    }
-  });
-}
 
 /** One engine run: spawned, polled, then SIGKILLed after `killAfterMs` (or SIGINTed after ready + CLEAN_RUN_MS). */
 async function runEngine(index: number, dir: string, simSeed: number, seed: number, killAfterMs: number | null, obs: Observations): Promise<RunRecord> {
@@ -210,7 +200,7 @@ async function runEngine(index: number, dir: string, simSeed: number, seed: numb
   const ended = await exit;
   poll();
 
-  const logs = parseLog(out);
+  const logs = logLines(out);
   const expected = killAfterMs !== null ? ended.signal === 'SIGKILL' : ended.code === 0;
   if (!expected) {
     problems.push(`exited on its own with code ${ended.code} signal ${ended.signal}: ${(err || out).trim().slice(-1500)}`);

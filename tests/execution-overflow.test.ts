@@ -15,13 +15,13 @@ import { TickRing } from '../src/shared/tick-ring.js';
 
 test('60 orders at once: 50 executed or rejected with a reason, 10 OrderDropped', async () => {
   const t0 = Date.UTC(2026, 0, 5, 12, 0);
-  const events: EngineEvent[] = [];
+  const events: Array<EngineEvent & Record<string, unknown>> = [];
   const ring = TickRing.allocate(64);
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, t0));
   let exec!: ExecutionQueue;
   let settled = 0;
   const sink: CoreSink = {
-    record: (e) => events.push(e), changed: () => {}, submit: (o) => exec.submit(o), queueDepth: () => exec.depth,
+    record: (e) => void events.push(e as EngineEvent & Record<string, unknown>), changed: () => {}, submit: (o) => exec.submit(o), queueDepth: () => exec.depth,
     gap: () => {}, breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
   };
   const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },

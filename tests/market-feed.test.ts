@@ -19,7 +19,7 @@ after(() => {
 
 function server(onConnection: (ws: WebSocket) => void): Promise<number> {
   return new Promise((resolve) => {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => resolve((wss.address() as { port: number }).port));
+    const wss: WebSocketServer = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => resolve((wss.address() as { port: number }).port));
     wss.on('connection', onConnection);
     servers.push(wss);
   });

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import { FIXTURES, ROOT, readEvents, readJson, tempDir, waitFor } from './helpers/engine.js';
+import { FIXTURES, ROOT, readEvents, readJson, tempDir, waitFor, waitForSnapshotPosition } from './helpers/engine.js';
 
 const exec = promisify(execFile);
 const PM2 = path.join(ROOT, 'node_modules', '.bin', 'pm2');
@@ -47,13 +47,7 @@ test('pm2: online after ready, kill -9 restarted and resumed, pm2 stop saves and
   const first = (await list()).find((p) => p.name === 'engine-BTCUSDT')!;
   assert.equal(first.pm2_env.status, 'online');
   const fill = await waitFor('a Fill', () => readEvents(stateDir).find((e) => e.event === 'Fill'), 60_000);
-  await waitFor('the snapshot with the position', () => {
-    try {
-      return readJson<{ position: { orderId: string } | null }>(path.join(stateDir, 'state.json')).position?.orderId === fill.orderId;
-    } catch {
-      return false;
-    }
-  }, 10_000);
+  await waitForSnapshotPosition(stateDir, fill.orderId);
 
   process.kill(first.pid, 'SIGKILL');
   const restarted = await waitFor(

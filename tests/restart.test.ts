@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { applyEvent, freshBrokerState } from '../src/shared/broker-state.js';
 import { isBrokerEvent, type BrokerEvent } from '../src/shared/events.js';
 import { GENESIS_AT } from '../src/main/session.js';
-import { FIXTURES, MAIN, readEvents, readJson, run, tempDir, waitFor, type Entry } from './helpers/engine.js';
+import { FIXTURES, MAIN, readEvents, readJson, run, tempDir, waitFor, waitForSnapshotPosition, type Entry } from './helpers/engine.js';
 
 const common = (stateDir: string): string[] => [
   '--feed', 'sim', '--sim-speed', '60', '--sim-seed', '21', '--seed', '9', '--state-dir', stateDir,
@@ -20,13 +20,7 @@ test('kill -9 with an open position: the next start resumes the position and the
   const first = run(MAIN, common(stateDir));
   const fill = await waitFor('a Fill in the journal', () => readEvents(stateDir).find((e) => e.event === 'Fill'), 60_000);
   // let the snapshot that includes the fill reach the disk, then kill without warning
-  await waitFor('a snapshot with the position', () => {
-    try {
-      return readJson<{ position: { orderId: string } | null }>(path.join(stateDir, 'state.json')).position?.orderId === fill.orderId;
-    } catch {
-      return false;
-    }
-  }, 10_000);
+  await waitForSnapshotPosition(stateDir, fill.orderId);
   first.child.kill('SIGKILL');
   await first.exit;
   const before = readJson<{ equity: number; position: { orderId: string; qty: number; entry: number; side: string } }>(path.join(stateDir, 'state.json'));

@@ -118,3 +118,14 @@ export async function waitReady(r: Run, timeoutMs = 20_000): Promise<void> {
     25,
   );
 }
+
+/** Wait until state.json on disk holds the position opened by `orderId` (the snapshot after its Fill). */
+export async function waitForSnapshotPosition(stateDir: string, orderId: unknown, timeoutMs = 10_000): Promise<void> {
+  await waitFor('a snapshot with the position', () => {
+    try {
+      return readJson<{ position: { orderId: string } | null }>(path.join(stateDir, 'state.json')).position?.orderId === orderId;
+    } catch {
+      return false; // not written yet, or being replaced
+    }
+  }, timeoutMs);
+}
