@@ -653,7 +653,7 @@ export class Session {
     await this.status?.close();
     // 5. release the lock and the workers
     await this.deps.store.close().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'closing the state store failed'));
-    await this.deps.store.terminate().catch(() => {});
+    await this.deps.store.terminate().catch(() => {}); // after close(): a worker already gone is fine
     await this.sim?.stop();
     this.watchdog?.postMessage('stop');
     await this.watchdog?.terminate();
