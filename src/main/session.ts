@@ -50,7 +50,9 @@ export type StopReason =
 /** Stops that flatten the position; a signal (or a crash) keeps it for the next start. */
 const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file', 'breaker', 'replay_end']);
 /** After the replay's last frame, wait this long without frames so none still in the socket is lost. */
-const REPLAY_SETTLE_MS = 500;
+const REPLAY_SETTLE_MS = 300;
+/** ...and give up waiting for the rest after this long without a frame. */
+const REPLAY_GIVE_UP_MS = 15_000;
 /** Market time a fresh broker state starts from (see restore()). */
 export const GENESIS_AT = 0;
 const ERROR_BUDGET = 20;
@@ -371,12 +373,19 @@ export class Session {
     return { min: Math.round(min / factor), max: Math.round(max / factor) };
   }
 
-  /** The replay has sent everything: once the socket is drained, close the last candle and stop. */
+  /**
+   * The replay has handed its last frame to the socket; frames may still be in transit (a busy machine
+   * can hold them for a while). Stop once every candle but the last has closed here and the socket is
+   * quiet, or, failing that, after a long silence; then close the last candle and end the session.
+   */
   private onReplayDone(candles: number): void {
-    this.log.info({ candles }, 'replay finished');
+    this.log.info({ candles }, 'replay finished sending');
     const settle = setInterval(() => {
-      if (this.deps.clock.now() - (this.feed?.lastFrameWall ?? 0) < REPLAY_SETTLE_MS) return;
+      const quietMs = this.deps.clock.now() - (this.feed?.lastFrameWall ?? 0);
+      const allIn = this.core.closedCandles.length >= candles - 1;
+      if (quietMs < REPLAY_SETTLE_MS || (!allIn && quietMs < REPLAY_GIVE_UP_MS)) return;
       clearInterval(settle);
+      if (!allIn) this.log.warn({ expected: candles, closed: this.core.closedCandles.length }, 'replay: candles missing after a long silence');
       this.core.onMarketTime(this.core.lastMarketTs + 2 * this.cfg.intervalMs);
       void this.stop('replay_end', 0);
     }, 100);
