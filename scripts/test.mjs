@@ -1,5 +1,6 @@
 // Runs every tests/**/*.test.ts through node:test under tsx. Node 20's --test does not expand globs,
-// so the list is built here; an empty list is an error, never a silent pass.
+// so the list is built here; an empty list is an error, never a silent pass. Files run one at a time: many
+// are end-to-end runs with timing (reconnects, replays, floods) that a 2-core machine should not share.
 import { readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -16,6 +17,6 @@ if (files.length === 0) {
   console.error('test: no test files found under tests/');
   process.exit(1);
 }
-const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=300000', ...files];
+const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=300000', ...files];
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);
