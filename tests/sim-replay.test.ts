@@ -89,15 +89,21 @@ after(async () => {
   await Promise.all(sims.map((s) => s.stop()));
 });
 
+/** A replay at --speed max on an ephemeral port; replayDone() is its candle count once done, -1 before. */
+async function startMaxReplay(candles: Candle[]): Promise<{ sim: ExchangeSim; port: number; replayDone: () => number }> {
+  const sim = new ExchangeSim({ replay: { candles, speed: 'max' } });
+  sims.push(sim);
+  const port = await sim.start();
+  let count = -1;
+  sim.onReplayDone((n) => (count = n));
+  return { sim, port, replayDone: () => count };
+}
+
 describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(CSV) ? false : `${CSV} is not present` }, () => {
   const candles = existsSync(CSV) ? parseCandleCsv(readFileSync(CSV, 'utf8'), CSV) : [];
 
   it('REST serves the first 200 as closed history; a subscriber gets all 2800 live candles with the exact OHLCV', async () => {
-    const sim = new ExchangeSim({ replay: { candles, speed: 'max' } });
-    sims.push(sim);
-    const port = await sim.start();
-    let doneCount = -1;
-    sim.onReplayDone((n) => (doneCount = n));
+    const { port, replayDone } = await startMaxReplay(candles);
 
     const history = await rest(port, 'limit=200');
     assert.deepEqual(history, candles.slice(0, 200));
@@ -108,8 +114,8 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
 
     const rec = new Recorder(port);
     sockets.push(rec.ws);
-    await until('replay-done', () => doneCount >= 0);
-    assert.equal(doneCount, 2800);
+    await until('replay-done', () => replayDone() >= 0);
+    assert.equal(replayDone(), 2800);
     const st = await status(port);
     assert.equal(st.replay?.done, true);
     assert.equal(st.marketNow, candles[2999]!.ts + MIN - 1);
@@ -134,11 +140,7 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
   });
 
   it('waits for a reader that stops reading instead of dropping frames', async () => {
-    const sim = new ExchangeSim({ replay: { candles, speed: 'max' } });
-    sims.push(sim);
-    const port = await sim.start();
-    let done = false;
-    sim.onReplayDone(() => (done = true));
+    const { port, replayDone } = await startMaxReplay(candles);
     const rec = new Recorder(port);
     sockets.push(rec.ws);
     let paused = false;
@@ -154,18 +156,14 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
     assert.equal(mid.replay?.done, false, 'the replay is held back by the unread frames');
     assert.ok(mid.replay!.candles < 2800);
     rec.ws.resume();
-    await until('replay-done', () => done);
+    await until('replay-done', () => replayDone() >= 0);
     await until('every frame read', async () => rec.frames === (await status(port)).framesSent);
     assert.equal(rec.klines.size, 2800);
     for (const c of candles.slice(200)) assert.deepEqual(ohlcv(rec.klines.get(c.ts)), ohlcv(c));
   });
 
   it('pauses while nobody listens after a drop, and resumes where it stopped for the next subscriber', async () => {
-    const sim = new ExchangeSim({ replay: { candles, speed: 'max' } });
-    sims.push(sim);
-    const port = await sim.start();
-    let done = false;
-    sim.onReplayDone(() => (done = true));
+    const { sim, port, replayDone } = await startMaxReplay(candles);
     const first = new Recorder(port);
     sockets.push(first.ws);
     let dropped = false;
@@ -182,7 +180,7 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
     assert.ok(held < 2800);
     const second = new Recorder(port);
     sockets.push(second.ws);
-    await until('replay-done', () => done);
+    await until('replay-done', () => replayDone() >= 0);
     const last = candles[2999]!;
     await until('the final kline', () => second.klines.get(last.ts)?.ts === last.ts + MIN - 1);
     // the second client continues from the candle the replay was on: the two together (plus REST for
@@ -200,11 +198,7 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
   });
 
   it('holds the stream during a silence instead of losing candles', async () => {
-    const sim = new ExchangeSim({ replay: { candles, speed: 'max' } });
-    sims.push(sim);
-    const port = await sim.start();
-    let done = false;
-    sim.onReplayDone(() => (done = true));
+    const { sim, port, replayDone } = await startMaxReplay(candles);
     const rec = new Recorder(port);
     sockets.push(rec.ws);
     let silenced = false;
@@ -214,7 +208,7 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
         sim.inject({ kind: 'silence', ms: 300 });
       }
     };
-    await until('replay-done', () => done);
+    await until('replay-done', () => replayDone() >= 0);
     await until('every frame read', async () => rec.frames === (await status(port)).framesSent);
     assert.ok(silenced);
     assert.equal(rec.klines.size, 2800);
@@ -275,16 +269,12 @@ describe('replay pacing, worker mode and withheld klines', () => {
   it('skipKlines withholds the klines of the next minutes; the ticks flow and REST has the candles', async () => {
     const t0 = Date.UTC(2025, 0, 1);
     const candles = synthetic(t0, 6);
-    const sim = new ExchangeSim({ replay: { candles, speed: 'max' } });
-    sims.push(sim);
-    const port = await sim.start();
-    let done = false;
-    sim.onReplayDone(() => (done = true));
+    const { sim, port, replayDone } = await startMaxReplay(candles);
     // before the stream, replay time is the end of history: the window is the first two live minutes
     sim.inject({ kind: 'skipKlines', minutes: 2 });
     const rec = new Recorder(port);
     sockets.push(rec.ws);
-    await until('replay-done', () => done);
+    await until('replay-done', () => replayDone() >= 0);
     await until('every frame read', async () => rec.frames === (await status(port)).framesSent);
     const live = candles.slice(200);
     assert.deepEqual([...rec.klines.keys()], live.slice(2).map((c) => c.ts));
