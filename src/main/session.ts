@@ -9,11 +9,10 @@ import type { Worker } from 'node:worker_threads';
 import { klineChannel } from '../shared/bitunix-codec.js';
 import { PaperBroker } from '../shared/broker.js';
 import { contractKind, DEFAULT_BROKER_CONFIG, type BrokerConfig } from '../shared/broker-config.js';
-import { applyEvent, freshBrokerState } from '../shared/broker-state.js';
 import { CandleBuilder } from '../shared/candle-builder.js';
 import { parseCandleCsv } from '../shared/candle-csv.js';
 import type { Clock } from '../shared/clock.js';
-import { isBrokerEvent, type EngineEvent, type JournalEntry } from '../shared/events.js';
+import type { EngineEvent, JournalEntry } from '../shared/events.js';
 import { ReconnectPolicy } from '../shared/reconnect-policy.js';
 import { createRng, type Rng } from '../shared/rng.js';
 import { sealSnapshot } from '../shared/state-schema.js';
@@ -53,8 +52,7 @@ const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file
 const REPLAY_SETTLE_MS = 300;
 /** ...and give up waiting for the rest after this long without a frame. */
 const REPLAY_GIVE_UP_MS = 15_000;
-/** Market time a fresh broker state starts from (see restore()). */
-export const GENESIS_AT = 0;
+export { GENESIS_AT } from '../shared/journal-fold.js';
 const ERROR_BUDGET = 20;
 const SEED_CANDLES = 200;
 const SHUTDOWN_DRAIN_MS = 1500;
@@ -147,7 +145,7 @@ export class Session {
    */
   async start(): Promise<void> {
     this.startWall = this.deps.clock.now();
-    const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups });
+    const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups, balance: this.cfg.balance });
     this.deps.store.onFault?.((kind, message) => {
       if (kind === 'compromised') {
         this.persistFault ??= `state lock compromised: ${message}`;
@@ -159,7 +157,7 @@ export class Session {
         void this.stop('lock_compromised', 1);
       } else this.onPersistError(new Error(message));
     });
-    const state = this.restore(loaded);
+    const state = loaded.state; // the snapshot (or a fresh state) with the journal after it folded in
     this.broker = new PaperBroker(this.brokerConfig(), this.rng, state);
     this.startState = this.broker.state;
     this.journal = new Journal(this.deps.store, loaded.lastSeq, () => this.deps.clock.now(), (err) => this.onPersistError(err));
@@ -195,9 +193,9 @@ export class Session {
       this.log.warn({ bytes: loaded.journalTruncated.bytes }, 'journal: torn last line truncated');
     }
     for (const w of loaded.warnings) this.log.warn(w);
-    this.record({ event: 'StateLoaded', source: loaded.source, snapshotSeq: loaded.snapshot?.seq ?? 0, lastSeq: loaded.lastSeq, replayed: loaded.replay.length });
+    this.record({ event: 'StateLoaded', source: loaded.source, snapshotSeq: loaded.snapshot?.seq ?? 0, lastSeq: loaded.lastSeq, replayed: loaded.replayed, journalRead: loaded.journalRead });
     this.log.info(
-      { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replay.length },
+      { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replayed },
       `state loaded from ${loaded.source}`,
     );
     this.core.applyBroker(this.broker.expireWorkingOrders(this.deps.clock.now()));
@@ -311,23 +309,6 @@ export class Session {
       stopDecisionP99Us: this.core.stopDecision.last.p99Us,
       staleAfterMs: this.cfg.staleTimeout * 1000,
     };
-  }
-
-  /** Rebuild broker state: snapshot (or a fresh state) plus the journal events after it, in order. */
-  private restore(loaded: LoadResult): BrokerState {
-    let state: BrokerState;
-    if (loaded.snapshot) {
-      const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, ...broker } = loaded.snapshot;
-      state = broker;
-    } else {
-      const genesis = loaded.replay.find((e) => e.event === 'SessionStart') as (JournalEntry & { balance?: number }) | undefined;
-      const balance = typeof genesis?.balance === 'number' ? genesis.balance : this.cfg.balance;
-      // The breaker's day starts at the epoch: the first tick rolls it to the market's own UTC day
-      // (a journaled BreakerReset), which for a replay is years before the wall clock.
-      state = freshBrokerState(balance, GENESIS_AT);
-    }
-    for (const e of loaded.replay) if (isBrokerEvent(e)) state = applyEvent(state, e);
-    return state;
   }
 
   /**

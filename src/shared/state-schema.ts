@@ -2,7 +2,7 @@
 // line why a snapshot or a journal line is unusable. The loader trusts nothing it reads from disk: a file
 // that parses but was hand-edited, half-written or written by another version must be refused, not loaded.
 import { createHash } from 'node:crypto';
-import type { StateSnapshot } from './types.js';
+import type { BrokerState, StateSnapshot } from './types.js';
 
 /** Canonical JSON: object keys sorted at every depth, so the checksum does not depend on key order. */
 export function canonicalJson(value: unknown): string {
@@ -92,6 +92,22 @@ function validateBreaker(b: unknown): string | null {
   });
 }
 
+function validateJournalPosition(p: unknown): string | null {
+  if (p === undefined) return null;
+  if (!isObj(p)) return 'journalAt: expected object';
+  return checkFields(p, 'journalAt.', {
+    offset: [(v) => Number.isSafeInteger(v) && (v as number) >= 0, 'non-negative integer'],
+    bytes: [(v) => Number.isSafeInteger(v) && (v as number) >= 1, 'positive integer'],
+    sha256: [(v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'sha256 hex string'],
+  });
+}
+
+/** The broker state inside a snapshot: everything but its envelope (version, symbol, seq, savedAt, journalAt, checksum). */
+export function brokerStateOf(s: StateSnapshot): BrokerState {
+  const { version: _v, symbol: _s, seq: _q, savedAt: _a, journalAt: _j, checksum: _c, ...broker } = s;
+  return broker;
+}
+
 /** null when `x` is a usable state.json of this version; otherwise a one-line reason. */
 export function validateSnapshot(x: unknown): string | null {
   if (!isObj(x)) return 'not an object';
@@ -120,6 +136,8 @@ export function validateSnapshot(x: unknown): string | null {
   if (!Array.isArray(x.recentOrderTimes) || !x.recentOrderTimes.every(isFiniteNum)) {
     return 'recentOrderTimes: expected array of finite numbers';
   }
+  const at = validateJournalPosition(x.journalAt);
+  if (at) return at;
   const breaker = validateBreaker(x.breaker);
   if (breaker) return breaker;
   if (!isObj(x.stats)) return 'stats: expected object';
