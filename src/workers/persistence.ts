@@ -157,12 +157,14 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
     });
     journal = opened.journal;
     const { scan } = opened;
-    const { read } = journal;
+    const read = journal.readAtOpen;
     if (read.resumeProblem !== null) {
       warnings.push(`${JOURNAL_FILE}: the snapshot's position does not check out (${read.resumeProblem}); read the whole journal`);
     }
     const where = read.from > 0 ? ` after byte ${read.from}` : '';
     for (const s of scan.skipped) warnings.push(`${JOURNAL_FILE} line ${s.line}${where} skipped: ${s.reason}`);
+    const unlisted = read.skippedLines - scan.skipped.length;
+    if (unlisted > 0) warnings.push(`${JOURNAL_FILE}: ${unlisted} more lines${where} skipped`);
     if (scan.torn) warnings.push(`${JOURNAL_FILE}: torn last line (${scan.torn.bytes} bytes) truncated`);
     if (snapshot === null && journal.lastSeq > 0) source = 'journal';
     durableSeq = snapshot?.seq ?? -1;

@@ -47,9 +47,13 @@ export interface JournalRead {
   bytes: number;
   /** Why the resume point was not used (null when it was, or none was given). */
   resumeProblem: string | null;
+  /** Lines skipped in all; `scan.skipped` lists the first SKIPPED_LISTED of them. */
+  skippedLines: number;
 }
 
 const CHUNK_BYTES = 1 << 20;
+/** Skipped lines listed one by one: a journal of garbage must not become a list as long as itself. */
+const SKIPPED_LISTED = 100;
 /** Appended lines whose place is remembered, for the snapshots that name them (a snapshot trails its seq by a batch or two). */
 const RECENT_SPANS = 16_384;
 
@@ -62,6 +66,7 @@ class LineJudge implements JournalScan {
   torn: JournalScan['torn'] = null;
   /** The last valid entry's seq and place. */
   last: { seq: number; span: LineSpan } | null = null;
+  skippedLines = 0;
   private lineNo = 0;
 
   constructor(
@@ -95,7 +100,7 @@ class LineJudge implements JournalScan {
     if (isLast && reason !== null) {
       this.torn = { offset: at, bytes: this.end - at, line: text };
     } else if (reason !== null) {
-      this.skipped.push({ line: this.lineNo, reason });
+      if (++this.skippedLines <= SKIPPED_LISTED) this.skipped.push({ line: this.lineNo, reason });
     } else {
       // (a complete last entry whose newline never made it to disk is kept too; open() adds the newline)
       const entry = value as JournalEntry;
@@ -173,7 +178,7 @@ export class Journal {
     private size: number,
     private last: number,
     /** How the open read the file. */
-    readonly read: JournalRead,
+    readonly readAtOpen: JournalRead,
   ) {}
 
   /**
@@ -205,7 +210,7 @@ export class Journal {
         }
       }
       await readLines(fh, from, size, judge);
-      const read: JournalRead = { from, bytes: size - from, resumeProblem };
+      const read: JournalRead = { from, bytes: size - from, resumeProblem, skippedLines: judge.skippedLines };
       if (judge.torn) {
         size = judge.torn.offset;
         await fh.truncate(size);
