@@ -31,6 +31,8 @@ import type { LoadResult, StateStore } from './state-store.js';
 import { buildFinalReport, candlesCsv, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
 import { RestClient } from './rest-client.js';
 import { spawnWorker } from './spawn-worker.js';
+import { SpanRecovery } from './span-recovery.js';
+import type { BlindSpan } from '../shared/blind-spans.js';
 import { prometheusText } from './metrics-text.js';
 import { loadChartLib, renderReport } from './report-html.js';
 import { startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
@@ -63,6 +65,8 @@ const SNAPSHOT_EVERY_MS = 200;
 const MAX_METRIC_SAMPLES = 172_800;
 const BAD_FRAME_REPORT_MS = 10_000;
 const WATCHDOG_LIMIT_MS = 30_000;
+/** Heartbeats are 1 s apart; a longer silence means the whole process was suspended (or frozen): a blind span. */
+const SUSPENDED_AFTER_MS = 5_000;
 const LOOP_DELAY_RESOLUTION_MS = 10;
 
 export interface SessionDeps {
@@ -94,6 +98,13 @@ export class Session {
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
   private core!: TradingCore;
+  private spanRecovery: SpanRecovery | null = null;
+  /** Wall time of the previous heartbeat, to notice a suspended process. */
+  private lastHeartbeatWall = 0;
+  /** Market time in the newest snapshot requested (a position's snapshot follows market time each second). */
+  private snapshotMarketTs = 0;
+  /** Blind spans journaled this run. */
+  private blindSpansSeen = 0;
 
   // counters
   errors = 0;
@@ -201,6 +212,11 @@ export class Session {
       `state loaded from ${loaded.source}`,
     );
     this.core.applyBroker(this.broker.expireWorkingOrders(this.deps.clock.now()));
+    // The time the engine was not running is a blind span: from the market time the saved state reached to the
+    // first tick now. A replay has no outside market to have missed.
+    if (this.broker.state.position && this.cfg.feed !== 'replay') {
+      this.core.blind('restart', this.savedMarketTs(loaded));
+    }
 
     this.startWatchdog();
     this.loopDelay.enable();
@@ -224,6 +240,15 @@ export class Session {
       this.log.info({ file, candles: candles.length, speed: this.cfg.speed }, 'replaying candles through the embedded simulator');
     }
     this.rest = new RestClient(restUrl, this.cfg.symbol);
+    const rest = this.rest;
+    this.spanRecovery = new SpanRecovery({
+      pending: () => this.core.pendingSpans,
+      fetch: (fromTs, toTs) => rest.minutesThrough(fromTs, toTs),
+      recover: (spans, candles) => this.core.recoverSpans(spans, candles),
+      settled: () => {},
+      error: (message) => this.fail(message),
+      log: this.log,
+    });
 
     this.exec = new ExecutionQueue({
       capacity: this.cfg.execQueue,
@@ -255,6 +280,7 @@ export class Session {
         onOpen: () => this.log.info({ url: wsUrl }, 'ws open, subscribed'),
         onData: () => this.onFeedData(),
         onDown: (reason, retryInMs, failures) => {
+          if (this.cfg.feed !== 'replay') this.core.blind('disconnect');
           this.record({ event: 'WsDisconnected', reason, retryInMs, consecutiveFailures: failures });
           this.log.warn({ reason, retryInMs, consecutiveFailures: failures }, 'ws down, reconnecting');
         },
@@ -317,7 +343,7 @@ export class Session {
   private restore(loaded: LoadResult): BrokerState {
     let state: BrokerState;
     if (loaded.snapshot) {
-      const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, ...broker } = loaded.snapshot;
+      const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, marketTs: _m, ...broker } = loaded.snapshot;
       state = broker;
     } else {
       const genesis = loaded.replay.find((e) => e.event === 'SessionStart') as (JournalEntry & { balance?: number }) | undefined;
@@ -345,10 +371,17 @@ export class Session {
     }
     this.builder.seed(seeded);
     this.log.info({ candles: seeded.length, last: seeded.at(-1)?.ts }, 'candles seeded from REST');
-    if (this.broker.state.position) {
-      this.core.checkMissed(seeded);
-      this.log.info('checked the candles missed while down against the open position');
-    }
+  }
+
+  /**
+   * Where a restart's blind span begins: the market time the snapshot saw, or (older files) the newest market
+   * time any saved decision carries, and never before a journaled event replayed on top of it.
+   */
+  private savedMarketTs(loaded: LoadResult): number {
+    const st = this.broker.state;
+    let ts = loaded.snapshot?.marketTs ?? Math.max(st.lastEntryAt ?? 0, st.position?.openedAt ?? 0, ...st.recentOrderTimes, st.lastFundingTime ?? 0);
+    for (const e of loaded.replay) if (isBrokerEvent(e) && e.at > ts) ts = e.at;
+    return ts;
   }
 
   /**
@@ -411,7 +444,6 @@ export class Session {
       const candles = await this.rest!.klinesRange(this.cfg.interval, fromTs, toTs, this.core.lastMarketTs);
       const accepted = this.builder.fill(candles);
       this.core.recordBackfilled(accepted);
-      this.core.checkMissed(accepted);
       this.record({ event: 'GapBackfilled', fromTs, toTs, candles: accepted.length });
       this.log.info({ fromTs, toTs, candles: accepted.length }, 'candle gap backfilled from REST');
     } catch (err) {
@@ -426,11 +458,20 @@ export class Session {
       submit: (order) => this.exec?.submit(order) ?? false,
       queueDepth: () => this.exec?.depth ?? 0,
       gap: (fromTs, toTs) => void this.backfill(fromTs, toTs),
+      blindSpan: (span) => this.onBlindSpan(span),
       breakerTripped: () => void this.stop('breaker', 0),
       error: (message) => this.fail(message),
       info: (obj, msg) => this.log.info(obj, msg),
       warn: (obj, msg) => this.log.warn(obj, msg),
     };
+  }
+
+  private onBlindSpan(span: BlindSpan): void {
+    this.blindSpansSeen++;
+    const { fromTs, toTs, causes } = span;
+    this.record({ event: 'BlindSpan', fromTs, toTs, cause: causes[0], causes, seconds: Math.round((toTs - fromTs) / 100) / 10 });
+    this.log.warn({ fromTs, toTs, causes, position: this.broker.state.position !== null }, 'blind span: judging the position on its candles');
+    this.spanRecovery?.kick();
   }
 
   private record(e: EngineEvent): number {
@@ -454,7 +495,15 @@ export class Session {
    * snapshot is skipped (the journal retries; the next snapshot catches up).
    */
   private writeSnapshot(): Promise<void> {
-    const snap = sealSnapshot({ ...this.broker.state, version: 1, symbol: this.cfg.symbol, seq: this.journal.seq, savedAt: this.deps.clock.now() });
+    this.snapshotMarketTs = this.core.lastTickMarketTs;
+    const snap = sealSnapshot({
+      ...this.broker.state,
+      version: 1,
+      symbol: this.cfg.symbol,
+      seq: this.journal.seq,
+      savedAt: this.deps.clock.now(),
+      marketTs: this.snapshotMarketTs,
+    });
     return this.journal.flush().then(() => {
       if (this.journal.durableSeq < snap.seq) return;
       return this.deps.store.snapshot(snap).catch((err: unknown) => this.onPersistError(err as Error));
@@ -533,6 +582,15 @@ export class Session {
 
   private heartbeat(): void {
     const now = this.deps.clock.now();
+    if (this.lastHeartbeatWall > 0 && now - this.lastHeartbeatWall > SUSPENDED_AFTER_MS && this.cfg.feed !== 'replay') {
+      // The process did not run for a while (a laptop that slept, SIGSTOP, a frozen loop): whatever the market did
+      // meanwhile was not seen.
+      this.log.warn({ pausedMs: now - this.lastHeartbeatWall }, 'process was suspended: blind span');
+      this.core.blind('suspended');
+    }
+    this.lastHeartbeatWall = now;
+    // With a position open, a restart must know how far the market was seen: keep the snapshot's market time fresh.
+    if (this.broker.state.position && this.core.lastTickMarketTs > this.snapshotMarketTs) this.scheduleSnapshot();
     Atomics.store(this.watchdogBeat, 0, BigInt(Date.now()));
     const rssMb = process.memoryUsage.rss() / 1048576;
     // Node 20's histogram counts the sampling interval itself; the lag is what exceeds it.
@@ -601,6 +659,7 @@ export class Session {
     this.core.stale = true;
     this.record({ event: 'StaleData', lastTickAgeSec: Math.round(age / 1000) });
     this.log.warn({ ageSec: Math.round(age / 1000) }, 'stale data: no tick; forcing a reconnect, no new entries');
+    if (this.cfg.feed !== 'replay') this.core.blind('stale');
     this.feed?.forceReconnect('stale data');
   }
 
@@ -630,6 +689,7 @@ export class Session {
     // 1. stop intake: no more frames, no more timers
     for (const t of this.timers) clearInterval(t);
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    this.spanRecovery?.stop();
     await this.feed?.stop();
     // 2. drain or cancel the execution queue
     const cancelled = this.exec ? await this.exec.close(SHUTDOWN_DRAIN_MS) : [];

@@ -125,5 +125,7 @@ export interface StateSnapshot extends BrokerState {
   symbol: string;
   seq: number;
   savedAt: number;
+  /** Market time of the last tick seen when saved: where a restart's blind span begins (absent in older files). */
+  marketTs?: number;
   checksum: string;
 }
