@@ -2,7 +2,6 @@
 // journal, and owns the lifecycle tasks (heartbeat, kill switch, duration, stale data, memory, watchdog)
 // and the ordered shutdown of SPEC §6. Every tick is checked against the open position before the next
 // frame is read; nothing on that path waits for the disk or a worker.
-import { existsSync, unlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
@@ -33,6 +32,9 @@ import { RestClient } from './rest-client.js';
 import { spawnWorker } from './spawn-worker.js';
 import { SpanRecovery } from './span-recovery.js';
 import type { BlindSpan } from '../shared/blind-spans.js';
+import { breakerAt } from '../shared/breaker.js';
+import { HALT_FILE, type HaltRecord } from '../shared/persistence-api.js';
+import { ReconnectStorm, sameTradingState, tradingStateOf, type TradingState } from '../shared/trading-state.js';
 import { prometheusText } from './metrics-text.js';
 import { loadChartLib, renderReport } from './report-html.js';
 import { startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
@@ -113,6 +115,11 @@ export class Session {
   private lastBadReportWall = 0;
   private persistFault: string | null = null;
   private ready = false;
+  /** HALTED(kill_switch): set by the kill file (persisted as halt.json), cleared by --resume or deleting halt.json. */
+  private killSwitch = false;
+  private tradingState: TradingState = { state: 'ACTIVE', reason: null };
+  private readonly storm = new ReconnectStorm();
+  private controlPoll: Promise<void> | null = null;
 
   private startWall = 0;
   private startState!: BrokerState;
@@ -164,7 +171,7 @@ export class Session {
         this.persistFault ??= `state lock compromised: ${message}`;
         if (this.core) {
           this.core.fillsBlocked ??= 'state lock lost';
-          this.core.entriesBlocked ??= 'state lock lost';
+          this.refreshTradingState();
         }
         this.fail(`state lock compromised: ${message}`);
         void this.stop('lock_compromised', 1);
@@ -212,6 +219,8 @@ export class Session {
       `state loaded from ${loaded.source}`,
     );
     this.core.applyBroker(this.broker.expireWorkingOrders(this.deps.clock.now()));
+    if (loaded.halt) await this.onHaltAtStart(loaded.halt);
+    this.refreshTradingState();
     // The time the engine was not running is a blind span: from the market time the saved state reached to the
     // first tick now. A replay has no outside market to have missed.
     if (this.broker.state.position && this.cfg.feed !== 'replay') {
@@ -245,7 +254,7 @@ export class Session {
       pending: () => this.core.pendingSpans,
       fetch: (fromTs, toTs) => rest.minutesThrough(fromTs, toTs),
       recover: (spans, candles) => this.core.recoverSpans(spans, candles),
-      settled: () => {},
+      settled: () => this.refreshTradingState(),
       error: (message) => this.fail(message),
       log: this.log,
     });
@@ -336,6 +345,8 @@ export class Session {
       lastTickAgeMs: this.core.ticks > 0 ? now - this.core.lastTickWall : null,
       stopDecisionP99Us: this.core.stopDecision.last.p99Us,
       staleAfterMs: this.cfg.staleTimeout * 1000,
+      tradingState: { ...this.tradingState },
+      blindSpans: this.blindSpansSeen,
     };
   }
 
@@ -459,7 +470,7 @@ export class Session {
       queueDepth: () => this.exec?.depth ?? 0,
       gap: (fromTs, toTs) => void this.backfill(fromTs, toTs),
       blindSpan: (span) => this.onBlindSpan(span),
-      breakerTripped: () => void this.stop('breaker', 0),
+      breakerTripped: () => this.onBreakerTripped(),
       error: (message) => this.fail(message),
       info: (obj, msg) => this.log.info(obj, msg),
       warn: (obj, msg) => this.log.warn(obj, msg),
@@ -471,6 +482,7 @@ export class Session {
     const { fromTs, toTs, causes } = span;
     this.record({ event: 'BlindSpan', fromTs, toTs, cause: causes[0], causes, seconds: Math.round((toTs - fromTs) / 100) / 10 });
     this.log.warn({ fromTs, toTs, causes, position: this.broker.state.position !== null }, 'blind span: judging the position on its candles');
+    this.refreshTradingState();
     this.spanRecovery?.kick();
   }
 
@@ -513,7 +525,7 @@ export class Session {
   private onPersistError(err: Error): void {
     if (this.persistFault === null) {
       this.persistFault = err.message;
-      this.core.entriesBlocked ??= 'state cannot be saved';
+      this.refreshTradingState();
       this.core.fillsBlocked ??= 'state cannot be saved';
       this.fail(`state could not be saved: ${err.message}; no new positions until it can`);
     }
@@ -532,7 +544,12 @@ export class Session {
   }
 
   private onFeedData(): void {
-    this.record({ event: 'WsConnected', reconnects: this.feed?.reconnects ?? 0 });
+    const reconnects = this.feed?.reconnects ?? 0;
+    this.record({ event: 'WsConnected', reconnects });
+    if (reconnects > 0) {
+      this.storm.onReconnect(this.deps.clock.now());
+      this.refreshTradingState();
+    }
     if (!this.ready) {
       this.ready = true;
       void this.seedCandles(this.core.lastMarketTs || this.deps.clock.now());
@@ -563,7 +580,7 @@ export class Session {
       this.timers.push(t);
     };
     every(1000, () => this.heartbeat());
-    every(500, () => this.checkKillFile());
+    every(500, () => this.pollControlFiles());
     every(1000, () => this.checkStale());
     if (this.cfg.duration !== null) {
       const t = setTimeout(() => void this.stop('duration', 0), this.cfg.duration * 60_000);
@@ -603,6 +620,7 @@ export class Session {
     const price = this.core.haveBook ? this.core.tick.last : null;
     const pos = st.position ? `${st.position.side} ${st.position.qty} @ ${st.position.entry}` : 'flat';
     this.core.onMarketTime();
+    this.refreshTradingState();
     this.reportBadFrames();
     this.lastLagP99Ms = Math.round(lagP99 * 1000) / 1000;
     this.lastRssMb = Math.round(rssMb * 10) / 10;
@@ -618,7 +636,7 @@ export class Session {
     this.status?.publish({ ts: now, status: hb.status, price, position: st.position, equity: st.equity, unrealized });
     this.log.info(
       { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms, stopDecisionP99Us: hb.stopDecisionP99Us, tickAgeP99Ms: hb.tickAgeP99Ms, durableSeq: hb.durableSeq },
-      `${this.cfg.symbol} ${price ?? '-'} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
+      `${this.cfg.symbol} ${price ?? '-'} | ${this.tradingState.state}${this.tradingState.reason ? `(${this.tradingState.reason})` : ''} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
     );
     this.deps.store.writeFile('heartbeat.json', `${JSON.stringify(hb)}\n`).catch((err: unknown) => this.onPersistError(err as Error));
     if (this.metrics.length >= MAX_METRIC_SAMPLES) this.metrics.splice(0, MAX_METRIC_SAMPLES / 10);
@@ -640,15 +658,95 @@ export class Session {
     }
   }
 
-  private checkKillFile(): void {
-    if (!existsSync(this.cfg.killFile)) return;
-    try {
-      unlinkSync(this.cfg.killFile);
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'kill file seen but could not be removed');
-    }
-    this.log.warn({ file: this.cfg.killFile }, 'kill switch: stopping');
+  /** The kill file and halt.json, through the persistence worker (the main thread touches no state file). */
+  private pollControlFiles(): void {
+    if (this.controlPoll || this.stopping) return;
+    this.controlPoll = this.deps.store
+      .controlFiles(this.cfg.killFile)
+      .then((c) => {
+        if (this.stopping) return;
+        if (c.kill) {
+          if (c.killError) this.log.warn({ file: this.cfg.killFile, err: c.killError }, 'kill file seen but could not be removed');
+          this.onKillSwitch();
+        } else if (this.killSwitch && !c.halted && !this.cfg.dryRun) {
+          this.killSwitch = false;
+          this.log.warn(`${HALT_FILE} was deleted: trading resumes`);
+          this.refreshTradingState();
+        }
+      })
+      .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'kill switch: the control files could not be checked'))
+      .finally(() => (this.controlPoll = null));
+  }
+
+  /** Flatten, persist HALTED(kill_switch) and stop: a later start stays halted until resumed. */
+  private onKillSwitch(): void {
+    this.log.warn({ file: this.cfg.killFile }, `kill switch: flattening, halting (${HALT_FILE}) and stopping`);
+    this.killSwitch = true;
+    this.refreshTradingState();
+    const halt: HaltRecord = { reason: 'kill_switch', at: this.deps.clock.now(), pid: process.pid };
+    this.deps.store.writeFile(HALT_FILE, `${JSON.stringify(halt)}\n`).catch((err: unknown) => this.onPersistError(err as Error));
     void this.stop('kill_file', 0);
+  }
+
+  private async onHaltAtStart(halt: HaltRecord): Promise<void> {
+    const since = halt.at > 0 ? new Date(halt.at).toISOString() : 'an earlier run';
+    if (this.cfg.resume) {
+      await this.deps.store.removeFile(HALT_FILE);
+      this.log.warn({ haltedAt: since }, `--resume: the kill switch's halt is lifted (${HALT_FILE} removed); trading resumes`);
+      return;
+    }
+    this.killSwitch = true;
+    this.log.warn(
+      { haltedAt: since },
+      `HALTED by the kill switch since ${since}: market data and status run, no order is placed; start with --resume or delete ${HALT_FILE} to trade`,
+    );
+  }
+
+  /**
+   * A replay goes on with trading halted until the next UTC day (so a month's replay covers the month); a live
+   * session flattens and ends, and a restart stays halted by the persisted breaker until the day rolls.
+   */
+  private onBreakerTripped(): void {
+    if (this.cfg.feed === 'replay') {
+      const t = this.core.haveBook ? { ...this.core.tick } : this.closeTickFromCandle();
+      if (t) this.core.applyBroker(this.broker.forceClose(t, 'BREAKER'));
+      this.refreshTradingState();
+      return;
+    }
+    void this.stop('breaker', 0);
+  }
+
+  /** Recompute the trading state from its conditions; journal a change; gate entries on what the core cannot see. */
+  private refreshTradingState(): void {
+    if (!this.core) return;
+    const st = this.broker.state;
+    const at = this.core.lastMarketTs || this.deps.clock.now();
+    const stormy = this.storm.active(this.deps.clock.now());
+    const next = tradingStateOf({
+      killSwitch: this.killSwitch,
+      breakerTripped: breakerAt(st.breaker, at, st.equity).tripped,
+      stateUnsaved: this.persistFault !== null,
+      blindSpan: this.core.recovering,
+      stale: this.core.stale,
+      reconnectStorm: stormy,
+    });
+    // The core gates blind spans, stale data and the breaker itself, at the tick; the rest is gated here.
+    this.core.entriesBlocked = this.stopping
+      ? 'stopping'
+      : this.killSwitch
+        ? 'kill_switch'
+        : this.persistFault !== null
+          ? 'state cannot be saved'
+          : stormy
+            ? 'reconnect_storm'
+            : null;
+    if (sameTradingState(next, this.tradingState)) return;
+    const prev = this.tradingState;
+    this.tradingState = next;
+    this.record({ event: 'TradingState', state: next.state, reason: next.reason, previous: prev.state });
+    const line = `trading state ${next.state}${next.reason ? ` (${next.reason})` : ''}`;
+    if (next.state === 'ACTIVE') this.log.info({ tradingState: next }, line);
+    else this.log.warn({ tradingState: next }, line);
   }
 
   private checkStale(): void {
