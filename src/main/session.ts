@@ -224,6 +224,7 @@ export class Session {
     // The time the engine was not running is a blind span: from the market time the saved state reached to the
     // first tick now. A replay has no outside market to have missed.
     if (this.broker.state.position && this.cfg.feed !== 'replay') {
+      if (loaded.snapshot?.seenMinute) this.core.restoreSeenMinute(loaded.snapshot.seenMinute);
       this.core.blind('restart', this.savedMarketTs(loaded));
     }
 
@@ -354,7 +355,7 @@ export class Session {
   private restore(loaded: LoadResult): BrokerState {
     let state: BrokerState;
     if (loaded.snapshot) {
-      const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, marketTs: _m, ...broker } = loaded.snapshot;
+      const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, marketTs: _m, seenMinute: _n, ...broker } = loaded.snapshot;
       state = broker;
     } else {
       const genesis = loaded.replay.find((e) => e.event === 'SessionStart') as (JournalEntry & { balance?: number }) | undefined;
@@ -508,6 +509,7 @@ export class Session {
    */
   private writeSnapshot(): Promise<void> {
     this.snapshotMarketTs = this.core.lastTickMarketTs;
+    const seen = this.core.seenMinute;
     const snap = sealSnapshot({
       ...this.broker.state,
       version: 1,
@@ -515,6 +517,7 @@ export class Session {
       seq: this.journal.seq,
       savedAt: this.deps.clock.now(),
       marketTs: this.snapshotMarketTs,
+      ...(seen ? { seenMinute: seen } : {}),
     });
     return this.journal.flush().then(() => {
       if (this.journal.durableSeq < snap.seq) return;

@@ -215,6 +215,15 @@ export class TradingCore {
     this.spans.begin(cause, sinceTs);
   }
 
+  /** The newest minute's seen price range (saved with snapshots), and seeding it back after a restart. */
+  get seenMinute(): { ts: number; high: number; low: number } | null {
+    return this.seenPrices.newest();
+  }
+
+  restoreSeenMinute(m: { ts: number; high: number; low: number }): void {
+    this.seenPrices.restore(m);
+  }
+
   /** Market time of the last trusted tick (0 before the first). */
   get lastTickMarketTs(): number {
     return this.lastTickTs;

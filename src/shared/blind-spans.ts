@@ -61,6 +61,15 @@ export class SeenPrices {
     if (low < m.low) m.low = low;
   }
 
+  /** The newest minute seen, for a snapshot (a restart seeds it back with `restore`). */
+  newest(): (SeenMinute & { ts: number }) | null {
+    return this.currentMinute === null ? null : { ts: this.current, ...this.currentMinute };
+  }
+
+  restore(m: { ts: number; high: number; low: number }): void {
+    this.observe(m.ts, m.low, m.high);
+  }
+
   /** The extremes seen in the minute starting at `bucket`, or null when none were (or they were dropped). */
   minute(bucket: number): SeenMinute | null {
     return this.minutes.get(bucket) ?? null;

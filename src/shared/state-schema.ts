@@ -107,6 +107,13 @@ export function validateSnapshot(x: unknown): string | null {
     checksum: [(v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'sha256 hex string'],
   });
   if (top) return top;
+  if (x.marketTs !== undefined && !(typeof x.marketTs === 'number' && Number.isFinite(x.marketTs))) return 'marketTs: not a finite number';
+  if (x.seenMinute !== undefined) {
+    const m = x.seenMinute as Obj | null;
+    if (typeof m !== 'object' || m === null || ![m.ts, m.high, m.low].every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      return 'seenMinute: must be {ts, high, low} numbers';
+    }
+  }
   const pos = validatePosition(x.position);
   if (pos) return pos;
   if (!Array.isArray(x.workingOrders)) return 'workingOrders: expected array';
