@@ -220,13 +220,13 @@ export class Session {
     );
     this.core.applyBroker(this.broker.expireWorkingOrders(this.deps.clock.now()));
     if (loaded.halt) await this.onHaltAtStart(loaded.halt);
-    this.refreshTradingState();
     // The time the engine was not running is a blind span: from the market time the saved state reached to the
     // first tick now. A replay has no outside market to have missed.
     if (this.broker.state.position && this.cfg.feed !== 'replay') {
       if (loaded.snapshot?.seenMinute) this.core.restoreSeenMinute(loaded.snapshot.seenMinute);
       this.core.blind('restart', this.savedMarketTs(loaded));
     }
+    this.refreshTradingState();
 
     this.startWatchdog();
     this.loopDelay.enable();

@@ -199,9 +199,10 @@ export class TradingCore {
   private onCandleUpdate(r: ReturnType<CandleBuilder['onTime']>): void {
     if (r.gap) {
       this.sink.gap(r.gap.fromTs, r.gap.toTs);
-      if (this.broker.state.position) {
-        this.sink.blindSpan(this.spans.add({ fromTs: r.gap.fromTs, toTs: r.gap.toTs + this.cfg.intervalMs, causes: ['gap'] }));
-      }
+      const span = this.broker.state.position
+        ? this.spans.add({ fromTs: r.gap.fromTs, toTs: r.gap.toTs + this.cfg.intervalMs, causes: ['gap'] })
+        : null;
+      if (span) this.sink.blindSpan(span);
     }
     for (const c of r.closed) this.onClosedCandle(c);
   }
