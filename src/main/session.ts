@@ -15,7 +15,7 @@ import type { Clock } from '../shared/clock.js';
 import { isBrokerEvent, type EngineEvent, type JournalEntry } from '../shared/events.js';
 import { ReconnectPolicy } from '../shared/reconnect-policy.js';
 import { createRng, type Rng } from '../shared/rng.js';
-import { sealSnapshot } from '../shared/state-schema.js';
+import { brokerStateOf, sealSnapshot } from '../shared/state-schema.js';
 import type { Strategy } from '../shared/strategy.js';
 import { TickRing } from '../shared/tick-ring.js';
 import type { BrokerState, Candle, Tick } from '../shared/types.js';
@@ -355,8 +355,7 @@ export class Session {
   private restore(loaded: LoadResult): BrokerState {
     let state: BrokerState;
     if (loaded.snapshot) {
-      const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, marketTs: _m, seenMinute: _n, ...broker } = loaded.snapshot;
-      state = broker;
+      state = brokerStateOf(loaded.snapshot);
     } else {
       const genesis = loaded.replay.find((e) => e.event === 'SessionStart') as (JournalEntry & { balance?: number }) | undefined;
       const balance = typeof genesis?.balance === 'number' ? genesis.balance : this.cfg.balance;
