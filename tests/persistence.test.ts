@@ -223,6 +223,7 @@ test('a start with a valid snapshot reads the journal only after the snapshot\'s
     assert.deepEqual(loaded.journalRead, { from, bytes: original.length - from, positionProblem: null });
     assert.equal(loaded.replayed, LAST_SEQ - SNAP_SEQ);
     assert.deepEqual(loaded.state, expected, 'every event after the snapshot is folded in, none before it');
+    assert.equal(loaded.replayedAt, LAST_SEQ, 'the market time of the newest replayed broker event');
     assert.equal(loaded.lastSeq, LAST_SEQ, 'the last seq comes from the tail');
     // lines appended after such a start are placed right: the next snapshot's position checks out too
     await c.append([entry(LAST_SEQ + 1), funding(LAST_SEQ + 2)]);
@@ -266,6 +267,7 @@ test('a snapshot position that does not check out falls back to reading the whol
       assert.deepEqual({ from: loaded.journalRead.from, bytes: loaded.journalRead.bytes }, { from: 0, bytes: journal.length }, name);
       assert.equal(loaded.replayed, LAST_SEQ - SNAP_SEQ, name);
       assert.deepEqual(loaded.state, expected, name);
+      assert.equal(loaded.replayedAt, LAST_SEQ, name);
       assert.equal(loaded.lastSeq, LAST_SEQ, name);
     });
   }
@@ -279,6 +281,7 @@ test('without a snapshot the journal is folded onto a fresh state with the balan
   await withStore(dir, async (_c, loaded) => {
     assert.equal(loaded.source, 'journal');
     assert.equal(loaded.replayed, 4);
+    assert.equal(loaded.replayedAt, 4);
     assert.deepEqual(loaded.state, [funding(2), funding(4)].reduce((st, e) => applyEvent(st, e as BrokerEvent), freshBrokerState(5_000, GENESIS_AT)));
   });
   const bare = tmpDir(); // no SessionStart: the configured balance

@@ -17,6 +17,8 @@ export class JournalFold {
   private genesisBalance: number | null = null;
   /** Entries folded (broker events or not). */
   replayed = 0;
+  /** Newest market time (`at`) among the broker events folded; null when there were none. */
+  lastBrokerAt: number | null = null;
 
   /**
    * `from`: the snapshot's broker state, or null to rebuild from the journal; then a fresh state starts
@@ -35,7 +37,9 @@ export class JournalFold {
     if (this.state === null && this.genesisBalance === null && e.event === 'SessionStart' && typeof e.balance === 'number') {
       this.genesisBalance = e.balance;
     }
-    if (isBrokerEvent(e)) this.state = applyEvent(this.state ?? this.fresh(), e);
+    if (!isBrokerEvent(e)) return;
+    this.state = applyEvent(this.state ?? this.fresh(), e);
+    if (this.lastBrokerAt === null || e.at > this.lastBrokerAt) this.lastBrokerAt = e.at;
   }
 
   get result(): BrokerState {

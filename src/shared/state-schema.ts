@@ -23,6 +23,12 @@ export function snapshotChecksum(s: Omit<StateSnapshot, 'checksum'>): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
 }
 
+/** The broker state a snapshot holds, without its envelope (what the journal folds to). */
+export function brokerStateOf(s: StateSnapshot): BrokerState {
+  const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, marketTs: _m, seenMinute: _n, journalAt: _j, ...broker } = s;
+  return broker;
+}
+
 /** The snapshot with its checksum (re)computed. */
 export function sealSnapshot(s: Omit<StateSnapshot, 'checksum'>): StateSnapshot {
   const { checksum: _old, ...body } = s as Omit<StateSnapshot, 'checksum'> & { checksum?: string };
@@ -102,12 +108,6 @@ function validateJournalPosition(p: unknown): string | null {
   });
 }
 
-/** The broker state inside a snapshot: everything but its envelope (version, symbol, seq, savedAt, journalAt, checksum). */
-export function brokerStateOf(s: StateSnapshot): BrokerState {
-  const { version: _v, symbol: _s, seq: _q, savedAt: _a, journalAt: _j, checksum: _c, ...broker } = s;
-  return broker;
-}
-
 /** null when `x` is a usable state.json of this version; otherwise a one-line reason. */
 export function validateSnapshot(x: unknown): string | null {
   if (!isObj(x)) return 'not an object';
@@ -123,6 +123,13 @@ export function validateSnapshot(x: unknown): string | null {
     checksum: [(v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'sha256 hex string'],
   });
   if (top) return top;
+  if (x.marketTs !== undefined && !(typeof x.marketTs === 'number' && Number.isFinite(x.marketTs))) return 'marketTs: not a finite number';
+  if (x.seenMinute !== undefined) {
+    const m = x.seenMinute as Obj | null;
+    if (typeof m !== 'object' || m === null || ![m.ts, m.high, m.low].every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      return 'seenMinute: must be {ts, high, low} numbers';
+    }
+  }
   const pos = validatePosition(x.position);
   if (pos) return pos;
   if (!Array.isArray(x.workingOrders)) return 'workingOrders: expected array';

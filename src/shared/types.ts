@@ -135,6 +135,10 @@ export interface StateSnapshot extends BrokerState {
   symbol: string;
   seq: number;
   savedAt: number;
+  /** Market time of the last tick seen when saved: where a restart's blind span begins (absent in older files). */
+  marketTs?: number;
+  /** The price range seen in the minute of `marketTs`, so a restart does not judge again what was seen. */
+  seenMinute?: { ts: number; high: number; low: number };
   /** Set by the persistence worker when it writes the snapshot; absent when the line's place is unknown. */
   journalAt?: JournalPosition;
   checksum: string;
