@@ -259,7 +259,7 @@ describe('exits on ticks', () => {
     const x = exitOf(b.onTick(tick(T0 + 2000, 100_450, 100_450.1)));
     const pnl = (100_450 - 100_000.1) * 0.3333; // 149.95167
     const exitFee = 0.3333 * 100_450 * 0.0006; // 20.087991
-    assert.deepEqual({ ...x, pnl: 0, fee: 0 }, { event: 'Exit', orderId: 'o1', reason: 'TP', price: 100_450, qty: 0.3333, pnl: 0, fee: 0, source: 'tick', at: T0 + 2000 });
+    assert.deepEqual({ ...x, pnl: 0, fee: 0 }, { event: 'Exit', orderId: 'o1', reason: 'TP', price: 100_450, qty: 0.3333, pnl: 0, fee: 0, source: 'tick', at: T0 + 2000, priceBeforeSlippage: 100_450, slipBps: 0 });
     near(x.pnl, pnl);
     near(x.fee, exitFee);
     near(b.state.equity, 10_000 - f.fee + pnl - exitFee);
@@ -494,7 +494,7 @@ describe('funding', () => {
 });
 
 describe('liquidity cap and working orders', () => {
-  test('a fill takes at most 25 % of the last candle volume; the rest rests 10 bps worse and fills later as maker', () => {
+  test('a fill takes at most 25 % of the last candle volume; the rest rests 10 bps worse and fills as taker after the next close', () => {
     const b = broker();
     b.onCandle(candle(T0 - MIN, 100_000, 100_010, 99_990, 100_000, 1), MIN); // 1 BTC → cap 0.25 BTC
     const evs = b.applyQuote(longOrder(), quote('o1', T0, 99_999, 100_000));
@@ -511,9 +511,11 @@ describe('liquidity cap and working orders', () => {
     assert.deepEqual(b.state.workingOrders, [w]);
 
     assert.deepEqual(b.onTick(tick(T0 + 1000, 100_149, 100_150)), []); // ask above the limit: rests
-    const g = fillOf(b.onTick(tick(T0 + 2000, 100_049, 100_050)));
-    assert.deepEqual([g.orderId, g.liquidity, g.price], [w.id, 'maker', 100_050]);
-    near(g.fee, w.qty * 100_050 * 0.0002);
+    assert.deepEqual(b.onTick(tick(T0 + 2000, 100_049, 100_050)), []); // this candle's liquidity is taken
+    b.noteClosedCandle(candle(T0, 100_000, 100_150, 99_990, 100_050, 1)); // fresh liquidity
+    const g = fillOf(b.onTick(tick(T0 + MIN + 2000, 100_049, 100_050)));
+    assert.deepEqual([g.orderId, g.liquidity, g.price], [w.id, 'taker', 100_050]);
+    near(g.fee, w.qty * 100_050 * 0.0006);
     const pos = b.state.position!;
     near(pos.qty, 0.3333);
     near(pos.entry, (0.25 * 100_000 + 0.0833 * 100_050) / 0.3333);
@@ -531,8 +533,9 @@ describe('liquidity cap and working orders', () => {
     const evs = b.applyQuote(shortOrder(), quote('s1', T0, 100_000, 100_001));
     const w = only(evs, 'WorkingOrderPlaced')[0]!.order;
     near(w.limitPrice, 99_900);
-    assert.deepEqual(b.onTick(tick(T0 + 1000, 99_899, 99_900)), []);
-    assert.equal(fillOf(b.onTick(tick(T0 + 2000, 99_950, 99_951))).price, 99_950);
+    b.noteClosedCandle(candle(T0, 100_000, 100_010, 99_890, 99_950, 1));
+    assert.deepEqual(b.onTick(tick(T0 + MIN + 1000, 99_899, 99_900)), []);
+    assert.equal(fillOf(b.onTick(tick(T0 + MIN + 2000, 99_950, 99_951))).price, 99_950);
   });
 
   test('inverse cap converts: 25 % of 1 BTC at 100 000 is 25 000 USD contracts', () => {
