@@ -171,7 +171,8 @@ export class Session {
         riskPct: this.cfg.riskPct,
         stopBps: this.cfg.stopBps,
         tpR: this.cfg.tpR,
-        marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue, latencyMs: this.cfg.latencyMs, rng: this.rng } : null,
+        latency: { ...this.cfg.latencyMs, rng: this.rng },
+        marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue } : null,
       },
       this.broker,
       this.builder,
@@ -200,7 +201,6 @@ export class Session {
       { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replay.length },
       `state loaded from ${loaded.source}`,
     );
-    this.core.applyBroker(this.broker.expireWorkingOrders(this.deps.clock.now()));
 
     this.startWatchdog();
     this.loopDelay.enable();
@@ -223,13 +223,12 @@ export class Session {
       restUrl = this.sim.restUrl;
       this.log.info({ file, candles: candles.length, speed: this.cfg.speed }, 'replaying candles through the embedded simulator');
     }
-    this.rest = new RestClient(restUrl, this.cfg.symbol);
+    this.rest = new RestClient(restUrl, this.cfg.symbol, { userAgent: `laptop-agents/${this.deps.version}` });
 
     this.exec = new ExecutionQueue({
       capacity: this.cfg.execQueue,
-      latencyMs: this.wallLatency(),
+      wallMsPerMarketMs: this.wallMsPerMarketMs(),
       ring: this.ring,
-      rng: this.rng,
       onQuote: (order, quote) => this.core.onQuote(order, quote),
       onFailure: (order, err) => this.fail(`execution of ${order.id} failed: ${err.message}`),
     });
@@ -343,7 +342,7 @@ export class Session {
       this.log.warn({ err: (err as Error).message }, 'candle history unavailable; the strategy warms up on live candles');
       return;
     }
-    this.builder.seed(seeded);
+    this.core.seed(seeded);
     this.log.info({ candles: seeded.length, last: seeded.at(-1)?.ts }, 'candles seeded from REST');
     if (this.broker.state.position) {
       this.core.checkMissed(seeded);
@@ -367,10 +366,8 @@ export class Session {
    * than the wall clock, so the workers' wall-clock wait shrinks by the same factor. (Replays execute
    * in market time on the tick path; see TradingCore.)
    */
-  private wallLatency(): { min: number; max: number } {
-    const { min, max } = this.cfg.latencyMs;
-    const factor = this.cfg.feed === 'sim' ? this.cfg.simSpeed : 1;
-    return { min: Math.round(min / factor), max: Math.round(max / factor) };
+  private wallMsPerMarketMs(): number {
+    return this.cfg.feed === 'sim' ? 1 / this.cfg.simSpeed : 1;
   }
 
   /**
@@ -395,7 +392,7 @@ export class Session {
   private async logFunding(): Promise<void> {
     try {
       const f = await this.rest!.fundingRate();
-      this.log.info({ rate: f.rate, nextFundingTime: new Date(f.nextFundingTime).toISOString() }, 'funding rate');
+      this.log.info({ rate: f.rate, nextFundingTime: f.nextFundingTime === null ? null : new Date(f.nextFundingTime).toISOString() }, 'funding rate');
     } catch (err) {
       this.log.warn(
         { err: (err as Error).message },
@@ -641,7 +638,7 @@ export class Session {
         if (t) this.core.applyBroker(this.broker.forceClose(t, reason === 'breaker' ? 'BREAKER' : 'FORCE_CLOSE'));
         else this.log.error('no price known: the position cannot be closed and is kept');
       }
-      this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs || this.deps.clock.now()));
+      this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs));
       this.reportBadFrames(true);
     }
     const report = this.broker ? this.finalReport(reason, exitCode) : null;

@@ -342,7 +342,8 @@ export class PaperBroker {
 
   cancelWorkingOrders(reason: WorkingCancelReason, at: number): BrokerEvent[] {
     const out: BrokerEvent[] = [];
-    this.cancelAll(reason, Number.isFinite(at) ? at : this.lastAt, out);
+    // Market time only: the latest the broker has seen when the caller has none (no tick this run).
+    this.cancelAll(reason, Math.max(Number.isFinite(at) ? at : 0, this.lastAt), out);
     return out;
   }
 
