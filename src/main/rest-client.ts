@@ -11,7 +11,7 @@ const PAGE = 200;
 const TIMEOUT_MS = 5000;
 
 export interface RestClientOptions {
-  /** e.g. `laptop-agents/0.1.0`. */
+  /** engineUserAgent(version), e.g. `laptop-agents/0.1.0`. */
   userAgent: string;
   /** Retries after a rate-limit reply before giving up (default 4). */
   rateLimitRetries?: number;
@@ -20,6 +20,11 @@ export interface RestClientOptions {
 }
 
 export class RateLimitedError extends Error {}
+
+/** The User-Agent every request sends: the engine's name and version. */
+export function engineUserAgent(version: string): string {
+  return `laptop-agents/${version}`;
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -29,7 +29,7 @@ import { TradingCore, type CoreSink } from './trading-core.js';
 import { MarketFeed } from './market-feed.js';
 import type { LoadResult, StateStore } from './state-store.js';
 import { buildFinalReport, candlesCsv, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
-import { RestClient } from './rest-client.js';
+import { engineUserAgent, RestClient } from './rest-client.js';
 import { spawnWorker } from './spawn-worker.js';
 import { prometheusText } from './metrics-text.js';
 import { loadChartLib, renderReport } from './report-html.js';
@@ -223,7 +223,7 @@ export class Session {
       restUrl = this.sim.restUrl;
       this.log.info({ file, candles: candles.length, speed: this.cfg.speed }, 'replaying candles through the embedded simulator');
     }
-    this.rest = new RestClient(restUrl, this.cfg.symbol, { userAgent: `laptop-agents/${this.deps.version}` });
+    this.rest = new RestClient(restUrl, this.cfg.symbol, { userAgent: engineUserAgent(this.deps.version) });
 
     this.exec = new ExecutionQueue({
       capacity: this.cfg.execQueue,

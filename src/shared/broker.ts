@@ -571,7 +571,9 @@ export class PaperBroker {
         this.emit(out, { event: 'WorkingOrderCancelled', id: w.id, reason: 'position_closed', at: tick.ts });
         continue;
       }
-      if (!(tick.ts > w.createdAt) || !(this.liquidityLeft > 0)) continue;
+      // Never on the tick it was placed on; and only against a known candle's liquidity (after a
+      // restart, not before the seeded history says what the market trades).
+      if (!(tick.ts > w.createdAt) || this.lastVolume === null || !(this.liquidityLeft > 0)) continue;
       const buying = w.side === 'LONG';
       const touch = touchPrice(buying, tick.bid, tick.ask);
       const room = qtyFromBase(this.cfg.kind, this.liquidityLeft, touch);
