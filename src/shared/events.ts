@@ -42,6 +42,9 @@ export interface ExitEvent {
   priceBeforeSlippage?: number;
   /** Adverse exit slippage applied to it, in bps. */
   slipBps?: number;
+  /** Decided after the fact, on candles fetched for a blind span (docs/reliability.md). */
+  recovered?: true;
+  span?: { fromTs: number; toTs: number };
 }
 export interface OrderRejectedEvent {
   event: 'OrderRejected';
@@ -133,7 +136,9 @@ export interface SessionEvent {
     | 'StaleData'
     | 'GapBackfilled'
     | 'BadFrames'
-    | 'StrategyError';
+    | 'StrategyError'
+    | 'BlindSpan'
+    | 'TradingState';
   [field: string]: unknown;
 }
 
