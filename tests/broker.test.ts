@@ -762,6 +762,27 @@ describe('precision: what a fill may be priced from, and what the journal proves
     assert.equal(b.state.lastFundingTime, T0 + 12 * H);
   });
 
+  test('a settlement inside a blind span is owed only if the span\'s candles show the position still open then', () => {
+    const at8 = Date.UTC(2024, 0, 1, 16, 0);
+    const span = { fromTs: at8 - 2 * MIN, toTs: at8 + 5 * MIN };
+    const range = (ts: number, open: number, low: number) => ({ ts, high: open + 10, low, open });
+    const run = (stopAt: number): BrokerEvent[] => {
+      const b = broker();
+      b.applyQuote(longOrder({ qty: 0.5, sl: 99_000, tp: 101_000 }), quote('o1', T0, 99_999, 100_000));
+      // The first tick after the span, while its candles are still being fetched: no verdict on 16:00 yet.
+      assert.deepEqual(b.onTick(tick(span.toTs, 99_500, 99_501), true), []);
+      const ranges = [at8 - 2 * MIN, at8 - MIN, at8, at8 + MIN].map((ts) => range(ts, 99_500, ts === stopAt ? 98_900 : 99_400));
+      return b.onBlindSpan(ranges, span);
+    };
+    const late = run(at8 + MIN); // stopped at 16:01: held at 16:00
+    assert.deepEqual(only(late, 'FundingDue'), [{ event: 'FundingDue', fundingTime: at8, side: 'LONG', qty: 0.5, markPrice: 99_500, at: at8 }]);
+    assert.equal(exitOf(late).recovered, true);
+    assert.ok(late.findIndex((e) => e.event === 'FundingDue') < late.findIndex((e) => e.event === 'Exit'));
+    const early = run(at8 - MIN); // stopped at 15:59: gone before 16:00
+    assert.equal(exitOf(early).recovered, true);
+    assert.deepEqual(only(early, 'FundingDue'), []);
+  });
+
   test('working orders expire on market time: 24 h after they were placed, at the tick that says so', () => {
     const b = broker({ maxDrawdownPct: 50 });
     b.noteClosedCandle(candle(T0 - MIN, 100_000, 100_010, 99_990, 100_000, 1));
