@@ -127,9 +127,18 @@ export async function assertStopCrossedInCandles(sim: SimHandle, fill: Entry, fr
   assert.ok(crossed, `the exchange's candles show the ${fill.side} stop ${sl} crossed: ${JSON.stringify(candles)}`);
 }
 
-/** The Exit of the position, once there is one. */
-export function waitForExit(stateDir: string, orderId: unknown, timeoutMs: number, what = 'the Exit of the position'): Promise<Entry> {
-  return waitFor(what, () => readEvents(stateDir).find((e) => e.event === 'Exit' && e.orderId === orderId), timeoutMs, 200);
+/** The Exit of the position, once there is one; a timeout says what the journal holds since the fill. */
+export async function waitForExit(stateDir: string, orderId: unknown, timeoutMs: number, what = 'the Exit of the position'): Promise<Entry> {
+  try {
+    return await waitFor(what, () => readEvents(stateDir).find((e) => e.event === 'Exit' && e.orderId === orderId), timeoutMs, 200);
+  } catch (e) {
+    const events = readEvents(stateDir);
+    const fillSeq = events.find((x) => x.event === 'Fill' && x.orderId === orderId)?.seq ?? 0;
+    const since = events
+      .filter((x) => x.seq > fillSeq && !['Candle', 'BadFrames'].includes(x.event))
+      .map((x) => `${x.event}${typeof x.reason === 'string' ? `(${x.reason})` : ''}`);
+    throw new Error(`${(e as Error).message}; journal since the fill: ${since.join(', ') || 'nothing'}`);
+  }
 }
 
 /**
