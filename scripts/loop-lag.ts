@@ -34,7 +34,7 @@ export async function measureLoopLag(opts: { seconds: number; rate: number; orde
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, t0));
   let back = 0;
   const sink: CoreSink = {
-    record: () => {}, changed: () => {}, submit: () => false, queueDepth: () => 0, gap: () => {},
+    record: () => {}, changed: () => {}, submit: () => false, queueDepth: () => 0, blindSpan: () => {}, gap: () => {},
     breakerTripped: () => {}, error: () => {}, info: () => {}, warn: () => {},
   };
   const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },

@@ -22,7 +22,7 @@ test('60 orders at once: 50 executed or rejected with a reason, 10 OrderDropped'
   let settled = 0;
   const sink: CoreSink = {
     record: (e) => void events.push(e as EngineEvent & Record<string, unknown>), changed: () => {}, submit: (o) => exec.submit(o), queueDepth: () => exec.depth,
-    gap: () => {}, breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
+    blindSpan: () => {}, gap: () => {}, breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
   };
   const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
     broker, new CandleBuilder(60_000), ring, { name: 'always', onCandle: () => ({ side: 'LONG' }) }, sink);

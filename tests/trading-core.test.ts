@@ -23,7 +23,7 @@ function setup(signal: Side | null = null) {
   const gaps: Array<[number, number]> = [];
   const sink: CoreSink = {
     record: (e) => void events.push(e), changed: () => {}, submit: (o) => (submitted.push(o), true), queueDepth: () => submitted.length,
-    gap: (a, b) => void gaps.push([a, b]), breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
+    blindSpan: () => {}, gap: (a, b) => void gaps.push([a, b]), breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
   };
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, T0));
   const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },

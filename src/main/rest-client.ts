@@ -51,6 +51,14 @@ export class RestClient {
   }
 
   /**
+   * 1-minute candles with open time in [fromTs, toTs], the still-forming one included (its high and low so far
+   * cover a blind span that ended inside it).
+   */
+  async minutesThrough(fromTs: number, toTs: number): Promise<Candle[]> {
+    return this.klinesRange('1m', fromTs, toTs, Infinity);
+  }
+
+  /**
    * The last `count` closed candles at market time `now`: the newest pages (no endTime, so a replay or
    * simulator whose clock differs from the wall clock is served too), without the forming candle.
    */

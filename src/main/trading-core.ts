@@ -3,6 +3,7 @@
 // the core decides leaves through its sink (journal, execution queue, backfill, stop), so the session
 // owns sockets, timers and files while this stays testable frame by frame.
 import type { Frame } from '../shared/bitunix-codec.js';
+import { BlindSpanTracker, SeenPrices, unseenRange, type BlindCause, type BlindSpan } from '../shared/blind-spans.js';
 import type { PaperBroker } from '../shared/broker.js';
 import type { CandleBuilder } from '../shared/candle-builder.js';
 import type { BrokerEvent, EngineEvent } from '../shared/events.js';
@@ -28,6 +29,8 @@ export interface CoreSink {
   queueDepth(): number;
   /** Closed candles are missing between two closes: fetch them. */
   gap(fromTs: number, toTs: number): void;
+  /** A blind span closed (or was found): journal it and fetch its candles for `recoverSpans`. */
+  blindSpan(span: BlindSpan): void;
   /** The breaker tripped: flatten and end the session. */
   breakerTripped(): void;
   /** A session error (strategy threw, invalid signal): counted and logged once. */
@@ -78,6 +81,11 @@ export class TradingCore {
   readonly tickAge = new LatencyHistogram();
   /** Orders waiting for their market-time latency (replay), sorted by due time. */
   private readonly dueOrders: Array<{ order: Order; due: number; latencyMs: number }> = [];
+  /** Market stretches not seen tick by tick, and what was seen of recent minutes (to judge the rest). */
+  private readonly spans = new BlindSpanTracker();
+  private readonly seenPrices = new SeenPrices();
+  /** Market time of the last trusted tick. */
+  private lastTickTs = 0;
   /** Every candle closed live this session (bounded), for candles.csv and the report. */
   readonly closedCandles: Candle[] = [];
   readonly badFrames = new Map<string, number>();
@@ -130,7 +138,14 @@ export class TradingCore {
     }
     this.tick.ts = ts;
     if (ts > this.lastMarketTs) this.lastMarketTs = ts;
+    if (ts > this.lastTickTs) this.lastTickTs = ts;
     this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv);
+    const t = this.tick;
+    this.seenPrices.observe(ts, t.last < t.bid ? t.last : t.bid, t.last > t.ask ? t.last : t.ask);
+    if (this.spans.isOpen) {
+      const span = this.spans.resume(ts);
+      if (span) this.sink.blindSpan(span);
+    }
     this.ticks++;
     this.tickAge.recordMs(recv - ts);
     this.lastTickWall = recv;
@@ -138,7 +153,7 @@ export class TradingCore {
       this.stale = false;
       this.sink.info({}, 'ticks flowing again');
     }
-    const events = this.broker.onTick(this.tick);
+    const events = this.broker.onTick(this.tick, this.spans.blind);
     // Decided: exit or hold. Measured before the events go to the journal (that is bookkeeping).
     if (recvHr >= 0 && (this.broker.state.position !== null || events.length > 0)) this.stopDecision.recordMs(performance.now() - recvHr);
     if (events.length > 0) this.applyBroker(events);
@@ -169,16 +184,74 @@ export class TradingCore {
 
   private onKline(k: Extract<Frame, { type: 'kline' }>): void {
     if (k.ts > this.lastMarketTs) this.lastMarketTs = k.ts;
-    const r = this.builder.onKline(k);
-    if (r.gap) this.sink.gap(r.gap.fromTs, r.gap.toTs);
-    for (const c of r.closed) this.onClosedCandle(c);
+    this.onCandleUpdate(this.builder.onKline(k));
   }
 
   /** Close the forming candle once its bucket end plus grace has passed in market time (or at `at`). */
   onMarketTime(at = this.lastMarketTs): void {
-    const r = this.builder.onTime(at);
-    if (r.gap) this.sink.gap(r.gap.fromTs, r.gap.toTs);
+    this.onCandleUpdate(this.builder.onTime(at));
+  }
+
+  /**
+   * Missing candles are one kind of blind span: their minutes are judged like any other span's (ticks seen in
+   * them, if any, already were), and the strategy waits until they are. The builder's history is backfilled too.
+   */
+  private onCandleUpdate(r: ReturnType<CandleBuilder['onTime']>): void {
+    if (r.gap) {
+      this.sink.gap(r.gap.fromTs, r.gap.toTs);
+      const span = this.broker.state.position
+        ? this.spans.add({ fromTs: r.gap.fromTs, toTs: r.gap.toTs + this.cfg.intervalMs, causes: ['gap'] })
+        : null;
+      if (span) this.sink.blindSpan(span);
+    }
     for (const c of r.closed) this.onClosedCandle(c);
+  }
+
+  /**
+   * Blindness began (disconnect, stale data, suspension): from the last tick seen until the next one, nothing is
+   * decided on candles and the position is judged on the span's candles once it ends. `sinceTs` overrides the
+   * start (the market time a saved state reached, for the time the engine was not running).
+   */
+  blind(cause: BlindCause, sinceTs = this.lastTickTs): void {
+    this.spans.begin(cause, sinceTs);
+  }
+
+  /** The newest minute's seen price range (saved with snapshots), and seeding it back after a restart. */
+  get seenMinute(): { ts: number; high: number; low: number } | null {
+    return this.seenPrices.newest();
+  }
+
+  restoreSeenMinute(m: { ts: number; high: number; low: number }): void {
+    this.seenPrices.restore(m);
+  }
+
+  /** Market time of the last trusted tick (0 before the first). */
+  get lastTickMarketTs(): number {
+    return this.lastTickTs;
+  }
+
+  /** True from the start of blindness until its candles are judged: no entries meanwhile. */
+  get recovering(): boolean {
+    return this.spans.blind;
+  }
+
+  /** Spans closed but not yet judged, oldest first. */
+  get pendingSpans(): readonly BlindSpan[] {
+    return this.spans.pending;
+  }
+
+  /**
+   * Judge the position on the candles fetched for these spans (1-minute, the forming one included, already
+   * validated): only what the engine did not see of each minute counts. Events carry `recovered: true`.
+   */
+  recoverSpans(spans: readonly BlindSpan[], candles: readonly Candle[]): void {
+    const sorted = [...candles].sort((a, b) => a.ts - b.ts);
+    for (const span of spans) {
+      if (!this.broker.state.position) break;
+      const ranges = sorted.flatMap((c) => unseenRange(c, span, this.seenPrices.minute(c.ts)) ?? []);
+      this.applyBroker(this.broker.onBlindSpan(ranges, span));
+    }
+    this.spans.recovered(spans);
   }
 
   private onPrice(p: Extract<Frame, { type: 'price' }>): void {
@@ -192,17 +265,15 @@ export class TradingCore {
   }
 
   /**
-   * Closed candles the engine did not see live (a backfilled gap, or those missed while it was down):
-   * run the position's candle exits over them in order, so a stop crossed meanwhile is honoured.
+   * Whole candles the engine did not see at all: a span covering them, judged at once (tests and tools; the
+   * session goes through `blind`/`recoverSpans`).
    */
   checkMissed(candles: Candle[]): void {
-    const pos = this.broker.state.position;
-    if (!pos) return;
-    const entryBucket = Math.floor(pos.openedAt / this.cfg.intervalMs) * this.cfg.intervalMs;
-    for (const c of candles) {
-      if (!this.broker.state.position) break;
-      if (c.ts > entryBucket) this.applyBroker(this.broker.onCandle(c, this.cfg.intervalMs));
-    }
+    if (candles.length === 0) return;
+    const first = candles.reduce((a, c) => (c.ts < a.ts ? c : a));
+    const last = candles.reduce((a, c) => (c.ts > a.ts ? c : a));
+    const span: BlindSpan = { fromTs: first.ts - 1, toTs: last.ts + this.cfg.intervalMs - 1, causes: ['gap'] };
+    this.recoverSpans([span], candles);
   }
 
   /** Backfilled candles join the session's record in time order. */
@@ -216,7 +287,7 @@ export class TradingCore {
     this.barIndex++;
     if (this.closedCandles.length >= MAX_SESSION_CANDLES) this.closedCandles.splice(0, MAX_SESSION_CANDLES / 10);
     this.closedCandles.push(c);
-    if (this.entriesBlocked !== null || this.stale) return;
+    if (this.entriesBlocked !== null || this.stale || this.spans.blind) return;
     const st = this.broker.state;
     if (st.breaker.tripped || st.position) return;
     let raw: unknown;

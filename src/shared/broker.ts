@@ -16,6 +16,7 @@ import {
   utcDay,
   type BreakerTrip,
 } from './breaker.js';
+import type { UnseenRange } from './blind-spans.js';
 import type { BrokerConfig } from './broker-config.js';
 import { ORDER_RATE_WINDOW_MS, reducerFor, type BrokerReducer } from './broker-state.js';
 import type { BrokerEvent } from './events.js';
@@ -174,7 +175,12 @@ export class PaperBroker {
 
   // ---------------------------------------------------------------- market data
 
-  onTick(tick: Tick): BrokerEvent[] {
+  /**
+   * `stopsOnly` while a blind span is being recovered: the stop is still honoured at once, but a target exit, a
+   * trailing move or a remainder fill waits until the span's candles have said whether the stop was crossed
+   * while the engine could not see (a position stopped out in the span must not take profit afterwards).
+   */
+  onTick(tick: Tick, stopsOnly = false): BrokerEvent[] {
     if (!validTick(tick)) return [];
     const out: BrokerEvent[] = [];
     const at = tick.ts;
@@ -183,8 +189,8 @@ export class PaperBroker {
     const pos = this.s.position;
     if (pos) {
       const hit = this.tickExit(pos, tick);
-      if (hit) this.exit(hit, 'tick', at, out);
-      else {
+      if (hit && !(stopsOnly && hit.reason === 'TP')) this.exit(hit, 'tick', at, out);
+      else if (!stopsOnly) {
         this.trail(pos, tick, out);
         this.fillWorkingOrders(tick, out);
       }
@@ -213,6 +219,40 @@ export class PaperBroker {
     if (pos && at > pos.openedAt) {
       const hit = this.candleExit(pos, candle);
       if (hit) this.exit(hit, 'candle', at, out);
+    }
+    return out;
+  }
+
+  /**
+   * The position's exits judged on what the engine did not see during a blind span, in time order: the stop in
+   * force when the span began (stops only tighten, and no tick moved it meanwhile) before the target. A level
+   * crossed inside the span exits at the level, or at the candle's open when the span began before that candle
+   * and it opened beyond the level (gap-through).
+   */
+  onBlindSpan(ranges: readonly UnseenRange[], span: { fromTs: number; toTs: number }, intervalMs = 60_000): BrokerEvent[] {
+    const out: BrokerEvent[] = [];
+    const first = this.s.position;
+    if (!first || first.openedAt >= span.toTs) return out;
+    const { sl, trailed } = this.stopAt(first, span.fromTs);
+    const stopReason: ExitReason = trailed ? 'TRAIL' : 'SL';
+    for (const r of [...ranges].sort((a, b) => a.ts - b.ts)) {
+      const pos = this.s.position;
+      if (!pos || pos !== first) break;
+      const at = Math.max(pos.openedAt, Math.min(r.ts + intervalMs, span.toTs));
+      let d: ExitDecision | null = null;
+      const long = pos.side === 'LONG';
+      const open = r.open;
+      if (long) {
+        if (r.low !== null && r.low <= sl) d = { reason: stopReason, price: open !== null ? Math.min(sl, open) : sl };
+        else if (r.high !== null && r.high >= pos.tp) d = { reason: 'TP', price: open !== null ? Math.max(pos.tp, open) : pos.tp };
+      } else {
+        if (r.high !== null && r.high >= sl) d = { reason: stopReason, price: open !== null ? Math.max(sl, open) : sl };
+        else if (r.low !== null && r.low <= pos.tp) d = { reason: 'TP', price: open !== null ? Math.min(pos.tp, open) : pos.tp };
+      }
+      if (!d) continue;
+      this.seen(at);
+      this.rollDay(at, out);
+      this.exit(d, 'candle', at, out, { fromTs: span.fromTs, toTs: span.toTs });
     }
     return out;
   }
@@ -382,7 +422,13 @@ export class PaperBroker {
     return null;
   }
 
-  private exit(d: ExitDecision, source: 'tick' | 'candle' | 'forced', at: number, out: BrokerEvent[]): void {
+  private exit(
+    d: ExitDecision,
+    source: 'tick' | 'candle' | 'forced',
+    at: number,
+    out: BrokerEvent[],
+    span?: { fromTs: number; toTs: number },
+  ): void {
     const pos = this.s.position;
     if (!pos) return;
     const slip = this.cfg.slipBps * this.rng.uniform(0.5, 1.5);
@@ -397,6 +443,7 @@ export class PaperBroker {
       fee: fee(notional(this.cfg.kind, pos.qty, price), this.cfg.takerBps),
       source,
       at,
+      ...(span ? { recovered: true as const, span } : {}),
     });
     this.stops = null;
     this.cancelAll('position_closed', at, out);

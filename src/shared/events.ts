@@ -27,6 +27,9 @@ export interface ExitEvent {
   /** 'tick' when decided on a tick, 'candle' when from candle high/low (gaps, downtime), 'forced' otherwise. */
   source: 'tick' | 'candle' | 'forced';
   at: number;
+  /** Decided after the fact, on candles fetched for a blind span (docs/reliability.md). */
+  recovered?: true;
+  span?: { fromTs: number; toTs: number };
 }
 export interface OrderRejectedEvent {
   event: 'OrderRejected';
@@ -102,7 +105,9 @@ export interface SessionEvent {
     | 'StaleData'
     | 'GapBackfilled'
     | 'BadFrames'
-    | 'StrategyError';
+    | 'StrategyError'
+    | 'BlindSpan'
+    | 'TradingState';
   [field: string]: unknown;
 }
 

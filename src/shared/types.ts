@@ -125,5 +125,9 @@ export interface StateSnapshot extends BrokerState {
   symbol: string;
   seq: number;
   savedAt: number;
+  /** Market time of the last tick seen when saved: where a restart's blind span begins (absent in older files). */
+  marketTs?: number;
+  /** The price range seen in the minute of `marketTs`, so a restart does not judge again what was seen. */
+  seenMinute?: { ts: number; high: number; low: number };
   checksum: string;
 }
