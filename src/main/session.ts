@@ -19,7 +19,6 @@ import { brokerStateOf, sealSnapshot } from '../shared/state-schema.js';
 import type { Strategy } from '../shared/strategy.js';
 import { TickRing } from '../shared/tick-ring.js';
 import type { BrokerState, Candle, Tick } from '../shared/types.js';
-import type { WatchdogWokeMessage } from '../shared/watchdog-verdict.js';
 import type { EngineConfig } from './config.js';
 import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
 import { ExecutionQueue } from './execution-queue.js';
@@ -597,10 +596,6 @@ export class Session {
       workerData: { beat: this.watchdogBeat.buffer, limitMs: WATCHDOG_LIMIT_MS, checkMs: 1000 },
     });
     this.watchdog.on('error', (err) => this.log.error({ err: err.message }, 'watchdog worker failed'));
-    // A suspended process (SIGSTOP, a laptop that slept) is not a freeze: the watchdog only says so.
-    this.watchdog.on('message', (m: WatchdogWokeMessage) => {
-      if (m?.type === 'woke') this.log.warn({ fromTs: m.fromTs, toTs: m.toTs, sleptMs: m.toTs - m.fromTs }, 'process was suspended; watchdog count restarted');
-    });
     this.watchdog.unref();
   }
 

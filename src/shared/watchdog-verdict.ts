@@ -21,13 +21,6 @@ export interface WatchdogState {
   countFrom: number;
 }
 
-/** The watchdog thread's message to the main thread after a suspension: the wall-clock span it did not run. */
-export interface WatchdogWokeMessage {
-  type: 'woke';
-  fromTs: number;
-  toTs: number;
-}
-
 export type WatchdogVerdict =
   | { kind: 'alive' }
   /** The watchdog itself did not run for `sleptMs` (beyond its period); the count restarted. */
