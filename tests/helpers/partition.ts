@@ -14,6 +14,8 @@ export interface PartitionOptions {
   /** How long the price stays past the stop, from the moment the route is added (ms). */
   excursionMs: number;
   seed: number;
+  /** More engine flags (a flag given twice: the last one wins). */
+  engineExtra?: string[];
   /** Progress lines (the script prints them). */
   log?: (line: string) => void;
 }
@@ -38,7 +40,7 @@ export async function withPartition<T>(o: PartitionOptions, body: (p: PartitionR
   try {
     const sim = await startStandaloneSim(c, { host: pair.simIp, simPrefix: pair.exec(pair.simNs), fetchVia: (url, b) => pair.fetchIn(pair.simNs, url, b) }, o.seed);
     const stateDir = path.join(c.dir('la-partition-'), 'BTCUSDT');
-    const engine = startEngine(c, { host: pair.simIp, enginePrefix: pair.exec(pair.engineNs) }, sim.port, stateDir);
+    const engine = startEngine(c, { host: pair.simIp, enginePrefix: pair.exec(pair.engineNs) }, sim.port, stateDir, o.engineExtra);
     log(`simulator ${pair.simIp}:${sim.port} in ${pair.simNs}, engine in ${pair.engineNs}; waiting for a position`);
     const fill = await waitForPosition(stateDir, engine);
     log(`${fill.side} position at ${fill.price as number}, stop ${fill.sl as number}; blackhole for ${o.blackholeMs / 1000} s`);
