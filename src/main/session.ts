@@ -28,7 +28,7 @@ import { TradingCore, type CoreSink } from './trading-core.js';
 import { MarketFeed } from './market-feed.js';
 import type { LoadResult, StateStore } from './state-store.js';
 import { buildFinalReport, candlesCsv, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
-import { RestClient } from './rest-client.js';
+import { engineUserAgent, RestClient } from './rest-client.js';
 import { spawnWorker } from './spawn-worker.js';
 import { SpanRecovery } from './span-recovery.js';
 import type { BlindSpan } from '../shared/blind-spans.js';
@@ -189,7 +189,8 @@ export class Session {
         riskPct: this.cfg.riskPct,
         stopBps: this.cfg.stopBps,
         tpR: this.cfg.tpR,
-        marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue, latencyMs: this.cfg.latencyMs, rng: this.rng } : null,
+        latency: { ...this.cfg.latencyMs, rng: this.rng },
+        marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue } : null,
       },
       this.broker,
       this.builder,
@@ -218,7 +219,6 @@ export class Session {
       { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replay.length },
       `state loaded from ${loaded.source}`,
     );
-    this.core.applyBroker(this.broker.expireWorkingOrders(this.deps.clock.now()));
     if (loaded.halt) await this.onHaltAtStart(loaded.halt);
     // The time the engine was not running is a blind span: from the market time the saved state reached to the
     // first tick now. A replay has no outside market to have missed.
@@ -249,7 +249,7 @@ export class Session {
       restUrl = this.sim.restUrl;
       this.log.info({ file, candles: candles.length, speed: this.cfg.speed }, 'replaying candles through the embedded simulator');
     }
-    this.rest = new RestClient(restUrl, this.cfg.symbol);
+    this.rest = new RestClient(restUrl, this.cfg.symbol, { userAgent: engineUserAgent(this.deps.version) });
     const rest = this.rest;
     this.spanRecovery = new SpanRecovery({
       pending: () => this.core.pendingSpans,
@@ -262,9 +262,8 @@ export class Session {
 
     this.exec = new ExecutionQueue({
       capacity: this.cfg.execQueue,
-      latencyMs: this.wallLatency(),
+      wallMsPerMarketMs: this.wallMsPerMarketMs(),
       ring: this.ring,
-      rng: this.rng,
       onQuote: (order, quote) => this.core.onQuote(order, quote),
       onFailure: (order, err) => this.fail(`execution of ${order.id} failed: ${err.message}`),
     });
@@ -380,7 +379,7 @@ export class Session {
       this.log.warn({ err: (err as Error).message }, 'candle history unavailable; the strategy warms up on live candles');
       return;
     }
-    this.builder.seed(seeded);
+    this.core.seed(seeded);
     this.log.info({ candles: seeded.length, last: seeded.at(-1)?.ts }, 'candles seeded from REST');
   }
 
@@ -411,10 +410,8 @@ export class Session {
    * than the wall clock, so the workers' wall-clock wait shrinks by the same factor. (Replays execute
    * in market time on the tick path; see TradingCore.)
    */
-  private wallLatency(): { min: number; max: number } {
-    const { min, max } = this.cfg.latencyMs;
-    const factor = this.cfg.feed === 'sim' ? this.cfg.simSpeed : 1;
-    return { min: Math.round(min / factor), max: Math.round(max / factor) };
+  private wallMsPerMarketMs(): number {
+    return this.cfg.feed === 'sim' ? 1 / this.cfg.simSpeed : 1;
   }
 
   /**
@@ -439,7 +436,7 @@ export class Session {
   private async logFunding(): Promise<void> {
     try {
       const f = await this.rest!.fundingRate();
-      this.log.info({ rate: f.rate, nextFundingTime: new Date(f.nextFundingTime).toISOString() }, 'funding rate');
+      this.log.info({ rate: f.rate, nextFundingTime: f.nextFundingTime === null ? null : new Date(f.nextFundingTime).toISOString() }, 'funding rate');
     } catch (err) {
       this.log.warn(
         { err: (err as Error).message },
@@ -801,7 +798,7 @@ export class Session {
         if (t) this.core.applyBroker(this.broker.forceClose(t, reason === 'breaker' ? 'BREAKER' : 'FORCE_CLOSE'));
         else this.log.error('no price known: the position cannot be closed and is kept');
       }
-      this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs || this.deps.clock.now()));
+      this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs));
       this.reportBadFrames(true);
     }
     const report = this.broker ? this.finalReport(reason, exitCode) : null;
