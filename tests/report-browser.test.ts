@@ -13,7 +13,7 @@ import type { EngineEvent, JournalEntry } from '../src/shared/events.js';
 import { createRng } from '../src/shared/rng.js';
 import type { Candle } from '../src/shared/types.js';
 import type { Logger } from '../src/main/logger.js';
-import { prometheusText } from '../src/main/metrics-text.js';
+import { PromMetrics } from '../src/main/prom-metrics.js';
 import type { FinalReport } from '../src/main/reports.js';
 import { loadChartLib, renderReport } from '../src/main/report-html.js';
 import { startStatusServer, type LiveSample, type StatusSnapshot } from '../src/main/status-server.js';
@@ -159,7 +159,7 @@ test('the live page draws the equity curve from server-sent events and shows the
   const server = await startStatusServer({
     port: 0,
     getStatus: () => snap,
-    getMetricsText: () => prometheusText(snap),
+    getMetricsText: () => new PromMetrics({ snapshot: () => snap }).text(),
     log: pino({ enabled: false }) as unknown as Logger,
   });
   try {

@@ -31,7 +31,10 @@ import type { LoadResult, StateStore } from './state-store.js';
 import { buildFinalReport, candlesCsv, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
 import { RestClient } from './rest-client.js';
 import { spawnWorker } from './spawn-worker.js';
-import { prometheusText } from './metrics-text.js';
+import { PromMetrics } from './prom-metrics.js';
+import { WebhookNotifier } from './notifier.js';
+import { foldLoopDelay } from './latency-histogram.js';
+import { CumulativeBuckets } from '../shared/cumulative-buckets.js';
 import { loadChartLib, renderReport } from './report-html.js';
 import { startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
 
@@ -64,6 +67,8 @@ const MAX_METRIC_SAMPLES = 172_800;
 const BAD_FRAME_REPORT_MS = 10_000;
 const WATCHDOG_LIMIT_MS = 30_000;
 const LOOP_DELAY_RESOLUTION_MS = 10;
+/** How long the shutdown waits for webhooks to take the SessionEnd (well inside pm2's kill_timeout). */
+const WEBHOOK_SHUTDOWN_MS = 2000;
 
 export interface SessionDeps {
   config: EngineConfig;
@@ -92,6 +97,9 @@ export class Session {
   private readonly watchdogBeat = new BigInt64Array(new SharedArrayBuffer(8));
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  /** Event-loop lag since the start, for the /metrics histogram (folded once per heartbeat). */
+  private readonly loopLagTotal = new CumulativeBuckets();
+  private readonly notifier: WebhookNotifier | null;
 
   private core!: TradingCore;
 
@@ -124,6 +132,7 @@ export class Session {
     this.rng = createRng(this.cfg.seed);
     this.builder = new CandleBuilder(this.cfg.intervalMs);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.notifier = this.cfg.webhooks.length > 0 ? new WebhookNotifier({ urls: this.cfg.webhooks, symbol: this.cfg.symbol, log: this.log }) : null;
   }
 
   private brokerConfig(): BrokerConfig {
@@ -272,10 +281,17 @@ export class Session {
   /** The status endpoint is an aid, not the trading: a busy port counts as an error, it does not stop the run. */
   private async startStatus(port: number): Promise<void> {
     try {
+      const prom = new PromMetrics({
+        snapshot: () => this.statusSnapshot(),
+        stopDecision: this.core.stopDecision.total,
+        tickAge: this.core.tickAge.total,
+        loopLag: this.loopLagTotal,
+        ...(this.notifier ? { notifier: () => this.notifier!.stats() } : {}),
+      });
       this.status = await startStatusServer({
         port,
         getStatus: () => this.statusSnapshot(),
-        getMetricsText: () => prometheusText(this.statusSnapshot()),
+        getMetricsText: () => prom.text(),
         log: this.log,
       });
     } catch (err) {
@@ -437,7 +453,9 @@ export class Session {
     if (e.event === 'OrderQueued') this.counts.orders++;
     else if (e.event === 'Fill') this.counts.fills++;
     else if (e.event === 'Exit') this.counts.exits++;
-    return this.journal.record(e).seq;
+    const entry = this.journal.record(e);
+    this.notifier?.notify(entry);
+    return entry.seq;
   }
 
   private scheduleSnapshot(): void {
@@ -539,6 +557,7 @@ export class Session {
     const lagP99 = Math.max(0, this.loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS);
     this.core.stopDecision.roll();
     this.core.tickAge.roll();
+    foldLoopDelay(this.loopDelay, LOOP_DELAY_RESOLUTION_MS, this.loopLagTotal);
     this.loopDelay.reset();
     const st = this.broker.state;
     const unrealized = this.core.unrealized();
@@ -659,6 +678,7 @@ export class Session {
         ]);
       }
     }
+    await this.notifier?.close(WEBHOOK_SHUTDOWN_MS);
     await this.status?.close();
     // 5. release the lock and the workers
     await this.deps.store.close().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'closing the state store failed'));
