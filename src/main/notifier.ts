@@ -66,8 +66,9 @@ export function webhookDocument(symbol: string, e: Record<string, unknown>): Web
 
 /** One receiver: its own queue and one request at a time, so a slow one delays nobody else. */
 class Receiver {
+  /** Waiting notifications, oldest first (the one being sent is `current`). */
   readonly queue: Pending[] = [];
-  busy = false;
+  current: Pending | null = null;
   timer: NodeJS.Timeout | null = null;
   inFlight: AbortController | null = null;
   constructor(readonly url: string) {}
@@ -96,7 +97,7 @@ export class WebhookNotifier {
 
   /** For /metrics. */
   stats(): NotifierCounts {
-    return { ...this.counts, queued: this.receivers.reduce((n, r) => n + r.queue.length + (r.busy ? 1 : 0), 0) };
+    return { ...this.counts, queued: this.receivers.reduce((n, r) => n + r.queue.length + (r.current ? 1 : 0), 0) };
   }
 
   /** Called for every journaled event, on the tick path: a name check and an array push, nothing else. */
@@ -114,7 +115,7 @@ export class WebhookNotifier {
   }
 
   private schedule(r: Receiver, delayMs: number): void {
-    if (r.busy || r.timer) return;
+    if (r.current || r.timer) return;
     r.timer = setTimeout(() => {
       r.timer = null;
       void this.deliver(r);
@@ -122,12 +123,12 @@ export class WebhookNotifier {
   }
 
   private async deliver(r: Receiver): Promise<void> {
-    const item = r.queue[0];
+    const item = r.queue.shift();
     if (!item) {
       this.checkIdle();
       return;
     }
-    r.busy = true;
+    r.current = item;
     item.tries++;
     const ctl = new AbortController();
     r.inFlight = ctl;
@@ -149,12 +150,11 @@ export class WebhookNotifier {
     } finally {
       clearTimeout(timer);
       r.inFlight = null;
-      r.busy = false;
+      r.current = null;
     }
     if (this.closed) return; // abandoned by close(), already counted
     if (failure === null) {
       this.counts.sent++;
-      r.queue.shift();
       this.schedule(r, 0);
       return;
     }
@@ -165,17 +165,17 @@ export class WebhookNotifier {
       last ? 'webhook notification failed: given up' : 'webhook notification failed: will retry',
     );
     if (last) {
-      r.queue.shift();
       this.counts.dropped++;
       this.schedule(r, 0);
       return;
     }
+    r.queue.unshift(item); // retried before anything newer, to keep the order
     const backoff = Math.min(30_000, this.backoffMs * 2 ** (item.tries - 1)) * (0.75 + Math.random() * 0.5);
     this.schedule(r, this.closing ? Math.min(backoff, 200) : backoff);
   }
 
   private get idle(): boolean {
-    return this.receivers.every((r) => r.queue.length === 0 && !r.busy);
+    return this.receivers.every((r) => r.queue.length === 0 && !r.current);
   }
 
   private checkIdle(): void {
@@ -213,9 +213,11 @@ export class WebhookNotifier {
       if (r.timer) clearTimeout(r.timer);
       r.timer = null;
       r.inFlight?.abort(new Error('shutting down'));
-      abandoned += r.queue.length;
-      this.counts.dropped += r.queue.length;
+      const left = r.queue.length + (r.current ? 1 : 0);
+      abandoned += left;
+      this.counts.dropped += left;
       r.queue.length = 0;
+      r.current = null;
     }
     if (abandoned > 0) this.opts.log.warn({ abandoned, budgetMs }, 'webhook notifications not delivered before shutdown');
   }
