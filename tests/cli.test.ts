@@ -134,6 +134,7 @@ const CASES: [string, string, keyof EngineConfig, unknown, string[]?][] = [
   ['kill-file', '/tmp/stop-now', 'killFile', '/tmp/stop-now'],
   ['max-rss-mb', '256', 'maxRssMb', 256],
   ['http-port', '8080', 'httpPort', 8080],
+  ['webhook', 'http://127.0.0.1:9/hook', 'webhooks', ['http://127.0.0.1:9/hook']],
   ['seed', '0', 'seed', 0],
   ['seed', '4294967295', 'seed', 4294967295],
   ['log-level', 'debug', 'logLevel', 'debug'],
