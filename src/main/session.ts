@@ -28,7 +28,8 @@ import type { Logger } from './logger.js';
 import { TradingCore, type CoreSink } from './trading-core.js';
 import { MarketFeed } from './market-feed.js';
 import type { LoadResult, StateStore } from './state-store.js';
-import { buildFinalReport, candlesCsv, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
+import { buildFinalReport, candlesCsv, marketRecord, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
+import type { EquityPoint } from '../shared/equity-curve.js';
 import { RestClient } from './rest-client.js';
 import { spawnWorker } from './spawn-worker.js';
 import { PromMetrics } from './prom-metrics.js';
@@ -100,6 +101,8 @@ export class Session {
   /** Event-loop lag since the start, for the /metrics histogram (folded once per heartbeat). */
   private readonly loopLagTotal = new CumulativeBuckets();
   private readonly notifier: WebhookNotifier | null;
+  /** The run's mark-to-market equity at every candle close, built with the final report. */
+  private equityCurve: EquityPoint[] = [];
 
   private core!: TradingCore;
 
@@ -694,13 +697,13 @@ export class Session {
     return exitCode;
   }
 
-  /** The offline page: the last 500 closed candles, this run's journal, the 1 Hz mark-to-market equity. */
+  /** The offline page, on the market's clock: the session's candles, its journal, equity at every candle close. */
   private async writeReportHtml(report: FinalReport): Promise<void> {
     const html = renderReport({
       symbol: this.cfg.symbol,
-      candles: this.builder.history(500),
+      candles: this.core.closedCandles,
       entries: this.journal.entries,
-      equity: this.metrics.map((m) => ({ ts: m.ts, equity: m.equity })),
+      equity: this.equityCurve,
       report,
       chartLib: await loadChartLib(),
     });
@@ -713,7 +716,18 @@ export class Session {
   }
 
   private finalReport(reason: StopReason, exitCode: number): FinalReport {
+    const market = marketRecord({
+      start: this.startState,
+      entries: this.journal.entries,
+      candles: this.core.closedCandles,
+      intervalMs: this.cfg.intervalMs,
+      kind: contractKind(this.cfg.symbol),
+      lastMarketTs: this.core.lastMarketTs,
+    });
+    this.equityCurve = market.curve;
     return buildFinalReport({
+      figures: market.figures,
+      generatedAt: this.deps.clock.now(),
       exitCode,
       reason,
       symbol: this.cfg.symbol,
