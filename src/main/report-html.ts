@@ -318,9 +318,20 @@ const PAGE_SCRIPT = `
     LC.createSeriesMarkers(candles, data.markers);
     c.timeScale().fitContent();
     // with many trades the markers carry no text: the legend names the ones under the cursor
+    // a pixel can hold dozens of bars: name the markers within a few pixels of the cursor, nearest first
+    var labelTimes = Object.keys(data.labels).map(Number).sort(function (a, b) { return a - b; });
     c.subscribeCrosshairMove(function (p) {
-      var l = p && p.time !== undefined ? data.labels[p.time] : null;
-      legend.textContent = l ? l.join(' \u00b7 ') : data.legendHint;
+      if (!p || !p.point) { legend.textContent = data.legendHint; return; }
+      var near = [];
+      for (var i = 0; i < labelTimes.length; i++) {
+        var x = c.timeScale().timeToCoordinate(labelTimes[i]);
+        if (x !== null && Math.abs(x - p.point.x) <= 4) near.push({ d: Math.abs(x - p.point.x), t: labelTimes[i] });
+      }
+      near.sort(function (a, b) { return a.d - b.d; });
+      var texts = [];
+      near.forEach(function (n) { data.labels[n.t].forEach(function (l) { texts.push(l); }); });
+      legend.textContent = texts.length === 0 ? data.legendHint
+        : texts.slice(0, 6).join(' \u00b7 ') + (texts.length > 6 ? ' \u00b7 and ' + (texts.length - 6) + ' more (zoom in)' : '');
     });
     legend.textContent = data.legendHint;
     // a click on a trade zooms the chart to it
