@@ -108,34 +108,35 @@ export class PromMetrics {
     // the same figures remain as nodejs_active_handles/requests/resources.
     for (const name of NONCONFORMING_DEFAULTS) r.removeSingleMetric(name);
     const snap = (): MetricCounters => (this.current ??= src.snapshot());
-    const counter = (name: string, help: string, value: (c: MetricCounters) => number | undefined): void => {
-      new Counter({
-        name: PREFIX + name,
-        help,
-        labelNames: ['symbol'],
-        registers: [r],
-        collect() {
-          const c = snap();
-          const v = value(c);
-          this.reset();
-          if (v !== undefined) this.inc({ symbol: c.symbol }, v);
-        },
-      });
+    /** One series per metric, labelled with the symbol, its value read at scrape time (undefined: absent). */
+    const single = (kind: 'counter' | 'gauge', name: string, help: string, value: (c: MetricCounters) => number | undefined): void => {
+      const config = { name: PREFIX + name, help, labelNames: ['symbol'] as const, registers: [r] };
+      const read = (): { symbol: string; v: number | undefined } => {
+        const c = snap();
+        return { symbol: c.symbol, v: value(c) };
+      };
+      if (kind === 'counter') {
+        new Counter({
+          ...config,
+          collect() {
+            const { symbol, v } = read();
+            this.reset();
+            if (v !== undefined) this.inc({ symbol }, v);
+          },
+        });
+      } else {
+        new Gauge({
+          ...config,
+          collect() {
+            const { symbol, v } = read();
+            this.reset();
+            if (v !== undefined) this.set({ symbol }, v);
+          },
+        });
+      }
     };
-    const gauge = (name: string, help: string, value: (c: MetricCounters) => number | undefined): void => {
-      new Gauge({
-        name: PREFIX + name,
-        help,
-        labelNames: ['symbol'],
-        registers: [r],
-        collect() {
-          const c = snap();
-          const v = value(c);
-          this.reset();
-          if (v !== undefined) this.set({ symbol: c.symbol }, v);
-        },
-      });
-    };
+    const counter = (name: string, help: string, value: (c: MetricCounters) => number | undefined): void => single('counter', name, help, value);
+    const gauge = (name: string, help: string, value: (c: MetricCounters) => number | undefined): void => single('gauge', name, help, value);
     counter('ticks_total', 'Ticks processed since the engine started.', (c) => c.ticks);
     counter('bad_frames_total', 'Market data frames dropped as malformed or out of order.', (c) => c.badFrames);
     counter('reconnects_total', 'WebSocket reconnects since the engine started.', (c) => c.reconnects);
@@ -196,21 +197,8 @@ export class PromMetrics {
 
     if (src.notifier) {
       const notifier = src.notifier;
-      const n = (name: string, help: string, value: (x: NotifierCounts) => number, type: 'counter' | 'gauge'): void => {
-        const Kind = type === 'counter' ? Counter : Gauge;
-        new Kind({
-          name: PREFIX + name,
-          help,
-          labelNames: ['symbol'],
-          registers: [r],
-          collect(this: Counter<'symbol'> | Gauge<'symbol'>) {
-            this.reset();
-            const v = value(notifier());
-            if (this instanceof Counter) this.inc({ symbol: symbol() }, v);
-            else this.set({ symbol: symbol() }, v);
-          },
-        });
-      };
+      const n = (name: string, help: string, value: (x: NotifierCounts) => number, kind: 'counter' | 'gauge'): void =>
+        single(kind, name, help, () => value(notifier()));
       n('webhook_sent_total', 'Webhook notifications delivered (2xx).', (x) => x.sent, 'counter');
       n('webhook_failures_total', 'Webhook delivery attempts that failed (timeout, refused, non-2xx).', (x) => x.failed, 'counter');
       n('webhook_dropped_total', 'Webhook notifications given up after retries or dropped from a full queue.', (x) => x.dropped, 'counter');

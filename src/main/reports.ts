@@ -7,7 +7,10 @@ import { computeFigures, type ReportFigures } from '../shared/report-figures.js'
 import { tradesFromJournal } from '../shared/trade-rows.js';
 import type { BrokerState, Candle, ContractKind } from '../shared/types.js';
 
-export interface FinalReport {
+/** The trading figures as reported (rounded); the period is given as ISO strings instead. */
+type ReportedFigures = Omit<ReportFigures, 'periodFrom' | 'periodTo'>;
+
+export interface FinalReport extends ReportedFigures {
   status: 'success' | 'error';
   exitCode: number;
   reason: string;
@@ -16,8 +19,6 @@ export interface FinalReport {
   pnl: number;
   /** The same as `pnl`, named for the split: netPnl = grossPnl − fees + funding. */
   netPnl: number;
-  /** Sum of the closed trades' exit PnL before fees and funding. */
-  grossPnl: number;
   /** Market time covered (ISO, UTC): the first closed candle's open to the last market data. */
   period: { from: string | null; to: string | null };
   /** Round trips closed this session. */
@@ -25,14 +26,6 @@ export interface FinalReport {
   winRate: number;
   fees: number;
   funding: number;
-  maxDrawdown: number;
-  maxDrawdownPct: number;
-  profitFactor: number | null;
-  expectancy: number | null;
-  sharpeDaily: number | null;
-  sortinoDaily: number | null;
-  exposurePct: number;
-  avgHoldingSec: number | null;
   errors: number;
   durationSec: number;
   startingEquity: number;
