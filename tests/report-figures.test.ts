@@ -103,3 +103,10 @@ test('no trades, no market data: figures are zero or null, never NaN', () => {
     sharpeDaily: null, sortinoDaily: null, exposurePct: 0, avgHoldingSec: null,
   });
 });
+
+test('one market day: Sharpe and Sortino are null (a single return has no spread)', () => {
+  const start = freshBrokerState(10_000, 0);
+  const entries = ENTRIES.slice(0, 4); // t1 only, within 2024-12-01
+  const { figures } = marketRecord({ start, entries, candles: CANDLES.slice(0, 2), intervalMs: 12 * H, kind: 'linear', lastMarketTs: D0 + 24 * H });
+  assert.deepEqual([figures.sharpeDaily, figures.sortinoDaily, figures.profitFactor, figures.maxDrawdown], [null, null, null, 0]);
+});

@@ -20,7 +20,7 @@ export interface ReportFigures {
   expectancy: number | null;
   /** Mean over sample standard deviation of the daily returns; null with fewer than two days. */
   sharpeDaily: number | null;
-  /** Mean daily return over the downside deviation (returns below 0); null without a losing day. */
+  /** Mean daily return over the downside deviation (returns below 0); null with fewer than two days or no losing day. */
   sortinoDaily: number | null;
   /** Percent of the period with a position open. */
   exposurePct: number;
@@ -77,7 +77,7 @@ export function computeFigures(a: {
     profitFactor: losses > 0 ? wins / losses : null,
     expectancy: closed.length > 0 ? closed.reduce((s, t) => s + t.net, 0) / closed.length : null,
     sharpeDaily: returns.length >= 2 && sd > 0 ? mean / sd : null,
-    sortinoDaily: downside > 0 ? mean / downside : null,
+    sortinoDaily: returns.length >= 2 && downside > 0 ? mean / downside : null,
     exposurePct: from !== null && to !== null && to > from ? (exposed / (to - from)) * 100 : 0,
     avgHoldingSec: held.length > 0 ? held.reduce((s, x) => s + x, 0) / held.length : null,
   };
