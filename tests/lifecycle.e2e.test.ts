@@ -117,8 +117,9 @@ test('status endpoint: /health 503 while the simulator is silent, 200 after; /me
       assert.match(metrics, new RegExp(`^laptop_agents_${h}_seconds_bucket\\{le="\\+Inf",symbol="BTCUSDT"\\} \\d+$`, 'm'));
     }
     assert.match(metrics, /^laptop_agents_websocket_state\{symbol="BTCUSDT",state="open"\} 1$/m);
-    if ('tradingState' in (await health()).body) assert.match(metrics, /^laptop_agents_trading_state\{symbol="BTCUSDT",state="ACTIVE",reason=""\} 1$/m);
-    else t.diagnostic('the session does not report a trading state yet: laptop_agents_trading_state not checked');
+    assert.match(metrics, /^laptop_agents_trading_state\{symbol="BTCUSDT",state="ACTIVE",reason=""\} 1$/m);
+    assert.match(metrics, /^laptop_agents_trading_state\{symbol="BTCUSDT",state="HALTED",reason=""\} 0$/m);
+    assert.match(metrics, /^laptop_agents_blind_spans_total\{symbol="BTCUSDT"\} \d+$/m);
 
     await fetch(`http://127.0.0.1:${simPort}/sim/fault`, { method: 'POST', body: JSON.stringify({ kind: 'silence', ms: 10_000 }) });
     const down = await waitFor('/health 503 while silent', async () => {

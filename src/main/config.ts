@@ -49,6 +49,8 @@ export interface EngineConfig {
   webhooks: string[];
   seed: number;
   dryRun: boolean;
+  /** Lift HALTED(kill_switch) at start. */
+  resume: boolean;
   logLevel: LogLevel;
   pretty: boolean;
 }

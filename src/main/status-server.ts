@@ -26,9 +26,9 @@ export interface StatusSnapshot extends MetricCounters {
   lastTickAgeMs: number | null;
   /** Data older than this is stale (--stale-timeout). */
   staleAfterMs: number;
-  /** The trading state machine and its reason, once the session keeps one. */
+  /** ACTIVE | REDUCING | HALTED and why (docs/contracts.md). */
   tradingState?: { state: TradingStateName; reason: string | null };
-  /** Blind spans since the start, once the session counts them. */
+  /** Blind spans journaled this run. */
   blindSpans?: number;
 }
 
