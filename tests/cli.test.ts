@@ -147,7 +147,7 @@ test('every value flag is parsed as --flag value and as --flag=value', () => {
     assert.deepEqual(run([...extra, `--${flag}=${value}`])[field], expected, `--${flag}=${value}`);
   }
   const tested = new Set(CASES.map((c) => `--${c[0]}`));
-  const booleans = ['--dry-run', '--pretty', '--help', '--version'];
+  const booleans = ['--dry-run', '--resume', '--pretty', '--help', '--version'];
   assert.deepEqual(SPEC_FLAGS.filter((f) => !tested.has(f) && !booleans.includes(f)), [], 'every value flag has a case');
 });
 

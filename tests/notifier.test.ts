@@ -74,7 +74,7 @@ test('the notified events arrive as JSON with symbol, event, fields and text; ot
     n.notify({ event: 'OrderQueued', orderId: 'x' });
     n.notify({ event: 'WsConnected', reconnects: 0 });
     n.notify({ ...EXIT, seq: 8, ts: 2 });
-    n.notify({ event: 'TradingState', state: 'HALTED', reason: 'kill_switch' } as unknown as EngineEvent);
+    n.notify({ event: 'TradingState', state: 'HALTED', reason: 'kill_switch', previous: 'ACTIVE' });
     n.notify(END);
     await until('four notifications', () => rx.bodies.length === 4);
     assert.deepEqual(rx.bodies.map((b) => b.event), ['Fill', 'Exit', 'TradingState', 'SessionEnd'], 'in order, nothing else');
@@ -85,7 +85,8 @@ test('the notified events arrive as JSON with symbol, event, fields and text; ot
     );
     assert.equal(fill.text, 'BTCUSDT: opened LONG 0.01 @ 96000.5 (fee 0.576, stop 95700, target 96450)');
     assert.equal(rx.bodies[1]!.text, 'BTCUSDT: closed by TP 0.01 @ 96450, PnL +4.50 gross, +3.92 after the exit fee');
-    assert.equal(rx.bodies[2]!.text, 'BTCUSDT: trading HALTED (kill_switch)');
+    assert.equal(rx.bodies[2]!.text, 'BTCUSDT: trading HALTED (kill_switch), was ACTIVE');
+    assert.deepEqual([rx.bodies[2]!.state, rx.bodies[2]!.reason, rx.bodies[2]!.previous], ['HALTED', 'kill_switch', 'ACTIVE']);
     assert.equal(rx.bodies[3]!.text, 'BTCUSDT: session ended (duration, exit 0, 0 errors)');
     assert.deepEqual(n.stats(), { sent: 4, failed: 0, dropped: 0, queued: 0 });
     assert.deepEqual(warns, []);

@@ -1,13 +1,14 @@
 // --webhook against a running engine: a local receiver gets a JSON notification for a fill, an exit
 // and the session end, with the journal's fields; receivers that hang or answer 500 cost counted
 // warnings but the session trades on, ends on time with exit 0, and its stop-decision latency stays
-// where it is without webhooks.
+// where it is without webhooks; the kill switch's HALTED state is notified before the session end.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
-import { FIXTURES, logLines, MAIN, readEvents, readJson, run, tempDir } from './helpers/engine.js';
+import { FIXTURES, logLines, MAIN, readEvents, readJson, run, tempDir, waitFor } from './helpers/engine.js';
 
 async function receiver(answer: 'ok' | 'hang' | '500'): Promise<{ url: string; bodies: Record<string, unknown>[]; close(): Promise<void> }> {
   const bodies: Record<string, unknown>[] = [];
@@ -114,5 +115,24 @@ test('receivers that hang or answer 500: counted warnings, the session trades on
   } finally {
     await hang.close();
     await failing.close();
+  }
+});
+
+test('the kill switch: the receiver is told trading is HALTED (kill_switch), then that the session ended', async () => {
+  const rx = await receiver('ok');
+  try {
+    const stateDir = path.join(tempDir(), 'BTCUSDT');
+    const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '60', '--state-dir', stateDir, '--webhook', rx.url]);
+    await waitFor('the first tick', () => readEvents(stateDir).some((e) => e.event === 'WsConnected'), 30_000, 100);
+    writeFileSync(path.join(stateDir, 'kill.txt'), 'stop\n');
+    assert.equal((await r.exit).code, 0, r.stderr() + r.stdout().slice(-2000));
+    const halted = rx.bodies.find((b) => b.event === 'TradingState' && b.state === 'HALTED');
+    assert.ok(halted, `a TradingState notification (got ${rx.bodies.map((b) => b.event).join(', ')})`);
+    assert.equal(halted.reason, 'kill_switch');
+    assert.match(String(halted.text), /^BTCUSDT: trading HALTED \(kill_switch\)/);
+    const end = rx.bodies.at(-1)!;
+    assert.deepEqual([end.event, end.reason], ['SessionEnd', 'kill_file']);
+  } finally {
+    await rx.close();
   }
 });

@@ -48,7 +48,7 @@ export function notificationText(symbol: string, e: Record<string, unknown>): st
       return `${symbol}: closed by ${String(e.reason)} ${num(e.qty)} @ ${num(e.price)}, PnL ${signedMoney(e.pnl)} gross, ${signedMoney(net)} after the exit fee`;
     }
     case 'TradingState':
-      return `${symbol}: trading ${String(e.state)}${e.reason ? ` (${String(e.reason)})` : ''}`;
+      return `${symbol}: trading ${String(e.state)}${e.reason ? ` (${String(e.reason)})` : ''}${e.previous ? `, was ${String(e.previous)}` : ''}`;
     case 'BreakerTripped':
       return `${symbol}: circuit breaker tripped (${String(e.reason)}${e.detail ? `: ${String(e.detail)}` : ''}), flattening`;
     case 'WsFatal':
