@@ -131,7 +131,7 @@ test('report.html opened from disk draws candles with markers and the equity cur
     status: 'success', exitCode: 0, reason: 'duration', symbol: 'BTCUSDT', pnl: 0, trades: 1, winRate: 1, fees: 5, funding: 0,
     errors: 0, durationSec: 7200, startingEquity: 10_000, equity: 10_000, position: null, ticks: 100_000, badFrames: 0, reconnects: 0, lastError: null,
     netPnl: 0, grossPnl: 5, period: { from: new Date(T0).toISOString(), to: new Date(T0 + 120 * MIN).toISOString() }, maxDrawdown: 0, maxDrawdownPct: 0,
-    profitFactor: null, expectancy: 0, sharpeDaily: null, sortinoDaily: null, exposurePct: 24.6, avgHoldingSec: 1765, generatedAt: new Date(T0 + 3 * 3_600_000).toISOString(),
+    profitFactor: null, expectancy: 0, sharpeDaily: null, sortinoDaily: null, exposurePct: 24.6, avgHoldingSec: 1765, tradingState: null, generatedAt: new Date(T0 + 3 * 3_600_000).toISOString(),
   };
   const rng = createRng(11);
   let eq = 10_000;

@@ -53,8 +53,9 @@ test('final_report figures match a hand computation on a small journal', () => {
 
   const r = buildFinalReport({
     exitCode: 0, reason: 'replay_end', symbol: 'BTCUSDT', start, end, errors: 0, durationSec: 12.3, ticks: 1, badFrames: 0, reconnects: 0,
-    lastError: null, figures, generatedAt: Date.UTC(2026, 11, 1, 9, 30),
+    lastError: null, figures, generatedAt: Date.UTC(2026, 11, 1, 9, 30), tradingState: { state: 'HALTED', reason: 'kill_switch' },
   });
+  assert.deepEqual(r.tradingState, { state: 'HALTED', reason: 'kill_switch' });
   const days = [10_007.5 / 10_000 - 1, 9_999.5 / 10_007.5 - 1, 10_002.5 / 9_999.5 - 1]; // each market day's last equity
   const mean = (days[0]! + days[1]! + days[2]!) / 3;
   const sd = Math.sqrt(((days[0]! - mean) ** 2 + (days[1]! - mean) ** 2 + (days[2]! - mean) ** 2) / 2);
@@ -91,6 +92,7 @@ test('final_report figures match a hand computation on a small journal', () => {
   assert.match(summary, /net PnL \+2\.5 = gross 8 − fees 5 \+ funding -0\.5/);
   assert.match(summary, /max drawdown 8 \(0\.0799 %\)/);
   assert.match(summary, /profit factor 1\.3125, expectancy 0\.8333/);
+  assert.match(summary, /position {3}flat, trading HALTED \(kill_switch\)/);
   assert.match(summary, /exposure {3}54\.17 % of the period in a position, average holding 13 h 00 min 00 s/);
 });
 

@@ -78,6 +78,7 @@ const REPORT: FinalReport = {
   sortinoDaily: null,
   exposurePct: 71.5,
   avgHoldingSec: 97.5,
+  tradingState: { state: 'REDUCING', reason: 'stale_data' },
   generatedAt: '2026-12-01T09:30:00.000Z',
 };
 
@@ -233,6 +234,7 @@ test('session facts come from the final report', () => {
   assert.equal(pairs['Sortino (daily)'], '—');
   assert.equal(pairs['Exposure'], '71.5 % of the period');
   assert.equal(pairs['Average holding time'], '1 min 38 s');
+  assert.equal(pairs['Trading state at end'], 'REDUCING (stale_data)');
   assert.match(render(), /<footer class="muted">Generated at 2026-12-01 09:30:00 UTC \(wall clock\)/);
 });
 

@@ -232,6 +232,9 @@ function factsHtml(r: FinalReport): string {
     ['Exposure', `${r.exposurePct.toFixed(1)} % of the period`],
     ['Average holding time', orDash(r.avgHoldingSec, fmtDuration)],
     ['Position at end', pos],
+    ...(r.tradingState
+      ? ([['Trading state at end', `${r.tradingState.state}${r.tradingState.reason ? ` (${r.tradingState.reason})` : ''}`, r.tradingState.state === 'ACTIVE' ? '' : 'loss']] as [string, string, string][])
+      : []),
     ['Ticks', String(r.ticks)],
     ['Bad frames', String(r.badFrames)],
     ['Reconnects', String(r.reconnects)],

@@ -35,6 +35,8 @@ export interface FinalReport extends ReportedFigures {
   badFrames: number;
   reconnects: number;
   lastError: string | null;
+  /** The trading state at the end (a kill switch leaves HALTED for the next start). */
+  tradingState: { state: string; reason: string | null } | null;
   /** Wall clock when the report was written (ISO). */
   generatedAt: string;
 }
@@ -96,6 +98,7 @@ export function buildFinalReport(a: {
   figures: ReportFigures;
   /** Wall-clock ms. */
   generatedAt: number;
+  tradingState?: { state: string; reason: string | null };
 }): FinalReport {
   const f = a.figures;
   const trades = a.end.stats.trades - a.start.stats.trades;
@@ -130,6 +133,7 @@ export function buildFinalReport(a: {
     badFrames: a.badFrames,
     reconnects: a.reconnects,
     lastError: a.lastError,
+    tradingState: a.tradingState ?? null,
     generatedAt: new Date(a.generatedAt).toISOString(),
   };
 }
@@ -162,7 +166,7 @@ export function summaryText(r: FinalReport): string {
     `  trades     ${r.trades}, win rate ${(r.winRate * 100).toFixed(1)} %, profit factor ${orDash(r.profitFactor)}, expectancy ${orDash(r.expectancy)}`,
     `  risk       max drawdown ${r.maxDrawdown} (${r.maxDrawdownPct} %), Sharpe ${orDash(r.sharpeDaily)} / Sortino ${orDash(r.sortinoDaily)} per day`,
     `  exposure   ${r.exposurePct} % of the period in a position, average holding ${r.avgHoldingSec === null ? '—' : fmtDuration(r.avgHoldingSec)}`,
-    `  position   ${pos}`,
+    `  position   ${pos}${r.tradingState ? `, trading ${r.tradingState.state}${r.tradingState.reason ? ` (${r.tradingState.reason})` : ''}` : ''}`,
     `  errors     ${r.errors}${r.lastError ? ` (last: ${r.lastError})` : ''}`,
   ].join('\n');
 }

@@ -896,6 +896,7 @@ export class Session {
       badFrames: this.core.badFramesTotal,
       reconnects: this.feed?.reconnects ?? 0,
       lastError: this.lastError,
+      tradingState: { ...this.tradingState },
     });
   }
 }
