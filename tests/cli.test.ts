@@ -40,7 +40,7 @@ const SPEC_FLAGS = [
   '--sim-seed', '--strategy', '--balance', '--risk-pct', '--stop-bps', '--tp-r', '--maker-bps', '--taker-bps',
   '--slip-bps', '--latency-ms', '--exec-queue', '--min-trade-interval', '--max-drawdown-pct', '--max-losses',
   '--idle-timeout', '--stale-timeout', '--backoff-base', '--backoff-max', '--max-ws-errors', '--state-dir',
-  '--backups', '--duration', '--kill-file', '--max-rss-mb', '--http-port', '--seed', '--dry-run',
+  '--backups', '--duration', '--kill-file', '--max-rss-mb', '--http-port', '--seed', '--webhook', '--dry-run',
   '--resume', '--log-level', '--pretty', '--help', '--version',
 ];
 
@@ -80,6 +80,7 @@ test('no flags: every default is the one in SPEC §9', () => {
     killFile: path.join(cwd, 'state', 'BTCUSDT', 'kill.txt'),
     maxRssMb: 1024,
     httpPort: null,
+    webhooks: [],
     dryRun: false,
     logLevel: 'info',
     pretty: false,
@@ -134,6 +135,7 @@ const CASES: [string, string, keyof EngineConfig, unknown, string[]?][] = [
   ['kill-file', '/tmp/stop-now', 'killFile', '/tmp/stop-now'],
   ['max-rss-mb', '256', 'maxRssMb', 256],
   ['http-port', '8080', 'httpPort', 8080],
+  ['webhook', 'http://127.0.0.1:9/hook', 'webhooks', ['http://127.0.0.1:9/hook']],
   ['seed', '0', 'seed', 0],
   ['seed', '4294967295', 'seed', 4294967295],
   ['log-level', 'debug', 'logLevel', 'debug'],
@@ -145,7 +147,7 @@ test('every value flag is parsed as --flag value and as --flag=value', () => {
     assert.deepEqual(run([...extra, `--${flag}=${value}`])[field], expected, `--${flag}=${value}`);
   }
   const tested = new Set(CASES.map((c) => `--${c[0]}`));
-  const booleans = ['--dry-run', '--pretty', '--help', '--version'];
+  const booleans = ['--dry-run', '--resume', '--pretty', '--help', '--version'];
   assert.deepEqual(SPEC_FLAGS.filter((f) => !tested.has(f) && !booleans.includes(f)), [], 'every value flag has a case');
 });
 
@@ -267,6 +269,13 @@ test('positional arguments are rejected, naming the argument', () => {
 
 test('a flag given twice: the last one wins', () => {
   assert.equal(run(['--duration', '1.5', '--duration=5']).duration, 5);
+});
+
+test('--webhook is repeatable: every URL is kept in order; off by default; a non-http URL is rejected', () => {
+  assert.deepEqual(run([]).webhooks, []);
+  assert.deepEqual(run(['--webhook', 'http://127.0.0.1:9000/a', '--webhook=https://hooks.example/b']).webhooks, ['http://127.0.0.1:9000/a', 'https://hooks.example/b']);
+  assert.match(rejects(['--webhook', 'ftp://x/y'], '--webhook'), /http:\/\/ or https:\/\/ URL/);
+  assert.match(rejects(['--webhook', 'not a url'], '--webhook'), /must be/);
 });
 
 test('state dir and kill file default to absolute per-symbol paths', () => {

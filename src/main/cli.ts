@@ -53,6 +53,8 @@ interface Flag {
   num?: NumRule;
   /** Accepted values, in words, when `num` does not say it. */
   rule?: string;
+  /** May be given more than once; every value is kept, in order. */
+  repeatable?: true;
 }
 
 const INTERVALS = Object.keys(INTERVAL_MS) as Interval[];
@@ -110,6 +112,7 @@ const FLAGS: readonly Flag[] = [
   { name: 'resume', group: 'State & lifecycle', def: 'off', help: 'lift a kill-switch halt (halt.json) and trade again' },
   // Misc
   { name: 'http-port', group: 'Misc', arg: 'PORT', def: 'off', help: 'status endpoint on 127.0.0.1 (0 = any free port)', num: { int: true, min: 0, max: 65_535 } },
+  { name: 'webhook', group: 'Misc', arg: 'URL', def: 'off', help: 'POST a JSON notification per fill, exit, trading state change, breaker trip, fatal stop and session end; repeatable', rule: 'an http:// or https:// URL', repeatable: true },
   { name: 'log-level', group: 'Misc', arg: 'LEVEL', def: 'info', help: 'log verbosity', rule: `one of ${LOG_LEVELS.join(' ')}` },
   { name: 'pretty', group: 'Misc', def: 'off', help: 'human-readable logs instead of JSON' },
   { name: 'help', group: 'Misc', def: '', help: 'print this help and exit (also -h)' },
@@ -179,9 +182,19 @@ function unknownFlag(token: string): ConfigError {
   return new ConfigError(`unknown flag ${show(token.split('=')[0]!)}${hint}`);
 }
 
-/** Splits argv into flag → raw value (true for boolean flags). A flag given twice: the last one wins. */
-function tokenize(argv: string[]): Map<string, string | true> {
+/** Values of the repeatable flags, in the order given. */
+type Repeated = Map<string, string[]>;
+
+/**
+ * Splits argv into flag → raw value (true for boolean flags). A flag given twice: the last one wins,
+ * except a repeatable one, whose values are all collected in `repeated`.
+ */
+function tokenize(argv: string[], repeated: Repeated = new Map()): Map<string, string | true> {
   const given = new Map<string, string | true>();
+  const set = (name: string, value: string): void => {
+    given.set(name, value);
+    if (BY_NAME.get(name)?.repeatable) repeated.set(name, [...(repeated.get(name) ?? []), value]);
+  };
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     if (token === '-h') {
@@ -203,14 +216,14 @@ function tokenize(argv: string[]): Map<string, string | true> {
       continue;
     }
     if (eq >= 0) {
-      given.set(name, token.slice(eq + 1));
+      set(name, token.slice(eq + 1));
       continue;
     }
     const next = argv[i + 1];
     if (next === undefined || next.startsWith('--')) {
       throw new ConfigError(`--${name}: requires a value (--${name} ${flag.arg} or --${name}=${flag.arg})`);
     }
-    given.set(name, next);
+    set(name, next);
     i++;
   }
   return given;
@@ -261,7 +274,8 @@ function nonEmptyPath(name: string, raw: string, cwd: string): string {
 }
 
 export function parseCli(argv: string[], env: { cwd: string; version: string }): CliResult {
-  const given = tokenize(argv);
+  const repeated: Repeated = new Map();
+  const given = tokenize(argv, repeated);
   if (given.has('help')) return { kind: 'help', text: helpText() };
   if (given.has('version')) return { kind: 'version', text: `laptop-agents ${env.version}` };
 
@@ -355,6 +369,7 @@ export function parseCli(argv: string[], env: { cwd: string; version: string }):
     killFile,
     maxRssMb: num('max-rss-mb'),
     httpPort: optNum('http-port'),
+    webhooks: (repeated.get('webhook') ?? []).map((u) => parseUrl('webhook', u, ['http:', 'https:'])),
     seed: parseSeed('seed', str('seed')),
     dryRun,
     logLevel: oneOf('log-level', str('log-level') ?? 'info', LOG_LEVELS),
@@ -371,7 +386,7 @@ export function helpText(): string {
     '  e.g. node dist/main.js --symbol BTCUSDT',
     '',
     'Paper-trading engine for crypto perpetual futures on Bitunix market data.',
-    'Columns: flag, default, meaning; accepted values. A flag given twice: the last one wins.',
+    'Columns: flag, default, meaning; accepted values. A flag given twice: the last one wins (--webhook: all are kept).',
   ];
   for (const group of groups) {
     lines.push('', `${group}:`);

@@ -45,6 +45,8 @@ export interface EngineConfig {
   killFile: string;
   maxRssMb: number;
   httpPort: number | null;
+  /** Webhook URLs notified of fills, exits, trading state changes, breaker trips, fatal stops, session end. */
+  webhooks: string[];
   seed: number;
   dryRun: boolean;
   /** Lift HALTED(kill_switch) at start. */

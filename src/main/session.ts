@@ -26,7 +26,8 @@ import type { Logger } from './logger.js';
 import { TradingCore, type CoreSink } from './trading-core.js';
 import { MarketFeed } from './market-feed.js';
 import type { LoadResult, StateStore } from './state-store.js';
-import { buildFinalReport, candlesCsv, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
+import { buildFinalReport, candlesCsv, marketRecord, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
+import type { EquityPoint } from '../shared/equity-curve.js';
 import { engineUserAgent, RestClient } from './rest-client.js';
 import { spawnWorker } from './spawn-worker.js';
 import { SpanRecovery } from './span-recovery.js';
@@ -34,7 +35,10 @@ import type { BlindSpan } from '../shared/blind-spans.js';
 import { breakerAt } from '../shared/breaker.js';
 import { HALT_FILE, type HaltRecord } from '../shared/persistence-api.js';
 import { ReconnectStorm, sameTradingState, tradingStateOf, type TradingState } from '../shared/trading-state.js';
-import { prometheusText } from './metrics-text.js';
+import { PromMetrics } from './prom-metrics.js';
+import { WebhookNotifier } from './notifier.js';
+import { foldLoopDelay } from './latency-histogram.js';
+import { CumulativeBuckets } from '../shared/cumulative-buckets.js';
 import { loadChartLib, renderReport } from './report-html.js';
 import { startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
 
@@ -68,6 +72,8 @@ const WATCHDOG_LIMIT_MS = 30_000;
 /** Heartbeats are 1 s apart; a longer silence means the whole process was suspended (or frozen): a blind span. */
 const SUSPENDED_AFTER_MS = 5_000;
 const LOOP_DELAY_RESOLUTION_MS = 10;
+/** How long the shutdown waits for webhooks to take the SessionEnd (well inside pm2's kill_timeout). */
+const WEBHOOK_SHUTDOWN_MS = 2000;
 
 export interface SessionDeps {
   config: EngineConfig;
@@ -96,6 +102,11 @@ export class Session {
   private readonly watchdogBeat = new BigInt64Array(new SharedArrayBuffer(8));
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  /** Event-loop lag since the start, for the /metrics histogram (folded once per heartbeat). */
+  private readonly loopLagTotal = new CumulativeBuckets();
+  private readonly notifier: WebhookNotifier | null;
+  /** The run's mark-to-market equity at every candle close, built with the final report. */
+  private equityCurve: EquityPoint[] = [];
 
   private core!: TradingCore;
   private spanRecovery: SpanRecovery | null = null;
@@ -140,6 +151,7 @@ export class Session {
     this.rng = createRng(this.cfg.seed);
     this.builder = new CandleBuilder(this.cfg.intervalMs);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.notifier = this.cfg.webhooks.length > 0 ? new WebhookNotifier({ urls: this.cfg.webhooks, symbol: this.cfg.symbol, log: this.log }) : null;
   }
 
   private brokerConfig(): BrokerConfig {
@@ -305,10 +317,17 @@ export class Session {
   /** The status endpoint is an aid, not the trading: a busy port counts as an error, it does not stop the run. */
   private async startStatus(port: number): Promise<void> {
     try {
+      const prom = new PromMetrics({
+        snapshot: () => this.statusSnapshot(),
+        stopDecision: this.core.stopDecision.total,
+        tickAge: this.core.tickAge.total,
+        loopLag: this.loopLagTotal,
+        ...(this.notifier ? { notifier: () => this.notifier!.stats() } : {}),
+      });
       this.status = await startStatusServer({
         port,
         getStatus: () => this.statusSnapshot(),
-        getMetricsText: () => prometheusText(this.statusSnapshot()),
+        getMetricsText: () => prom.text(),
         log: this.log,
       });
     } catch (err) {
@@ -469,7 +488,9 @@ export class Session {
     if (e.event === 'OrderQueued') this.counts.orders++;
     else if (e.event === 'Fill') this.counts.fills++;
     else if (e.event === 'Exit') this.counts.exits++;
-    return this.journal.record(e).seq;
+    const entry = this.journal.record(e);
+    this.notifier?.notify(entry);
+    return entry.seq;
   }
 
   private scheduleSnapshot(): void {
@@ -595,6 +616,7 @@ export class Session {
     const lagP99 = Math.max(0, this.loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS);
     this.core.stopDecision.roll();
     this.core.tickAge.roll();
+    foldLoopDelay(this.loopDelay, LOOP_DELAY_RESOLUTION_MS, this.loopLagTotal);
     this.loopDelay.reset();
     const st = this.broker.state;
     const unrealized = this.core.unrealized();
@@ -798,6 +820,7 @@ export class Session {
         ]);
       }
     }
+    await this.notifier?.close(WEBHOOK_SHUTDOWN_MS);
     await this.status?.close();
     // 5. release the lock and the workers
     await this.deps.store.close().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'closing the state store failed'));
@@ -813,13 +836,13 @@ export class Session {
     return exitCode;
   }
 
-  /** The offline page: the last 500 closed candles, this run's journal, the 1 Hz mark-to-market equity. */
+  /** The offline page, on the market's clock: the session's candles, its journal, equity at every candle close. */
   private async writeReportHtml(report: FinalReport): Promise<void> {
     const html = renderReport({
       symbol: this.cfg.symbol,
-      candles: this.builder.history(500),
+      candles: this.core.closedCandles,
       entries: this.journal.entries,
-      equity: this.metrics.map((m) => ({ ts: m.ts, equity: m.equity })),
+      equity: this.equityCurve,
       report,
       chartLib: await loadChartLib(),
     });
@@ -832,7 +855,18 @@ export class Session {
   }
 
   private finalReport(reason: StopReason, exitCode: number): FinalReport {
+    const market = marketRecord({
+      start: this.startState,
+      entries: this.journal.entries,
+      candles: this.core.closedCandles,
+      intervalMs: this.cfg.intervalMs,
+      kind: contractKind(this.cfg.symbol),
+      lastMarketTs: this.core.lastMarketTs,
+    });
+    this.equityCurve = market.curve;
     return buildFinalReport({
+      figures: market.figures,
+      generatedAt: this.deps.clock.now(),
       exitCode,
       reason,
       symbol: this.cfg.symbol,
@@ -844,6 +878,7 @@ export class Session {
       badFrames: this.core.badFramesTotal,
       reconnects: this.feed?.reconnects ?? 0,
       lastError: this.lastError,
+      tradingState: { ...this.tradingState },
     });
   }
 }
