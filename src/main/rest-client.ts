@@ -8,18 +8,34 @@ import { INTERVAL_MS, type Interval } from './config.js';
 const PAGE = 200;
 const TIMEOUT_MS = 5000;
 
-async function getText(url: string): Promise<string> {
+async function fetchText(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
   const body = await res.text();
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${body.slice(0, 200)}`);
   return body;
 }
 
+export interface RestOptions {
+  /** Answers a request (path and query) instead of the network: a frame log's replay. */
+  answer?: (pathAndQuery: string) => Promise<string>;
+  /** --record: every response body used, with its path and query. */
+  onResponse?: (pathAndQuery: string, body: string) => void;
+}
+
 export class RestClient {
   constructor(
     private readonly baseUrl: string,
     private readonly symbol: string,
+    private readonly opts: RestOptions = {},
   ) {}
+
+  private async getText(url: string): Promise<string> {
+    const { answer, onResponse } = this.opts;
+    const pathAndQuery = answer || onResponse ? url.slice(this.baseUrl.length) : '';
+    const body = answer ? await answer(pathAndQuery) : await fetchText(url);
+    onResponse?.(pathAndQuery, body);
+    return body;
+  }
 
   /**
    * Closed candles with open time in [fromTs, toTs] (inclusive), ascending. `closedBefore` is the
@@ -39,7 +55,7 @@ export class RestClient {
       const url =
         `${this.baseUrl}/api/v1/futures/market/kline?symbol=${this.symbol}` +
         `&interval=${restInterval(interval)}&limit=${PAGE}&endTime=${endTime}`;
-      const rows = decodeRestKlines(await getText(url));
+      const rows = decodeRestKlines(await this.getText(url));
       if (rows.length === 0) break;
       for (const c of rows) if (c.ts >= fromTs && c.ts <= toTs && c.ts + step <= closedBefore) out.set(c.ts, c);
       const oldest = rows[0]!.ts;
@@ -68,6 +84,6 @@ export class RestClient {
   }
 
   async fundingRate(): Promise<{ rate: number; nextFundingTime: number; intervalHours: number; markPrice: number }> {
-    return decodeFundingRate(await getText(`${this.baseUrl}/api/v1/futures/market/funding_rate?symbol=${this.symbol}`));
+    return decodeFundingRate(await this.getText(`${this.baseUrl}/api/v1/futures/market/funding_rate?symbol=${this.symbol}`));
   }
 }

@@ -25,10 +25,14 @@ import { ExecutionQueue } from './execution-queue.js';
 import { Journal } from './journal.js';
 import type { Logger } from './logger.js';
 import { TradingCore, type CoreSink } from './trading-core.js';
-import { MarketFeed } from './market-feed.js';
+import { MarketFeed, type FeedSource } from './market-feed.js';
+import { FrameRecorder } from './frame-recorder.js';
+import { isFrameLog } from './frame-log-reader.js';
+import { FrameLogFeed, openFrameLog } from './frame-log-feed.js';
 import type { LoadResult, StateStore } from './state-store.js';
 import { buildFinalReport, candlesCsv, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
-import { RestClient } from './rest-client.js';
+import { RestClient, type RestOptions } from './rest-client.js';
+import { FRAME_LOG_VERSION } from '../shared/frame-log.js';
 import { spawnWorker } from './spawn-worker.js';
 import { SpanRecovery } from './span-recovery.js';
 import type { BlindSpan } from '../shared/blind-spans.js';
@@ -90,7 +94,9 @@ export class Session {
   private readonly builder: CandleBuilder;
   private broker!: PaperBroker;
   private journal!: Journal;
-  private feed: MarketFeed | null = null;
+  private feed: FeedSource | null = null;
+  /** --record: the frame log being written. */
+  private recorder: FrameRecorder | null = null;
   private rest: RestClient | null = null;
   private exec: ExecutionQueue | null = null;
   private sim: EmbeddedSim | null = null;
@@ -240,6 +246,9 @@ export class Session {
       wsUrl = this.sim.wsUrl;
       restUrl = this.sim.restUrl;
       this.log.info({ port: this.sim.port, seed: this.cfg.simSeed, speed: this.cfg.simSpeed }, 'embedded simulator listening');
+    } else if (this.cfg.feed === 'replay' && isFrameLog(this.cfg.replay!)) {
+      this.startFrameLogReplay(this.cfg.replay!);
+      return;
     } else if (this.cfg.feed === 'replay') {
       const file = this.cfg.replay!;
       const candles = parseCandleCsv(await readFile(file, 'utf8'), file);
@@ -249,8 +258,14 @@ export class Session {
       restUrl = this.sim.restUrl;
       this.log.info({ file, candles: candles.length, speed: this.cfg.speed }, 'replaying candles through the embedded simulator');
     }
-    this.rest = new RestClient(restUrl, this.cfg.symbol);
-    const rest = this.rest;
+    this.startRecorder(this.cfg.feed === 'bitunix' ? 60_000 : null);
+    this.rest = new RestClient(restUrl, this.cfg.symbol, this.restRecording());
+    this.startFeed(wsUrl, null);
+  }
+
+  /** Span recovery, execution and funding on this.rest, then the feed (a socket to wsUrl, or `source`) and the timers. */
+  private startFeed(wsUrl: string, source: FeedSource | null): void {
+    const rest = this.rest!;
     this.spanRecovery = new SpanRecovery({
       pending: () => this.core.pendingSpans,
       fetch: (fromTs, toTs) => rest.minutesThrough(fromTs, toTs),
@@ -271,13 +286,14 @@ export class Session {
 
     void this.logFunding();
 
-    this.feed = new MarketFeed(
+    this.feed = source ?? new MarketFeed(
       {
         url: wsUrl,
         symbol: this.cfg.symbol,
         channels: ['depth_book1', 'trade', klineChannel(this.cfg.interval), 'price'],
         idleTimeoutMs: this.cfg.idleTimeout * 1000,
         maxFutureMs: this.cfg.feed === 'bitunix' ? 60_000 : null,
+        recorder: this.recorder,
       },
       new ReconnectPolicy(
         { baseMs: this.cfg.backoffBase * 1000, maxMs: this.cfg.backoffMax * 1000, maxFailures: this.cfg.maxWsErrors },
@@ -434,6 +450,52 @@ export class Session {
       void this.stop('replay_end', 0);
     }, 100);
     this.timers.push(settle);
+  }
+
+  // ── the frame log: --record, and replaying what it wrote ───────────────────
+
+  private startRecorder(maxFutureMs: number | null): void {
+    const dir = this.cfg.record;
+    if (dir === null) return;
+    const { symbol, interval, feed } = this.cfg;
+    const header = { frameLog: FRAME_LOG_VERSION, symbol, interval, feed, maxFutureMs, engine: `laptop-agents ${this.deps.version}`, sessionStart: this.startWall };
+    this.recorder = new FrameRecorder(dir, header, this.log);
+    this.log.info({ dir }, 'recording every frame and REST reply to a frame log');
+  }
+
+  private restRecording(): RestOptions {
+    const rec = this.recorder;
+    return rec ? { onResponse: (pathAndQuery, body) => rec.rest(pathAndQuery, body, this.deps.clock.now()) } : {};
+  }
+
+  /** A frame log plays in process through the same decoder and core; REST is answered from it. */
+  private startFrameLogReplay(target: string): void {
+    const recording = openFrameLog(target, this.cfg.symbol, this.cfg.interval);
+    this.startRecorder(recording.files[0]!.header.maxFutureMs);
+    const feed: FrameLogFeed = new FrameLogFeed(
+      { files: recording.files, speed: this.cfg.speed, rest: recording.rest, recorder: this.recorder },
+      this.deps.clock,
+      {
+        onFrame: (frame, recv, recvHr) => {
+          this.core.onFrame(frame, recv, recvHr);
+          // Candles close on the recording's clock, frame by frame, not at whichever frame a wall-clock timer meets.
+          this.core.onMarketTime();
+        },
+        onData: () => this.onFeedData(),
+        onEnd: (frames) => {
+          this.log.info({ frames }, 'frame log replayed to its end');
+          this.core.onMarketTime(this.core.lastMarketTs + 2 * this.cfg.intervalMs);
+          void this.stop('replay_end', 0);
+        },
+        onError: (message) => {
+          this.fail(message);
+          void this.stop('fatal', 1);
+        },
+      },
+    );
+    this.rest = new RestClient('', this.cfg.symbol, { ...this.restRecording(), answer: (p) => recording.rest.answer(p, feed.cursor) });
+    this.log.info({ target, files: recording.files.length, frames: recording.frames, speed: this.cfg.speed }, 'replaying a frame log');
+    this.startFeed('', feed);
   }
 
   private async logFunding(): Promise<void> {
@@ -791,6 +853,7 @@ export class Session {
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
     this.spanRecovery?.stop();
     await this.feed?.stop();
+    const recorded = this.recorder?.close().then((r) => this.log.info({ recording: r }, 'frame log closed'));
     // 2. drain or cancel the execution queue
     const cancelled = this.exec ? await this.exec.close(SHUTDOWN_DRAIN_MS) : [];
     for (const o of cancelled) this.log.warn({ orderId: o.id }, 'order cancelled at shutdown (never filled)');
@@ -824,6 +887,7 @@ export class Session {
     await this.deps.store.close().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'closing the state store failed'));
     await this.deps.store.terminate().catch(() => {}); // after close(): a worker already gone is fine
     await this.sim?.stop();
+    await recorded;
     this.watchdog?.postMessage('stop');
     await this.watchdog?.terminate();
     this.loopDelay.disable();
