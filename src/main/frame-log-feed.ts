@@ -7,7 +7,7 @@ import { decodeFrame, FrameReader, type DecodeOptions, type Frame } from '../sha
 import type { Clock } from '../shared/clock.js';
 import type { FrameSink } from './frame-recorder.js';
 import { frameLogFiles, readFrameLogEntries, type FrameLogFile } from './frame-log-reader.js';
-import type { FeedSource, FeedState } from './market-feed.js';
+import type { MarketDataFeed, FeedState } from './market-feed.js';
 import { RecordedRest, type RecordedResponse } from './recorded-rest.js';
 
 export interface FrameLogFeedHandlers {
@@ -53,7 +53,7 @@ const FRAMES_PER_TURN = 256;
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class FrameLogFeed implements FeedSource {
+export class FrameLogFeed implements MarketDataFeed {
   private stateValue: FeedState = 'idle';
   private lastFrameAt = 0;
   /** Receive time (in the recording) of the entry being played: REST answers are chosen by it. */

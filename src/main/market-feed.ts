@@ -10,19 +10,6 @@ import type { Logger } from './logger.js';
 
 export type FeedState = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'fatal';
 
-/** What the session drives: the live socket, or a recording played in process. */
-export interface FeedSource {
-  readonly state: FeedState;
-  /** Successful reconnects (not counting the first connect). */
-  readonly reconnects: number;
-  /** Wall time of the last frame received. */
-  readonly lastFrameWall: number;
-  start(): void;
-  stop(): Promise<void>;
-  /** Drop the connection and reconnect (stale data); a recording has nothing to reconnect to. */
-  forceReconnect(reason: string): void;
-}
-
 export interface FeedHandlers {
   onFrame(frame: Frame, recvTime: number, recvHr: number): void;
   /** Socket open and subscribe sent. */
@@ -49,6 +36,18 @@ export interface FeedOptions {
   recorder?: FrameSink | null;
 }
 
+/** What the session uses of a market-data transport (the socket here, or a replay's in-process tape). */
+export interface MarketDataFeed {
+  readonly state: FeedState;
+  /** Successful reconnects (not counting the first connect). */
+  readonly reconnects: number;
+  /** Wall time of the last frame received. */
+  readonly lastFrameWall: number;
+  start(): void;
+  forceReconnect(reason: string): void;
+  stop(): Promise<void>;
+}
+
 /** The text of a frame as received (only read when recording). */
 function rawText(data: WebSocket.RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString();
@@ -58,7 +57,7 @@ function rawText(data: WebSocket.RawData): string {
 /** Client frames are spaced to stay under the exchange's 5 messages per second. */
 const SEND_SPACING_MS = 250;
 
-export class MarketFeed implements FeedSource {
+export class MarketFeed implements MarketDataFeed {
   private ws: WebSocket | null = null;
   private stateValue: FeedState = 'idle';
   private lastFrameAt = 0;

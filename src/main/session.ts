@@ -25,7 +25,7 @@ import { ExecutionQueue } from './execution-queue.js';
 import { Journal } from './journal.js';
 import type { Logger } from './logger.js';
 import { TradingCore, type CoreSink } from './trading-core.js';
-import { MarketFeed, type FeedSource } from './market-feed.js';
+import { MarketFeed, type MarketDataFeed } from './market-feed.js';
 import { FrameRecorder } from './frame-recorder.js';
 import { isFrameLog } from './frame-log-reader.js';
 import { FrameLogFeed, openFrameLog } from './frame-log-feed.js';
@@ -94,7 +94,7 @@ export class Session {
   private readonly builder: CandleBuilder;
   private broker!: PaperBroker;
   private journal!: Journal;
-  private feed: FeedSource | null = null;
+  private feed: MarketDataFeed | null = null;
   /** --record: the frame log being written. */
   private recorder: FrameRecorder | null = null;
   private rest: RestClient | null = null;
@@ -264,7 +264,7 @@ export class Session {
   }
 
   /** Span recovery, execution and funding on this.rest, then the feed (a socket to wsUrl, or `source`) and the timers. */
-  private startFeed(wsUrl: string, source: FeedSource | null): void {
+  private startFeed(wsUrl: string, source: MarketDataFeed | null): void {
     const rest = this.rest!;
     this.spanRecovery = new SpanRecovery({
       pending: () => this.core.pendingSpans,
