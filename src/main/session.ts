@@ -31,7 +31,7 @@ import { isFrameLog } from './frame-log-reader.js';
 import { FrameLogFeed, openFrameLog } from './frame-log-feed.js';
 import type { LoadResult, StateStore } from './state-store.js';
 import { buildFinalReport, candlesCsv, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
-import { RestClient, type RestOptions } from './rest-client.js';
+import { engineUserAgent, RestClient, type RestClientOptions } from './rest-client.js';
 import { FRAME_LOG_VERSION } from '../shared/frame-log.js';
 import { spawnWorker } from './spawn-worker.js';
 import { SpanRecovery } from './span-recovery.js';
@@ -195,7 +195,8 @@ export class Session {
         riskPct: this.cfg.riskPct,
         stopBps: this.cfg.stopBps,
         tpR: this.cfg.tpR,
-        marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue, latencyMs: this.cfg.latencyMs, rng: this.rng } : null,
+        latency: { ...this.cfg.latencyMs, rng: this.rng },
+        marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue } : null,
       },
       this.broker,
       this.builder,
@@ -224,7 +225,6 @@ export class Session {
       { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replay.length },
       `state loaded from ${loaded.source}`,
     );
-    this.core.applyBroker(this.broker.expireWorkingOrders(this.deps.clock.now()));
     if (loaded.halt) await this.onHaltAtStart(loaded.halt);
     // The time the engine was not running is a blind span: from the market time the saved state reached to the
     // first tick now. A replay has no outside market to have missed.
@@ -259,7 +259,7 @@ export class Session {
       this.log.info({ file, candles: candles.length, speed: this.cfg.speed }, 'replaying candles through the embedded simulator');
     }
     this.startRecorder(this.cfg.feed === 'bitunix' ? 60_000 : null);
-    this.rest = new RestClient(restUrl, this.cfg.symbol, this.restRecording());
+    this.rest = new RestClient(restUrl, this.cfg.symbol, this.restOptions());
     this.startFeed(wsUrl, null);
   }
 
@@ -277,9 +277,8 @@ export class Session {
 
     this.exec = new ExecutionQueue({
       capacity: this.cfg.execQueue,
-      latencyMs: this.wallLatency(),
+      wallMsPerMarketMs: this.wallMsPerMarketMs(),
       ring: this.ring,
-      rng: this.rng,
       onQuote: (order, quote) => this.core.onQuote(order, quote),
       onFailure: (order, err) => this.fail(`execution of ${order.id} failed: ${err.message}`),
     });
@@ -396,7 +395,7 @@ export class Session {
       this.log.warn({ err: (err as Error).message }, 'candle history unavailable; the strategy warms up on live candles');
       return;
     }
-    this.builder.seed(seeded);
+    this.core.seed(seeded);
     this.log.info({ candles: seeded.length, last: seeded.at(-1)?.ts }, 'candles seeded from REST');
   }
 
@@ -427,10 +426,8 @@ export class Session {
    * than the wall clock, so the workers' wall-clock wait shrinks by the same factor. (Replays execute
    * in market time on the tick path; see TradingCore.)
    */
-  private wallLatency(): { min: number; max: number } {
-    const { min, max } = this.cfg.latencyMs;
-    const factor = this.cfg.feed === 'sim' ? this.cfg.simSpeed : 1;
-    return { min: Math.round(min / factor), max: Math.round(max / factor) };
+  private wallMsPerMarketMs(): number {
+    return this.cfg.feed === 'sim' ? 1 / this.cfg.simSpeed : 1;
   }
 
   /**
@@ -463,9 +460,11 @@ export class Session {
     this.log.info({ dir }, 'recording every frame and REST reply to a frame log');
   }
 
-  private restRecording(): RestOptions {
+  /** The engine's User-Agent, and with --record every reply into the frame log. */
+  private restOptions(): RestClientOptions {
     const rec = this.recorder;
-    return rec ? { onResponse: (pathAndQuery, body) => rec.rest(pathAndQuery, body, this.deps.clock.now()) } : {};
+    const userAgent = engineUserAgent(this.deps.version);
+    return rec ? { userAgent, onResponse: (pathAndQuery, body) => rec.rest(pathAndQuery, body, this.deps.clock.now()) } : { userAgent };
   }
 
   /** A frame log plays in process through the same decoder and core; REST is answered from it. */
@@ -493,7 +492,7 @@ export class Session {
         },
       },
     );
-    this.rest = new RestClient('', this.cfg.symbol, { ...this.restRecording(), answer: (p) => recording.rest.answer(p, feed.cursor) });
+    this.rest = new RestClient('', this.cfg.symbol, { ...this.restOptions(), answer: (p) => recording.rest.answer(p, feed.cursor) });
     this.log.info({ target, files: recording.files.length, frames: recording.frames, speed: this.cfg.speed }, 'replaying a frame log');
     this.startFeed('', feed);
   }
@@ -501,7 +500,7 @@ export class Session {
   private async logFunding(): Promise<void> {
     try {
       const f = await this.rest!.fundingRate();
-      this.log.info({ rate: f.rate, nextFundingTime: new Date(f.nextFundingTime).toISOString() }, 'funding rate');
+      this.log.info({ rate: f.rate, nextFundingTime: f.nextFundingTime === null ? null : new Date(f.nextFundingTime).toISOString() }, 'funding rate');
     } catch (err) {
       this.log.warn(
         { err: (err as Error).message },
@@ -864,7 +863,7 @@ export class Session {
         if (t) this.core.applyBroker(this.broker.forceClose(t, reason === 'breaker' ? 'BREAKER' : 'FORCE_CLOSE'));
         else this.log.error('no price known: the position cannot be closed and is kept');
       }
-      this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs || this.deps.clock.now()));
+      this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs));
       this.reportBadFrames(true);
     }
     const report = this.broker ? this.finalReport(reason, exitCode) : null;

@@ -85,6 +85,24 @@ function validateWorkingOrder(w: unknown, i: number): string | null {
   });
 }
 
+/** Optional: absent when no settlement is waiting for its rate. */
+function validateFundingDue(d: unknown): string | null {
+  if (d === undefined) return null;
+  if (!Array.isArray(d)) return 'fundingDue: expected array';
+  for (let i = 0; i < d.length; i++) {
+    const x: unknown = d[i];
+    if (!isObj(x)) return `fundingDue[${i}]: expected object`;
+    const err = checkFields(x, `fundingDue[${i}].`, {
+      fundingTime: num,
+      side,
+      qty: [(v) => isFiniteNum(v) && v > 0, 'positive finite number'],
+      markPrice: [(v) => isFiniteNum(v) && v > 0, 'positive finite number'],
+    });
+    if (err) return err;
+  }
+  return null;
+}
+
 function validateBreaker(b: unknown): string | null {
   if (!isObj(b)) return 'breaker: expected object';
   return checkFields(b, 'breaker.', {
@@ -135,6 +153,8 @@ export function validateSnapshot(x: unknown): string | null {
   }
   const breaker = validateBreaker(x.breaker);
   if (breaker) return breaker;
+  const due = validateFundingDue(x.fundingDue);
+  if (due) return due;
   if (!isObj(x.stats)) return 'stats: expected object';
   const stats = checkFields(x.stats, 'stats.', {
     trades: [(v) => Number.isInteger(v) && (v as number) >= 0, 'non-negative integer'],
