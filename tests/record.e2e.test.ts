@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { FIXTURES, logLines, MAIN, readEvents, readJson, run, tempDir } from './helpers/engine.js';
+import { FIXTURES, logLines, MAIN, readEvents, readJson, run, tempDir, waitFor, waitReady } from './helpers/engine.js';
 
 const TRADING = ['--strategy', path.join(FIXTURES, 'flip-strategy.mjs'), '--max-drawdown-pct', '100', '--max-losses', '1000'];
 
@@ -32,13 +32,15 @@ function normalisedJournal(stateDir: string): string[] {
   });
 }
 
-async function replay(recording: string, stateDir: string, speed = 'max'): Promise<void> {
+/** Replays `recording` into `stateDir`; returns the engine's log lines. */
+async function replay(recording: string, stateDir: string, speed = 'max'): Promise<ReturnType<typeof logLines>> {
   const r = run(MAIN, ['--feed', 'replay', '--replay', recording, '--speed', speed, '--seed', '5', '--state-dir', stateDir, ...TRADING]);
   const { code } = await r.exit;
   assert.equal(code, 0, r.stderr() + r.stdout().slice(-2000));
   const report = readJson<{ reason: string; errors: number; badFrames: number }>(path.join(stateDir, 'final_report.json'));
   assert.equal(report.reason, 'replay_end');
   assert.equal(report.errors, 0);
+  return logLines(r.stdout());
 }
 
 test('a recorded simulator session replays into its own candles, the same journal twice at --speed max and at a finite speed', async () => {
@@ -67,6 +69,35 @@ test('a recorded simulator session replays into its own candles, the same journa
   // at the recorded pace (sped up 20 times here) the journal is the same as at max
   await replay(recording, path.join(root, 'replay3'), '20');
   assert.deepEqual(normalisedJournal(path.join(root, 'replay3')), a);
+});
+
+test('where the recorded socket went down, the replay is blind as the live session was: the same spans, judged on recorded candles', async () => {
+  const root = tempDir('la-record-drop-');
+  const recording = path.join(root, 'rec');
+  const live = path.join(root, 'live');
+  const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '60', '--sim-seed', '4', '--seed', '5', '--duration', '0.3',
+    '--state-dir', live, '--record', recording, ...TRADING]);
+  await waitReady(r);
+  const port = Number(/"port":(\d+)/.exec(r.stdout())![1]);
+  const drop = (): Promise<Response> => fetch(`http://127.0.0.1:${port}/sim/fault`, { method: 'POST', body: '{"kind":"drop"}' });
+  await waitFor('a fill', () => readEvents(live).some((e) => e.event === 'Fill'), 15_000);
+  await drop();
+  await waitFor('the reconnect', () => readEvents(live).filter((e) => e.event === 'WsConnected').length >= 2, 15_000);
+  await new Promise((res) => setTimeout(res, 1000));
+  await drop();
+  const { code } = await r.exit;
+  assert.equal(code, 0, r.stderr() + r.stdout().slice(-2000));
+  const spansOf = (dir: string) => readEvents(dir).filter((e) => e.event === 'BlindSpan' && e.cause === 'disconnect').map((e) => [e.fromTs, e.toTs]);
+  const liveSpans = spansOf(live);
+  assert.ok(liveSpans.length >= 2, `the live session was blind twice: ${JSON.stringify(liveSpans)}`);
+
+  const log = await replay(recording, path.join(root, 'replay1'));
+  await replay(recording, path.join(root, 'replay2'));
+  assert.deepEqual(spansOf(path.join(root, 'replay1')), liveSpans);
+  const judged = log.filter((l) => l.msg === 'blind span judged on its candles');
+  assert.ok(judged.length >= liveSpans.length && judged.every((l) => (l.candles as number) >= 1), `spans judged on recorded candles: ${JSON.stringify(judged)}`);
+  assert.deepEqual(log.filter((l) => /fetch failed|not in the recording|history unavailable/.test(`${l.msg} ${String(l.err ?? '')}`)), []);
+  assert.deepEqual(normalisedJournal(path.join(root, 'replay1')), normalisedJournal(path.join(root, 'replay2')));
 });
 
 test('a recording on a full disk stops with one warning; the session trades on', async (t) => {

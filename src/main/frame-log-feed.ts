@@ -1,8 +1,8 @@
 // --feed replay of a frame log: the recorded frame texts go through the same decoder and the same handlers as
 // a live socket's, in process, at the recorded pace (receive-time gaps / --speed) or as fast as they are
 // consumed (--speed max). REST is answered from the recording, and an answer lands before the next frame,
-// so a replay's journal does not depend on how busy the machine is. The replay never reconnects: the
-// recording's own drops are just gaps in its receive times.
+// so a replay's journal does not depend on how busy the machine is. The replay never reconnects; where the
+// recorded socket went down, the session is told, so it is blind there as the live session was.
 import { decodeFrame, FrameReader, type DecodeOptions, type Frame } from '../shared/bitunix-codec.js';
 import type { Clock } from '../shared/clock.js';
 import type { FrameSink } from './frame-recorder.js';
@@ -14,6 +14,8 @@ export interface FrameLogFeedHandlers {
   onFrame(frame: Frame, recvTime: number, recvHr: number): void;
   /** The first data frame has been handled (so market time is the recording's). */
   onData(): void;
+  /** The recorded session's socket went down here: what it did not see from now to its next tick is a blind span. */
+  onRecordedDown(reason: string): void;
   /** Every frame has been handled; `frames` in all. */
   onEnd(frames: number): void;
   /** The log could not be read: the replay ends early. */
@@ -115,6 +117,7 @@ export class FrameLogFeed implements MarketDataFeed {
       for (const e of entries) {
         if (this.stopped) return null;
         this.cursor = e.t;
+        if (e.kind === 'down') this.handlers.onRecordedDown(e.reason);
         if (e.kind !== 'ws') continue;
         if (speed === 'max') {
           if (++turn >= FRAMES_PER_TURN) {

@@ -481,6 +481,10 @@ export class Session {
           this.core.onMarketTime();
         },
         onData: () => this.onFeedData(),
+        onRecordedDown: (reason) => {
+          this.log.info({ reason }, 'the recorded socket went down here: blind until its next tick');
+          this.core.blind('disconnect');
+        },
         onEnd: (frames) => {
           this.log.info({ frames }, 'frame log replayed to its end');
           this.core.onMarketTime(this.core.lastMarketTs + 2 * this.cfg.intervalMs);
