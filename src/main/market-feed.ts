@@ -33,10 +33,22 @@ export interface FeedOptions {
   maxFutureMs: number | null;
 }
 
+/** What the session uses of a market-data transport (the socket here, or a replay's in-process tape). */
+export interface MarketDataFeed {
+  readonly state: FeedState;
+  /** Successful reconnects (not counting the first connect). */
+  readonly reconnects: number;
+  /** Wall time of the last frame received. */
+  readonly lastFrameWall: number;
+  start(): void;
+  forceReconnect(reason: string): void;
+  stop(): Promise<void>;
+}
+
 /** Client frames are spaced to stay under the exchange's 5 messages per second. */
 const SEND_SPACING_MS = 250;
 
-export class MarketFeed {
+export class MarketFeed implements MarketDataFeed {
   private ws: WebSocket | null = null;
   private stateValue: FeedState = 'idle';
   private lastFrameAt = 0;

@@ -4,7 +4,7 @@
 // the same frames to the engine's decoder without one. Both read them here, so both deliver the same bytes
 // in the same order, and the replay's market clock (first streamed candle, last frame) is known up front.
 // Pure and deterministic.
-import { encodeBook, encodeKline, encodePrice, encodeTrade } from './bitunix-codec.js';
+import { encodeBook, encodeKline, encodePrice, encodeTrade, klineChannelMs } from './bitunix-codec.js';
 import type { PriceTick } from './price-process.js';
 import { inferPriceTick, synthTicks } from './tick-synth.js';
 import type { Candle } from './types.js';
@@ -34,6 +34,38 @@ export interface TapeOptions {
 
 /** `bucket` is set for kline frames (so a fault can withhold them), -1 otherwise. */
 export type TapeEmit<C> = (client: C, sub: TapeSub, frame: string, bucket: number) => void;
+
+/** The subscriptions a channel list makes, in the order the simulator serves them. */
+export function tapeSubs(channels: readonly string[]): TapeSub[] {
+  return channels.map((ch) => {
+    const intervalMs = klineChannelMs(ch);
+    if (intervalMs !== null) return { kind: 'kline', ch, intervalMs };
+    if (ch === 'depth_book1') return { kind: 'book', ch, intervalMs: 0 };
+    if (ch === 'trade') return { kind: 'trade', ch, intervalMs: 0 };
+    if (ch === 'price') return { kind: 'price', ch, intervalMs: 0 };
+    throw new Error(`replay: channel ${ch} is not on the tape`);
+  });
+}
+
+/**
+ * The candle of `intervalMs` opening at `bucket`, aggregated from its 1-minute candles in order up to the
+ * first one `minuteAt` does not have; null if it has none.
+ */
+export function candleOfMinutes(minuteAt: (ts: number) => Candle | null, intervalMs: number, bucket: number): Candle | null {
+  let out: Candle | null = null;
+  for (let m = bucket; m < bucket + intervalMs; m += MINUTE) {
+    const c = minuteAt(m);
+    if (c === null) break;
+    if (out === null) out = { ...c };
+    else {
+      if (c.high > out.high) out.high = c.high;
+      if (c.low < out.low) out.low = c.low;
+      out.close = c.close;
+      out.volume = Math.round((out.volume + c.volume) * 1e4) / 1e4;
+    }
+  }
+  return out;
+}
 
 /** Missing minutes become flat candles at the previous close, as an exchange serves minutes without trades. */
 export function fillGaps(candles: readonly Candle[]): Candle[] {
@@ -187,21 +219,13 @@ export class ReplayTape {
   candleAt(intervalMs: number, bucket: number): Candle | null {
     const first = this.candles[0]!.ts;
     if (bucket < first) return null;
-    let out: Candle | null = null;
-    for (let m = bucket; m < bucket + intervalMs; m += MINUTE) {
-      const idx = (m - first) / MINUTE;
-      const c = idx < this.nextIndex ? this.candles[idx]! : m === this.formingValue?.ts ? this.formingValue : null;
-      if (c === null) break;
-      if (out === null) out = { ...c };
-      else {
-        if (c.high > out.high) out.high = c.high;
-        if (c.low < out.low) out.low = c.low;
-        out.close = c.close;
-        out.volume = Math.round((out.volume + c.volume) * 1e4) / 1e4;
-      }
-    }
-    return out;
+    return candleOfMinutes(this.minuteAt, intervalMs, bucket);
   }
+
+  private readonly minuteAt = (m: number): Candle | null => {
+    const idx = (m - this.candles[0]!.ts) / MINUTE;
+    return idx < this.nextIndex ? this.candles[idx]! : m === this.formingValue?.ts ? this.formingValue : null;
+  };
 
   private trade(t: PriceTick): void {
     this.tickValue = t;
