@@ -54,6 +54,18 @@ function rawText(data: WebSocket.RawData): string {
   return Buffer.isBuffer(data) ? data.toString() : Buffer.from(data).toString();
 }
 
+/** What the session uses of a market-data transport (the socket here, or a replay's in-process tape). */
+export interface MarketDataFeed {
+  readonly state: FeedState;
+  /** Successful reconnects (not counting the first connect). */
+  readonly reconnects: number;
+  /** Wall time of the last frame received. */
+  readonly lastFrameWall: number;
+  start(): void;
+  forceReconnect(reason: string): void;
+  stop(): Promise<void>;
+}
+
 /** Client frames are spaced to stay under the exchange's 5 messages per second. */
 const SEND_SPACING_MS = 250;
 
