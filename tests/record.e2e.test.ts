@@ -32,6 +32,15 @@ function normalisedJournal(stateDir: string): string[] {
   });
 }
 
+/** A simulator session recorded into `<root>/rec`, its state in `<root>/live`. */
+function recordSim(root: string, simSpeed: string, simSeed: string) {
+  const recording = path.join(root, 'rec');
+  const live = path.join(root, 'live');
+  const r = run(MAIN, ['--feed', 'sim', '--sim-speed', simSpeed, '--sim-seed', simSeed, '--seed', '5', '--duration', '0.3',
+    '--state-dir', live, '--record', recording, ...TRADING]);
+  return { r, recording, live };
+}
+
 /** Replays `recording` into `stateDir`; returns the engine's log lines. */
 async function replay(recording: string, stateDir: string, speed = 'max'): Promise<ReturnType<typeof logLines>> {
   const r = run(MAIN, ['--feed', 'replay', '--replay', recording, '--speed', speed, '--seed', '5', '--state-dir', stateDir, ...TRADING]);
@@ -45,10 +54,7 @@ async function replay(recording: string, stateDir: string, speed = 'max'): Promi
 
 test('a recorded simulator session replays into its own candles, the same journal twice at --speed max and at a finite speed', async () => {
   const root = tempDir('la-record-');
-  const recording = path.join(root, 'rec');
-  const live = path.join(root, 'live');
-  const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '120', '--sim-seed', '11', '--seed', '5', '--duration', '0.3',
-    '--state-dir', live, '--record', recording, ...TRADING]);
+  const { r, recording, live } = recordSim(root, '120', '11');
   const { code } = await r.exit;
   assert.equal(code, 0, r.stderr() + r.stdout().slice(-2000));
   const files = readdirSync(recording);
@@ -73,10 +79,7 @@ test('a recorded simulator session replays into its own candles, the same journa
 
 test('where the recorded socket went down, the replay is blind as the live session was: the same spans, judged on recorded candles', async () => {
   const root = tempDir('la-record-drop-');
-  const recording = path.join(root, 'rec');
-  const live = path.join(root, 'live');
-  const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '60', '--sim-seed', '4', '--seed', '5', '--duration', '0.3',
-    '--state-dir', live, '--record', recording, ...TRADING]);
+  const { r, recording, live } = recordSim(root, '60', '4');
   await waitReady(r);
   const port = Number(/"port":(\d+)/.exec(r.stdout())![1]);
   const drop = (): Promise<Response> => fetch(`http://127.0.0.1:${port}/sim/fault`, { method: 'POST', body: '{"kind":"drop"}' });

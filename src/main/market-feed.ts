@@ -36,18 +36,6 @@ export interface FeedOptions {
   recorder?: FrameSink | null;
 }
 
-/** What the session uses of a market-data transport (the socket here, or a replay's in-process tape). */
-export interface MarketDataFeed {
-  readonly state: FeedState;
-  /** Successful reconnects (not counting the first connect). */
-  readonly reconnects: number;
-  /** Wall time of the last frame received. */
-  readonly lastFrameWall: number;
-  start(): void;
-  forceReconnect(reason: string): void;
-  stop(): Promise<void>;
-}
-
 /** The text of a frame as received (only read when recording). */
 function rawText(data: WebSocket.RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString();
