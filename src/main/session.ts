@@ -7,13 +7,12 @@ import type { Worker } from 'node:worker_threads';
 import { klineChannel, type Frame } from '../shared/bitunix-codec.js';
 import { PaperBroker } from '../shared/broker.js';
 import { contractKind, DEFAULT_BROKER_CONFIG, type BrokerConfig } from '../shared/broker-config.js';
-import { applyEvent, freshBrokerState } from '../shared/broker-state.js';
 import { CandleBuilder } from '../shared/candle-builder.js';
 import type { Clock } from '../shared/clock.js';
-import { isBrokerEvent, type EngineEvent, type JournalEntry } from '../shared/events.js';
+import type { EngineEvent } from '../shared/events.js';
 import { ReconnectPolicy } from '../shared/reconnect-policy.js';
 import { createRng, type Rng } from '../shared/rng.js';
-import { brokerStateOf, sealSnapshot } from '../shared/state-schema.js';
+import { sealSnapshot } from '../shared/state-schema.js';
 import type { Strategy } from '../shared/strategy.js';
 import { TickRing } from '../shared/tick-ring.js';
 import type { BrokerState, Candle, Tick } from '../shared/types.js';
@@ -61,8 +60,7 @@ export type StopReason =
 const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file', 'breaker', 'replay_end']);
 /** A replay whose stream was all sent but whose last frame never arrived gives up after this long without a frame. */
 const REPLAY_GIVE_UP_MS = 15_000;
-/** Market time a fresh broker state starts from (see restore()). */
-export const GENESIS_AT = 0;
+export { GENESIS_AT } from '../shared/journal-fold.js';
 const ERROR_BUDGET = 20;
 const SEED_CANDLES = 200;
 const SHUTDOWN_DRAIN_MS = 1500;
@@ -176,7 +174,7 @@ export class Session {
    */
   async start(): Promise<void> {
     this.startWall = this.deps.clock.now();
-    const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups });
+    const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups, balance: this.cfg.balance });
     this.deps.store.onFault?.((kind, message) => {
       if (kind === 'compromised') {
         this.persistFault ??= `state lock compromised: ${message}`;
@@ -188,7 +186,7 @@ export class Session {
         void this.stop('lock_compromised', 1);
       } else this.onPersistError(new Error(message));
     });
-    const state = this.restore(loaded);
+    const state = loaded.state; // the snapshot (or a fresh state) with the journal after it folded in
     this.broker = new PaperBroker(this.brokerConfig(), this.rng, state);
     this.startState = this.broker.state;
     this.journal = new Journal(this.deps.store, loaded.lastSeq, () => this.deps.clock.now(), (err) => this.onPersistError(err));
@@ -225,9 +223,9 @@ export class Session {
       this.log.warn({ bytes: loaded.journalTruncated.bytes }, 'journal: torn last line truncated');
     }
     for (const w of loaded.warnings) this.log.warn(w);
-    this.record({ event: 'StateLoaded', source: loaded.source, snapshotSeq: loaded.snapshot?.seq ?? 0, lastSeq: loaded.lastSeq, replayed: loaded.replay.length });
+    this.record({ event: 'StateLoaded', source: loaded.source, snapshotSeq: loaded.snapshot?.seq ?? 0, lastSeq: loaded.lastSeq, replayed: loaded.replayed, journalRead: loaded.journalRead });
     this.log.info(
-      { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replay.length },
+      { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replayed },
       `state loaded from ${loaded.source}`,
     );
     if (loaded.halt) await this.onHaltAtStart(loaded.halt);
@@ -393,22 +391,6 @@ export class Session {
     };
   }
 
-  /** Rebuild broker state: snapshot (or a fresh state) plus the journal events after it, in order. */
-  private restore(loaded: LoadResult): BrokerState {
-    let state: BrokerState;
-    if (loaded.snapshot) {
-      state = brokerStateOf(loaded.snapshot);
-    } else {
-      const genesis = loaded.replay.find((e) => e.event === 'SessionStart') as (JournalEntry & { balance?: number }) | undefined;
-      const balance = typeof genesis?.balance === 'number' ? genesis.balance : this.cfg.balance;
-      // The breaker's day starts at the epoch: the first tick rolls it to the market's own UTC day
-      // (a journaled BreakerReset), which for a replay is years before the wall clock.
-      state = freshBrokerState(balance, GENESIS_AT);
-    }
-    for (const e of loaded.replay) if (isBrokerEvent(e)) state = applyEvent(state, e);
-    return state;
-  }
-
   /**
    * 200 closed candles from REST, once market data flows (so "closed" is judged on market time, which
    * the accelerated simulator and replays run ahead of or behind the wall clock). With a position
@@ -433,7 +415,7 @@ export class Session {
   private savedMarketTs(loaded: LoadResult): number {
     const st = this.broker.state;
     let ts = loaded.snapshot?.marketTs ?? Math.max(st.lastEntryAt ?? 0, st.position?.openedAt ?? 0, ...st.recentOrderTimes, st.lastFundingTime ?? 0);
-    for (const e of loaded.replay) if (isBrokerEvent(e) && e.at > ts) ts = e.at;
+    if (loaded.replayedAt !== null && loaded.replayedAt > ts) ts = loaded.replayedAt;
     return ts;
   }
 
