@@ -41,7 +41,7 @@ const SPEC_FLAGS = [
   '--slip-bps', '--latency-ms', '--exec-queue', '--min-trade-interval', '--max-drawdown-pct', '--max-losses',
   '--idle-timeout', '--stale-timeout', '--backoff-base', '--backoff-max', '--max-ws-errors', '--state-dir',
   '--backups', '--duration', '--kill-file', '--max-rss-mb', '--http-port', '--seed', '--webhook', '--dry-run',
-  '--resume', '--log-level', '--pretty', '--help', '--version',
+  '--resume', '--record', '--log-level', '--pretty', '--help', '--version',
 ];
 
 test('no flags: every default is the one in SPEC §9', () => {
@@ -55,6 +55,7 @@ test('no flags: every default is the one in SPEC §9', () => {
     restUrl: 'https://fapi.bitunix.com',
     replay: null,
     speed: 1,
+    record: null,
     simSpeed: 1,
     strategy: 'default',
     balance: 10_000,
@@ -105,6 +106,7 @@ const CASES: [string, string, keyof EngineConfig, unknown, string[]?][] = [
   ['ws-url', 'ws://127.0.0.1:8787/public/', 'wsUrl', 'ws://127.0.0.1:8787/public/'],
   ['rest-url', 'http://127.0.0.1:8787', 'restUrl', 'http://127.0.0.1:8787'],
   ['replay', 'btc.csv', 'replay', path.join(cwd, 'btc.csv'), ['--feed', 'replay']],
+  ['record', 'rec', 'record', path.join(cwd, 'rec')],
   ['speed', '20', 'speed', 20],
   ['speed', 'max', 'speed', 'max'],
   ['sim-speed', '30', 'simSpeed', 30],
@@ -180,6 +182,8 @@ const INVALID: [string[], string][] = [
   [['--feed', 'replay'], '--replay'],
   [['--feed', 'replay', '--replay', 'missing.csv'], '--replay'],
   [['--feed', 'replay', '--replay', '.'], '--replay'],
+  [['--record', 'btc.csv'], '--record'],
+  [['--record', ''], '--record'],
   [['--replay', 'btc.csv'], '--replay'],
   [['--feed', 'sim', '--replay', 'btc.csv'], '--replay'],
   [['--speed', '0'], '--speed'],
