@@ -172,6 +172,7 @@ export class Session {
         stopBps: this.cfg.stopBps,
         tpR: this.cfg.tpR,
         marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue, latencyMs: this.cfg.latencyMs, rng: this.rng } : null,
+        marketSpeed: this.cfg.feed === 'sim' ? this.cfg.simSpeed : this.cfg.feed === 'replay' ? (this.cfg.speed === 'max' ? Infinity : this.cfg.speed) : 1,
       },
       this.broker,
       this.builder,
@@ -338,7 +339,7 @@ export class Session {
   private async seedCandles(now: number): Promise<void> {
     let seeded: Candle[] = [];
     try {
-      seeded = await this.rest!.lastClosed(this.cfg.interval, SEED_CANDLES, now);
+      seeded = this.core.screenCandles(await this.rest!.lastClosed(this.cfg.interval, SEED_CANDLES, now));
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'candle history unavailable; the strategy warms up on live candles');
       return;
@@ -408,7 +409,7 @@ export class Session {
 
   private async backfill(fromTs: number, toTs: number): Promise<void> {
     try {
-      const candles = await this.rest!.klinesRange(this.cfg.interval, fromTs, toTs, this.core.lastMarketTs);
+      const candles = this.core.screenCandles(await this.rest!.klinesRange(this.cfg.interval, fromTs, toTs, this.core.lastMarketTs));
       const accepted = this.builder.fill(candles);
       this.core.recordBackfilled(accepted);
       this.core.checkMissed(accepted);
