@@ -108,3 +108,12 @@ test('market clock: blind spans and a suspended process are no fault; a wall clo
   assert.equal(w.screen(book(T0 + 12_000, 100_000), T0 + 12_000 + back), 'trusted');
   assert.equal(w.screen(book(T0 + 13_000, 100_000), T0 + 13_000 + back), 'trusted');
 });
+
+test('confirmation comes later in market time: frames stamped alike (one burst) do not confirm each other', () => {
+  const g = trusting();
+  assert.equal(g.screen(book(T0 + 500, 300_000), T0 + 500), 'suspect');
+  assert.equal(g.screen(mark(T0 + 500, 300_000), T0 + 500), 'implausible_mark', 'a mark of the same instant is no confirmation');
+  assert.equal(g.screen(trade(T0 + 500, 300_000), T0 + 500), 'suspect', 'nor is a trade of the same instant');
+  assert.equal(g.screen(book(T0 + 600, 100_000), T0 + 600), 'trusted');
+  assert.equal(g.takeUnconfirmed(), 2);
+});

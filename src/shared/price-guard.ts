@@ -1,8 +1,8 @@
 // The price guard: what a market frame must satisfy before it may move money, so that no single frame can.
 // A frame for another symbol is bad, and so is one stamped far ahead of the market clock. A book or trade
 // price implausibly far from the last trusted price (PriceBound) is held as suspect: it is acted on only once
-// a later frame or the mark price confirms it, and dropped unconfirmed when a trusted price (or another
-// suspect) comes first. A kline whose prices are out of bounds is dropped; so is a mark price that is out of
+// a later frame (later in market time: a burst of frames stamped alike is one event, not two) or the mark
+// price confirms it, and dropped unconfirmed when a trusted price (or another suspect) comes first. A kline whose prices are out of bounds is dropped; so is a mark price that is out of
 // bounds (it prices funding) or a funding rate no exchange settles.
 // Pure: no I/O and no clock of its own; the caller passes each frame's wall-clock receive time.
 import type { Frame } from './bitunix-codec.js';
@@ -122,10 +122,10 @@ export class PriceGuard {
     const held = this.held;
     let verdict: GuardVerdict;
     if (this.trustedPx > 0 && this.near(this.trustedPx, this.trustedTs, lo, hi, f.ts)) verdict = 'trusted';
-    else if (held !== null && this.near(this.heldPx, held.ts, lo, hi, f.ts)) {
+    else if (held !== null && f.ts > held.ts && this.near(this.heldPx, held.ts, lo, hi, f.ts)) {
       this.confirmHeld();
       verdict = 'confirmed';
-    } else if (this.markPx > 0 && this.near(this.markPx, this.markTs, lo, hi, f.ts)) verdict = 'trusted';
+    } else if (this.markPx > 0 && f.ts > this.markTs && this.near(this.markPx, this.markTs, lo, hi, f.ts)) verdict = 'trusted';
     else {
       this.dropHeld();
       this.held = f;
@@ -147,7 +147,7 @@ export class PriceGuard {
     const mp = f.markPrice;
     let verdict: GuardVerdict;
     const held = this.held;
-    if (held !== null && this.near(this.heldPx, held.ts, mp, mp, f.ts)) {
+    if (held !== null && f.ts > held.ts && this.near(this.heldPx, held.ts, mp, mp, f.ts)) {
       this.trustedPx = this.heldPx;
       this.trustedTs = held.ts;
       this.confirmHeld();
