@@ -21,7 +21,7 @@ function trusting(marketSpeed = 1): PriceGuard {
   const g = new PriceGuard({ symbol: S, bound: priceBoundFor(S), marketSpeed });
   assert.equal(g.screen(book(T0 - 100, 100_000), T0 - 100), 'suspect', 'the very first price has nothing to be checked against');
   assert.equal(g.screen(trade(T0, 100_000), T0), 'confirmed');
-  assert.deepEqual(g.takeConfirmed()?.frame, book(T0 - 100, 100_000));
+  assert.deepEqual(g.takeConfirmed().map((h) => h.frame), [book(T0 - 100, 100_000)]);
   return g;
 }
 
@@ -42,21 +42,21 @@ test('a single implausible price is held, never trusted, and dropped unconfirmed
   assert.equal(g.takeUnconfirmed(), 1, 'the price of 1 was dropped when 3x (consistent with neither) replaced it');
   assert.equal(g.screen(book(T0 + 300, 100_010), T0 + 300), 'trusted');
   assert.equal(g.takeUnconfirmed(), 1, '3x dropped once a trusted price arrived');
-  assert.equal(g.takeConfirmed(), null);
+  assert.deepEqual(g.takeConfirmed(), []);
 });
 
 test('a real jump beyond the bound is acted on once a second frame or the mark price confirms it', () => {
   const g = trusting();
   assert.equal(g.screen(book(T0 + 500, 80_000), T0 + 500), 'suspect', '-20 % within a second');
   assert.equal(g.screen(trade(T0 + 600, 79_990), T0 + 600), 'confirmed');
-  assert.equal(g.takeConfirmed()?.frame.ts, T0 + 500, 'the held frame is handed back to be acted on first');
+  assert.deepEqual(g.takeConfirmed().map((h) => h.frame.ts), [T0 + 500], 'the held frame is handed back to be acted on first');
   assert.equal(g.reference?.price, 79_990);
   assert.equal(g.takeUnconfirmed(), 0);
 
   const m = trusting();
   assert.equal(m.screen(book(T0 + 500, 80_000), T0 + 500), 'suspect');
   assert.equal(m.screen(mark(T0 + 700, 80_020), T0 + 700), 'confirmed', 'the mark price confirms');
-  assert.equal(m.takeConfirmed()?.frame.ts, T0 + 500);
+  assert.deepEqual(m.takeConfirmed().map((h) => h.frame.ts), [T0 + 500]);
   assert.equal(m.screen(book(T0 + 800, 80_010), T0 + 800), 'trusted');
 });
 
@@ -113,7 +113,17 @@ test('confirmation comes later in market time: frames stamped alike (one burst) 
   const g = trusting();
   assert.equal(g.screen(book(T0 + 500, 300_000), T0 + 500), 'suspect');
   assert.equal(g.screen(mark(T0 + 500, 300_000), T0 + 500), 'implausible_mark', 'a mark of the same instant is no confirmation');
-  assert.equal(g.screen(trade(T0 + 500, 300_000), T0 + 500), 'suspect', 'nor is a trade of the same instant');
+  assert.equal(g.screen(trade(T0 + 500, 300_000), T0 + 500), 'suspect', 'nor is a trade of the same instant: it is held with the book');
   assert.equal(g.screen(book(T0 + 600, 100_000), T0 + 600), 'trusted');
-  assert.equal(g.takeUnconfirmed(), 2);
+  assert.equal(g.takeUnconfirmed(), 2, 'both held frames dropped');
+});
+
+test('frames of one instant are held together and handed back together once a later frame confirms them', () => {
+  const g = new PriceGuard({ symbol: S, bound: priceBoundFor(S), marketSpeed: 1 });
+  // a fresh start: the exchange sends its book and trade of the same tick at once
+  assert.equal(g.screen(book(T0, 100_000), T0), 'suspect');
+  assert.equal(g.screen(trade(T0, 100_000.1), T0), 'suspect');
+  assert.equal(g.screen(book(T0 + 100, 100_000.2), T0 + 100), 'confirmed');
+  assert.deepEqual(g.takeConfirmed().map((h) => h.frame.type), ['book', 'trade']);
+  assert.equal(g.takeUnconfirmed(), 0, 'nothing was dropped: a normal start counts no bad frame');
 });

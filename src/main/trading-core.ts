@@ -116,8 +116,7 @@ export class TradingCore {
     if (unconfirmed > 0) this.countBad('implausible_price', unconfirmed);
     if (verdict === 'suspect') return;
     if (verdict === 'confirmed') {
-      const held = this.guard.takeConfirmed()!;
-      this.dispatch(held.frame, held.recv, recvHr);
+      for (const held of this.guard.takeConfirmed()) this.dispatch(held.frame, held.recv, recvHr);
     } else if (verdict !== 'trusted') {
       this.countBad(verdict);
       return;

@@ -1,9 +1,10 @@
 // The price guard: what a market frame must satisfy before it may move money, so that no single frame can.
 // A frame for another symbol is bad, and so is one stamped far ahead of the market clock. A book or trade
 // price implausibly far from the last trusted price (PriceBound) is held as suspect: it is acted on only once
-// a later frame (later in market time: a burst of frames stamped alike is one event, not two) or the mark
-// price confirms it, and dropped unconfirmed when a trusted price (or another suspect) comes first. A kline whose prices are out of bounds is dropped; so is a mark price that is out of
-// bounds (it prices funding) or a funding rate no exchange settles.
+// a frame later in market time or the mark price confirms it (frames stamped alike are one event: they are
+// held together, they do not confirm each other), and dropped unconfirmed when a trusted price or a
+// contradicting suspect comes first. A kline whose prices are out of bounds is dropped; so is a mark price
+// out of bounds (it prices funding) and a funding rate no exchange settles.
 // Pure: no I/O and no clock of its own; the caller passes each frame's wall-clock receive time.
 import type { Frame } from './bitunix-codec.js';
 import { withinBound, type PriceBound, type TrustedPrice } from './price-bound.js';
@@ -13,7 +14,7 @@ export type GuardRejection = 'wrong_symbol' | 'future_ts' | 'implausible_price' 
 /**
  * - `trusted`: act on the frame.
  * - `suspect`: the frame is held; there is nothing to act on yet.
- * - `confirmed`: the frame confirms the held one: act on `takeConfirmed()` first, then on this frame.
+ * - `confirmed`: the frame confirms the held ones: act on `takeConfirmed()` first, then on this frame.
  * - a rejection: drop the frame and count it.
  */
 export type GuardVerdict = 'trusted' | 'suspect' | 'confirmed' | GuardRejection;
@@ -32,6 +33,12 @@ export interface PriceGuardConfig {
 
 type Quote = Extract<Frame, { type: 'book' | 'trade' }>;
 
+/** A frame the guard held or confirmed, with the wall time it was received. */
+export interface HeldQuote {
+  frame: Quote;
+  recv: number;
+}
+
 /** Market ms a frame may be ahead of the market clock, plus this many wall ms at the feed's speed. */
 const CLOCK_SLACK_MS = 60_000;
 const CLOCK_SLACK_WALL_MS = 2_000;
@@ -41,17 +48,19 @@ const CLOCK_SLACK_WALL_MS = 2_000;
  */
 const CLOCK_REANCHOR_WALL_MS = 10_000;
 const DEFAULT_MAX_FUNDING_RATE = 0.03;
+/** Frames of one instant held at most (a book and a trade, usually); more are dropped as unconfirmed. */
+const MAX_HELD = 16;
 
 export class PriceGuard {
   private trustedPx = 0;
   private trustedTs = 0;
   private markPx = 0;
   private markTs = 0;
-  private held: Quote | null = null;
+  /** Suspect frames of one market instant, consistent with the first, whose price and ts they are judged by. */
+  private held: HeldQuote[] = [];
   private heldPx = 0;
-  private heldRecv = 0;
-  private confirmed: Quote | null = null;
-  private confirmedRecvWall = 0;
+  private heldTs = 0;
+  private confirmed: HeldQuote[] = [];
   /** Suspects dropped unconfirmed since the caller last took the count. */
   private unconfirmedCount = 0;
   /** Max over accepted frames of ts − recv × speed: where the market clock stands against the wall clock. */
@@ -101,12 +110,11 @@ export class PriceGuard {
     }
   }
 
-  /** The frame a `confirmed` verdict confirmed, with its receive time; null otherwise. */
-  takeConfirmed(): { frame: Quote; recv: number } | null {
-    const frame = this.confirmed;
-    if (frame === null) return null;
-    this.confirmed = null;
-    return { frame, recv: this.confirmedRecvWall };
+  /** The frames a `confirmed` verdict confirmed, in arrival order (empty otherwise). */
+  takeConfirmed(): HeldQuote[] {
+    const frames = this.confirmed;
+    if (frames.length > 0) this.confirmed = [];
+    return frames;
   }
 
   /** Suspects dropped without confirmation since the last call. */
@@ -119,19 +127,19 @@ export class PriceGuard {
   private screenQuote(f: Quote, lo: number, hi: number, px: number, recv: number): GuardVerdict {
     const v = this.screenClock(f.symbol, f.ts, recv);
     if (v !== null) return v;
-    const held = this.held;
+    const holding = this.held.length > 0;
     let verdict: GuardVerdict;
     if (this.trustedPx > 0 && this.near(this.trustedPx, this.trustedTs, lo, hi, f.ts)) verdict = 'trusted';
-    else if (held !== null && f.ts > held.ts && this.near(this.heldPx, held.ts, lo, hi, f.ts)) {
+    else if (holding && this.near(this.heldPx, this.heldTs, lo, hi, f.ts)) {
+      if (f.ts <= this.heldTs) return this.hold(f, recv);
       this.confirmHeld();
       verdict = 'confirmed';
     } else if (this.markPx > 0 && f.ts > this.markTs && this.near(this.markPx, this.markTs, lo, hi, f.ts)) verdict = 'trusted';
     else {
       this.dropHeld();
-      this.held = f;
       this.heldPx = px;
-      this.heldRecv = recv;
-      return 'suspect';
+      this.heldTs = f.ts;
+      return this.hold(f, recv);
     }
     this.dropHeld();
     this.trustedPx = px;
@@ -140,16 +148,21 @@ export class PriceGuard {
     return verdict;
   }
 
+  private hold(f: Quote, recv: number): 'suspect' {
+    if (this.held.length < MAX_HELD) this.held.push({ frame: f, recv });
+    else this.unconfirmedCount++;
+    return 'suspect';
+  }
+
   private screenMark(f: Extract<Frame, { type: 'price' }>, recv: number): GuardVerdict {
     const v = this.screenClock(f.symbol, f.ts, recv);
     if (v !== null) return v;
     if (!(Math.abs(f.fundingRate) <= this.maxFundingRate)) return 'implausible_funding';
     const mp = f.markPrice;
     let verdict: GuardVerdict;
-    const held = this.held;
-    if (held !== null && f.ts > held.ts && this.near(this.heldPx, held.ts, mp, mp, f.ts)) {
+    if (this.held.length > 0 && f.ts > this.heldTs && this.near(this.heldPx, this.heldTs, mp, mp, f.ts)) {
       this.trustedPx = this.heldPx;
-      this.trustedTs = held.ts;
+      this.trustedTs = this.heldTs;
       this.confirmHeld();
       verdict = 'confirmed';
     } else if (this.trustedPx === 0 || this.near(this.trustedPx, this.trustedTs, mp, mp, f.ts)) {
@@ -187,17 +200,15 @@ export class PriceGuard {
   }
 
   private confirmHeld(): void {
-    const held = this.held!;
-    this.held = null;
-    this.confirmed = held;
-    this.confirmedRecvWall = this.heldRecv;
-    this.accept(held.ts, this.heldRecv);
+    this.confirmed = this.held;
+    this.held = [];
+    for (const h of this.confirmed) this.accept(h.frame.ts, h.recv);
   }
 
   private dropHeld(): void {
-    if (this.held === null) return;
-    this.held = null;
-    this.unconfirmedCount++;
+    if (this.held.length === 0) return;
+    this.unconfirmedCount += this.held.length;
+    this.held.length = 0;
   }
 
   private accept(ts: number, recv: number): void {
