@@ -16,7 +16,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { applyEvent, freshBrokerState } from '../src/shared/broker-state.js';
 import { isBrokerEvent, type BrokerEvent } from '../src/shared/events.js';
 import { createRng } from '../src/shared/rng.js';
-import { validateSnapshot } from '../src/shared/state-schema.js';
+import { brokerStateOf, validateSnapshot } from '../src/shared/state-schema.js';
 import type { BrokerState, StateSnapshot } from '../src/shared/types.js';
 import { logLines, type LogLine } from '../tests/helpers/engine.js';
 
@@ -98,8 +98,7 @@ export function engineArgs(stateDir: string, simSeed: number, seed: number): str
 
 /** Broker part of a snapshot (what the journal fold must reproduce). */
 export function brokerPart(s: StateSnapshot): BrokerState {
-  const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, ...broker } = s;
-  return broker;
+  return brokerStateOf(s);
 }
 
 /** Read what is visible in the state dir right now into `obs`; returns problems (never throws). */

@@ -41,7 +41,7 @@ const SPEC_FLAGS = [
   '--slip-bps', '--latency-ms', '--exec-queue', '--min-trade-interval', '--max-drawdown-pct', '--max-losses',
   '--idle-timeout', '--stale-timeout', '--backoff-base', '--backoff-max', '--max-ws-errors', '--state-dir',
   '--backups', '--duration', '--kill-file', '--max-rss-mb', '--http-port', '--seed', '--dry-run',
-  '--log-level', '--pretty', '--help', '--version',
+  '--resume', '--log-level', '--pretty', '--help', '--version',
 ];
 
 test('no flags: every default is the one in SPEC §9', () => {
@@ -83,6 +83,7 @@ test('no flags: every default is the one in SPEC §9', () => {
     dryRun: false,
     logLevel: 'info',
     pretty: false,
+    resume: false,
   });
   for (const s of [seed, simSeed]) assert.ok(Number.isInteger(s) && s >= 0 && s <= 0xffffffff, `seed ${s}`);
 });

@@ -76,7 +76,8 @@ test('hostile frames and a corrupt REST history move nothing; a real 5 % move st
     return expected.every((k) => (by[k] ?? 0) > 0) ? by : null;
   }, 30_000, 200);
   assert.ok(bad.implausible_price! >= 3, `the 1, the 3x and the candle: ${JSON.stringify(bad)}`);
-  assert.equal(bad.rest_implausible_price, 3, 'three corrupt minutes from REST');
+  // three corrupt minutes, rejected wherever they are fetched (the backfill, the blind span's recovery)
+  assert.ok(bad.rest_implausible_price! >= 3, `corrupt minutes from REST: ${JSON.stringify(bad)}`);
 
   assert.deepEqual(moneyMoves(), [], 'neither did the corrupt REST candles');
   const funding = readEvents(stateDir)

@@ -24,7 +24,7 @@ function withLong() {
   const events: EngineEvent[] = [];
   const sink: CoreSink = {
     record: (e) => void events.push(e), changed: () => {}, submit: () => true, queueDepth: () => 0,
-    gap: () => {}, breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
+    blindSpan: () => {}, gap: () => {}, breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
   };
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, T0));
   const ring = TickRing.allocate(64);

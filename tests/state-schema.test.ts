@@ -130,3 +130,13 @@ test('journal entries need an integer seq >= 1, a finite ts and an event name', 
   assert.equal(validateJournalEntry({ seq: 3, ts: Number.POSITIVE_INFINITY, event: 'Fill' }), 'ts: expected finite number');
   assert.equal(validateJournalEntry({ seq: 3, ts: 1 }), 'event: expected non-empty string');
 });
+
+test('funding owed at a settlement survives in the snapshot: valid when well-formed, named when not', () => {
+  const due = { fundingTime: 1_716_998_400_000, side: 'LONG' as const, qty: 0.01, markPrice: 67_010 };
+  const s = sealSnapshot(body({ fundingDue: [due] }));
+  assert.equal(validateSnapshot(JSON.parse(JSON.stringify(s))), null);
+  assert.deepEqual((JSON.parse(JSON.stringify(s)) as StateSnapshot).fundingDue, [due]);
+  assert.equal(validateSnapshot(tampered('fundingDue', {})), 'fundingDue: expected array');
+  assert.equal(validateSnapshot(tampered('fundingDue', [{ ...due, qty: 0 }])), 'fundingDue[0].qty: expected positive finite number');
+  assert.equal(validateSnapshot(tampered('fundingDue', [{ ...due, side: 'UP' }])), "fundingDue[0].side: expected 'LONG' or 'SHORT'");
+});

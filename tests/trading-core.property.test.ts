@@ -48,7 +48,7 @@ function harness() {
     changed: () => {},
     submit: (o) => (pending.push(o), true),
     queueDepth: () => pending.length,
-    gap: () => {},
+    blindSpan: () => {}, gap: () => {},
     breakerTripped: () => {},
     error: () => {},
     info: () => {},

@@ -107,6 +107,7 @@ const FLAGS: readonly Flag[] = [
   { name: 'kill-file', group: 'State & lifecycle', arg: 'FILE', def: '<state-dir>/kill.txt', help: 'kill switch: the session stops when this file appears', rule: 'a non-empty path, relative to the cwd' },
   { name: 'max-rss-mb', group: 'State & lifecycle', arg: 'MB', def: '1024', help: 'memory cap: graceful stop above this RSS', num: { min: 64 } },
   { name: 'dry-run', group: 'State & lifecycle', def: 'off', help: 'no latency, no state files (logs and heartbeat only)' },
+  { name: 'resume', group: 'State & lifecycle', def: 'off', help: 'lift a kill-switch halt (halt.json) and trade again' },
   // Misc
   { name: 'http-port', group: 'Misc', arg: 'PORT', def: 'off', help: 'status endpoint on 127.0.0.1 (0 = any free port)', num: { int: true, min: 0, max: 65_535 } },
   { name: 'log-level', group: 'Misc', arg: 'LEVEL', def: 'info', help: 'log verbosity', rule: `one of ${LOG_LEVELS.join(' ')}` },
@@ -358,6 +359,7 @@ export function parseCli(argv: string[], env: { cwd: string; version: string }):
     dryRun,
     logLevel: oneOf('log-level', str('log-level') ?? 'info', LOG_LEVELS),
     pretty: given.has('pretty'),
+    resume: given.has('resume'),
   };
   return { kind: 'run', config };
 }

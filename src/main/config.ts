@@ -47,6 +47,8 @@ export interface EngineConfig {
   httpPort: number | null;
   seed: number;
   dryRun: boolean;
+  /** Lift HALTED(kill_switch) at start. */
+  resume: boolean;
   logLevel: LogLevel;
   pretty: boolean;
 }

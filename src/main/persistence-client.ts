@@ -13,6 +13,7 @@ import type { StateSnapshot } from '../shared/types.js';
 import {
   COMPROMISED_MESSAGE_TYPE,
   LOCKED_ERROR_NAME,
+  type ControlFiles,
   type LoadResult,
   type OpenOptions,
   type PersistenceApi,
@@ -97,6 +98,14 @@ export class PersistenceClient extends EventEmitter implements PersistenceApi {
   close(): Promise<void> {
     return this.call(() => this.remote.close());
   }
+  controlFiles(killFile: string): Promise<ControlFiles> {
+    return this.call(() => this.remote.controlFiles(killFile));
+  }
+
+  removeFile(name: string): Promise<void> {
+    return this.call(() => this.remote.removeFile(name));
+  }
+
   status(): Promise<PersistenceStatus> {
     return this.call(() => this.remote.status());
   }

@@ -2,7 +2,6 @@
 // journal, and owns the lifecycle tasks (heartbeat, kill switch, duration, stale data, memory, watchdog)
 // and the ordered shutdown of SPEC §6. Every tick is checked against the open position before the next
 // frame is read; nothing on that path waits for the disk or a worker.
-import { existsSync, unlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
@@ -16,7 +15,7 @@ import type { Clock } from '../shared/clock.js';
 import { isBrokerEvent, type EngineEvent, type JournalEntry } from '../shared/events.js';
 import { ReconnectPolicy } from '../shared/reconnect-policy.js';
 import { createRng, type Rng } from '../shared/rng.js';
-import { sealSnapshot } from '../shared/state-schema.js';
+import { brokerStateOf, sealSnapshot } from '../shared/state-schema.js';
 import type { Strategy } from '../shared/strategy.js';
 import { TickRing } from '../shared/tick-ring.js';
 import type { BrokerState, Candle, Tick } from '../shared/types.js';
@@ -29,8 +28,13 @@ import { TradingCore, type CoreSink } from './trading-core.js';
 import { MarketFeed } from './market-feed.js';
 import type { LoadResult, StateStore } from './state-store.js';
 import { buildFinalReport, candlesCsv, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
-import { RestClient } from './rest-client.js';
+import { engineUserAgent, RestClient } from './rest-client.js';
 import { spawnWorker } from './spawn-worker.js';
+import { SpanRecovery } from './span-recovery.js';
+import { SPAN_CANDLE_MS, type BlindSpan } from '../shared/blind-spans.js';
+import { breakerAt } from '../shared/breaker.js';
+import { HALT_FILE, type HaltRecord } from '../shared/persistence-api.js';
+import { ReconnectStorm, sameTradingState, tradingStateOf, type TradingState } from '../shared/trading-state.js';
 import { prometheusText } from './metrics-text.js';
 import { loadChartLib, renderReport } from './report-html.js';
 import { startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
@@ -63,6 +67,8 @@ const SNAPSHOT_EVERY_MS = 200;
 const MAX_METRIC_SAMPLES = 172_800;
 const BAD_FRAME_REPORT_MS = 10_000;
 const WATCHDOG_LIMIT_MS = 30_000;
+/** Heartbeats are 1 s apart; a longer silence means the whole process was suspended (or frozen): a blind span. */
+const SUSPENDED_AFTER_MS = 5_000;
 const LOOP_DELAY_RESOLUTION_MS = 10;
 
 export interface SessionDeps {
@@ -94,6 +100,13 @@ export class Session {
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
   private core!: TradingCore;
+  private spanRecovery: SpanRecovery | null = null;
+  /** Wall time of the previous heartbeat, to notice a suspended process. */
+  private lastHeartbeatWall = 0;
+  /** Market time in the newest snapshot requested (a position's snapshot follows market time each second). */
+  private snapshotMarketTs = 0;
+  /** Blind spans journaled this run. */
+  private blindSpansSeen = 0;
 
   // counters
   errors = 0;
@@ -102,6 +115,11 @@ export class Session {
   private lastBadReportWall = 0;
   private persistFault: string | null = null;
   private ready = false;
+  /** HALTED(kill_switch): set by the kill file (persisted as halt.json), cleared by --resume or deleting halt.json. */
+  private killSwitch = false;
+  private tradingState: TradingState = { state: 'ACTIVE', reason: null };
+  private readonly storm = new ReconnectStorm();
+  private controlPoll: Promise<void> | null = null;
 
   private startWall = 0;
   private startState!: BrokerState;
@@ -153,7 +171,7 @@ export class Session {
         this.persistFault ??= `state lock compromised: ${message}`;
         if (this.core) {
           this.core.fillsBlocked ??= 'state lock lost';
-          this.core.entriesBlocked ??= 'state lock lost';
+          this.refreshTradingState();
         }
         this.fail(`state lock compromised: ${message}`);
         void this.stop('lock_compromised', 1);
@@ -171,7 +189,8 @@ export class Session {
         riskPct: this.cfg.riskPct,
         stopBps: this.cfg.stopBps,
         tpR: this.cfg.tpR,
-        marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue, latencyMs: this.cfg.latencyMs, rng: this.rng } : null,
+        latency: { ...this.cfg.latencyMs, rng: this.rng },
+        marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue } : null,
         marketSpeed: this.cfg.feed === 'sim' ? this.cfg.simSpeed : this.cfg.feed === 'replay' ? (this.cfg.speed === 'max' ? Infinity : this.cfg.speed) : 1,
       },
       this.broker,
@@ -201,7 +220,14 @@ export class Session {
       { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replay.length },
       `state loaded from ${loaded.source}`,
     );
-    this.core.applyBroker(this.broker.expireWorkingOrders(this.deps.clock.now()));
+    if (loaded.halt) await this.onHaltAtStart(loaded.halt);
+    // The time the engine was not running is a blind span: from the market time the saved state reached to the
+    // first tick now. A replay has no outside market to have missed.
+    if (this.broker.state.position && this.cfg.feed !== 'replay') {
+      if (loaded.snapshot?.seenMinute) this.core.restoreSeenMinute(loaded.snapshot.seenMinute);
+      this.core.blind('restart', this.savedMarketTs(loaded));
+    }
+    this.refreshTradingState();
 
     this.startWatchdog();
     this.loopDelay.enable();
@@ -224,13 +250,21 @@ export class Session {
       restUrl = this.sim.restUrl;
       this.log.info({ file, candles: candles.length, speed: this.cfg.speed }, 'replaying candles through the embedded simulator');
     }
-    this.rest = new RestClient(restUrl, this.cfg.symbol);
+    this.rest = new RestClient(restUrl, this.cfg.symbol, { userAgent: engineUserAgent(this.deps.version) });
+    const rest = this.rest;
+    this.spanRecovery = new SpanRecovery({
+      pending: () => this.core.pendingSpans,
+      fetch: async (fromTs, toTs) => this.core.screenCandles(await rest.minutesThrough(fromTs, toTs), SPAN_CANDLE_MS),
+      recover: (spans, candles) => this.core.recoverSpans(spans, candles),
+      settled: () => this.refreshTradingState(),
+      error: (message) => this.fail(message),
+      log: this.log,
+    });
 
     this.exec = new ExecutionQueue({
       capacity: this.cfg.execQueue,
-      latencyMs: this.wallLatency(),
+      wallMsPerMarketMs: this.wallMsPerMarketMs(),
       ring: this.ring,
-      rng: this.rng,
       onQuote: (order, quote) => this.core.onQuote(order, quote),
       onFailure: (order, err) => this.fail(`execution of ${order.id} failed: ${err.message}`),
     });
@@ -256,6 +290,7 @@ export class Session {
         onOpen: () => this.log.info({ url: wsUrl }, 'ws open, subscribed'),
         onData: () => this.onFeedData(),
         onDown: (reason, retryInMs, failures) => {
+          if (this.cfg.feed !== 'replay') this.core.blind('disconnect');
           this.record({ event: 'WsDisconnected', reason, retryInMs, consecutiveFailures: failures });
           this.log.warn({ reason, retryInMs, consecutiveFailures: failures }, 'ws down, reconnecting');
         },
@@ -311,6 +346,8 @@ export class Session {
       lastTickAgeMs: this.core.ticks > 0 ? now - this.core.lastTickWall : null,
       stopDecisionP99Us: this.core.stopDecision.last.p99Us,
       staleAfterMs: this.cfg.staleTimeout * 1000,
+      tradingState: { ...this.tradingState },
+      blindSpans: this.blindSpansSeen,
     };
   }
 
@@ -318,8 +355,7 @@ export class Session {
   private restore(loaded: LoadResult): BrokerState {
     let state: BrokerState;
     if (loaded.snapshot) {
-      const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, ...broker } = loaded.snapshot;
-      state = broker;
+      state = brokerStateOf(loaded.snapshot);
     } else {
       const genesis = loaded.replay.find((e) => e.event === 'SessionStart') as (JournalEntry & { balance?: number }) | undefined;
       const balance = typeof genesis?.balance === 'number' ? genesis.balance : this.cfg.balance;
@@ -344,12 +380,19 @@ export class Session {
       this.log.warn({ err: (err as Error).message }, 'candle history unavailable; the strategy warms up on live candles');
       return;
     }
-    this.builder.seed(seeded);
+    this.core.seed(seeded);
     this.log.info({ candles: seeded.length, last: seeded.at(-1)?.ts }, 'candles seeded from REST');
-    if (this.broker.state.position) {
-      this.core.checkMissed(seeded);
-      this.log.info('checked the candles missed while down against the open position');
-    }
+  }
+
+  /**
+   * Where a restart's blind span begins: the market time the snapshot saw, or (older files) the newest market
+   * time any saved decision carries, and never before a journaled event replayed on top of it.
+   */
+  private savedMarketTs(loaded: LoadResult): number {
+    const st = this.broker.state;
+    let ts = loaded.snapshot?.marketTs ?? Math.max(st.lastEntryAt ?? 0, st.position?.openedAt ?? 0, ...st.recentOrderTimes, st.lastFundingTime ?? 0);
+    for (const e of loaded.replay) if (isBrokerEvent(e) && e.at > ts) ts = e.at;
+    return ts;
   }
 
   /**
@@ -368,10 +411,8 @@ export class Session {
    * than the wall clock, so the workers' wall-clock wait shrinks by the same factor. (Replays execute
    * in market time on the tick path; see TradingCore.)
    */
-  private wallLatency(): { min: number; max: number } {
-    const { min, max } = this.cfg.latencyMs;
-    const factor = this.cfg.feed === 'sim' ? this.cfg.simSpeed : 1;
-    return { min: Math.round(min / factor), max: Math.round(max / factor) };
+  private wallMsPerMarketMs(): number {
+    return this.cfg.feed === 'sim' ? 1 / this.cfg.simSpeed : 1;
   }
 
   /**
@@ -396,7 +437,7 @@ export class Session {
   private async logFunding(): Promise<void> {
     try {
       const f = await this.rest!.fundingRate();
-      this.log.info({ rate: f.rate, nextFundingTime: new Date(f.nextFundingTime).toISOString() }, 'funding rate');
+      this.log.info({ rate: f.rate, nextFundingTime: f.nextFundingTime === null ? null : new Date(f.nextFundingTime).toISOString() }, 'funding rate');
     } catch (err) {
       this.log.warn(
         { err: (err as Error).message },
@@ -412,7 +453,6 @@ export class Session {
       const candles = this.core.screenCandles(await this.rest!.klinesRange(this.cfg.interval, fromTs, toTs, this.core.lastMarketTs));
       const accepted = this.builder.fill(candles);
       this.core.recordBackfilled(accepted);
-      this.core.checkMissed(accepted);
       this.record({ event: 'GapBackfilled', fromTs, toTs, candles: accepted.length });
       this.log.info({ fromTs, toTs, candles: accepted.length }, 'candle gap backfilled from REST');
     } catch (err) {
@@ -427,11 +467,21 @@ export class Session {
       submit: (order) => this.exec?.submit(order) ?? false,
       queueDepth: () => this.exec?.depth ?? 0,
       gap: (fromTs, toTs) => void this.backfill(fromTs, toTs),
-      breakerTripped: () => void this.stop('breaker', 0),
+      blindSpan: (span) => this.onBlindSpan(span),
+      breakerTripped: () => this.onBreakerTripped(),
       error: (message) => this.fail(message),
       info: (obj, msg) => this.log.info(obj, msg),
       warn: (obj, msg) => this.log.warn(obj, msg),
     };
+  }
+
+  private onBlindSpan(span: BlindSpan): void {
+    this.blindSpansSeen++;
+    const { fromTs, toTs, causes } = span;
+    this.record({ event: 'BlindSpan', fromTs, toTs, cause: causes[0], causes, seconds: Math.round((toTs - fromTs) / 100) / 10 });
+    this.log.warn({ fromTs, toTs, causes, position: this.broker.state.position !== null }, 'blind span: judging the position on its candles');
+    this.refreshTradingState();
+    this.spanRecovery?.kick();
   }
 
   private record(e: EngineEvent): number {
@@ -455,7 +505,17 @@ export class Session {
    * snapshot is skipped (the journal retries; the next snapshot catches up).
    */
   private writeSnapshot(): Promise<void> {
-    const snap = sealSnapshot({ ...this.broker.state, version: 1, symbol: this.cfg.symbol, seq: this.journal.seq, savedAt: this.deps.clock.now() });
+    this.snapshotMarketTs = this.core.lastTickMarketTs;
+    const seen = this.core.seenMinute;
+    const snap = sealSnapshot({
+      ...this.broker.state,
+      version: 1,
+      symbol: this.cfg.symbol,
+      seq: this.journal.seq,
+      savedAt: this.deps.clock.now(),
+      marketTs: this.snapshotMarketTs,
+      ...(seen ? { seenMinute: seen } : {}),
+    });
     return this.journal.flush().then(() => {
       if (this.journal.durableSeq < snap.seq) return;
       return this.deps.store.snapshot(snap).catch((err: unknown) => this.onPersistError(err as Error));
@@ -465,7 +525,7 @@ export class Session {
   private onPersistError(err: Error): void {
     if (this.persistFault === null) {
       this.persistFault = err.message;
-      this.core.entriesBlocked ??= 'state cannot be saved';
+      this.refreshTradingState();
       this.core.fillsBlocked ??= 'state cannot be saved';
       this.fail(`state could not be saved: ${err.message}; no new positions until it can`);
     }
@@ -484,7 +544,12 @@ export class Session {
   }
 
   private onFeedData(): void {
-    this.record({ event: 'WsConnected', reconnects: this.feed?.reconnects ?? 0 });
+    const reconnects = this.feed?.reconnects ?? 0;
+    this.record({ event: 'WsConnected', reconnects });
+    if (reconnects > 0) {
+      this.storm.onReconnect(this.deps.clock.now());
+      this.refreshTradingState();
+    }
     if (!this.ready) {
       this.ready = true;
       void this.seedCandles(this.core.lastMarketTs || this.deps.clock.now());
@@ -515,7 +580,7 @@ export class Session {
       this.timers.push(t);
     };
     every(1000, () => this.heartbeat());
-    every(500, () => this.checkKillFile());
+    every(500, () => this.pollControlFiles());
     every(1000, () => this.checkStale());
     if (this.cfg.duration !== null) {
       const t = setTimeout(() => void this.stop('duration', 0), this.cfg.duration * 60_000);
@@ -534,6 +599,15 @@ export class Session {
 
   private heartbeat(): void {
     const now = this.deps.clock.now();
+    if (this.lastHeartbeatWall > 0 && now - this.lastHeartbeatWall > SUSPENDED_AFTER_MS && this.cfg.feed !== 'replay') {
+      // The process did not run for a while (a laptop that slept, SIGSTOP, a frozen loop): whatever the market did
+      // meanwhile was not seen.
+      this.log.warn({ pausedMs: now - this.lastHeartbeatWall }, 'process was suspended: blind span');
+      this.core.blind('suspended');
+    }
+    this.lastHeartbeatWall = now;
+    // With a position open, a restart must know how far the market was seen: keep the snapshot's market time fresh.
+    if (this.broker.state.position && this.core.lastTickMarketTs > this.snapshotMarketTs) this.scheduleSnapshot();
     Atomics.store(this.watchdogBeat, 0, BigInt(Date.now()));
     const rssMb = process.memoryUsage.rss() / 1048576;
     // Node 20's histogram counts the sampling interval itself; the lag is what exceeds it.
@@ -546,6 +620,7 @@ export class Session {
     const price = this.core.haveBook ? this.core.tick.last : null;
     const pos = st.position ? `${st.position.side} ${st.position.qty} @ ${st.position.entry}` : 'flat';
     this.core.onMarketTime();
+    this.refreshTradingState();
     this.reportBadFrames();
     this.lastLagP99Ms = Math.round(lagP99 * 1000) / 1000;
     this.lastRssMb = Math.round(rssMb * 10) / 10;
@@ -561,7 +636,7 @@ export class Session {
     this.status?.publish({ ts: now, status: hb.status, price, position: st.position, equity: st.equity, unrealized });
     this.log.info(
       { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms, stopDecisionP99Us: hb.stopDecisionP99Us, tickAgeP99Ms: hb.tickAgeP99Ms, durableSeq: hb.durableSeq },
-      `${this.cfg.symbol} ${price ?? '-'} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
+      `${this.cfg.symbol} ${price ?? '-'} | ${this.tradingState.state}${this.tradingState.reason ? `(${this.tradingState.reason})` : ''} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
     );
     this.deps.store.writeFile('heartbeat.json', `${JSON.stringify(hb)}\n`).catch((err: unknown) => this.onPersistError(err as Error));
     if (this.metrics.length >= MAX_METRIC_SAMPLES) this.metrics.splice(0, MAX_METRIC_SAMPLES / 10);
@@ -583,15 +658,95 @@ export class Session {
     }
   }
 
-  private checkKillFile(): void {
-    if (!existsSync(this.cfg.killFile)) return;
-    try {
-      unlinkSync(this.cfg.killFile);
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'kill file seen but could not be removed');
-    }
-    this.log.warn({ file: this.cfg.killFile }, 'kill switch: stopping');
+  /** The kill file and halt.json, through the persistence worker (the main thread touches no state file). */
+  private pollControlFiles(): void {
+    if (this.controlPoll || this.stopping) return;
+    this.controlPoll = this.deps.store
+      .controlFiles(this.cfg.killFile)
+      .then((c) => {
+        if (this.stopping) return;
+        if (c.kill) {
+          if (c.killError) this.log.warn({ file: this.cfg.killFile, err: c.killError }, 'kill file seen but could not be removed');
+          this.onKillSwitch();
+        } else if (this.killSwitch && !c.halted && !this.cfg.dryRun) {
+          this.killSwitch = false;
+          this.log.warn(`${HALT_FILE} was deleted: trading resumes`);
+          this.refreshTradingState();
+        }
+      })
+      .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'kill switch: the control files could not be checked'))
+      .finally(() => (this.controlPoll = null));
+  }
+
+  /** Flatten, persist HALTED(kill_switch) and stop: a later start stays halted until resumed. */
+  private onKillSwitch(): void {
+    this.log.warn({ file: this.cfg.killFile }, `kill switch: flattening, halting (${HALT_FILE}) and stopping`);
+    this.killSwitch = true;
+    this.refreshTradingState();
+    const halt: HaltRecord = { reason: 'kill_switch', at: this.deps.clock.now(), pid: process.pid };
+    this.deps.store.writeFile(HALT_FILE, `${JSON.stringify(halt)}\n`).catch((err: unknown) => this.onPersistError(err as Error));
     void this.stop('kill_file', 0);
+  }
+
+  private async onHaltAtStart(halt: HaltRecord): Promise<void> {
+    const since = halt.at > 0 ? new Date(halt.at).toISOString() : 'an earlier run';
+    if (this.cfg.resume) {
+      await this.deps.store.removeFile(HALT_FILE);
+      this.log.warn({ haltedAt: since }, `--resume: the kill switch's halt is lifted (${HALT_FILE} removed); trading resumes`);
+      return;
+    }
+    this.killSwitch = true;
+    this.log.warn(
+      { haltedAt: since },
+      `HALTED by the kill switch since ${since}: market data and status run, no order is placed; start with --resume or delete ${HALT_FILE} to trade`,
+    );
+  }
+
+  /**
+   * A replay goes on with trading halted until the next UTC day (so a month's replay covers the month); a live
+   * session flattens and ends, and a restart stays halted by the persisted breaker until the day rolls.
+   */
+  private onBreakerTripped(): void {
+    if (this.cfg.feed === 'replay') {
+      const t = this.core.haveBook ? { ...this.core.tick } : this.closeTickFromCandle();
+      if (t) this.core.applyBroker(this.broker.forceClose(t, 'BREAKER'));
+      this.refreshTradingState();
+      return;
+    }
+    void this.stop('breaker', 0);
+  }
+
+  /** Recompute the trading state from its conditions; journal a change; gate entries on what the core cannot see. */
+  private refreshTradingState(): void {
+    if (!this.core) return;
+    const st = this.broker.state;
+    const at = this.core.lastMarketTs || this.deps.clock.now();
+    const stormy = this.storm.active(this.deps.clock.now());
+    const next = tradingStateOf({
+      killSwitch: this.killSwitch,
+      breakerTripped: breakerAt(st.breaker, at, st.equity).tripped,
+      stateUnsaved: this.persistFault !== null,
+      blindSpan: this.core.recovering,
+      stale: this.core.stale,
+      reconnectStorm: stormy,
+    });
+    // The core gates blind spans, stale data and the breaker itself, at the tick; the rest is gated here.
+    this.core.entriesBlocked = this.stopping
+      ? 'stopping'
+      : this.killSwitch
+        ? 'kill_switch'
+        : this.persistFault !== null
+          ? 'state cannot be saved'
+          : stormy
+            ? 'reconnect_storm'
+            : null;
+    if (sameTradingState(next, this.tradingState)) return;
+    const prev = this.tradingState;
+    this.tradingState = next;
+    this.record({ event: 'TradingState', state: next.state, reason: next.reason, previous: prev.state });
+    const line = `trading state ${next.state}${next.reason ? ` (${next.reason})` : ''}`;
+    if (next.state === 'ACTIVE') this.log.info({ tradingState: next }, line);
+    else this.log.warn({ tradingState: next }, line);
   }
 
   private checkStale(): void {
@@ -602,6 +757,7 @@ export class Session {
     this.core.stale = true;
     this.record({ event: 'StaleData', lastTickAgeSec: Math.round(age / 1000) });
     this.log.warn({ ageSec: Math.round(age / 1000) }, 'stale data: no tick; forcing a reconnect, no new entries');
+    if (this.cfg.feed !== 'replay') this.core.blind('stale');
     this.feed?.forceReconnect('stale data');
   }
 
@@ -631,6 +787,7 @@ export class Session {
     // 1. stop intake: no more frames, no more timers
     for (const t of this.timers) clearInterval(t);
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    this.spanRecovery?.stop();
     await this.feed?.stop();
     // 2. drain or cancel the execution queue
     const cancelled = this.exec ? await this.exec.close(SHUTDOWN_DRAIN_MS) : [];
@@ -642,7 +799,7 @@ export class Session {
         if (t) this.core.applyBroker(this.broker.forceClose(t, reason === 'breaker' ? 'BREAKER' : 'FORCE_CLOSE'));
         else this.log.error('no price known: the position cannot be closed and is kept');
       }
-      this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs || this.deps.clock.now()));
+      this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs));
       this.reportBadFrames(true);
     }
     const report = this.broker ? this.finalReport(reason, exitCode) : null;

@@ -1,7 +1,8 @@
 // What the session persists through: the persistence worker, or, with --dry-run, nothing at all
 // (SPEC §6: a dry run writes no state files; logs and the status line only).
 import type { JournalEntry } from '../shared/events.js';
-import type { LoadResult, OpenOptions, PersistenceApi, PersistenceStatus } from '../shared/persistence-api.js';
+import { existsSync, unlinkSync } from 'node:fs';
+import type { ControlFiles, LoadResult, OpenOptions, PersistenceApi, PersistenceStatus } from '../shared/persistence-api.js';
 import type { StateSnapshot } from '../shared/types.js';
 import { isLockedError, PersistenceClient } from './persistence-client.js';
 
@@ -27,6 +28,17 @@ export class DryRunStore implements StateStore {
   }
   async snapshot(_s: StateSnapshot): Promise<void> {}
   async writeFile(_name: string, _content: string): Promise<void> {}
+  /** A dry run still honours the kill switch (it keeps no halt, having no state). */
+  async controlFiles(killFile: string): Promise<ControlFiles> {
+    if (!existsSync(killFile)) return { kill: false, halted: false };
+    try {
+      unlinkSync(killFile);
+    } catch {
+      // seen is what matters: stop either way
+    }
+    return { kill: true, halted: false };
+  }
+  async removeFile(_name: string): Promise<void> {}
   async close(): Promise<void> {}
   async status(): Promise<PersistenceStatus> {
     return { lastError: null, snapshotsWritten: 0, entriesAppended: this.appended, locked: false };

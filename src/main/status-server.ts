@@ -26,6 +26,10 @@ export interface StatusSnapshot extends MetricCounters {
   lastTickAgeMs: number | null;
   /** Data older than this is stale (--stale-timeout). */
   staleAfterMs: number;
+  /** ACTIVE | REDUCING | HALTED and why (docs/contracts.md). */
+  tradingState?: { state: 'ACTIVE' | 'REDUCING' | 'HALTED'; reason: string | null };
+  /** Blind spans journaled this run. */
+  blindSpans?: number;
 }
 
 /** One point of the live page, published once per heartbeat. */

@@ -3,7 +3,8 @@
 // the core decides leaves through its sink (journal, execution queue, backfill, stop), so the session
 // owns sockets, timers and files while this stays testable frame by frame.
 import type { Frame } from '../shared/bitunix-codec.js';
-import type { PaperBroker } from '../shared/broker.js';
+import { BlindSpanTracker, SeenPrices, unseenRange, type BlindCause, type BlindSpan } from '../shared/blind-spans.js';
+import { orderDueAt, type PaperBroker } from '../shared/broker.js';
 import type { CandleBuilder } from '../shared/candle-builder.js';
 import type { BrokerEvent, EngineEvent } from '../shared/events.js';
 import { buildOrder } from '../shared/order-builder.js';
@@ -31,6 +32,8 @@ export interface CoreSink {
   queueDepth(): number;
   /** Closed candles are missing between two closes: fetch them. */
   gap(fromTs: number, toTs: number): void;
+  /** A blind span closed (or was found): journal it and fetch its candles for `recoverSpans`. */
+  blindSpan(span: BlindSpan): void;
   /** The breaker tripped: flatten and end the session. */
   breakerTripped(): void;
   /** A session error (strategy threw, invalid signal): counted and logged once. */
@@ -41,12 +44,17 @@ export interface CoreSink {
 
 export interface CoreConfig {
   /**
+   * Exchange latency in market ms (--latency-ms), sampled from the seeded RNG when an order is queued
+   * and carried with it (journaled in OrderQueued), so a fill can be checked against it. Absent: 0.
+   */
+  latency?: { min: number; max: number; rng: Rng } | null;
+  /**
    * Replays execute in market time, here on the tick path: an order fills at the first tick at or after
    * createdAt + latency. A replay's market clock runs at whatever speed the frames arrive (thousands of
    * candles a second at --speed max), so a wall-clock wait in a worker would fill minutes of market time
    * late, differently on every run. Live and simulated feeds use the worker pool instead.
    */
-  marketTimeExecution?: { capacity: number; latencyMs: { min: number; max: number }; rng: Rng } | null;
+  marketTimeExecution?: { capacity: number } | null;
   symbol: string;
   kind: ContractKind;
   intervalMs: number;
@@ -83,8 +91,16 @@ export class TradingCore {
   readonly stopDecision = new LatencyHistogram();
   /** Exchange ts → processed (wall clock), for every tick; meaningful only when both clocks agree (live). */
   readonly tickAge = new LatencyHistogram();
-  /** Orders waiting for their market-time latency (replay), sorted by due time. */
-  private readonly dueOrders: Array<{ order: Order; due: number; latencyMs: number }> = [];
+  /**
+   * Orders waiting for their market-time latency, sorted by due time: every order in a replay, and a
+   * worker's order whose quote came back older than its time plus latency (the book had not moved yet).
+   */
+  private readonly dueOrders: Array<{ order: Order; due: number }> = [];
+  /** Market stretches not seen tick by tick, and what was seen of recent minutes (to judge the rest). */
+  private readonly spans = new BlindSpanTracker();
+  private readonly seenPrices = new SeenPrices();
+  /** Market time of the last trusted tick. */
+  private lastTickTs = 0;
   /** Every candle closed live this session (bounded), for candles.csv and the report. */
   readonly closedCandles: Candle[] = [];
   readonly badFrames = new Map<string, number>();
@@ -158,7 +174,14 @@ export class TradingCore {
     }
     this.tick.ts = ts;
     if (ts > this.lastMarketTs) this.lastMarketTs = ts;
+    if (ts > this.lastTickTs) this.lastTickTs = ts;
     this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv);
+    const t = this.tick;
+    this.seenPrices.observe(ts, t.last < t.bid ? t.last : t.bid, t.last > t.ask ? t.last : t.ask);
+    if (this.spans.isOpen) {
+      const span = this.spans.resume(ts);
+      if (span) this.sink.blindSpan(span);
+    }
     this.ticks++;
     this.tickAge.recordMs(recv - ts);
     this.lastTickWall = recv;
@@ -166,14 +189,14 @@ export class TradingCore {
       this.stale = false;
       this.sink.info({}, 'ticks flowing again');
     }
-    const events = this.broker.onTick(this.tick);
+    const events = this.broker.onTick(this.tick, this.spans.blind);
     // Decided: exit or hold. Measured before the events go to the journal (that is bookkeeping).
     if (recvHr >= 0 && (this.broker.state.position !== null || events.length > 0)) this.stopDecision.recordMs(performance.now() - recvHr);
     if (events.length > 0) this.applyBroker(events);
     while (this.dueOrders.length > 0 && this.dueOrders[0]!.due <= ts) {
-      const { order, latencyMs } = this.dueOrders.shift()!;
+      const { order } = this.dueOrders.shift()!;
       const t = this.tick;
-      this.onQuote(order, { orderId: order.id, ts, bid: t.bid, ask: t.ask, last: t.last, latencyMs, synthetic: false });
+      this.onQuote(order, { orderId: order.id, ts, bid: t.bid, ask: t.ask, last: t.last, latencyMs: order.latencyMs ?? 0, synthetic: false });
     }
   }
 
@@ -182,69 +205,141 @@ export class TradingCore {
     return this.dueOrders.length;
   }
 
-  private submit(order: Order): boolean {
+  /** The order with its latency sampled, or null when the market-time queue is full. */
+  private submit(built: Order): Order | null {
     const mte = this.cfg.marketTimeExecution;
-    if (!mte) return this.sink.submit(order);
-    if (this.dueOrders.length >= mte.capacity) return false;
-    const { min, max } = mte.latencyMs;
-    const latencyMs = max > min ? mte.rng.int(min, max) : min;
-    const due = order.createdAt + latencyMs;
+    if (mte && this.dueOrders.length >= mte.capacity) return null;
+    const order: Order = { ...built, latencyMs: this.sampleLatency() };
+    if (!mte) return this.sink.submit(order) ? order : null;
+    this.hold(order);
+    return order;
+  }
+
+  private sampleLatency(): number {
+    const l = this.cfg.latency;
+    if (!l) return 0;
+    return l.max > l.min ? l.rng.int(l.min, l.max) : l.min;
+  }
+
+  /** Wait, in market time, for the first tick at or after the order's time plus its latency. */
+  private hold(order: Order): void {
+    const due = orderDueAt(order);
     let i = this.dueOrders.length;
     while (i > 0 && this.dueOrders[i - 1]!.due > due) i--;
-    this.dueOrders.splice(i, 0, { order, due, latencyMs });
-    return true;
+    this.dueOrders.splice(i, 0, { order, due });
   }
 
   private onKline(k: Extract<Frame, { type: 'kline' }>): void {
     if (k.ts > this.lastMarketTs) this.lastMarketTs = k.ts;
-    const r = this.builder.onKline(k);
-    if (r.gap) this.sink.gap(r.gap.fromTs, r.gap.toTs);
-    for (const c of r.closed) this.onClosedCandle(c);
+    this.onCandleUpdate(this.builder.onKline(k));
   }
 
   /** Close the forming candle once its bucket end plus grace has passed in market time (or at `at`). */
   onMarketTime(at = this.lastMarketTs): void {
-    const r = this.builder.onTime(at);
-    if (r.gap) this.sink.gap(r.gap.fromTs, r.gap.toTs);
-    for (const c of r.closed) this.onClosedCandle(c);
-  }
-
-  private onPrice(p: Extract<Frame, { type: 'price' }>): void {
-    // `fr` on the price channel is the rate settled at `ft` (notes §1.5.6): apply it once to a position
-    // that was open at that settlement.
-    const pos = this.broker.state.position;
-    const last = this.broker.state.lastFundingTime;
-    if (pos && pos.openedAt <= p.fundingTime && (last === null || p.fundingTime > last)) {
-      this.applyBroker(this.broker.applyFunding(p.fundingRate, p.fundingTime, p.markPrice));
-    }
+    this.onCandleUpdate(this.builder.onTime(at));
   }
 
   /**
-   * Closed candles the engine did not see live (a backfilled gap, or those missed while it was down):
-   * run the position's candle exits over them in order, so a stop crossed meanwhile is honoured.
+   * Missing candles are one kind of blind span: their minutes are judged like any other span's (ticks seen in
+   * them, if any, already were), and the strategy waits until they are. The builder's history is backfilled too.
    */
-  checkMissed(candles: Candle[]): void {
-    const pos = this.broker.state.position;
-    if (!pos) return;
-    const entryBucket = Math.floor(pos.openedAt / this.cfg.intervalMs) * this.cfg.intervalMs;
-    for (const c of candles) {
-      if (!this.broker.state.position) break;
-      if (c.ts > entryBucket) this.applyBroker(this.broker.onCandle(c, this.cfg.intervalMs));
+  private onCandleUpdate(r: ReturnType<CandleBuilder['onTime']>): void {
+    if (r.gap) {
+      this.sink.gap(r.gap.fromTs, r.gap.toTs);
+      const span = this.broker.state.position
+        ? this.spans.add({ fromTs: r.gap.fromTs, toTs: r.gap.toTs + this.cfg.intervalMs, causes: ['gap'] })
+        : null;
+      if (span) this.sink.blindSpan(span);
     }
+    for (const c of r.closed) this.onClosedCandle(c);
   }
 
-  /** Backfilled candles join the session's record in time order. */
+  /**
+   * Blindness began (disconnect, stale data, suspension): from the last tick seen until the next one, nothing is
+   * decided on candles and the position is judged on the span's candles once it ends. `sinceTs` overrides the
+   * start (the market time a saved state reached, for the time the engine was not running).
+   */
+  blind(cause: BlindCause, sinceTs = this.lastTickTs): void {
+    this.spans.begin(cause, sinceTs);
+  }
+
+  /** The newest minute's seen price range (saved with snapshots), and seeding it back after a restart. */
+  get seenMinute(): { ts: number; high: number; low: number } | null {
+    return this.seenPrices.newest();
+  }
+
+  restoreSeenMinute(m: { ts: number; high: number; low: number }): void {
+    this.seenPrices.restore(m);
+  }
+
+  /** Market time of the last trusted tick (0 before the first). */
+  get lastTickMarketTs(): number {
+    return this.lastTickTs;
+  }
+
+  /** True from the start of blindness until its candles are judged: no entries meanwhile. */
+  get recovering(): boolean {
+    return this.spans.blind;
+  }
+
+  /** Spans closed but not yet judged, oldest first. */
+  get pendingSpans(): readonly BlindSpan[] {
+    return this.spans.pending;
+  }
+
+  /**
+   * Judge the position on the candles fetched for these spans (1-minute, the forming one included, already
+   * validated): only what the engine did not see of each minute counts. Events carry `recovered: true`.
+   */
+  recoverSpans(spans: readonly BlindSpan[], candles: readonly Candle[]): void {
+    const sorted = [...candles].sort((a, b) => a.ts - b.ts);
+    for (const span of spans) {
+      if (!this.broker.state.position) break;
+      const ranges = sorted.flatMap((c) => unseenRange(c, span, this.seenPrices.minute(c.ts)) ?? []);
+      this.applyBroker(this.broker.onBlindSpan(ranges, span));
+    }
+    this.spans.recovered(spans);
+  }
+
+  private onPrice(p: Extract<Frame, { type: 'price' }>): void {
+    // `fr` on the price channel is the rate settled at `ft`: the broker pays what was owed at that
+    // settlement (noted on the first tick after it, even if the position closed since), once.
+    this.applyBroker(this.broker.applyFunding(p.fundingRate, p.fundingTime, p.markPrice));
+  }
+
+  /**
+   * Whole candles the engine did not see at all: a span covering them, judged at once (tests and tools; the
+   * session goes through `blind`/`recoverSpans`).
+   */
+  checkMissed(candles: Candle[]): void {
+    if (candles.length === 0) return;
+    const first = candles.reduce((a, c) => (c.ts < a.ts ? c : a));
+    const last = candles.reduce((a, c) => (c.ts > a.ts ? c : a));
+    const span: BlindSpan = { fromTs: first.ts - 1, toTs: last.ts + this.cfg.intervalMs - 1, causes: ['gap'] };
+    this.recoverSpans([span], candles);
+  }
+
+  /** Backfilled candles join the session's record in time order (and the newest sets the liquidity). */
   recordBackfilled(candles: Candle[]): void {
     if (candles.length === 0) return;
+    for (const c of candles) this.broker.noteClosedCandle(c);
     this.closedCandles.push(...candles);
     this.closedCandles.sort((a, b) => a.ts - b.ts);
   }
 
+  /** The history seeded from REST: the strategy's warm-up, and the liquidity of its newest candle. */
+  seed(candles: Candle[]): void {
+    this.builder.seed(candles);
+    for (const c of candles) this.broker.noteClosedCandle(c);
+  }
+
   private onClosedCandle(c: Candle): void {
     this.barIndex++;
+    this.broker.noteClosedCandle(c);
+    this.applyBroker(this.broker.persistPeak(c.ts + this.cfg.intervalMs));
     if (this.closedCandles.length >= MAX_SESSION_CANDLES) this.closedCandles.splice(0, MAX_SESSION_CANDLES / 10);
     this.closedCandles.push(c);
-    if (this.entriesBlocked !== null || this.stale) return;
+    if (this.entriesBlocked !== null || this.stale || this.spans.blind) return;
     const st = this.broker.state;
     if (st.breaker.tripped || st.position) return;
     let raw: unknown;
@@ -291,8 +386,19 @@ export class TradingCore {
       this.sink.info({ orderId: order.id, reason: refused }, 'entry refused before queueing');
       return;
     }
-    if (this.submit(order)) {
-      this.sink.record({ event: 'OrderQueued', orderId: order.id, side: order.side, qty: order.qty, sl: order.sl, tp: order.tp, refPrice: order.refPrice });
+    const queued = this.submit(order);
+    if (queued) {
+      this.sink.record({
+        event: 'OrderQueued',
+        orderId: queued.id,
+        side: queued.side,
+        qty: queued.qty,
+        sl: queued.sl,
+        tp: queued.tp,
+        refPrice: queued.refPrice,
+        at: queued.createdAt,
+        latencyMs: queued.latencyMs,
+      });
     } else {
       const depth = this.cfg.marketTimeExecution ? this.dueOrders.length : this.sink.queueDepth();
       this.sink.record({ event: 'OrderDropped', orderId: order.id, reason: 'queue_full', depth });
@@ -303,6 +409,12 @@ export class TradingCore {
   onQuote(order: Order, quote: FillQuote): void {
     if (this.fillsBlocked !== null) {
       this.sink.warn({ orderId: order.id, reason: this.fillsBlocked }, 'fill discarded: state cannot be saved');
+      return;
+    }
+    // The worker's wait ended but the ring's newest tick is older than the order plus its latency
+    // (a quiet book, or a market clock running faster than the wall): fill at the first tick that is not.
+    if (Number.isFinite(quote.ts) && quote.ts < orderDueAt(order) && !quote.synthetic) {
+      this.hold(order);
       return;
     }
     this.applyBroker(this.broker.applyQuote(order, quote));
@@ -345,8 +457,8 @@ export class TradingCore {
    * Candles fetched from REST, checked before they may seed history or close a position (validateCandles,
    * against the guard's trusted price); rejections are counted as bad frames `rest_<reason>`.
    */
-  screenCandles(candles: Candle[]): Candle[] {
-    const { accepted, rejected } = validateCandles(candles, { intervalMs: this.cfg.intervalMs, bound: this.priceBound, reference: this.guard.reference });
+  screenCandles(candles: Candle[], intervalMs = this.cfg.intervalMs): Candle[] {
+    const { accepted, rejected } = validateCandles(candles, { intervalMs, bound: this.priceBound, reference: this.guard.reference });
     for (const [reason, n] of Object.entries(rejected)) this.countBad(`rest_${reason}`, n);
     return accepted;
   }

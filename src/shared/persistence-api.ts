@@ -16,7 +16,29 @@ export interface LoadResult {
   /** Torn last journal line removed. */
   journalTruncated: { bytes: number; line: string } | null;
   warnings: string[];
+  /** `halt.json` as the kill switch left it: the engine stays HALTED until resumed (null when absent). */
+  halt?: HaltRecord | null;
 }
+
+/** What `halt.json` holds: why and when trading was halted by the operator. */
+export interface HaltRecord {
+  reason: 'kill_switch';
+  /** Wall ms. */
+  at: number;
+  pid: number;
+}
+
+/** The operator's files, as the persistence worker found them on one poll. */
+export interface ControlFiles {
+  /** The kill file was there (and has been removed). */
+  kill: boolean;
+  /** `halt.json` is there. */
+  halted: boolean;
+  /** The kill file was seen but could not be removed. */
+  killError?: string;
+}
+
+export const HALT_FILE = 'halt.json';
 
 export interface OpenOptions {
   dir: string;
@@ -43,6 +65,10 @@ export interface PersistenceApi {
   snapshot(s: StateSnapshot): Promise<void>;
   /** Atomically replace a side file in the state dir (heartbeat.json, final_report.json, metrics.csv, report.html). Not rotated. */
   writeFile(name: string, content: string): Promise<void>;
+  /** Poll the operator's files: the kill file (removed when seen, wherever --kill-file points) and halt.json. */
+  controlFiles(killFile: string): Promise<ControlFiles>;
+  /** Remove a side file (halt.json on --resume); absent is fine. */
+  removeFile(name: string): Promise<void>;
   /** Flush everything pending, release the lock. Idempotent. */
   close(): Promise<void>;
   /** Health: last error (disk full, EACCES...) or null, and counters. */

@@ -42,12 +42,17 @@ export interface Order {
   tp: number;
   /** Market time the order was created. */
   createdAt: number;
+  /**
+   * Simulated exchange latency in market ms, sampled when the order is queued. No fill may be priced
+   * from a tick older than createdAt + latencyMs. Absent means 0 (an order priced at once).
+   */
+  latencyMs?: number;
 }
 
 /** What an execution worker returns after the simulated latency: the book at that moment. */
 export interface FillQuote {
   orderId: string;
-  /** Market time of the tick the quote was priced from (or of the order when synthetic). */
+  /** Market time of the tick the quote was priced from (or the order's time plus its latency when synthetic). */
   ts: number;
   bid: number;
   ask: number;
@@ -88,6 +93,15 @@ export interface WorkingOrder {
   createdAt: number;
 }
 
+/** What a position owes at a funding settlement, noted at the settlement instant until its rate arrives. */
+export interface FundingDue {
+  fundingTime: number;
+  side: Side;
+  qty: number;
+  /** Mark price at the settlement (the book's mid at the first tick at or after it). */
+  markPrice: number;
+}
+
 export interface BreakerState {
   /** UTC day (YYYY-MM-DD, market time) the counters belong to. */
   day: string;
@@ -116,6 +130,11 @@ export interface BrokerState {
   breaker: BreakerState;
   /** Next funding settlement already applied up to (market ms), to apply each settlement once. */
   lastFundingTime: number | null;
+  /**
+   * Settlements the open position was held through whose rate has not arrived yet (oldest first);
+   * absent when none. Owed even if the position closes before the rate is known.
+   */
+  fundingDue?: FundingDue[];
   stats: { trades: number; wins: number; fees: number; realizedPnl: number; funding: number };
 }
 
@@ -125,5 +144,9 @@ export interface StateSnapshot extends BrokerState {
   symbol: string;
   seq: number;
   savedAt: number;
+  /** Market time of the last tick seen when saved: where a restart's blind span begins (absent in older files). */
+  marketTs?: number;
+  /** The price range seen in the minute of `marketTs`, so a restart does not judge again what was seen. */
+  seenMinute?: { ts: number; high: number; low: number };
   checksum: string;
 }

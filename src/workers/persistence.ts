@@ -4,7 +4,7 @@
 // It never logs and never crashes on an I/O error: every failure comes back as a rejected call with a
 // clear message and is kept in status().lastError. No top-level await (notes/node-libraries.md §8).
 import { parentPort } from 'node:worker_threads';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -12,7 +12,10 @@ import type { JournalEntry } from '../shared/events.js';
 import type { StateSnapshot } from '../shared/types.js';
 import {
   COMPROMISED_MESSAGE_TYPE,
+  HALT_FILE,
   type CompromisedMessage,
+  type ControlFiles,
+  type HaltRecord,
   type LoadResult,
   type OpenOptions,
   type PersistenceApi,
@@ -152,6 +155,25 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
     };
   }
 
+  /** halt.json, if the kill switch left one; an unreadable one still halts (the operator meant it). */
+  async function readHalt(warnings: string[]): Promise<HaltRecord | null> {
+    let text: string;
+    try {
+      text = await readFile(path.join(dir, HALT_FILE), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      warnings.push(`${HALT_FILE}: unreadable (${describe(e)}); staying halted`);
+      return { reason: 'kill_switch', at: 0, pid: 0 };
+    }
+    try {
+      const v = JSON.parse(text) as Partial<HaltRecord>;
+      return { reason: 'kill_switch', at: typeof v.at === 'number' ? v.at : 0, pid: typeof v.pid === 'number' ? v.pid : 0 };
+    } catch {
+      warnings.push(`${HALT_FILE}: not JSON; staying halted`);
+      return { reason: 'kill_switch', at: 0, pid: 0 };
+    }
+  }
+
   /** One snapshot write in flight; whatever is pending when it ends is written next (newest wins). */
   async function drainSnapshots(): Promise<void> {
     while (pending) {
@@ -188,6 +210,7 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
         await mkdir(dir, { recursive: true });
         lock = await acquireStateLock(dir, onCompromised, opts.lockStaleMs);
         const result = await load();
+        result.halt = await readHalt(result.warnings);
         state = 'open';
         return result;
       } catch (e) {
@@ -261,6 +284,36 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
       });
       sideTail = run.catch(() => {});
       return run;
+    },
+
+    async controlFiles(killFile: string): Promise<ControlFiles> {
+      assertWritable();
+      let kill = false;
+      let killError: string | undefined;
+      try {
+        await unlink(killFile);
+        kill = true;
+      } catch (e) {
+        // Seen but not removable (no permission, a directory): it still means stop.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+          kill = true;
+          killError = describe(e);
+        }
+      }
+      let halted = true;
+      try {
+        await readFile(path.join(dir, HALT_FILE));
+      } catch (e) {
+        halted = (e as NodeJS.ErrnoException).code !== 'ENOENT';
+      }
+      return killError === undefined ? { kill, halted } : { kill, halted, killError };
+    },
+
+    async removeFile(name: string): Promise<void> {
+      assertWritable();
+      const bad = sideFileProblem(name);
+      if (bad) throw new Error(`persistence: refusing to remove '${name}': ${bad}`);
+      await rm(path.join(dir, name), { force: true });
     },
 
     close(): Promise<void> {
