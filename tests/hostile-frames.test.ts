@@ -19,26 +19,33 @@ const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 const ENTRY = 100_000;
 const SL = 97_200;
 
-/** A core trusting 100 000 with a LONG of 0.5 BTC open at 100 000, stop 97 200 (2.8 %), target 130 000. */
-function withLong() {
+/** A core over `state` (a fresh account by default) that never enters by itself. */
+function core(state = freshBrokerState(10_000, T0)) {
   const events: EngineEvent[] = [];
   const sink: CoreSink = {
     record: (e) => void events.push(e), changed: () => {}, submit: () => true, queueDepth: () => 0,
     blindSpan: () => {}, gap: () => {}, breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
   };
-  const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, T0));
+  const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), state);
   const ring = TickRing.allocate(64);
   const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
     broker, new CandleBuilder(60_000), ring, { name: 'none', onCandle: () => null }, sink);
   /** A frame as the socket delivers it, received at `recv` (its own ts unless given). */
   const frame = (text: string, ts: number, recv = ts): void => core.onFrame(decodeFrame(text), recv);
   const book = (ts: number, bid: number): void => frame(encodeBook('BTCUSDT', ts, bid, bid + 0.1, 1, 1), ts);
+  return { core, broker, ring, events, frame, book };
+}
+
+/** A core trusting 100 000 with a LONG of 0.5 BTC open at 100 000, stop 97 200 (2.8 %), target 130 000. */
+function withLong() {
+  const h = core();
+  const { broker, book } = h;
   book(T0 - 200, ENTRY);
   book(T0 - 100, ENTRY);
-  core.onQuote({ id: 'long', side: 'LONG', qty: 0.5, refPrice: ENTRY, sl: SL, tp: 130_000, createdAt: T0 - 100 },
+  h.core.onQuote({ id: 'long', side: 'LONG', qty: 0.5, refPrice: ENTRY, sl: SL, tp: 130_000, createdAt: T0 - 100 },
     { orderId: 'long', ts: T0 - 100, bid: ENTRY, ask: ENTRY + 0.1, last: ENTRY, latencyMs: 0, synthetic: false });
   assert.equal(broker.state.position?.sl, SL);
-  return { core, broker, ring, events, frame, book };
+  return h;
 }
 
 const moved = (events: EngineEvent[]): string[] =>
@@ -118,4 +125,15 @@ test('REST candles with a low of 1 are rejected before they may close the positi
   assert.equal(h.broker.state.position?.orderId, 'long', 'the position is still open');
   assert.deepEqual(accepted.map((c) => c.low), [ENTRY - 30, ENTRY - 30]);
   assert.deepEqual(Object.fromEntries(h.core.badFrames), { rest_implausible_price: 1 });
+});
+
+test('after a restart with the position open, a first frame at 1 closes nothing: it is judged against the entry', () => {
+  const saved = withLong().broker.state;
+  const h = core(saved); // a new process over the saved state, nothing seen yet
+  h.frame(encodeBook('BTCUSDT', T0 + 60_000, 1, 1.1, 1, 1), T0 + 60_000);
+  h.book(T0 + 60_100, ENTRY - 50);
+  assert.deepEqual(moved(h.events), [], 'no exit at 1');
+  assert.equal(h.broker.state.position?.orderId, 'long');
+  assert.equal(h.ring.latest()?.bid, ENTRY - 50, 'the first tick taken is the plausible one');
+  assert.deepEqual(Object.fromEntries(h.core.badFrames), { implausible_price: 1 });
 });

@@ -16,12 +16,11 @@ const kline = (ts: number, low: number, high: number, symbol = S): Frame =>
 const mark = (ts: number, markPrice: number, fundingRate = 0.0001, symbol = S): Frame =>
   ({ type: 'price', symbol, ts, markPrice, indexPrice: markPrice, fundingRate, fundingTime: T0, nextFundingTime: T0 + 8 * 3600_000 });
 
-/** A guard that already trusts 100 000 at T0 (two consistent frames, received at their market time). */
+/** A guard that already trusts 100 000 at T0 (frames received at their market time). */
 function trusting(marketSpeed = 1): PriceGuard {
   const g = new PriceGuard({ symbol: S, bound: priceBoundFor(S), marketSpeed });
-  assert.equal(g.screen(book(T0 - 100, 100_000), T0 - 100), 'suspect', 'the very first price has nothing to be checked against');
-  assert.equal(g.screen(trade(T0, 100_000), T0), 'confirmed');
-  assert.deepEqual(g.takeConfirmed().map((h) => h.frame), [book(T0 - 100, 100_000)]);
+  assert.equal(g.screen(book(T0 - 100, 100_000), T0 - 100), 'trusted', 'a fresh start takes the first price as it comes');
+  assert.equal(g.screen(trade(T0, 100_000), T0), 'trusted');
   return g;
 }
 
@@ -119,11 +118,23 @@ test('confirmation comes later in market time: frames stamped alike (one burst) 
 });
 
 test('frames of one instant are held together and handed back together once a later frame confirms them', () => {
-  const g = new PriceGuard({ symbol: S, bound: priceBoundFor(S), marketSpeed: 1 });
-  // a fresh start: the exchange sends its book and trade of the same tick at once
-  assert.equal(g.screen(book(T0, 100_000), T0), 'suspect');
-  assert.equal(g.screen(trade(T0, 100_000.1), T0), 'suspect');
-  assert.equal(g.screen(book(T0 + 100, 100_000.2), T0 + 100), 'confirmed');
+  const g = trusting();
+  // a real jump: the exchange sends the book and the trade of the same tick at once
+  assert.equal(g.screen(book(T0 + 500, 70_000), T0 + 500), 'suspect');
+  assert.equal(g.screen(trade(T0 + 500, 70_000.1), T0 + 500), 'suspect');
+  assert.equal(g.screen(book(T0 + 600, 70_000.2), T0 + 600), 'confirmed');
   assert.deepEqual(g.takeConfirmed().map((h) => h.frame.type), ['book', 'trade']);
-  assert.equal(g.takeUnconfirmed(), 0, 'nothing was dropped: a normal start counts no bad frame');
+  assert.equal(g.takeUnconfirmed(), 0, 'nothing was dropped: a confirmed move counts no bad frame');
+});
+
+test('after a restart with a position open, the first frames are judged against the anchor (the entry)', () => {
+  const g = new PriceGuard({ symbol: S, bound: priceBoundFor(S), marketSpeed: 1 });
+  g.anchor(100_000, T0 - 3600_000);
+  assert.equal(g.screen(trade(T0, 1), T0), 'suspect', 'a first price of 1 is not taken on its own');
+  assert.equal(g.screen(book(T0 + 100, 104_000), T0 + 100), 'trusted', 'an hour later, +4 % is plausible');
+  assert.equal(g.takeUnconfirmed(), 1);
+  const far = new PriceGuard({ symbol: S, bound: priceBoundFor(S), marketSpeed: 1 });
+  far.anchor(100_000, T0 - 3600_000);
+  assert.equal(far.screen(book(T0, 60_000), T0), 'suspect', '-40 % since the entry: held');
+  assert.equal(far.screen(book(T0 + 100, 60_010), T0 + 100), 'confirmed', 'and taken once a later frame agrees');
 });

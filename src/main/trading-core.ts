@@ -119,6 +119,8 @@ export class TradingCore {
   ) {
     this.priceBound = cfg.priceBound ?? priceBoundFor(cfg.symbol);
     this.guard = new PriceGuard({ symbol: cfg.symbol, bound: this.priceBound, marketSpeed: cfg.marketSpeed ?? 1 });
+    const pos = broker.state.position;
+    if (pos) this.guard.anchor(pos.entry, pos.openedAt);
   }
 
   /**

@@ -4,7 +4,9 @@
 // a frame later in market time or the mark price confirms it (frames stamped alike are one event: they are
 // held together, they do not confirm each other), and dropped unconfirmed when a trusted price or a
 // contradicting suspect comes first. A kline whose prices are out of bounds is dropped; so is a mark price
-// out of bounds (it prices funding) and a funding rate no exchange settles.
+// out of bounds (it prices funding) and a funding rate no exchange settles. With no reference at all (a fresh
+// start with nothing open) the first price is taken as it comes: there is nothing to judge it by and nothing
+// it could close; a restart with a position open anchors the guard at the position's entry instead.
 // Pure: no I/O and no clock of its own; the caller passes each frame's wall-clock receive time.
 import type { Frame } from './bitunix-codec.js';
 import { withinBound, type PriceBound, type TrustedPrice } from './price-bound.js';
@@ -84,6 +86,13 @@ export class PriceGuard {
     return null;
   }
 
+  /** A price known before any frame (an open position's entry after a restart): the first frames are judged by it. */
+  anchor(price: number, ts: number): void {
+    if (this.trustedPx > 0 || !(price > 0)) return;
+    this.trustedPx = price;
+    this.trustedTs = ts;
+  }
+
   /** `recv` is the wall time the frame arrived. Frames that carry no market data pass as `trusted`. */
   screen(f: Frame, recv: number): GuardVerdict {
     switch (f.type) {
@@ -129,7 +138,8 @@ export class PriceGuard {
     if (v !== null) return v;
     const holding = this.held.length > 0;
     let verdict: GuardVerdict;
-    if (this.trustedPx > 0 && this.near(this.trustedPx, this.trustedTs, lo, hi, f.ts)) verdict = 'trusted';
+    if (this.trustedPx === 0 && this.markPx === 0) verdict = 'trusted';
+    else if (this.trustedPx > 0 && this.near(this.trustedPx, this.trustedTs, lo, hi, f.ts)) verdict = 'trusted';
     else if (holding && this.near(this.heldPx, this.heldTs, lo, hi, f.ts)) {
       if (f.ts <= this.heldTs) return this.hold(f, recv);
       this.confirmHeld();
