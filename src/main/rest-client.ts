@@ -17,6 +17,10 @@ export interface RestClientOptions {
   rateLimitRetries?: number;
   /** First wait after a rate-limit reply, doubled on each retry (default 1000 ms). */
   rateLimitBackoffMs?: number;
+  /** Answers a request (path and query) instead of the network: a frame log's replay. */
+  answer?: (pathAndQuery: string) => Promise<string>;
+  /** --record: every response body used, with its path and query. */
+  onResponse?: (pathAndQuery: string, body: string) => void;
 }
 
 export class RateLimitedError extends Error {}
@@ -41,7 +45,7 @@ export class RestClient {
     this.backoffMs = opts.rateLimitBackoffMs ?? 1000;
   }
 
-  private async getText(url: string): Promise<string> {
+  private async fetchText(url: string): Promise<string> {
     for (let attempt = 0; ; attempt++) {
       const res = await fetch(url, { headers: { 'User-Agent': this.opts.userAgent }, signal: AbortSignal.timeout(TIMEOUT_MS) });
       const body = await res.text();
@@ -53,6 +57,14 @@ export class RestClient {
       if (attempt >= this.retries) throw new RateLimitedError(`GET ${url}: still rate limited after ${attempt + 1} tries: ${body.slice(0, 200)}`);
       await sleep(this.backoffMs * 2 ** attempt);
     }
+  }
+
+  private async getText(url: string): Promise<string> {
+    const { answer, onResponse } = this.opts;
+    const pathAndQuery = answer || onResponse ? url.slice(this.baseUrl.length) : '';
+    const body = answer ? await answer(pathAndQuery) : await this.fetchText(url);
+    onResponse?.(pathAndQuery, body);
+    return body;
   }
 
   /**

@@ -2,20 +2,17 @@
 // journal, and owns the lifecycle tasks (heartbeat, kill switch, duration, stale data, memory, watchdog)
 // and the ordered shutdown of SPEC §6. Every tick is checked against the open position before the next
 // frame is read; nothing on that path waits for the disk or a worker.
-import { readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
-import { klineChannel } from '../shared/bitunix-codec.js';
+import { klineChannel, type Frame } from '../shared/bitunix-codec.js';
 import { PaperBroker } from '../shared/broker.js';
 import { contractKind, DEFAULT_BROKER_CONFIG, type BrokerConfig } from '../shared/broker-config.js';
-import { applyEvent, freshBrokerState } from '../shared/broker-state.js';
 import { CandleBuilder } from '../shared/candle-builder.js';
-import { parseCandleCsv } from '../shared/candle-csv.js';
 import type { Clock } from '../shared/clock.js';
-import { isBrokerEvent, type EngineEvent, type JournalEntry } from '../shared/events.js';
+import type { EngineEvent } from '../shared/events.js';
 import { ReconnectPolicy } from '../shared/reconnect-policy.js';
 import { createRng, type Rng } from '../shared/rng.js';
-import { brokerStateOf, sealSnapshot } from '../shared/state-schema.js';
+import { sealSnapshot } from '../shared/state-schema.js';
 import type { Strategy } from '../shared/strategy.js';
 import { TickRing } from '../shared/tick-ring.js';
 import type { BrokerState, Candle, Tick } from '../shared/types.js';
@@ -25,17 +22,29 @@ import { ExecutionQueue } from './execution-queue.js';
 import { Journal } from './journal.js';
 import type { Logger } from './logger.js';
 import { TradingCore, type CoreSink } from './trading-core.js';
-import { MarketFeed } from './market-feed.js';
+import { MarketFeed, type FeedHandlers, type MarketDataFeed } from './market-feed.js';
+import { openReplay, type ReplaySource } from './replay-source.js';
+import { TapeFeed } from './replay-feed.js';
+import type { MarketHistory } from './replay-history.js';
+import { FrameRecorder } from './frame-recorder.js';
+import { isFrameLog } from './frame-log-reader.js';
+import { FrameLogFeed, openFrameLog } from './frame-log-feed.js';
+import { RecordingHistory } from './recording-history.js';
 import type { LoadResult, StateStore } from './state-store.js';
-import { buildFinalReport, candlesCsv, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
-import { engineUserAgent, RestClient } from './rest-client.js';
+import { buildFinalReport, candlesCsv, marketRecord, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
+import type { EquityPoint } from '../shared/equity-curve.js';
+import { engineUserAgent, RestClient, type RestClientOptions } from './rest-client.js';
+import { FRAME_LOG_VERSION } from '../shared/frame-log.js';
 import { spawnWorker } from './spawn-worker.js';
 import { SpanRecovery } from './span-recovery.js';
 import { SPAN_CANDLE_MS, type BlindSpan } from '../shared/blind-spans.js';
 import { breakerAt } from '../shared/breaker.js';
 import { HALT_FILE, type HaltRecord } from '../shared/persistence-api.js';
 import { ReconnectStorm, sameTradingState, tradingStateOf, type TradingState } from '../shared/trading-state.js';
-import { prometheusText } from './metrics-text.js';
+import { PromMetrics } from './prom-metrics.js';
+import { WebhookNotifier } from './notifier.js';
+import { foldLoopDelay } from './latency-histogram.js';
+import { CumulativeBuckets } from '../shared/cumulative-buckets.js';
 import { loadChartLib, renderReport } from './report-html.js';
 import { startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
 
@@ -53,12 +62,9 @@ export type StopReason =
 
 /** Stops that flatten the position; a signal (or a crash) keeps it for the next start. */
 const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file', 'breaker', 'replay_end']);
-/** After the replay's last frame, wait this long without frames so none still in the socket is lost. */
-const REPLAY_SETTLE_MS = 300;
-/** ...and give up waiting for the rest after this long without a frame. */
+/** A replay whose stream was all sent but whose last frame never arrived gives up after this long without a frame. */
 const REPLAY_GIVE_UP_MS = 15_000;
-/** Market time a fresh broker state starts from (see restore()). */
-export const GENESIS_AT = 0;
+export { GENESIS_AT } from '../shared/journal-fold.js';
 const ERROR_BUDGET = 20;
 const SEED_CANDLES = 200;
 const SHUTDOWN_DRAIN_MS = 1500;
@@ -70,6 +76,8 @@ const WATCHDOG_LIMIT_MS = 30_000;
 /** Heartbeats are 1 s apart; a longer silence means the whole process was suspended (or frozen): a blind span. */
 const SUSPENDED_AFTER_MS = 5_000;
 const LOOP_DELAY_RESOLUTION_MS = 10;
+/** How long the shutdown waits for webhooks to take the SessionEnd (well inside pm2's kill_timeout). */
+const WEBHOOK_SHUTDOWN_MS = 2000;
 
 export interface SessionDeps {
   config: EngineConfig;
@@ -90,14 +98,21 @@ export class Session {
   private readonly builder: CandleBuilder;
   private broker!: PaperBroker;
   private journal!: Journal;
-  private feed: MarketFeed | null = null;
-  private rest: RestClient | null = null;
+  private feed: MarketDataFeed | null = null;
+  /** --record: the frame log being written. */
+  private recorder: FrameRecorder | null = null;
+  private rest: MarketHistory | null = null;
   private exec: ExecutionQueue | null = null;
   private sim: EmbeddedSim | null = null;
   private watchdog: Worker | null = null;
   private readonly watchdogBeat = new BigInt64Array(new SharedArrayBuffer(8));
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  /** Event-loop lag since the start, for the /metrics histogram (folded once per heartbeat). */
+  private readonly loopLagTotal = new CumulativeBuckets();
+  private readonly notifier: WebhookNotifier | null;
+  /** The run's mark-to-market equity at every candle close, built with the final report. */
+  private equityCurve: EquityPoint[] = [];
 
   private core!: TradingCore;
   private spanRecovery: SpanRecovery | null = null;
@@ -107,6 +122,11 @@ export class Session {
   private snapshotMarketTs = 0;
   /** Blind spans journaled this run. */
   private blindSpansSeen = 0;
+  // ── replay: market time is the tape's (see replay-source.ts) ──
+  private replay: ReplaySource | null = null;
+  private replayEnded = false;
+  /** Closed candles the trading state was last refreshed at (a replay refreshes it per candle, not per second). */
+  private replayBars = 0;
 
   // counters
   errors = 0;
@@ -142,6 +162,7 @@ export class Session {
     this.rng = createRng(this.cfg.seed);
     this.builder = new CandleBuilder(this.cfg.intervalMs);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.notifier = this.cfg.webhooks.length > 0 ? new WebhookNotifier({ urls: this.cfg.webhooks, symbol: this.cfg.symbol, log: this.log }) : null;
   }
 
   private brokerConfig(): BrokerConfig {
@@ -165,7 +186,7 @@ export class Session {
    */
   async start(): Promise<void> {
     this.startWall = this.deps.clock.now();
-    const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups });
+    const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups, balance: this.cfg.balance });
     this.deps.store.onFault?.((kind, message) => {
       if (kind === 'compromised') {
         this.persistFault ??= `state lock compromised: ${message}`;
@@ -177,7 +198,7 @@ export class Session {
         void this.stop('lock_compromised', 1);
       } else this.onPersistError(new Error(message));
     });
-    const state = this.restore(loaded);
+    const state = loaded.state; // the snapshot (or a fresh state) with the journal after it folded in
     this.broker = new PaperBroker(this.brokerConfig(), this.rng, state);
     this.startState = this.broker.state;
     this.journal = new Journal(this.deps.store, loaded.lastSeq, () => this.deps.clock.now(), (err) => this.onPersistError(err));
@@ -215,9 +236,9 @@ export class Session {
       this.log.warn({ bytes: loaded.journalTruncated.bytes }, 'journal: torn last line truncated');
     }
     for (const w of loaded.warnings) this.log.warn(w);
-    this.record({ event: 'StateLoaded', source: loaded.source, snapshotSeq: loaded.snapshot?.seq ?? 0, lastSeq: loaded.lastSeq, replayed: loaded.replay.length });
+    this.record({ event: 'StateLoaded', source: loaded.source, snapshotSeq: loaded.snapshot?.seq ?? 0, lastSeq: loaded.lastSeq, replayed: loaded.replayed, journalRead: loaded.journalRead });
     this.log.info(
-      { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replay.length },
+      { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replayed },
       `state loaded from ${loaded.source}`,
     );
     if (loaded.halt) await this.onHaltAtStart(loaded.halt);
@@ -241,17 +262,31 @@ export class Session {
       wsUrl = this.sim.wsUrl;
       restUrl = this.sim.restUrl;
       this.log.info({ port: this.sim.port, seed: this.cfg.simSeed, speed: this.cfg.simSpeed }, 'embedded simulator listening');
+    } else if (this.cfg.feed === 'replay' && isFrameLog(this.cfg.replay!)) {
+      await this.startFrameLogReplay(this.cfg.replay!);
+      return;
     } else if (this.cfg.feed === 'replay') {
       const file = this.cfg.replay!;
-      const candles = parseCandleCsv(await readFile(file, 'utf8'), file);
-      this.sim = await startEmbeddedSim({ symbols: [this.cfg.symbol], replay: { candles, speed: this.cfg.speed } });
-      this.sim.onReplayDone((n) => this.onReplayDone(n));
-      wsUrl = this.sim.wsUrl;
-      restUrl = this.sim.restUrl;
-      this.log.info({ file, candles: candles.length, speed: this.cfg.speed }, 'replaying candles through the embedded simulator');
+      this.replay = await openReplay(file, this.cfg.symbol, this.cfg.speed, () => this.core.lastMarketTs);
+      const { tape, transport } = this.replay;
+      if (transport === 'socket') {
+        // Paced replays go through the embedded simulator's socket, like a live feed.
+        this.sim = await startEmbeddedSim({ symbols: [this.cfg.symbol], replay: { candles: this.replay.candles, speed: this.cfg.speed } });
+        this.sim.onReplayDone(() => this.onReplaySent());
+        wsUrl = this.sim.wsUrl;
+        restUrl = this.sim.restUrl;
+      }
+      this.log.info({ file, candles: tape.candles.length, live: tape.liveCandles, speed: this.cfg.speed, transport }, `replaying candles (${transport === 'memory' ? 'in process' : 'through the embedded simulator'})`);
     }
-    this.rest = new RestClient(restUrl, this.cfg.symbol, { userAgent: engineUserAgent(this.deps.version) });
-    const rest = this.rest;
+    this.startRecorder(this.cfg.feed === 'bitunix' ? 60_000 : null);
+    const history = this.replay?.history ?? null;
+    this.rest = history ? this.recordedHistory(history) : new RestClient(restUrl, this.cfg.symbol, this.restOptions());
+    await this.startFeed(wsUrl, null);
+  }
+
+  /** Span recovery, execution and funding on this.rest, then the feed (a socket to wsUrl, the tape, or `source`) and the timers. */
+  private async startFeed(wsUrl: string, source: MarketDataFeed | null): Promise<void> {
+    const rest = this.rest!;
     this.spanRecovery = new SpanRecovery({
       pending: () => this.core.pendingSpans,
       fetch: async (fromTs, toTs) => this.core.screenCandles(await rest.minutesThrough(fromTs, toTs), SPAN_CANDLE_MS),
@@ -261,7 +296,8 @@ export class Session {
       log: this.log,
     });
 
-    this.exec = new ExecutionQueue({
+    // A replay executes in market time on the tick path (see TradingCore): no worker pool.
+    if (this.cfg.feed !== 'replay') this.exec = new ExecutionQueue({
       capacity: this.cfg.execQueue,
       wallMsPerMarketMs: this.wallMsPerMarketMs(),
       ring: this.ring,
@@ -270,23 +306,12 @@ export class Session {
     });
 
     void this.logFunding();
+    // A replay's history is the one closed before its first streamed candle, seeded before any frame is read.
+    if (this.replay) await this.seedCandles(this.replay.tape.firstLiveTs);
 
-    this.feed = new MarketFeed(
-      {
-        url: wsUrl,
-        symbol: this.cfg.symbol,
-        channels: ['depth_book1', 'trade', klineChannel(this.cfg.interval), 'price'],
-        idleTimeoutMs: this.cfg.idleTimeout * 1000,
-        maxFutureMs: this.cfg.feed === 'bitunix' ? 60_000 : null,
-      },
-      new ReconnectPolicy(
-        { baseMs: this.cfg.backoffBase * 1000, maxMs: this.cfg.backoffMax * 1000, maxFailures: this.cfg.maxWsErrors },
-        this.rng,
-      ),
-      this.deps.clock,
-      this.log,
-      {
-        onFrame: (frame, recv, recvHr) => this.core.onFrame(frame, recv, recvHr),
+    const channels = ['depth_book1', 'trade', klineChannel(this.cfg.interval), 'price'];
+    const handlers: FeedHandlers = {
+        onFrame: this.replay ? (frame, recv, recvHr) => this.onReplayFrame(frame, recv, recvHr) : (frame, recv, recvHr) => this.core.onFrame(frame, recv, recvHr),
         onOpen: () => this.log.info({ url: wsUrl }, 'ws open, subscribed'),
         onData: () => this.onFeedData(),
         onDown: (reason, retryInMs, failures) => {
@@ -299,8 +324,36 @@ export class Session {
           this.fail(`market data lost: ${reason}`);
           void this.stop('ws_fatal', 1);
         },
-      },
-    );
+    };
+    this.feed =
+      source ??
+      (this.replay?.transport === 'memory'
+        ? new TapeFeed(this.cfg.symbol, this.replay.candles, channels, this.deps.clock, {
+            ...handlers,
+            onExhausted: () => this.onReplaySent(),
+            onFailure: (message) => {
+              this.fail(message);
+              void this.stop('replay_end', 1);
+            },
+          }, this.recorder)
+        : new MarketFeed(
+            {
+              url: wsUrl,
+              symbol: this.cfg.symbol,
+              channels,
+              // A replay's quiet socket is its own pace, never a dead connection.
+              idleTimeoutMs: this.replay ? Infinity : this.cfg.idleTimeout * 1000,
+              maxFutureMs: this.cfg.feed === 'bitunix' ? 60_000 : null,
+              recorder: this.recorder,
+            },
+            new ReconnectPolicy(
+              { baseMs: this.cfg.backoffBase * 1000, maxMs: this.cfg.backoffMax * 1000, maxFailures: this.cfg.maxWsErrors },
+              this.rng,
+            ),
+            this.deps.clock,
+            this.log,
+            handlers,
+          ));
     this.feed.start();
     this.startTimers();
   }
@@ -308,10 +361,17 @@ export class Session {
   /** The status endpoint is an aid, not the trading: a busy port counts as an error, it does not stop the run. */
   private async startStatus(port: number): Promise<void> {
     try {
+      const prom = new PromMetrics({
+        snapshot: () => this.statusSnapshot(),
+        stopDecision: this.core.stopDecision.total,
+        tickAge: this.core.tickAge.total,
+        loopLag: this.loopLagTotal,
+        ...(this.notifier ? { notifier: () => this.notifier!.stats() } : {}),
+      });
       this.status = await startStatusServer({
         port,
         getStatus: () => this.statusSnapshot(),
-        getMetricsText: () => prometheusText(this.statusSnapshot()),
+        getMetricsText: () => prom.text(),
         log: this.log,
       });
     } catch (err) {
@@ -351,22 +411,6 @@ export class Session {
     };
   }
 
-  /** Rebuild broker state: snapshot (or a fresh state) plus the journal events after it, in order. */
-  private restore(loaded: LoadResult): BrokerState {
-    let state: BrokerState;
-    if (loaded.snapshot) {
-      state = brokerStateOf(loaded.snapshot);
-    } else {
-      const genesis = loaded.replay.find((e) => e.event === 'SessionStart') as (JournalEntry & { balance?: number }) | undefined;
-      const balance = typeof genesis?.balance === 'number' ? genesis.balance : this.cfg.balance;
-      // The breaker's day starts at the epoch: the first tick rolls it to the market's own UTC day
-      // (a journaled BreakerReset), which for a replay is years before the wall clock.
-      state = freshBrokerState(balance, GENESIS_AT);
-    }
-    for (const e of loaded.replay) if (isBrokerEvent(e)) state = applyEvent(state, e);
-    return state;
-  }
-
   /**
    * 200 closed candles from REST, once market data flows (so "closed" is judged on market time, which
    * the accelerated simulator and replays run ahead of or behind the wall clock). With a position
@@ -391,7 +435,7 @@ export class Session {
   private savedMarketTs(loaded: LoadResult): number {
     const st = this.broker.state;
     let ts = loaded.snapshot?.marketTs ?? Math.max(st.lastEntryAt ?? 0, st.position?.openedAt ?? 0, ...st.recentOrderTimes, st.lastFundingTime ?? 0);
-    for (const e of loaded.replay) if (isBrokerEvent(e) && e.at > ts) ts = e.at;
+    if (loaded.replayedAt !== null && loaded.replayedAt > ts) ts = loaded.replayedAt;
     return ts;
   }
 
@@ -415,23 +459,105 @@ export class Session {
     return this.cfg.feed === 'sim' ? 1 / this.cfg.simSpeed : 1;
   }
 
+  // ── replay end: decided by the tape's market time ───────────────────────────
+
   /**
-   * The replay has handed its last frame to the socket; frames may still be in transit (a busy machine
-   * can hold them for a while). Stop once every candle but the last has closed here and the socket is
-   * quiet, or, failing that, after a long silence; then close the last candle and end the session.
+   * Every replay frame goes to the core here. The trading state is refreshed per closed candle (not by the
+   * wall-clock heartbeat, so its journal lines fall at the same place on every run), and the replay ends on
+   * its last frame: the last candle closes and the session stops before anything else is read.
    */
-  private onReplayDone(candles: number): void {
-    this.log.info({ candles }, 'replay finished sending');
-    const settle = setInterval(() => {
-      const quietMs = this.deps.clock.now() - (this.feed?.lastFrameWall ?? 0);
-      const allIn = this.core.closedCandles.length >= candles - 1;
-      if (quietMs < REPLAY_SETTLE_MS || (!allIn && quietMs < REPLAY_GIVE_UP_MS)) return;
-      clearInterval(settle);
-      if (!allIn) this.log.warn({ expected: candles, closed: this.core.closedCandles.length }, 'replay: candles missing after a long silence');
+  private onReplayFrame(frame: Frame, recv: number, recvHr: number): void {
+    this.core.onFrame(frame, recv, recvHr);
+    this.refreshPerCandle();
+    if (this.core.lastMarketTs >= this.replay!.tape.endTs && !this.replayEnded) {
+      this.replayEnded = true;
       this.core.onMarketTime(this.core.lastMarketTs + 2 * this.cfg.intervalMs);
+      this.refreshTradingState();
       void this.stop('replay_end', 0);
-    }, 100);
-    this.timers.push(settle);
+    }
+  }
+
+  /** A replay refreshes its trading state when a candle closed, so the journal lines fall at the same frame on every run. */
+  private refreshPerCandle(): void {
+    if (this.core.barIndex !== this.replayBars) {
+      this.replayBars = this.core.barIndex;
+      this.refreshTradingState();
+    }
+  }
+
+  /**
+   * The whole tape was sent. Its last frame normally follows at once; one that never arrives (a socket
+   * that lost it) is an error, never a silent end.
+   */
+  private onReplaySent(): void {
+    this.log.info({ candles: this.replay!.tape.liveCandles }, 'replay finished sending');
+    const check = setInterval(() => {
+      if (this.replayEnded || this.stopping) return clearInterval(check);
+      if (this.deps.clock.now() - (this.feed?.lastFrameWall ?? 0) < REPLAY_GIVE_UP_MS) return;
+      clearInterval(check);
+      this.fail(`replay: the stream stopped at market time ${this.core.lastMarketTs}, before its last frame at ${this.replay!.tape.endTs}`);
+      void this.stop('replay_end', 1);
+    }, 250);
+    this.timers.push(check);
+  }
+
+  // ── the frame log: --record, and replaying what it wrote ───────────────────
+
+  private startRecorder(maxFutureMs: number | null): void {
+    const dir = this.cfg.record;
+    if (dir === null) return;
+    const { symbol, interval, feed } = this.cfg;
+    const header = { frameLog: FRAME_LOG_VERSION, symbol, interval, feed, maxFutureMs, engine: `laptop-agents ${this.deps.version}`, sessionStart: this.startWall };
+    this.recorder = new FrameRecorder(dir, header, this.log);
+    this.log.info({ dir }, 'recording every frame and REST reply to a frame log');
+  }
+
+  /** The engine's User-Agent, and with --record every reply into the frame log. */
+  private restOptions(): RestClientOptions {
+    const rec = this.recorder;
+    const userAgent = engineUserAgent(this.deps.version);
+    return rec ? { userAgent, onResponse: (pathAndQuery, body) => rec.rest(pathAndQuery, body, this.deps.clock.now()) } : { userAgent };
+  }
+
+  /** History answered in process (a replay's tape), written to the frame log when recording. */
+  private recordedHistory(history: MarketHistory): MarketHistory {
+    return this.recorder ? new RecordingHistory(history, this.cfg.symbol, this.recorder, this.deps.clock) : history;
+  }
+
+  /** A frame log plays in process through the same decoder and core; REST is answered from it. */
+  private async startFrameLogReplay(target: string): Promise<void> {
+    const recording = openFrameLog(target, this.cfg.symbol, this.cfg.interval);
+    this.startRecorder(recording.files[0]!.header.maxFutureMs);
+    const feed: FrameLogFeed = new FrameLogFeed(
+      { files: recording.files, speed: this.cfg.speed, rest: recording.rest, recorder: this.recorder },
+      this.deps.clock,
+      {
+        onFrame: (frame, recv, recvHr) => {
+          this.core.onFrame(frame, recv, recvHr);
+          // Candles close on the recording's clock, frame by frame, not at whichever frame a wall-clock timer meets.
+          this.core.onMarketTime();
+          this.refreshPerCandle();
+        },
+        onData: () => this.onFeedData(),
+        onRecordedDown: (reason) => {
+          this.log.info({ reason }, 'the recorded socket went down here: blind until its next tick');
+          this.core.blind('disconnect');
+        },
+        onEnd: (frames) => {
+          this.log.info({ frames }, 'frame log replayed to its end');
+          this.core.onMarketTime(this.core.lastMarketTs + 2 * this.cfg.intervalMs);
+          this.refreshTradingState();
+          void this.stop('replay_end', 0);
+        },
+        onError: (message) => {
+          this.fail(message);
+          void this.stop('fatal', 1);
+        },
+      },
+    );
+    this.rest = new RestClient('', this.cfg.symbol, { ...this.restOptions(), answer: (p) => recording.rest.answer(p, feed.cursor) });
+    this.log.info({ target, files: recording.files.length, frames: recording.frames, speed: this.cfg.speed }, 'replaying a frame log');
+    await this.startFeed('', feed);
   }
 
   private async logFunding(): Promise<void> {
@@ -488,7 +614,9 @@ export class Session {
     if (e.event === 'OrderQueued') this.counts.orders++;
     else if (e.event === 'Fill') this.counts.fills++;
     else if (e.event === 'Exit') this.counts.exits++;
-    return this.journal.record(e).seq;
+    const entry = this.journal.record(e);
+    this.notifier?.notify(entry);
+    return entry.seq;
   }
 
   private scheduleSnapshot(): void {
@@ -552,7 +680,7 @@ export class Session {
     }
     if (!this.ready) {
       this.ready = true;
-      void this.seedCandles(this.core.lastMarketTs || this.deps.clock.now());
+      if (!this.replay) void this.seedCandles(this.core.lastMarketTs || this.deps.clock.now());
       this.log.info('market data flowing: ready');
       this.deps.onReady?.();
     }
@@ -614,13 +742,17 @@ export class Session {
     const lagP99 = Math.max(0, this.loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS);
     this.core.stopDecision.roll();
     this.core.tickAge.roll();
+    foldLoopDelay(this.loopDelay, LOOP_DELAY_RESOLUTION_MS, this.loopLagTotal);
     this.loopDelay.reset();
     const st = this.broker.state;
     const unrealized = this.core.unrealized();
     const price = this.core.haveBook ? this.core.tick.last : null;
     const pos = st.position ? `${st.position.side} ${st.position.qty} @ ${st.position.entry}` : 'flat';
-    this.core.onMarketTime();
-    this.refreshTradingState();
+    // A replay's candles close and its trading state changes on its own frames (onReplayFrame, startFrameLogReplay).
+    if (this.cfg.feed !== 'replay') {
+      this.core.onMarketTime();
+      this.refreshTradingState();
+    }
     this.reportBadFrames();
     this.lastLagP99Ms = Math.round(lagP99 * 1000) / 1000;
     this.lastRssMb = Math.round(rssMb * 10) / 10;
@@ -750,14 +882,15 @@ export class Session {
   }
 
   private checkStale(): void {
-    if (!this.ready || this.stopping) return;
+    // A replay's market time runs at the tape's pace: a pause between its frames is not stale data.
+    if (!this.ready || this.stopping || this.cfg.feed === 'replay') return;
     const age = this.deps.clock.now() - this.core.lastTickWall;
     if (age < this.cfg.staleTimeout * 1000) return;
     this.core.lastTickWall = this.deps.clock.now(); // next check after another full timeout
     this.core.stale = true;
     this.record({ event: 'StaleData', lastTickAgeSec: Math.round(age / 1000) });
     this.log.warn({ ageSec: Math.round(age / 1000) }, 'stale data: no tick; forcing a reconnect, no new entries');
-    if (this.cfg.feed !== 'replay') this.core.blind('stale');
+    this.core.blind('stale');
     this.feed?.forceReconnect('stale data');
   }
 
@@ -789,6 +922,7 @@ export class Session {
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
     this.spanRecovery?.stop();
     await this.feed?.stop();
+    const recorded = this.recorder?.close().then((r) => this.log.info({ recording: r }, 'frame log closed'));
     // 2. drain or cancel the execution queue
     const cancelled = this.exec ? await this.exec.close(SHUTDOWN_DRAIN_MS) : [];
     for (const o of cancelled) this.log.warn({ orderId: o.id }, 'order cancelled at shutdown (never filled)');
@@ -817,11 +951,13 @@ export class Session {
         ]);
       }
     }
+    await this.notifier?.close(WEBHOOK_SHUTDOWN_MS);
     await this.status?.close();
     // 5. release the lock and the workers
     await this.deps.store.close().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'closing the state store failed'));
     await this.deps.store.terminate().catch(() => {}); // after close(): a worker already gone is fine
     await this.sim?.stop();
+    await recorded;
     this.watchdog?.postMessage('stop');
     await this.watchdog?.terminate();
     this.loopDelay.disable();
@@ -832,13 +968,13 @@ export class Session {
     return exitCode;
   }
 
-  /** The offline page: the last 500 closed candles, this run's journal, the 1 Hz mark-to-market equity. */
+  /** The offline page, on the market's clock: the session's candles, its journal, equity at every candle close. */
   private async writeReportHtml(report: FinalReport): Promise<void> {
     const html = renderReport({
       symbol: this.cfg.symbol,
-      candles: this.builder.history(500),
+      candles: this.core.closedCandles,
       entries: this.journal.entries,
-      equity: this.metrics.map((m) => ({ ts: m.ts, equity: m.equity })),
+      equity: this.equityCurve,
       report,
       chartLib: await loadChartLib(),
     });
@@ -851,7 +987,18 @@ export class Session {
   }
 
   private finalReport(reason: StopReason, exitCode: number): FinalReport {
+    const market = marketRecord({
+      start: this.startState,
+      entries: this.journal.entries,
+      candles: this.core.closedCandles,
+      intervalMs: this.cfg.intervalMs,
+      kind: contractKind(this.cfg.symbol),
+      lastMarketTs: this.core.lastMarketTs,
+    });
+    this.equityCurve = market.curve;
     return buildFinalReport({
+      figures: market.figures,
+      generatedAt: this.deps.clock.now(),
       exitCode,
       reason,
       symbol: this.cfg.symbol,
@@ -863,6 +1010,7 @@ export class Session {
       badFrames: this.core.badFramesTotal,
       reconnects: this.feed?.reconnects ?? 0,
       lastError: this.lastError,
+      tradingState: { ...this.tradingState },
     });
   }
 }

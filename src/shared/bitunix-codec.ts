@@ -428,11 +428,44 @@ export function encodePong(clientPing: number, serverSecond: number): string {
   return `{"op":"ping","pong":${clientPing},"ping":${Math.floor(serverSecond)}}`;
 }
 
-/** A number as the exchange writes it: a decimal string without exponent for the sizes we produce. */
+const DEC_CACHE_BITS = 16;
+const DEC_KEY = new Float64Array(1);
+const DEC_BITS = new Int32Array(DEC_KEY.buffer);
+const decNums = new Float64Array(1 << DEC_CACHE_BITS).fill(NaN);
+const decDigits = new Int8Array(1 << DEC_CACHE_BITS);
+const decTexts: string[] = new Array<string>(1 << DEC_CACHE_BITS).fill('');
+
+/**
+ * A number as the exchange writes it: a decimal string without exponent for the sizes we produce. Prices
+ * repeat from frame to frame, so the text of recent numbers is kept in a small table (replays and floods
+ * encode millions of them); the table only saves the formatting, it never changes a result.
+ */
 function dec(n: number, digits: number): string {
+  DEC_KEY[0] = n;
+  const slot = Math.imul(DEC_BITS[0]! ^ DEC_BITS[1]!, 0x9e3779b1) >>> (32 - DEC_CACHE_BITS);
+  if (decNums[slot] === n && decDigits[slot] === digits) return decTexts[slot]!;
   const s = String(n);
   // String() switches to exponent form below 1e-6; fall back to a fixed form then.
-  return s.includes('e') ? n.toFixed(digits).replace(/\.?0+$/, '') : s;
+  const text = s.includes('e') ? n.toFixed(digits).replace(/\.?0+$/, '') : s;
+  decNums[slot] = n;
+  decDigits[slot] = digits;
+  decTexts[slot] = text;
+  return text;
+}
+
+let isoMinute = NaN;
+let isoPrefix = '';
+/** `new Date(ms).toISOString()` for an integer ms in years 1970-9999, the date and hour:minute of the last call kept. */
+function isoMs(ms: number): string {
+  const minute = ms - (ms % 60_000);
+  if (minute !== isoMinute) {
+    isoMinute = minute;
+    isoPrefix = new Date(minute).toISOString().slice(0, 17);
+  }
+  const r = ms - minute;
+  const sec = Math.floor(r / 1000);
+  const milli = r - sec * 1000;
+  return `${isoPrefix}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
 function round(n: number, digits: number): number {
@@ -451,7 +484,7 @@ export function encodeBook(symbol: string, ts: number, bid: number, ask: number,
 }
 
 export function encodeTrade(symbol: string, ts: number, price: number, qty: number, side: 'buy' | 'sell'): string {
-  return `{"ch":"trade","symbol":"${symbol}","ts":${ts},"data":[{"t":"${new Date(ts).toISOString()}","p":"${dec(price, 8)}","v":"${dec(qty, 8)}","s":"${side}"}]}`;
+  return `{"ch":"trade","symbol":"${symbol}","ts":${ts},"data":[{"t":"${Number.isInteger(ts) && ts >= 0 && ts < 253_402_300_800_000 ? isoMs(ts) : new Date(ts).toISOString()}","p":"${dec(price, 8)}","v":"${dec(qty, 8)}","s":"${side}"}]}`;
 }
 
 /** `b` = base volume, `q` = quote turnover (defaults to volume × close). */

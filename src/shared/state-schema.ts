@@ -25,7 +25,7 @@ export function snapshotChecksum(s: Omit<StateSnapshot, 'checksum'>): string {
 
 /** The broker state a snapshot holds, without its envelope (what the journal folds to). */
 export function brokerStateOf(s: StateSnapshot): BrokerState {
-  const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, marketTs: _m, seenMinute: _n, ...broker } = s;
+  const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, marketTs: _m, seenMinute: _n, journalAt: _j, ...broker } = s;
   return broker;
 }
 
@@ -116,6 +116,16 @@ function validateBreaker(b: unknown): string | null {
   });
 }
 
+function validateJournalPosition(p: unknown): string | null {
+  if (p === undefined) return null;
+  if (!isObj(p)) return 'journalAt: expected object';
+  return checkFields(p, 'journalAt.', {
+    offset: [(v) => Number.isSafeInteger(v) && (v as number) >= 0, 'non-negative integer'],
+    bytes: [(v) => Number.isSafeInteger(v) && (v as number) >= 1, 'positive integer'],
+    sha256: [(v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'sha256 hex string'],
+  });
+}
+
 /** null when `x` is a usable state.json of this version; otherwise a one-line reason. */
 export function validateSnapshot(x: unknown): string | null {
   if (!isObj(x)) return 'not an object';
@@ -151,6 +161,8 @@ export function validateSnapshot(x: unknown): string | null {
   if (!Array.isArray(x.recentOrderTimes) || !x.recentOrderTimes.every(isFiniteNum)) {
     return 'recentOrderTimes: expected array of finite numbers';
   }
+  const at = validateJournalPosition(x.journalAt);
+  if (at) return at;
   const breaker = validateBreaker(x.breaker);
   if (breaker) return breaker;
   const due = validateFundingDue(x.fundingDue);

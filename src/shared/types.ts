@@ -138,7 +138,17 @@ export interface BrokerState {
   stats: { trades: number; wins: number; fees: number; realizedPnl: number; funding: number };
 }
 
-/** state.json (SPEC §5). `seq` is the last journal event the snapshot includes. */
+/**
+ * Where the journal line of a snapshot's `seq` lies in events.jsonl, so a restart reads only what follows
+ * it: the line starts at byte `offset`, is `bytes` long without its newline, and hashes to `sha256`.
+ */
+export interface JournalPosition {
+  offset: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** state.json. `seq` is the last journal event the snapshot includes. */
 export interface StateSnapshot extends BrokerState {
   version: 1;
   symbol: string;
@@ -148,5 +158,7 @@ export interface StateSnapshot extends BrokerState {
   marketTs?: number;
   /** The price range seen in the minute of `marketTs`, so a restart does not judge again what was seen. */
   seenMinute?: { ts: number; high: number; low: number };
+  /** Set by the persistence worker when it writes the snapshot; absent when the line's place is unknown. */
+  journalAt?: JournalPosition;
   checksum: string;
 }

@@ -24,7 +24,7 @@ import {
 } from '../shared/bitunix-codec.js';
 import { PriceProcess, type PriceTick } from '../shared/price-process.js';
 import { createRng, randomSeed } from '../shared/rng.js';
-import { inferPriceTick, synthTicks } from '../shared/tick-synth.js';
+import { bookQty, ReplayTape } from '../shared/replay-tape.js';
 import type { Candle } from '../shared/types.js';
 
 export interface SimOptions {
@@ -83,7 +83,12 @@ export type SimFault =
    */
   | { kind: 'flood'; ratePerSec: number; seconds: number; symbol?: string; base?: number; swing?: number }
   /** The simulated price jumps by `bps` basis points at once (a gap through a stop). */
-  | { kind: 'jump'; bps: number };
+  | { kind: 'jump'; bps: number }
+  /**
+   * The simulated price jumps by `bps` and comes back by the same factor `ms` wall ms later: an excursion
+   * that only the candles' high/low still show once it is over (a stop crossed while a client was blind).
+   */
+  | { kind: 'excursion'; bps: number; ms: number };
 
 /** GET /sim/status. `replay` is null unless replaying; `candles` counts live candles replayed so far. */
 export interface SimStatus {
@@ -135,6 +140,9 @@ export type SimWorkerMessage =
   | { type: 'error'; message: string }
   | { type: 'replay-done'; candles: number };
 
+const jumpBps = (x: number): boolean => x > -5000 && x < 5000 && x !== 0;
+const JUMP_BPS_RULE = 'a non-zero number in (-5000, 5000)';
+
 /** A SimFault from untrusted JSON (the control endpoint); throws saying what is wrong. */
 export function parseSimFault(v: unknown): SimFault {
   if (typeof v !== 'object' || v === null) throw new Error('fault must be a JSON object');
@@ -167,7 +175,9 @@ export function parseSimFault(v: unknown): SimFault {
       return { kind: 'inject', frames: [...(frames as string[])] };
     }
     case 'jump':
-      return { kind: 'jump', bps: n('bps', (x) => x > -5000 && x < 5000 && x !== 0, 'a non-zero number in (-5000, 5000)') };
+      return { kind: 'jump', bps: n('bps', jumpBps, JUMP_BPS_RULE) };
+    case 'excursion':
+      return { kind: 'excursion', bps: n('bps', jumpBps, JUMP_BPS_RULE), ms: n('ms', (x) => x > 0 && x <= 3_600_000, 'ms in (0, 3600000]') };
     case 'flood': {
       const f: Extract<SimFault, { kind: 'flood' }> = {
         kind: 'flood',
@@ -183,7 +193,7 @@ export function parseSimFault(v: unknown): SimFault {
       return f;
     }
     default:
-      throw new Error(`unknown fault kind ${JSON.stringify(o.kind)} (drop refuse silence garbage oversized skipKlines inject flood jump)`);
+      throw new Error(`unknown fault kind ${JSON.stringify(o.kind)} (drop refuse silence garbage oversized skipKlines inject flood jump excursion)`);
   }
 }
 
@@ -200,10 +210,6 @@ const MAX_BUFFERED = 4 * 1024 * 1024;
 const REPLAY_MAX_BUFFERED = 1024 * 1024;
 /** Replay steps (ticks) per event-loop turn, so REST, pings and faults stay served at speed max. */
 const REPLAY_BATCH = 64;
-/** In replay, the forming candle is pushed after every this-many ticks (plus its final push). */
-const REPLAY_KLINE_EVERY = 4;
-const DEFAULT_TICKS_PER_CANDLE = 12;
-const DEFAULT_REPLAY_HISTORY = 200;
 /** Flood frames per client per event-loop turn. */
 const FLOOD_BATCH = 4096;
 const DEFAULT_FLOOD_SWING = -5;
@@ -247,6 +253,11 @@ class SymbolMarket {
     this.proc?.jump(bps);
   }
 
+  /** Undo `jump(bps)`. */
+  jumpBack(bps: number): void {
+    this.proc?.jumpBack(bps);
+  }
+
   static simulated(symbol: string, proc: PriceProcess, fundingSeed: number): SymbolMarket {
     const firstBucket = Math.floor(proc.startTs / MINUTE) * MINUTE;
     const p = proc.startPrice;
@@ -261,24 +272,11 @@ class SymbolMarket {
     return new SymbolMarket(symbol, null, 0, history, null, tick);
   }
 
-  /** Replay: one synthesised trade of the candle being replayed. */
-  tradeReplay(t: PriceTick): void {
-    this.tick = t;
-    const f = this.forming;
-    if (f === null) {
-      this.forming = { ts: Math.floor(t.ts / MINUTE) * MINUTE, open: t.last, high: t.last, low: t.last, close: t.last, volume: t.qty };
-      return;
-    }
-    if (t.last > f.high) f.high = t.last;
-    if (t.last < f.low) f.low = t.last;
-    f.close = t.last;
-    f.volume = Math.round((f.volume + t.qty) * 1e8) / 1e8;
-  }
-
-  /** Replay: the candle has traded out; the recorded candle itself (exact OHLCV) becomes closed history. */
-  closeReplay(c: Candle): void {
-    this.minutes.push(c);
-    this.forming = null;
+  /** Replay: the tape served a tick (and maybe closed a candle: the recorded candle becomes closed history). */
+  followTape(tape: ReplayTape, closed: Candle | null): void {
+    this.tick = tape.tick;
+    this.forming = tape.forming;
+    if (closed !== null) this.minutes.push(closed);
   }
 
   /** Step the process up to market time `toTs` in ≤ 1 s substeps (at most ~2000 per call). */
@@ -394,22 +392,12 @@ interface Client {
   openSecond: number;
 }
 
-/** Where a replay stands: candle `next`, tick `j` of its synthesised ticks, and the pacing anchor. */
+/** Where a replay stands: its tape (frames and market clock) and the pacing anchor. */
 interface Replay {
   market: SymbolMarket;
-  /** Gap-free candles; [0, liveFrom) are REST history only. */
-  candles: Candle[];
-  liveFrom: number;
-  next: number;
-  ticks: PriceTick[];
-  j: number;
-  /** Replay market time: the ts of the last frame pushed (the end of history before the start). */
-  now: number;
+  tape: ReplayTape;
   speed: number | 'max';
-  ticksPerCandle: number;
-  priceTick: number;
   started: boolean;
-  done: boolean;
   /** A pump is scheduled (a pause leaves none; a subscribe schedules one). */
   scheduled: boolean;
   /** Pacing for speed N: wall time `anchorWall` corresponds to market time `anchorMarket`. */
@@ -417,23 +405,6 @@ interface Replay {
   anchorMarket: number;
   /** Re-anchor at the next pump (after a pause, so a pause is not made up by a burst). */
   reanchor: boolean;
-}
-
-/** Missing minutes become flat candles at the previous close, as an exchange serves minutes without trades. */
-function fillGaps(candles: Candle[]): Candle[] {
-  const out: Candle[] = [];
-  for (const c of candles) {
-    const prev = out[out.length - 1];
-    if (c.ts % MINUTE !== 0 || (prev !== undefined && c.ts <= prev.ts)) {
-      throw new Error(`ExchangeSim replay: candles must be ascending 1-minute candles (at ${c.ts})`);
-    }
-    for (let t = prev === undefined ? c.ts : prev.ts + MINUTE; t < c.ts; t += MINUTE) {
-      const p = prev!.close;
-      out.push({ ts: t, open: p, high: p, low: p, close: p, volume: 0 });
-    }
-    out.push(c);
-  }
-  return out;
 }
 
 export class ExchangeSim {
@@ -467,6 +438,8 @@ export class ExchangeSim {
   /** Book/trade frames sent per symbol, from every source (GET /sim/flood). */
   private readonly tickFrames = new Map<string, number>();
   private stopped = false;
+  /** Excursions still to come back (cleared on stop). */
+  private readonly excursionTimers = new Set<NodeJS.Timeout>();
   private replayTimer: NodeJS.Timeout | null = null;
   private readonly replay: Replay | null = null;
   private readonly replayDoneListeners: ((candles: number) => void)[] = [];
@@ -512,7 +485,7 @@ export class ExchangeSim {
 
   /** Market time now: startTs + wall elapsed × speed; in replay, the time of the last frame replayed. */
   marketNow(): number {
-    if (this.replay !== null) return this.replay.now;
+    if (this.replay !== null) return this.replay.tape.now;
     return Math.floor(this.startTs + (Date.now() - this.wallStart) * this.opts.speed);
   }
 
@@ -523,7 +496,7 @@ export class ExchangeSim {
       marketNow: this.marketNow(),
       framesSent: this.framesSent,
       flooding: this.floods > 0,
-      replay: r === null ? null : { done: r.done, candles: r.next - r.liveFrom, total: r.candles.length - r.liveFrom },
+      replay: r === null ? null : { done: r.tape.done, candles: r.tape.next - r.tape.liveFrom, total: r.tape.liveCandles },
     };
   }
 
@@ -553,6 +526,8 @@ export class ExchangeSim {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     if (this.klineTimer !== null) clearInterval(this.klineTimer);
     this.tickTimer = this.klineTimer = null;
+    for (const t of this.excursionTimers) clearTimeout(t);
+    this.excursionTimers.clear();
     for (const c of this.clients) c.ws.terminate();
     this.clients.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
@@ -598,6 +573,18 @@ export class ExchangeSim {
       case 'jump':
         for (const m of this.markets.values()) m.jump(f.bps);
         break;
+      case 'excursion': {
+        // Stepped up to now on both edges, so the ticks before and after keep their own prices.
+        this.advanceAll();
+        for (const m of this.markets.values()) m.jump(f.bps);
+        const back = setTimeout(() => {
+          this.excursionTimers.delete(back);
+          this.advanceAll();
+          for (const m of this.markets.values()) m.jumpBack(f.bps);
+        }, f.ms);
+        this.excursionTimers.add(back);
+        break;
+      }
     }
   }
 
@@ -744,39 +731,15 @@ export class ExchangeSim {
     if (!(o.speed === 'max' || (typeof o.speed === 'number' && o.speed > 0 && Number.isFinite(o.speed)))) {
       throw new Error(`ExchangeSim replay: speed must be a number > 0 or 'max', got ${String(o.speed)}`);
     }
-    const candles = fillGaps(o.candles);
-    if (candles.length < 2) throw new Error('ExchangeSim replay: needs at least 2 candles');
-    const liveFrom = Math.min(o.historyCandles ?? DEFAULT_REPLAY_HISTORY, candles.length - 1);
-    if (!Number.isInteger(liveFrom) || liveFrom < 1) throw new Error(`ExchangeSim replay: historyCandles must be an integer >= 1`);
-    const ticksPerCandle = o.ticksPerCandle ?? DEFAULT_TICKS_PER_CANDLE;
-    const priceTick = inferPriceTick(candles);
-    // The quote before the stream is the last one of the last history candle; this also validates the options.
-    const before = synthTicks(candles[liveFrom - 1]!, ticksPerCandle, priceTick);
-    const market = SymbolMarket.replayed(symbol, candles.slice(0, liveFrom), before[before.length - 1]!);
-    return {
-      market,
-      candles,
-      liveFrom,
-      next: liveFrom,
-      ticks: synthTicks(candles[liveFrom]!, ticksPerCandle, priceTick),
-      j: 0,
-      now: candles[liveFrom]!.ts - 1,
-      speed: o.speed,
-      ticksPerCandle,
-      priceTick,
-      started: false,
-      done: false,
-      scheduled: false,
-      anchorWall: 0,
-      anchorMarket: 0,
-      reanchor: true,
-    };
+    const tape = new ReplayTape(symbol, o.candles, { ticksPerCandle: o.ticksPerCandle, historyCandles: o.historyCandles });
+    const market = SymbolMarket.replayed(symbol, tape.candles.slice(0, tape.liveFrom), tape.tick);
+    return { market, tape, speed: o.speed, started: false, scheduled: false, anchorWall: 0, anchorMarket: 0, reanchor: true };
   }
 
   /** (Re)start pumping: on the first subscription, and on any later one after a pause. */
   private resumeReplay(): void {
     const r = this.replay;
-    if (r === null || r.done || r.scheduled || this.stopped) return;
+    if (r === null || r.tape.done || r.scheduled || this.stopped) return;
     r.started = true;
     r.reanchor = true;
     r.scheduled = true;
@@ -786,7 +749,7 @@ export class ExchangeSim {
   private pumpReplay(): void {
     const r = this.replay!;
     r.scheduled = false;
-    if (this.stopped || r.done) return;
+    if (this.stopped || r.tape.done) return;
     // Paused while nobody listens: a reconnecting client resumes where the stream stopped.
     if (![...this.clients].some((c) => c.subs.size > 0)) return;
     const later = (ms: number): void => {
@@ -806,15 +769,15 @@ export class ExchangeSim {
     }
     if (r.reanchor) {
       r.anchorWall = wall;
-      r.anchorMarket = r.now;
+      r.anchorMarket = r.tape.now;
       r.reanchor = false;
     }
     const socks = [...this.clients].map((c) => socketOf(c.ws));
     for (const s of socks) s?.cork();
     let waitMs = 0;
-    for (let i = 0; i < REPLAY_BATCH && !r.done; i++) {
+    for (let i = 0; i < REPLAY_BATCH && !r.tape.done; i++) {
       if (r.speed !== 'max') {
-        const due = r.anchorWall + (r.ticks[r.j]!.ts - r.anchorMarket) / r.speed;
+        const due = r.anchorWall + (r.tape.nextTickTs - r.anchorMarket) / r.speed;
         if (due > wall) {
           waitMs = Math.ceil(due - wall);
           break;
@@ -823,48 +786,26 @@ export class ExchangeSim {
       this.replayStep(r);
     }
     for (const s of socks) s?.uncork();
-    if (r.done) {
-      const n = r.next - r.liveFrom;
+    if (r.tape.done) {
+      const n = r.tape.liveCandles;
       for (const l of this.replayDoneListeners) l(n);
       return;
     }
     later(waitMs);
   }
 
-  /** Push tick `j` of the current candle; after its last tick, the candle's final kline, then move on. */
+  /** Push the tape's next tick to every subscriber of the replayed market (and a candle's final klines). */
   private replayStep(r: Replay): void {
     const m = r.market;
-    const t = r.ticks[r.j]!;
-    r.now = t.ts;
-    m.tradeReplay(t);
-    const klineNow = r.j % REPLAY_KLINE_EVERY === 0;
-    for (const c of this.clients) {
-      for (const s of c.subs.values()) {
-        if (s.market !== m) continue;
-        if (s.kind === 'book') {
-          if (this.send(c, encodeBook(m.symbol, t.ts, t.bid, t.ask, bookQty(t.ts, 0), bookQty(t.ts, 1)))) this.countTicks(m.symbol, 1);
-        } else if (s.kind === 'trade') {
-          if (this.send(c, encodeTrade(m.symbol, t.ts, t.last, t.qty, t.side))) this.countTicks(m.symbol, 1);
-        }
-        else if (s.kind === 'kline' && klineNow) this.sendKline(c, s, Math.floor(t.ts / s.intervalMs) * s.intervalMs, t.ts);
-        else if (s.kind === 'price' && r.j === 0) this.pushSub(c, s);
-      }
-    }
-    if (++r.j < r.ticks.length) return;
-    const candle = r.candles[r.next]!;
-    m.closeReplay(candle);
-    const end = candle.ts + MINUTE;
-    r.now = end - 1;
-    // Final pushes, stamped at the candle's last millisecond, for every interval that ends here.
-    for (const c of this.clients) {
-      for (const s of c.subs.values()) {
-        if (s.market === m && s.kind === 'kline' && end % s.intervalMs === 0) this.sendKline(c, s, end - s.intervalMs, end - 1);
-      }
-    }
-    r.next++;
-    r.j = 0;
-    if (r.next < r.candles.length) r.ticks = synthTicks(r.candles[r.next]!, r.ticksPerCandle, r.priceTick);
-    else r.done = true;
+    const closed = r.tape.step(
+      this.clients,
+      (c) => [...c.subs.values()].filter((s) => s.market === m),
+      (c, s, frame, bucket) => {
+        if (s.kind === 'kline' && this.klineSkipped(bucket, s.intervalMs)) return;
+        if (this.send(c, frame) && (s.kind === 'book' || s.kind === 'trade')) this.countTicks(m.symbol, 1);
+      },
+    );
+    m.followTape(r.tape, closed);
   }
 
   private sendKline(c: Client, s: Sub, bucket: number, ts: number): void {
@@ -937,7 +878,11 @@ export class ExchangeSim {
     client.subs.set(key, sub);
     // The first data frame is the only confirmation (notes §1.3). A replay pushes candles only as it
     // plays them, so its kline stream holds exactly the live candles.
-    if (this.replay === null || kind !== 'kline') this.pushSub(client, sub);
+    if (this.replay === null) this.pushSub(client, sub);
+    else {
+      const opening = this.replay.tape.openingFrame(sub);
+      if (opening !== null) this.send(client, opening);
+    }
     this.resumeReplay();
   }
 
@@ -1213,11 +1158,6 @@ function intParam(url: URL, name: string): number | null {
   if (v === null || v === '') return null;
   const n = Number(v);
   return Number.isInteger(n) ? n : NaN;
-}
-
-/** A plausible, slowly varying top-of-book size (base coin) that needs no random state. */
-function bookQty(ts: number, side: number): number {
-  return Math.round((0.5 + 2.5 * Math.abs(Math.sin(ts / 7919 + side * 1.7))) * 1e4) / 1e4;
 }
 
 /** One frame just over 64 KiB (valid JSON), which a client with maxPayload 64 KiB must refuse. */

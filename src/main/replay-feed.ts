@@ -1,0 +1,110 @@
+// The in-process transport of a replay at --speed max: a worker thread plays the tape (the frames the
+// simulator would send, encoded by the shared codec) into a shared frame ring; here each frame's bytes go
+// through the same decoder as the socket's and on to the same handlers. No socket, no simulator, no
+// wall-clock pace: market time is the tape's, and nothing waits for a quiet connection. Frames come in
+// batches with a turn of the event loop between them, so the journal, snapshots and timers run.
+import type { Worker } from 'node:worker_threads';
+import { decodeFrame, FrameReader } from '../shared/bitunix-codec.js';
+import type { Clock } from '../shared/clock.js';
+import { createFrameRing, FrameRingReader } from '../shared/frame-ring.js';
+import type { Candle } from '../shared/types.js';
+import type { FrameSink } from './frame-recorder.js';
+import type { FeedHandlers, FeedState, MarketDataFeed } from './market-feed.js';
+import { spawnWorker } from './spawn-worker.js';
+import type { TapeEncoderData } from '../workers/tape-encoder.js';
+
+/** Frames decoded per event-loop turn. */
+const FRAMES_PER_TURN = 8192;
+const RING_BYTES = 1 << 21;
+/** While the ring is empty, look again at least this often. */
+const EMPTY_POLL_MS = 50;
+
+export interface TapeFeedHandlers extends Pick<FeedHandlers, 'onFrame' | 'onOpen' | 'onData'> {
+  /** The tape has served its last frame. */
+  onExhausted(): void;
+  /** The encoding thread failed: the replay cannot go on. */
+  onFailure(message: string): void;
+}
+
+export class TapeFeed implements MarketDataFeed {
+  private stateValue: FeedState = 'idle';
+  private lastFrameAt = 0;
+  private gotData = false;
+  private readonly decoder = new FrameReader();
+  private readonly sab = createFrameRing(RING_BYTES);
+  private readonly ring = new FrameRingReader(this.sab);
+  private worker: Worker | null = null;
+  private readonly take = (bytes: Buffer, start: number, end: number): void => this.deliver(bytes, start, end);
+  readonly reconnects = 0;
+
+  constructor(
+    private readonly symbol: string,
+    private readonly candles: Candle[],
+    private readonly channels: string[],
+    private readonly clock: Clock,
+    private readonly handlers: TapeFeedHandlers,
+    /** --record: each frame's text, as the socket would have received it. */
+    private readonly recorder: FrameSink | null = null,
+  ) {}
+
+  get state(): FeedState {
+    return this.stateValue;
+  }
+
+  get lastFrameWall(): number {
+    return this.lastFrameAt;
+  }
+
+  start(): void {
+    this.stateValue = 'open';
+    const data: TapeEncoderData = { kind: 'tape-encoder', symbol: this.symbol, candles: this.candles, channels: this.channels, ring: this.sab };
+    // The encoder's garbage stays in a small heap of its own.
+    this.worker = spawnWorker('tape-encoder', { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
+    this.worker.on('error', (err) => {
+      if (this.stateValue === 'open') this.handlers.onFailure(`replay encoder failed: ${err.message}`);
+    });
+    this.handlers.onOpen();
+    this.pump();
+  }
+
+  /** A replay has no connection to lose. */
+  forceReconnect(): void {}
+
+  async stop(): Promise<void> {
+    this.stateValue = 'stopped';
+    await this.worker?.terminate();
+  }
+
+  private pump(): void {
+    if (this.stateValue !== 'open') return;
+    this.lastFrameAt = this.clock.now();
+    const n = this.ring.read(FRAMES_PER_TURN, this.take);
+    if (this.stateValue !== 'open') return;
+    if (n > 0) {
+      setImmediate(() => this.pump());
+      return;
+    }
+    if (this.ring.finished && this.ring.read(1, this.take) === 0) {
+      this.stateValue = 'idle';
+      this.handlers.onExhausted();
+      return;
+    }
+    void this.ring.whenWritten(EMPTY_POLL_MS).then(() => this.pump());
+  }
+
+  /**
+   * One frame's bytes, as the socket would deliver them, through the same decoder (the byte reader, else the
+   * text). The frames of one turn share its wall time; the stop decision, a measure of the live socket
+   * path, is not timed.
+   */
+  private deliver(bytes: Buffer, start: number, end: number): void {
+    if (this.stateValue !== 'open') return;
+    if (this.recorder !== null) this.recorder.frame(bytes.toString('utf8', start, end), this.lastFrameAt);
+    const frame = this.decoder.decode(bytes.subarray(start, end)) ?? decodeFrame(bytes.toString('latin1', start, end));
+    if (!this.gotData && (frame.type === 'book' || frame.type === 'trade' || frame.type === 'kline' || frame.type === 'price')) {
+      this.gotData = true;
+      this.handlers.onData();
+    }
+    this.handlers.onFrame(frame, this.lastFrameAt, -1);
+  }
+}

@@ -1,0 +1,119 @@
+// A single-producer, single-consumer ring of text frames in a SharedArrayBuffer: one thread encodes a
+// replay's frames while another decodes them, with no copy, message or socket in between. Each record is a
+// 32-bit length and the frame's bytes (ASCII), padded to 4 bytes; a length of -1 means "wrapped: continue at
+// the start". Positions are byte counters modulo 2^32; the capacity is a power of two.
+const HEADER_INTS = 4;
+const WRITE = 0;
+const READ = 1;
+const DONE = 2;
+const WRAP = -1;
+
+/** Node 20 has it; the ES2022 library types do not. */
+interface AtomicsWithWaitAsync {
+  waitAsync(ta: Int32Array, index: number, value: number, timeoutMs?: number): { async: boolean; value: Promise<unknown> | string };
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+export function createFrameRing(capacity: number): SharedArrayBuffer {
+  if (!(capacity >= 1024) || (capacity & (capacity - 1)) !== 0) throw new Error(`frame ring: capacity must be a power of two >= 1024, got ${capacity}`);
+  return new SharedArrayBuffer(HEADER_INTS * 4 + capacity);
+}
+
+class RingView {
+  protected readonly header: Int32Array;
+  protected readonly ints: Int32Array;
+  protected readonly bytes: Buffer;
+  protected readonly cap: number;
+
+  constructor(sab: SharedArrayBuffer) {
+    this.header = new Int32Array(sab, 0, HEADER_INTS);
+    this.cap = sab.byteLength - HEADER_INTS * 4;
+    this.ints = new Int32Array(sab, HEADER_INTS * 4, this.cap / 4);
+    this.bytes = Buffer.from(sab, HEADER_INTS * 4, this.cap);
+  }
+}
+
+export class FrameRingWriter extends RingView {
+  private w = 0;
+
+  /** Append a frame; false when it does not fit until the reader catches up. */
+  tryWrite(text: string): boolean {
+    const len = text.length;
+    const need = 4 + align4(len);
+    if (need > this.cap / 2) throw new Error(`frame ring: a frame of ${len} bytes does not fit`);
+    const free = this.cap - ((this.w - Atomics.load(this.header, READ)) >>> 0);
+    let off = this.w & (this.cap - 1);
+    const tail = this.cap - off;
+    if (need > tail) {
+      if (tail + need > free) return false;
+      this.ints[off >> 2] = WRAP;
+      this.w = (this.w + tail) >>> 0;
+      off = 0;
+    } else if (need > free) return false;
+    this.ints[off >> 2] = len;
+    this.bytes.write(text, off + 4, len, 'latin1');
+    this.w = (this.w + need) >>> 0;
+    return true;
+  }
+
+  /** Make what was written visible to the reader. */
+  publish(): void {
+    Atomics.store(this.header, WRITE, this.w | 0);
+    Atomics.notify(this.header, WRITE);
+  }
+
+  /** Block (a worker thread only) until the reader has taken something, or `timeoutMs` passed. */
+  waitForReader(timeoutMs: number): void {
+    Atomics.wait(this.header, READ, Atomics.load(this.header, READ), timeoutMs);
+  }
+
+  /** No more frames. */
+  finish(): void {
+    this.publish();
+    Atomics.store(this.header, DONE, 1);
+    Atomics.notify(this.header, WRITE);
+  }
+}
+
+export class FrameRingReader extends RingView {
+  private r = 0;
+
+  /** All frames written (read or not). */
+  get finished(): boolean {
+    return Atomics.load(this.header, DONE) === 1;
+  }
+
+  /**
+   * Hand up to `max` frames to `take` as views of the shared bytes (valid only during the call), then free
+   * their space. Returns how many were taken.
+   */
+  read(max: number, take: (bytes: Buffer, start: number, end: number) => void): number {
+    const w = Atomics.load(this.header, WRITE) >>> 0;
+    let n = 0;
+    while (this.r !== w && n < max) {
+      const off = this.r & (this.cap - 1);
+      const len = this.ints[off >> 2]!;
+      if (len === WRAP) {
+        this.r = (this.r + this.cap - off) >>> 0;
+        continue;
+      }
+      take(this.bytes, off + 4, off + 4 + len);
+      this.r = (this.r + 4 + align4(len)) >>> 0;
+      n++;
+    }
+    if (n > 0) {
+      Atomics.store(this.header, READ, this.r | 0);
+      Atomics.notify(this.header, READ);
+    }
+    return n;
+  }
+
+  /** Resolves when the writer publishes more after what was read, or after `timeoutMs` (check `finished`). */
+  whenWritten(timeoutMs: number): Promise<unknown> {
+    const r = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.header, WRITE, this.r | 0, timeoutMs);
+    return r.async ? (r.value as Promise<unknown>) : Promise.resolve();
+  }
+}

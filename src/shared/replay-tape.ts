@@ -1,0 +1,267 @@
+// A candle CSV as the market-data stream a replay serves: the closed history before the stream, then each
+// candle's synthesised ticks with their book, trade, kline and price pushes, encoded by the shared codec.
+// The simulator's replay puts these frames on its socket; the in-process transport of `--speed max` hands
+// the same frames to the engine's decoder without one. Both read them here, so both deliver the same bytes
+// in the same order, and the replay's market clock (first streamed candle, last frame) is known up front.
+// Pure and deterministic.
+import { encodeBook, encodeKline, encodePrice, encodeTrade, klineChannelMs } from './bitunix-codec.js';
+import type { PriceTick } from './price-process.js';
+import { inferPriceTick, synthTicks } from './tick-synth.js';
+import type { Candle } from './types.js';
+
+const MINUTE = 60_000;
+const FUNDING_PERIOD_MS = 8 * 3_600_000;
+/** The forming candle is pushed after every this-many ticks (plus its final push). */
+const KLINE_EVERY = 4;
+const DEFAULT_TICKS_PER_CANDLE = 12;
+const DEFAULT_HISTORY = 200;
+
+/** A subscription as the tape serves it (the simulator's own subscriptions have this shape too). */
+export interface TapeSub {
+  kind: 'book' | 'trade' | 'kline' | 'price';
+  /** The channel name (the kline channel's, e.g. market_kline_1min). */
+  ch: string;
+  /** Kline bucket length; 0 for the others. */
+  intervalMs: number;
+}
+
+export interface TapeOptions {
+  /** Ticks synthesised inside each candle (default 12). */
+  ticksPerCandle?: number;
+  /** Leading candles served only as closed history (default 200, so the engine can seed). */
+  historyCandles?: number;
+}
+
+/** `bucket` is set for kline frames (so a fault can withhold them), -1 otherwise. */
+export type TapeEmit<C> = (client: C, sub: TapeSub, frame: string, bucket: number) => void;
+
+/** The subscriptions a channel list makes, in the order the simulator serves them. */
+export function tapeSubs(channels: readonly string[]): TapeSub[] {
+  return channels.map((ch) => {
+    const intervalMs = klineChannelMs(ch);
+    if (intervalMs !== null) return { kind: 'kline', ch, intervalMs };
+    if (ch === 'depth_book1') return { kind: 'book', ch, intervalMs: 0 };
+    if (ch === 'trade') return { kind: 'trade', ch, intervalMs: 0 };
+    if (ch === 'price') return { kind: 'price', ch, intervalMs: 0 };
+    throw new Error(`replay: channel ${ch} is not on the tape`);
+  });
+}
+
+/**
+ * The candle of `intervalMs` opening at `bucket`, aggregated from its 1-minute candles in order up to the
+ * first one `minuteAt` does not have; null if it has none.
+ */
+export function candleOfMinutes(minuteAt: (ts: number) => Candle | null, intervalMs: number, bucket: number): Candle | null {
+  let out: Candle | null = null;
+  for (let m = bucket; m < bucket + intervalMs; m += MINUTE) {
+    const c = minuteAt(m);
+    if (c === null) break;
+    if (out === null) out = { ...c };
+    else {
+      if (c.high > out.high) out.high = c.high;
+      if (c.low < out.low) out.low = c.low;
+      out.close = c.close;
+      out.volume = Math.round((out.volume + c.volume) * 1e4) / 1e4;
+    }
+  }
+  return out;
+}
+
+/** Missing minutes become flat candles at the previous close, as an exchange serves minutes without trades. */
+export function fillGaps(candles: readonly Candle[]): Candle[] {
+  const out: Candle[] = [];
+  for (const c of candles) {
+    const prev = out[out.length - 1];
+    if (c.ts % MINUTE !== 0 || (prev !== undefined && c.ts <= prev.ts)) {
+      throw new Error(`replay: candles must be ascending 1-minute candles (at ${c.ts})`);
+    }
+    for (let t = prev === undefined ? c.ts : prev.ts + MINUTE; t < c.ts; t += MINUTE) {
+      const p = prev!.close;
+      out.push({ ts: t, open: p, high: p, low: p, close: p, volume: 0 });
+    }
+    out.push(c);
+  }
+  return out;
+}
+
+/** A plausible, slowly varying top-of-book size (base coin) that needs no random state. */
+export function bookQty(ts: number, side: number): number {
+  return Math.round((0.5 + 2.5 * Math.abs(Math.sin(ts / 7919 + side * 1.7))) * 1e4) / 1e4;
+}
+
+export class ReplayTape {
+  /** Gap-free 1-minute candles; [0, liveFrom) are closed history only, [liveFrom, next) have been streamed. */
+  readonly candles: Candle[];
+  readonly liveFrom: number;
+  private nextIndex: number;
+  private ticks: PriceTick[];
+  private j = 0;
+  /** The last quote: before the stream, the last one of the last history candle. */
+  private tickValue: PriceTick;
+  /** The candle being streamed, as traded so far; null between a candle's close and its successor's first tick. */
+  private formingValue: Candle | null = null;
+  /** Market time of the last frame served (the end of history before the start). */
+  private nowValue: number;
+  private readonly ticksPerCandle: number;
+  private readonly priceTick: number;
+
+  constructor(
+    readonly symbol: string,
+    candles: readonly Candle[],
+    opts: TapeOptions = {},
+  ) {
+    this.candles = fillGaps(candles);
+    if (this.candles.length < 2) throw new Error('replay: needs at least 2 candles');
+    const liveFrom = Math.min(opts.historyCandles ?? DEFAULT_HISTORY, this.candles.length - 1);
+    if (!Number.isInteger(liveFrom) || liveFrom < 1) throw new Error('replay: historyCandles must be an integer >= 1');
+    this.liveFrom = liveFrom;
+    this.nextIndex = liveFrom;
+    this.ticksPerCandle = opts.ticksPerCandle ?? DEFAULT_TICKS_PER_CANDLE;
+    this.priceTick = inferPriceTick(this.candles);
+    // This also validates the options.
+    const before = synthTicks(this.candles[liveFrom - 1]!, this.ticksPerCandle, this.priceTick);
+    this.tickValue = before[before.length - 1]!;
+    this.ticks = synthTicks(this.candles[liveFrom]!, this.ticksPerCandle, this.priceTick);
+    this.nowValue = this.candles[liveFrom]!.ts - 1;
+  }
+
+  /** Open time of the first streamed candle: the seed is the history closed before it. */
+  get firstLiveTs(): number {
+    return this.candles[this.liveFrom]!.ts;
+  }
+
+  /** Market time of the tape's last frame: the final push of the last candle, at its last millisecond. */
+  get endTs(): number {
+    return this.candles[this.candles.length - 1]!.ts + MINUTE - 1;
+  }
+
+  /** Candles streamed live (the history excluded). */
+  get liveCandles(): number {
+    return this.candles.length - this.liveFrom;
+  }
+
+  /** Index of the candle being streamed (= candles.length once done). */
+  get next(): number {
+    return this.nextIndex;
+  }
+
+  get done(): boolean {
+    return this.nextIndex >= this.candles.length;
+  }
+
+  get now(): number {
+    return this.nowValue;
+  }
+
+  get tick(): PriceTick {
+    return this.tickValue;
+  }
+
+  get forming(): Candle | null {
+    return this.formingValue;
+  }
+
+  /** Market time of the next tick to be served (pacing). */
+  get nextTickTs(): number {
+    return this.ticks[this.j]!.ts;
+  }
+
+  /** What a new subscription gets at once: the current quote (a kline subscription waits for the stream). */
+  openingFrame(sub: TapeSub): string | null {
+    return sub.kind === 'kline' ? null : this.tickFrame(sub, this.tickValue);
+  }
+
+  /**
+   * Serve one tick of the current candle to every client's subscriptions, in order; after a candle's last
+   * tick, its final kline pushes (and at the very end, the forming candle of every longer interval, so the
+   * last frame is always at `endTs`). Returns the candle that closed, if any.
+   */
+  step<C>(clients: Iterable<C>, subsOf: (client: C) => Iterable<TapeSub>, emit: TapeEmit<C>): Candle | null {
+    const t = this.ticks[this.j]!;
+    this.nowValue = t.ts;
+    this.trade(t);
+    const klineNow = this.j % KLINE_EVERY === 0;
+    const first = this.j === 0;
+    for (const c of clients) {
+      for (const s of subsOf(c)) {
+        if (s.kind === 'kline') {
+          if (!klineNow) continue;
+          const bucket = Math.floor(t.ts / s.intervalMs) * s.intervalMs;
+          const f = this.klineFrame(s, bucket, t.ts);
+          if (f !== null) emit(c, s, f, bucket);
+        } else if (s.kind !== 'price' || first) {
+          emit(c, s, this.tickFrame(s, t), -1);
+        }
+      }
+    }
+    if (++this.j < this.ticks.length) return null;
+    const candle = this.candles[this.nextIndex]!;
+    this.formingValue = null;
+    this.nextIndex++;
+    this.j = 0;
+    const end = candle.ts + MINUTE;
+    this.nowValue = end - 1;
+    const last = this.done;
+    // Final pushes, stamped at the candle's last millisecond, for every interval that ends here.
+    for (const c of clients) {
+      for (const s of subsOf(c)) {
+        if (s.kind !== 'kline' || (end % s.intervalMs !== 0 && !last)) continue;
+        const bucket = Math.floor((end - 1) / s.intervalMs) * s.intervalMs;
+        const f = this.klineFrame(s, bucket, end - 1);
+        if (f !== null) emit(c, s, f, bucket);
+      }
+    }
+    if (!last) this.ticks = synthTicks(this.candles[this.nextIndex]!, this.ticksPerCandle, this.priceTick);
+    return candle;
+  }
+
+  /** The candle of `intervalMs` opening at `bucket`, aggregated from the 1-minute candles served so far. */
+  candleAt(intervalMs: number, bucket: number): Candle | null {
+    const first = this.candles[0]!.ts;
+    if (bucket < first) return null;
+    return candleOfMinutes(this.minuteAt, intervalMs, bucket);
+  }
+
+  private readonly minuteAt = (m: number): Candle | null => {
+    const idx = (m - this.candles[0]!.ts) / MINUTE;
+    return idx < this.nextIndex ? this.candles[idx]! : m === this.formingValue?.ts ? this.formingValue : null;
+  };
+
+  private trade(t: PriceTick): void {
+    this.tickValue = t;
+    const f = this.formingValue;
+    if (f === null) {
+      this.formingValue = { ts: Math.floor(t.ts / MINUTE) * MINUTE, open: t.last, high: t.last, low: t.last, close: t.last, volume: t.qty };
+      return;
+    }
+    if (t.last > f.high) f.high = t.last;
+    if (t.last < f.low) f.low = t.last;
+    f.close = t.last;
+    f.volume = Math.round((f.volume + t.qty) * 1e8) / 1e8;
+  }
+
+  private tickFrame(s: TapeSub, t: PriceTick): string {
+    switch (s.kind) {
+      case 'book':
+        return encodeBook(this.symbol, t.ts, t.bid, t.ask, bookQty(t.ts, 0), bookQty(t.ts, 1));
+      case 'trade':
+        return encodeTrade(this.symbol, t.ts, t.last, t.qty, t.side);
+      default: {
+        // A recorded candle carries no funding: the rate is 0, mark and index are the last trade.
+        const k = Math.floor(t.ts / FUNDING_PERIOD_MS);
+        return encodePrice(this.symbol, t.ts, {
+          markPrice: t.last,
+          indexPrice: t.last,
+          fundingRate: 0,
+          fundingTime: k * FUNDING_PERIOD_MS,
+          nextFundingTime: (k + 1) * FUNDING_PERIOD_MS,
+        });
+      }
+    }
+  }
+
+  private klineFrame(s: TapeSub, bucket: number, ts: number): string | null {
+    const k = this.candleAt(s.intervalMs, bucket);
+    return k === null ? null : encodeKline(this.symbol, s.ch, ts, k);
+  }
+}

@@ -1,0 +1,46 @@
+// The encoding half of an in-process replay: this thread plays the tape (ticks synthesised, frames encoded
+// by the shared codec, exactly as the simulator would send them) into a shared frame ring, while the main
+// thread decodes and trades. It blocks only on a full ring; the main thread ends it when the session stops.
+import { parentPort, workerData } from 'node:worker_threads';
+import { FrameRingWriter } from '../shared/frame-ring.js';
+import { ReplayTape, tapeSubs } from '../shared/replay-tape.js';
+import type { Candle } from '../shared/types.js';
+
+export interface TapeEncoderData {
+  kind: 'tape-encoder';
+  symbol: string;
+  candles: Candle[];
+  channels: string[];
+  ring: SharedArrayBuffer;
+}
+
+/** Steps (ticks) between two publishes: the reader sees frames in batches of about this many ticks. */
+const STEPS_PER_PUBLISH = 64;
+
+function run(d: TapeEncoderData): void {
+  const tape = new ReplayTape(d.symbol, d.candles);
+  const subs = tapeSubs(d.channels);
+  const ring = new FrameRingWriter(d.ring);
+  const put = (frame: string): void => {
+    while (!ring.tryWrite(frame)) {
+      ring.publish();
+      ring.waitForReader(100);
+    }
+  };
+  // What a subscription gets at once, as on the socket: the quote before the stream.
+  for (const s of subs) {
+    const f = tape.openingFrame(s);
+    if (f !== null) put(f);
+  }
+  const self = [0];
+  const subsOf = (): typeof subs => subs;
+  const emit = (_c: number, _s: unknown, frame: string): void => put(frame);
+  while (!tape.done) {
+    for (let i = 0; i < STEPS_PER_PUBLISH && !tape.done; i++) tape.step(self, subsOf, emit);
+    ring.publish();
+  }
+  ring.finish();
+}
+
+const wd = workerData as TapeEncoderData | null;
+if (parentPort !== null && wd?.kind === 'tape-encoder') run(wd);

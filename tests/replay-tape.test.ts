@@ -1,0 +1,94 @@
+// The replay tape (the frames a replay serves and its market clock), the shared frame ring that carries them
+// between threads, and the in-process REST history answered from the replay's own candles.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeFrame, type Frame } from '../src/shared/bitunix-codec.js';
+import { createFrameRing, FrameRingReader, FrameRingWriter } from '../src/shared/frame-ring.js';
+import { ReplayTape, tapeSubs } from '../src/shared/replay-tape.js';
+import type { Candle } from '../src/shared/types.js';
+import { TapeHistory } from '../src/main/replay-history.js';
+
+const MINUTE = 60_000;
+const T0 = Date.UTC(2024, 11, 1, 0, 0);
+
+function candles(n: number): Candle[] {
+  return Array.from({ length: n }, (_, i) => {
+    const open = 100 + (i % 7);
+    return { ts: T0 + i * MINUTE, open, high: open + 2, low: open - 1, close: open + 1, volume: 3 + i };
+  });
+}
+
+function play(tape: ReplayTape, channels: string[]): Frame[] {
+  const subs = tapeSubs(channels);
+  const out: Frame[] = [];
+  for (const s of subs) {
+    const f = tape.openingFrame(s);
+    if (f !== null) out.push(decodeFrame(f));
+  }
+  while (!tape.done) tape.step([0], () => subs, (_c, _s, f) => out.push(decodeFrame(f)));
+  return out;
+}
+
+test('the tape streams every candle after the history, and its last frame is the last candle at its last millisecond', () => {
+  const file = candles(210);
+  const tape = new ReplayTape('BTCUSDT', file);
+  assert.equal(tape.firstLiveTs, file[200]!.ts);
+  assert.equal(tape.endTs, file[209]!.ts + MINUTE - 1);
+  const frames = play(tape, ['depth_book1', 'trade', 'market_kline_1min', 'price']);
+  assert.deepEqual(frames.slice(0, 3).map((f) => f.type), ['book', 'trade', 'price'], 'a subscription gets the quote at once, the kline waits for the stream');
+  const ts = frames.map((f) => ('ts' in f ? f.ts : -1));
+  assert.ok(ts.every((x, i) => i === 0 || x >= ts[i - 1]!), 'market time never goes back');
+  assert.ok(ts.slice(3).every((x) => x >= tape.firstLiveTs), 'nothing streamed before the first live candle');
+  const last = frames.at(-1)!;
+  assert.equal(last.type, 'kline');
+  assert.equal(ts.at(-1), tape.endTs);
+  // the final push of each candle is the file's candle
+  const finals = frames.filter((f): f is Extract<Frame, { type: 'kline' }> => f.type === 'kline' && f.ts % MINUTE === MINUTE - 1);
+  assert.deepEqual(finals.map((k) => [k.ts - MINUTE + 1, k.open, k.high, k.low, k.close, k.volume]), file.slice(200).map((c) => [c.ts, c.open, c.high, c.low, c.close, c.volume]));
+});
+
+test('with a longer kline interval the forming candle is pushed at the very end, so the last frame is still at endTs', () => {
+  const tape = new ReplayTape('BTCUSDT', candles(203)); // 3 streamed minutes: no 5-minute bucket ends
+  const frames = play(tape, ['depth_book1', 'market_kline_5min']);
+  const last = frames.at(-1)!;
+  assert.equal(last.type, 'kline');
+  assert.equal(last.type === 'kline' && last.ts, tape.endTs);
+});
+
+test('the frame ring hands every frame over in order, across wrap-arounds, and refuses a frame while full', () => {
+  const sab = createFrameRing(1024);
+  const w = new FrameRingWriter(sab);
+  const r = new FrameRingReader(sab);
+  const sent: string[] = [];
+  const got: string[] = [];
+  const take = (b: Buffer, s: number, e: number): void => void got.push(b.toString('latin1', s, e));
+  for (let i = 0; i < 500; i++) {
+    const frame = `{"n":${i},"pad":"${'x'.repeat((i * 37) % 150)}"}`;
+    if (!w.tryWrite(frame)) {
+      w.publish();
+      assert.ok(r.read(1_000, take) > 0, 'a full ring has frames to read');
+      assert.ok(w.tryWrite(frame), 'room again once read');
+    }
+    sent.push(frame);
+  }
+  w.finish();
+  r.read(1_000, take);
+  assert.equal(r.finished, true);
+  assert.deepEqual(got, sent);
+});
+
+test('the in-process REST history serves only candles closed by the replay\'s market time', async () => {
+  const file = candles(260);
+  const tape = new ReplayTape('BTCUSDT', file);
+  let now = 0;
+  const h = new TapeHistory(tape, () => now);
+  const seed = await h.lastClosed('1m', 200, tape.firstLiveTs);
+  assert.equal(seed.length, 200);
+  assert.equal(seed.at(-1)!.ts, tape.firstLiveTs - MINUTE);
+  now = file[230]!.ts + 30_000; // half-way through candle 230
+  const recent = await h.minutesThrough(file[225]!.ts, file[240]!.ts);
+  assert.deepEqual(recent.map((c) => c.ts), file.slice(225, 230).map((c) => c.ts), 'the candle still forming and later ones are not served');
+  const fives = await h.lastClosed('5m', 3, now);
+  assert.deepEqual(fives.map((c) => c.ts), [T0 + 215 * MINUTE, T0 + 220 * MINUTE, T0 + 225 * MINUTE]);
+  assert.equal(fives.at(-1)!.volume, [225, 226, 227, 228, 229].reduce((a, i) => a + file[i]!.volume, 0));
+});
