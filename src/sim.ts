@@ -16,6 +16,8 @@ Simulated Bitunix futures exchange: WebSocket on ws://HOST:P/public/, REST on ht
 Control: POST http://HOST:P/sim/fault with a JSON fault, e.g. {"kind":"drop"}; GET http://HOST:P/sim/status.
 A flood fault may also give "symbol", "base" and "swing" (its price pattern); GET http://HOST:P/sim/flood[?since=ID]
 reports the book/trade frames sent per symbol and each recent flood, enough to recompute every frame.
+{"kind":"inject","frames":["...",...]} sends those raw text frames to every client (hostile frames);
+{"kind":"skipKlines","minutes":M,"restLow":P} also has REST serve the skipped candles with a low of P.
 
 Options:
   --port P                 TCP port to listen on (0 = ephemeral; required)

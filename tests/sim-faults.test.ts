@@ -83,10 +83,13 @@ describe('faults over the control endpoint of a simulator in another process', (
   it('validates faults and reports status', async () => {
     assert.deepEqual(await postFault(port, { kind: 'explode' }), {
       status: 400,
-      json: { ok: false, error: 'unknown fault kind "explode" (drop refuse silence garbage oversized skipKlines flood jump excursion)' },
+      json: { ok: false, error: 'unknown fault kind "explode" (drop refuse silence garbage oversized skipKlines inject flood jump excursion)' },
     });
     assert.equal((await postFault(port, { kind: 'flood', ratePerSec: -1, seconds: 1 })).status, 400);
     assert.equal((await postFault(port, { kind: 'skipKlines', minutes: 1.5 })).status, 400);
+    assert.equal((await postFault(port, { kind: 'skipKlines', minutes: 1, restLow: 0 })).status, 400);
+    assert.equal((await postFault(port, { kind: 'inject', frames: [] })).status, 400);
+    assert.equal((await postFault(port, { kind: 'inject', frames: [{}] })).status, 400);
     const st = await status(port);
     assert.deepEqual(Object.keys(st).sort(), ['connections', 'flooding', 'framesSent', 'marketNow', 'replay']);
     assert.equal(st.replay, null);

@@ -37,7 +37,7 @@ import { engineUserAgent, RestClient, type RestClientOptions } from './rest-clie
 import { FRAME_LOG_VERSION } from '../shared/frame-log.js';
 import { spawnWorker } from './spawn-worker.js';
 import { SpanRecovery } from './span-recovery.js';
-import type { BlindSpan } from '../shared/blind-spans.js';
+import { SPAN_CANDLE_MS, type BlindSpan } from '../shared/blind-spans.js';
 import { breakerAt } from '../shared/breaker.js';
 import { HALT_FILE, type HaltRecord } from '../shared/persistence-api.js';
 import { ReconnectStorm, sameTradingState, tradingStateOf, type TradingState } from '../shared/trading-state.js';
@@ -212,6 +212,7 @@ export class Session {
         tpR: this.cfg.tpR,
         latency: { ...this.cfg.latencyMs, rng: this.rng },
         marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue } : null,
+        marketSpeed: this.cfg.feed === 'sim' ? this.cfg.simSpeed : this.cfg.feed === 'replay' ? (this.cfg.speed === 'max' ? Infinity : this.cfg.speed) : 1,
       },
       this.broker,
       this.builder,
@@ -288,7 +289,7 @@ export class Session {
     const rest = this.rest!;
     this.spanRecovery = new SpanRecovery({
       pending: () => this.core.pendingSpans,
-      fetch: (fromTs, toTs) => rest.minutesThrough(fromTs, toTs),
+      fetch: async (fromTs, toTs) => this.core.screenCandles(await rest.minutesThrough(fromTs, toTs), SPAN_CANDLE_MS),
       recover: (spans, candles) => this.core.recoverSpans(spans, candles),
       settled: () => this.refreshTradingState(),
       error: (message) => this.fail(message),
@@ -418,7 +419,7 @@ export class Session {
   private async seedCandles(now: number): Promise<void> {
     let seeded: Candle[] = [];
     try {
-      seeded = await this.rest!.lastClosed(this.cfg.interval, SEED_CANDLES, now);
+      seeded = this.core.screenCandles(await this.rest!.lastClosed(this.cfg.interval, SEED_CANDLES, now));
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'candle history unavailable; the strategy warms up on live candles');
       return;
@@ -575,7 +576,7 @@ export class Session {
 
   private async backfill(fromTs: number, toTs: number): Promise<void> {
     try {
-      const candles = await this.rest!.klinesRange(this.cfg.interval, fromTs, toTs, this.core.lastMarketTs);
+      const candles = this.core.screenCandles(await this.rest!.klinesRange(this.cfg.interval, fromTs, toTs, this.core.lastMarketTs));
       const accepted = this.builder.fill(candles);
       this.core.recordBackfilled(accepted);
       this.record({ event: 'GapBackfilled', fromTs, toTs, candles: accepted.length });

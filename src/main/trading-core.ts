@@ -13,6 +13,9 @@ import { validateSignal, type Strategy } from '../shared/strategy.js';
 import type { TickRing } from '../shared/tick-ring.js';
 import type { Rng } from '../shared/rng.js';
 import type { Candle, ContractKind, FillQuote, Order, Tick } from '../shared/types.js';
+import { validateCandles } from '../shared/candle-validator.js';
+import { priceBoundFor, type PriceBound } from '../shared/price-bound.js';
+import { PriceGuard } from '../shared/price-guard.js';
 
 /** Ticks going back further than this (market time) are bad frames (SPEC §2, Clocks). */
 const TS_BACKWARDS_LIMIT_MS = 5_000;
@@ -58,6 +61,10 @@ export interface CoreConfig {
   riskPct: number;
   stopBps: number;
   tpR: number;
+  /** Market ms the feed can advance per wall ms (PriceGuardConfig.marketSpeed); default 1, live. */
+  marketSpeed?: number;
+  /** Default: priceBoundFor(symbol). */
+  priceBound?: PriceBound;
 }
 
 export class TradingCore {
@@ -98,6 +105,9 @@ export class TradingCore {
   readonly closedCandles: Candle[] = [];
   readonly badFrames = new Map<string, number>();
   badFramesTotal = 0;
+  /** Judges every market frame before it may move money (only trusted ticks reach the ring and the broker). */
+  readonly guard: PriceGuard;
+  private readonly priceBound: PriceBound;
 
   constructor(
     private readonly cfg: CoreConfig,
@@ -106,13 +116,33 @@ export class TradingCore {
     private readonly ring: TickRing,
     private readonly strategy: Strategy,
     private readonly sink: CoreSink,
-  ) {}
+  ) {
+    this.priceBound = cfg.priceBound ?? priceBoundFor(cfg.symbol);
+    this.guard = new PriceGuard({ symbol: cfg.symbol, bound: this.priceBound, marketSpeed: cfg.marketSpeed ?? 1 });
+    const pos = broker.state.position;
+    if (pos) this.guard.anchor(pos.entry, pos.openedAt);
+  }
 
   /**
    * `recv` is the wall time the frame arrived; `recvHr` its performance.now(), from which the stop
    * decision latency is measured (omitted in tests that do not measure).
    */
   onFrame(frame: Frame, recv: number, recvHr = -1): void {
+    // ── the guard: no single frame moves money ──
+    const verdict = this.guard.screen(frame, recv);
+    const unconfirmed = this.guard.takeUnconfirmed();
+    if (unconfirmed > 0) this.countBad('implausible_price', unconfirmed);
+    if (verdict === 'suspect') return;
+    if (verdict === 'confirmed') {
+      for (const held of this.guard.takeConfirmed()) this.dispatch(held.frame, held.recv, recvHr);
+    } else if (verdict !== 'trusted') {
+      this.countBad(verdict);
+      return;
+    }
+    this.dispatch(frame, recv, recvHr);
+  }
+
+  private dispatch(frame: Frame, recv: number, recvHr: number): void {
     switch (frame.type) {
       case 'book':
         this.tick.bid = frame.bid;
@@ -420,9 +450,19 @@ export class TradingCore {
     if (tripped) this.sink.breakerTripped();
   }
 
-  countBad(reason: string): void {
-    this.badFrames.set(reason, (this.badFrames.get(reason) ?? 0) + 1);
-    this.badFramesTotal++;
+  countBad(reason: string, n = 1): void {
+    this.badFrames.set(reason, (this.badFrames.get(reason) ?? 0) + n);
+    this.badFramesTotal += n;
+  }
+
+  /**
+   * Candles fetched from REST, checked before they may seed history or close a position (validateCandles,
+   * against the guard's trusted price); rejections are counted as bad frames `rest_<reason>`.
+   */
+  screenCandles(candles: Candle[], intervalMs = this.cfg.intervalMs): Candle[] {
+    const { accepted, rejected } = validateCandles(candles, { intervalMs, bound: this.priceBound, reference: this.guard.reference });
+    for (const [reason, n] of Object.entries(rejected)) this.countBad(`rest_${reason}`, n);
+    return accepted;
   }
 
   /** Unrealized PnL at the current tick (0 before the first book). */

@@ -68,8 +68,13 @@ export type SimFault =
   | { kind: 'silence'; ms: number }
   | { kind: 'garbage'; count: number }
   | { kind: 'oversized' }
-  /** No kline pushes for the candles of the next `minutes` market minutes (REST still has them). */
-  | { kind: 'skipKlines'; minutes: number }
+  /**
+   * No kline pushes for the candles of the next `minutes` market minutes (REST still has them). With
+   * `restLow`, REST serves those candles corrupt: their low is `restLow` (a history with a low of 1).
+   */
+  | { kind: 'skipKlines'; minutes: number; restLow?: number }
+  /** These raw text frames are sent to every client at once, as they are (hostile or malformed frames). */
+  | { kind: 'inject'; frames: string[] }
   /**
    * book/trade pushes at `ratePerSec` frames per second per client for `seconds`, then back to normal (the
    * normal book/trade pushes of the flooded symbols pause meanwhile). Prices follow `floodBid`: a triangle
@@ -157,8 +162,18 @@ export function parseSimFault(v: unknown): SimFault {
       return { kind: o.kind, ms: n('ms', (x) => x >= 0 && x <= 86_400_000, 'ms 0-86400000') };
     case 'garbage':
       return { kind: 'garbage', count: n('count', int1, 'an integer >= 1') };
-    case 'skipKlines':
-      return { kind: 'skipKlines', minutes: n('minutes', int1, 'an integer >= 1') };
+    case 'skipKlines': {
+      const f: Extract<SimFault, { kind: 'skipKlines' }> = { kind: 'skipKlines', minutes: n('minutes', int1, 'an integer >= 1') };
+      if (o.restLow !== undefined) f.restLow = n('restLow', (x) => x > 0 && x < 1e9, 'a price in (0, 1e9)');
+      return f;
+    }
+    case 'inject': {
+      const frames = o.frames;
+      if (!Array.isArray(frames) || frames.length === 0 || frames.length > 1000 || !frames.every((x) => typeof x === 'string')) {
+        throw new Error(`fault inject: 'frames' must be an array of 1-1000 strings`);
+      }
+      return { kind: 'inject', frames: [...(frames as string[])] };
+    }
     case 'jump':
       return { kind: 'jump', bps: n('bps', jumpBps, JUMP_BPS_RULE) };
     case 'excursion':
@@ -178,7 +193,7 @@ export function parseSimFault(v: unknown): SimFault {
       return f;
     }
     default:
-      throw new Error(`unknown fault kind ${JSON.stringify(o.kind)} (drop refuse silence garbage oversized skipKlines flood jump excursion)`);
+      throw new Error(`unknown fault kind ${JSON.stringify(o.kind)} (drop refuse silence garbage oversized skipKlines inject flood jump excursion)`);
   }
 }
 
@@ -411,6 +426,8 @@ export class ExchangeSim {
   /** Kline pushes for candles overlapping [skipFrom, skipTo) market ms are withheld. */
   private skipFrom = 0;
   private skipTo = 0;
+  /** REST serves the candles of the skipped minutes with this low (0 = intact). */
+  private skipRestLow = 0;
   private floods = 0;
   private floodTs = 0;
   private framesSent = 0;
@@ -544,8 +561,12 @@ export class ExchangeSim {
         // From the next minute boundary, so the candle forming now still gets its final push.
         this.skipFrom = Math.floor(this.marketNow() / MINUTE) * MINUTE + MINUTE;
         this.skipTo = this.skipFrom + f.minutes * MINUTE;
+        this.skipRestLow = f.restLow ?? 0;
         break;
       }
+      case 'inject':
+        for (const c of this.clients) for (const text of f.frames) this.send(c, text);
+        break;
       case 'flood':
         this.startFlood(f);
         break;
@@ -565,6 +586,11 @@ export class ExchangeSim {
         break;
       }
     }
+  }
+
+  /** A candle as REST serves it while skipKlines has `restLow` set: corrupt within the skipped minutes. */
+  private corrupted(c: Candle, intervalMs: number): Candle {
+    return this.klineSkipped(c.ts, intervalMs) ? { ...c, low: this.skipRestLow } : c;
   }
 
   /** Whether the kline push of the candle [bucket, bucket + intervalMs) is withheld by skipKlines. */
@@ -1004,7 +1030,7 @@ export class ExchangeSim {
       }
       this.advanceAll();
       const candles = market.restCandles(intervalMs, Math.min(limit, 200), startTime, endTime, this.opts.restFormingCandle);
-      return reply(200, encodeRestKlines(candles));
+      return reply(200, encodeRestKlines(this.skipRestLow > 0 ? candles.map((c) => this.corrupted(c, intervalMs)) : candles));
     }
     if (url.pathname === '/api/v1/futures/market/funding_rate') {
       if (market === undefined) return paramError('Parameter error: symbol');

@@ -131,3 +131,19 @@ export async function waitForSnapshotPosition(stateDir: string, orderId: unknown
     }
   }, timeoutMs);
 }
+
+// ── the embedded simulator of an engine run with --feed sim ───────────────────────
+
+/** The port of the embedded simulator an engine (--feed sim) logged when it started. */
+export async function embeddedSimPort(r: Run, timeoutMs = 20_000): Promise<number> {
+  return waitFor('the embedded simulator port', () => {
+    const m = /"port":(\d+)[^\n]*embedded simulator listening/.exec(r.stdout());
+    return m ? Number(m[1]) : null;
+  }, timeoutMs, 50);
+}
+
+/** POST a fault to a simulator's control endpoint; throws unless it was accepted. */
+export async function postSimFault(port: number, fault: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}/sim/fault`, { method: 'POST', body: JSON.stringify(fault) });
+  if (res.status !== 200) throw new Error(`fault ${JSON.stringify(fault).slice(0, 200)} refused: ${res.status} ${await res.text()}`);
+}
