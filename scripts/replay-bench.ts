@@ -4,21 +4,25 @@
 // ticks per second of wall time, and peak RSS (the process's VmHWM, Linux). Journals of this tree's runs
 // are compared after normalisation (each line's ts, SessionStart's pid and at) to show they are identical.
 //
-//   npm run replay-bench -- [--file CSV] [--runs N] [--baseline COMMIT] [--json FILE] [--keep]
+//   npm run replay-bench -- [--file CSV] [--runs N] [--baseline COMMIT] [--run-timeout SEC] [--json FILE] [--keep]
 //
-// Every child is waited for; the temporary worktree is removed at the end unless --keep.
+// A run that has not ended after --run-timeout seconds (the first edition's replay sometimes never ends) is
+// stopped, counted as hung and run again, up to 3 attempts. Every child is waited for; the temporary
+// worktree is removed at the end unless --keep.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { journalNormalForm } from '../src/shared/journal-normal-form.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MONTH = path.resolve(ROOT, '..', 'shared', 'data', 'binance_spot_BTCUSDT_1m_2024-12_privet1x.csv');
 const FIRST_EDITION = 'b796c7a';
 const SEED = '7';
 const RSS_POLL_MS = 10;
+const ATTEMPTS = 3;
 
 interface RunResult {
   build: string;
@@ -28,6 +32,8 @@ interface RunResult {
   ticksPerSec: number;
   peakRssMb: number;
   exitCode: number | null;
+  /** Attempts before this one that never ended. */
+  hung: number;
   journal: string;
 }
 
@@ -36,6 +42,7 @@ const { values: args } = parseArgs({
     file: { type: 'string', default: MONTH },
     runs: { type: 'string', default: '3' },
     baseline: { type: 'string', default: FIRST_EDITION },
+    'run-timeout': { type: 'string', default: '60' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
@@ -52,23 +59,11 @@ function peakRssMb(pid: number): number {
 }
 
 function normalisedJournal(stateDir: string): string {
-  return readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((line) => {
-      const e = JSON.parse(line) as Record<string, unknown>;
-      delete e.ts;
-      if (e.event === 'SessionStart') {
-        delete e.pid;
-        delete e.at;
-      }
-      return JSON.stringify(e);
-    })
-    .join('\n');
+  return journalNormalForm(readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8'));
 }
 
-async function replayOnce(build: string, dist: string, file: string, work: string, n: number): Promise<RunResult> {
-  const stateDir = path.join(work, `${build}-${n}`);
+/** One run, or null when it had not ended after the timeout (it is stopped). */
+async function replayOnce(build: string, dist: string, file: string, stateDir: string, n: number): Promise<Omit<RunResult, 'hung'> | null> {
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -80,8 +75,15 @@ async function replayOnce(build: string, dist: string, file: string, work: strin
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   let peak = 0;
   const poll = setInterval(() => (peak = Math.max(peak, peakRssMb(child.pid!))), RSS_POLL_MS);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, Number(args['run-timeout']) * 1000);
   const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   clearInterval(poll);
+  clearTimeout(timer);
+  if (timedOut) return null;
   const wallSec = (performance.now() - started) / 1000;
   if (exitCode !== 0) throw new Error(`${build} run ${n} exited ${exitCode}: ${stderr.slice(-2000)}`);
   const report = JSON.parse(readFileSync(path.join(stateDir, 'final_report.json'), 'utf8')) as { ticks: number };
@@ -120,23 +122,32 @@ async function main(): Promise<void> {
     const results: RunResult[] = [];
     for (let n = 1; n <= runs; n++) {
       for (const [name, dist] of n % 2 ? builds : [...builds].reverse()) {
-        const r = await replayOnce(name, dist, file, work, n);
-        results.push(r);
+        let hung = 0;
+        let r: Omit<RunResult, 'hung'> | null = null;
+        while (r === null && hung < ATTEMPTS) {
+          r = await replayOnce(name, dist, file, path.join(work, `${name.replace(/\W/g, '_')}-${n}-${hung}`), n);
+          if (r === null) {
+            hung++;
+            console.log(`${name.padEnd(10)} run ${n}: had not ended after ${args['run-timeout']} s: stopped, run again`);
+          }
+        }
+        if (r === null) throw new Error(`${name} run ${n}: ${ATTEMPTS} attempts never ended`);
+        results.push({ ...r, hung });
         console.log(`${name.padEnd(10)} run ${n}: ${r.wallSec.toFixed(2)} s, ${r.ticks} ticks, ${r.ticksPerSec} ticks/s, peak RSS ${r.peakRssMb} MB`);
       }
     }
     const summary = builds.map(([name]) => {
       const mine = results.filter((r) => r.build === name);
-      return { build: name, medianWallSec: median(mine.map((r) => r.wallSec)), medianTicksPerSec: median(mine.map((r) => r.ticksPerSec)), maxPeakRssMb: Math.max(...mine.map((r) => r.peakRssMb)) };
+      return { build: name, hungRuns: mine.reduce((a, r) => a + r.hung, 0), medianWallSec: median(mine.map((r) => r.wallSec)), medianTicksPerSec: median(mine.map((r) => r.ticksPerSec)), maxPeakRssMb: Math.max(...mine.map((r) => r.peakRssMb)) };
     });
     const [base, self] = summary as [(typeof summary)[0], (typeof summary)[0]];
     const speedup = Math.round((base.medianWallSec / self.medianWallSec) * 100) / 100;
     const ours = results.filter((r) => r.build === 'this tree');
     const identical = ours.every((r) => r.journal === ours[0]!.journal);
     console.log('');
-    console.log('| build | median wall s | median ticks/s | max peak RSS MB |');
-    console.log('|---|---|---|---|');
-    for (const s of summary) console.log(`| ${s.build} | ${s.medianWallSec} | ${s.medianTicksPerSec} | ${s.maxPeakRssMb} |`);
+    console.log('| build | median wall s | median ticks/s | max peak RSS MB | runs that never ended |');
+    console.log('|---|---|---|---|---|');
+    for (const s of summary) console.log(`| ${s.build} | ${s.medianWallSec} | ${s.medianTicksPerSec} | ${s.maxPeakRssMb} | ${s.hungRuns} |`);
     console.log('');
     console.log(`speed-up (median wall time): ${speedup}x; this tree's ${ours.length} journals identical: ${identical}`);
     if (args.json) {
