@@ -46,11 +46,11 @@ export async function measureLoopLag(opts: { seconds: number; rate: number; orde
   if (!broker.state.position) throw new Error('loop-lag: the position did not open');
 
   const exec = new ExecutionQueue({
-    capacity: opts.orders, latencyMs: { min: opts.latencyMs, max: opts.latencyMs }, ring, rng: createRng(2),
+    capacity: opts.orders, ring,
     onQuote: (o, q) => { back++; core.onQuote(o, q); }, onFailure: () => { back++; },
   });
   // warm the pool so thread start-up is not measured
-  const warm: Order = { id: 'warm', side: 'LONG', qty: 0.1, refPrice: 100_000, sl: 99_000, tp: 101_000, createdAt: t0 };
+  const warm: Order = { id: 'warm', side: 'LONG', qty: 0.1, refPrice: 100_000, sl: 99_000, tp: 101_000, createdAt: t0, latencyMs: opts.latencyMs };
   exec.submit(warm);
   while (back < 1) await new Promise((r) => setTimeout(r, 10));
   back = 0;

@@ -16,7 +16,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { applyEvent, freshBrokerState } from '../src/shared/broker-state.js';
 import { isBrokerEvent, type BrokerEvent } from '../src/shared/events.js';
 import { createRng } from '../src/shared/rng.js';
-import { validateSnapshot } from '../src/shared/state-schema.js';
+import { brokerStateOf, validateSnapshot } from '../src/shared/state-schema.js';
 import type { BrokerState, StateSnapshot } from '../src/shared/types.js';
 import { logLines, type LogLine } from '../tests/helpers/engine.js';
 
@@ -96,12 +96,6 @@ export function engineArgs(stateDir: string, simSeed: number, seed: number): str
   ];
 }
 
-/** Broker part of a snapshot (what the journal fold must reproduce). */
-export function brokerPart(s: StateSnapshot): BrokerState {
-  const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, ...broker } = s;
-  return broker;
-}
-
 /** Read what is visible in the state dir right now into `obs`; returns problems (never throws). */
 export function observe(dir: string, obs: Observations): string[] {
   const problems: string[] = [];
@@ -125,7 +119,7 @@ export function observe(dir: string, obs: Observations): string[] {
     else if (snap !== undefined) {
       const s = snap as StateSnapshot;
       const seen = obs.snapshots.get(s.seq);
-      if (seen && !isDeepStrictEqual(brokerPart(seen), brokerPart(s))) problems.push(`two different snapshots with seq ${s.seq}`);
+      if (seen && !isDeepStrictEqual(brokerStateOf(seen), brokerStateOf(s))) problems.push(`two different snapshots with seq ${s.seq}`);
       if (!seen) obs.snapshots.set(s.seq, s);
     }
   }
@@ -293,7 +287,7 @@ export function verifyStateDir(dir: string, obs: Observations, runs: RunRecord[]
   let si = 0;
   const checkSnapsUpTo = (seq: number): void => {
     for (; si < snaps.length && snaps[si]!.seq <= seq; si++) {
-      if (!isDeepStrictEqual(brokerPart(snaps[si]!), state)) v.push(`snapshot seq ${snaps[si]!.seq} seen during a run differs from the journal fold up to it`);
+      if (!isDeepStrictEqual(brokerStateOf(snaps[si]!), state)) v.push(`snapshot seq ${snaps[si]!.seq} seen during a run differs from the journal fold up to it`);
     }
   };
   for (const e of entries) {
@@ -313,7 +307,7 @@ export function verifyStateDir(dir: string, obs: Observations, runs: RunRecord[]
   const invalid = validateSnapshot(final);
   if (invalid) v.push(`final state.json invalid: ${invalid}`);
   if (final.seq !== entries.at(-1)?.seq) v.push(`final state.json seq ${final.seq} ≠ last journal seq ${entries.at(-1)?.seq}`);
-  const broker = brokerPart(final);
+  const broker = brokerStateOf(final);
   for (const key of Object.keys({ ...state, ...broker }) as (keyof BrokerState)[]) {
     if (!isDeepStrictEqual(state[key], broker[key])) {
       v.push(`state.json ${key} ${JSON.stringify(broker[key])?.slice(0, 120)} ≠ journal fold ${JSON.stringify(state[key])?.slice(0, 120)}`);

@@ -31,7 +31,8 @@ Options:
   --fault-at SEC:FAULT     inject FAULT SEC seconds after start (repeatable). FAULT is one of
                            drop | refuse=SEC | silence=SEC | garbage=N | oversized |
                            skip-klines=MINUTES | flood=RATExSEC (frames/s per client for SEC seconds) |
-                           jump=BPS (the price gaps by BPS basis points, e.g. jump=-150)
+                           jump=BPS (the price gaps by BPS basis points, e.g. jump=-150) |
+                           excursion=BPSxSEC (it gaps by BPS and comes back SEC seconds later)
                            e.g. --fault-at 10:drop --fault-at 20:refuse=20 --fault-at 60:flood=50000x5
   --help                   print this help
 `;
@@ -94,8 +95,14 @@ function parseFaultAt(spec: string): ScheduledFault {
       fault = { kind: 'jump', bps };
       break;
     }
+    case 'excursion': {
+      const [bps, secs] = need(/^-?\d+(\.\d+)?x\d+(\.\d+)?$/, 'BPSxSECONDS, e.g. -300x8').split('x').map(Number) as [number, number];
+      if (bps === 0 || Math.abs(bps) >= 5000 || !(secs > 0)) throw new Error(`--fault-at '${spec}': excursion must be non-zero within ±5000 bps, for seconds > 0`);
+      fault = { kind: 'excursion', bps, ms: Math.round(secs * 1000) };
+      break;
+    }
     default:
-      throw new Error(`--fault-at '${spec}': unknown fault '${kind}' (drop refuse silence garbage oversized skip-klines flood jump)`);
+      throw new Error(`--fault-at '${spec}': unknown fault '${kind}' (drop refuse silence garbage oversized skip-klines flood jump excursion)`);
   }
   return { atSec: Number(at), fault };
 }

@@ -18,6 +18,7 @@ import {
   encodeRestKlines,
   encodeSubscribe,
   encodeTrade,
+  isRestRateLimited,
   klineChannel,
   klineChannelMs,
   restInterval,
@@ -372,6 +373,23 @@ describe('REST funding rate', () => {
     const f = decodeFundingRate(body);
     assert.ok(Math.abs(f.rate - -0.00005776) < 1e-18);
     assert.deepEqual([f.nextFundingTime, f.intervalHours, f.markPrice], [1771430400000, 8, 67419.7]);
+  });
+
+  it('the older four-field reply (no nextFundingTime, no interval) decodes: 8 h, next time unknown', () => {
+    const body = '{"code":0,"data":{"symbol":"BTCUSDT","markPrice":"78829.5","lastPrice":"78829.4","fundingRate":"-0.009154"},"msg":"Success"}';
+    const f = decodeFundingRate(body);
+    assert.ok(Math.abs(f.rate - -0.00009154) < 1e-18);
+    assert.deepEqual([f.nextFundingTime, f.intervalHours, f.markPrice], [null, 8, 78829.5]);
+    assert.throws(() => decodeFundingRate(body.replace('"fundingRate":"-0.009154"', '"fundingRate":"x"')), /bad field/);
+    assert.throws(() => decodeFundingRate(body.replace('"lastPrice"', '"nextFundingTime":"soon","lastPrice"')), /bad field/);
+  });
+
+  it('rate-limit replies (HTTP 200, code 10005 or 10006) are recognised, nothing else is', () => {
+    assert.equal(isRestRateLimited('{"code":10006,"data":null,"msg":"Too many requests"}'), true);
+    assert.equal(isRestRateLimited('{"code":"10005","msg":"Request frequency too high"}'), true);
+    assert.equal(isRestRateLimited('{"code":2,"data":null,"msg":"Parameter error"}'), false);
+    assert.equal(isRestRateLimited(FUNDING_OBJECT), false);
+    assert.equal(isRestRateLimited('<html>10006</html>'), false);
   });
 
   it('errors throw; encode round-trips', () => {

@@ -87,7 +87,7 @@ test('only what was not seen of a minute counts: extremes beyond the ticks seen,
 
 // ── on the tick path ───────────────────────────────────────────────────────────────────────────────────────
 
-function setup(signal: Side | null = null) {
+function setup(signal: Side | null = null, state = freshBrokerState(10_000, T0)) {
   const events: EngineEvent[] = [];
   const spans: BlindSpan[] = [];
   const submitted: Order[] = [];
@@ -96,7 +96,7 @@ function setup(signal: Side | null = null) {
     record: (e) => void events.push(e), changed: () => {}, submit: (o) => (submitted.push(o), true), queueDepth: () => 0,
     gap: () => {}, blindSpan: (s) => void spans.push(s), breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
   };
-  const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0, slipBps: 0 }, createRng(1), freshBrokerState(10_000, T0));
+  const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0, slipBps: 0 }, createRng(1), state);
   const strategy = { name: 't', onCandle: () => (strategyCalls++, signal ? { side: signal } : null) };
   const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: M, riskPct: 1, stopBps: 30, tpR: 1.5 },
     broker, new CandleBuilder(M), TickRing.allocate(64), strategy, sink);
@@ -207,4 +207,22 @@ test('a kline that skips minutes with a position open is a span of cause gap, ju
   h.core.recoverSpans(h.spans, [{ ts: T0 + 2 * M, open: 100_000, high: 100_000, low: 98_000, close: 99_500, volume: 1 }]);
   assert.equal(h.exits()[0]?.reason, 'SL');
   assert.equal(h.exits()[0]?.price, 99_000);
+});
+
+test('after a restart, the saved minute\'s seen range keeps a low seen before a trailed stop from counting as a crossing', () => {
+  // The first run saw the minute's low (99 500) and then trailed the stop above it; it was killed in that minute.
+  const seenBefore = { ts: T0, high: 101_600, low: 99_500 };
+  const first = setup();
+  first.book(T0 + 1000, 100_000);
+  first.openLong(T0 + 1000);
+  const pos = first.broker.state.position!;
+  const saved = { ...first.broker.state, position: { ...pos, sl: 100_500, trailActive: true, best: 101_600 } };
+  for (const restoreSeen of [true, false]) {
+    const h = setup(null, saved); // a new process: the broker restored from the snapshot, nothing seen yet
+    if (restoreSeen) h.core.restoreSeenMinute(seenBefore);
+    h.core.blind('restart', T0 + 45_000);
+    h.book(T0 + 70_000, 101_000);
+    h.core.recoverSpans(h.spans, [{ ts: T0, open: 100_000, high: 101_600, low: 99_500, close: 101_000, volume: 1 }]);
+    assert.equal(h.exits().length, restoreSeen ? 0 : 1, restoreSeen ? 'seen before the kill: not judged again' : 'without it the low counts');
+  }
 });

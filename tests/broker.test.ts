@@ -259,7 +259,7 @@ describe('exits on ticks', () => {
     const x = exitOf(b.onTick(tick(T0 + 2000, 100_450, 100_450.1)));
     const pnl = (100_450 - 100_000.1) * 0.3333; // 149.95167
     const exitFee = 0.3333 * 100_450 * 0.0006; // 20.087991
-    assert.deepEqual({ ...x, pnl: 0, fee: 0 }, { event: 'Exit', orderId: 'o1', reason: 'TP', price: 100_450, qty: 0.3333, pnl: 0, fee: 0, source: 'tick', at: T0 + 2000 });
+    assert.deepEqual({ ...x, pnl: 0, fee: 0 }, { event: 'Exit', orderId: 'o1', reason: 'TP', price: 100_450, qty: 0.3333, pnl: 0, fee: 0, source: 'tick', at: T0 + 2000, priceBeforeSlippage: 100_450, slipBps: 0 });
     near(x.pnl, pnl);
     near(x.fee, exitFee);
     near(b.state.equity, 10_000 - f.fee + pnl - exitFee);
@@ -494,7 +494,7 @@ describe('funding', () => {
 });
 
 describe('liquidity cap and working orders', () => {
-  test('a fill takes at most 25 % of the last candle volume; the rest rests 10 bps worse and fills later as maker', () => {
+  test('a fill takes at most 25 % of the last candle volume; the rest rests 10 bps worse and fills as taker after the next close', () => {
     const b = broker();
     b.onCandle(candle(T0 - MIN, 100_000, 100_010, 99_990, 100_000, 1), MIN); // 1 BTC → cap 0.25 BTC
     const evs = b.applyQuote(longOrder(), quote('o1', T0, 99_999, 100_000));
@@ -511,9 +511,11 @@ describe('liquidity cap and working orders', () => {
     assert.deepEqual(b.state.workingOrders, [w]);
 
     assert.deepEqual(b.onTick(tick(T0 + 1000, 100_149, 100_150)), []); // ask above the limit: rests
-    const g = fillOf(b.onTick(tick(T0 + 2000, 100_049, 100_050)));
-    assert.deepEqual([g.orderId, g.liquidity, g.price], [w.id, 'maker', 100_050]);
-    near(g.fee, w.qty * 100_050 * 0.0002);
+    assert.deepEqual(b.onTick(tick(T0 + 2000, 100_049, 100_050)), []); // this candle's liquidity is taken
+    b.noteClosedCandle(candle(T0, 100_000, 100_150, 99_990, 100_050, 1)); // fresh liquidity
+    const g = fillOf(b.onTick(tick(T0 + MIN + 2000, 100_049, 100_050)));
+    assert.deepEqual([g.orderId, g.liquidity, g.price], [w.id, 'taker', 100_050]);
+    near(g.fee, w.qty * 100_050 * 0.0006);
     const pos = b.state.position!;
     near(pos.qty, 0.3333);
     near(pos.entry, (0.25 * 100_000 + 0.0833 * 100_050) / 0.3333);
@@ -531,8 +533,9 @@ describe('liquidity cap and working orders', () => {
     const evs = b.applyQuote(shortOrder(), quote('s1', T0, 100_000, 100_001));
     const w = only(evs, 'WorkingOrderPlaced')[0]!.order;
     near(w.limitPrice, 99_900);
-    assert.deepEqual(b.onTick(tick(T0 + 1000, 99_899, 99_900)), []);
-    assert.equal(fillOf(b.onTick(tick(T0 + 2000, 99_950, 99_951))).price, 99_950);
+    b.noteClosedCandle(candle(T0, 100_000, 100_010, 99_890, 99_950, 1));
+    assert.deepEqual(b.onTick(tick(T0 + MIN + 1000, 99_899, 99_900)), []);
+    assert.equal(fillOf(b.onTick(tick(T0 + MIN + 2000, 99_950, 99_951))).price, 99_950);
   });
 
   test('inverse cap converts: 25 % of 1 BTC at 100 000 is 25 000 USD contracts', () => {
@@ -656,6 +659,161 @@ describe('circuit breaker', () => {
     const restored = new PaperBroker(cfg({ maxLosses: 1 }), createRng(9), JSON.parse(JSON.stringify(b.state)) as BrokerState);
     assert.equal(restored.checkEntry(longOrder({ id: 'o2' }), T0 + 2 * MIN, 100_000), 'breaker_tripped');
     assert.deepEqual(restored.onTick(tick(T0 + 2 * MIN, 99_600, 99_601)), []);
+  });
+});
+
+describe('precision: what a fill may be priced from, and what the journal proves', () => {
+  const H = 3600_000;
+
+  test('no fill from a quote older than the order time plus its latency; a fill says what it was priced from', () => {
+    const b = broker({ slipBps: 0.5, impactBpsPerMillion: 1 });
+    const early = longOrder({ id: 'early', createdAt: T0, latencyMs: 250 });
+    assert.equal(rejectOf(b.applyQuote(early, quote('early', T0 + 249, 99_999, 100_000))), 'quote_before_latency');
+    assert.equal(b.state.position, null);
+    const o = longOrder({ id: 'o2', createdAt: T0, latencyMs: 250 });
+    const f = fillOf(b.applyQuote(o, quote('o2', T0 + 250, 99_999, 100_000)));
+    assert.deepEqual([f.at, f.orderAt, f.latencyMs, f.priceBeforeSlippage], [T0 + 250, T0, 250, 100_000]);
+    assert.ok(f.at >= f.orderAt! + f.latencyMs!);
+    // Rechecked from the event alone: the touch moved against the buyer by slipBps, which is the
+    // configured 0.5 bps plus 1 bps per million of the fill's notional.
+    near(f.slipBps!, 0.5 + (f.qty * 100_000) / 1_000_000);
+    near(f.price, 100_000 * (1 + f.slipBps! / 10_000));
+  });
+
+  test('an exit says the level it was decided at and the slippage applied to it', () => {
+    const b = broker({ slipBps: 2 }, 10_000, 5);
+    b.applyQuote(longOrder(), quote('o1', T0, 99_999, 100_000));
+    const x = exitOf(b.onTick(tick(T0 + 1000, 99_500, 99_500.1)));
+    assert.equal(x.priceBeforeSlippage, 99_500);
+    assert.ok(x.slipBps! >= 1 && x.slipBps! < 3);
+    near(x.price, 99_500 * (1 - x.slipBps! / 10_000));
+  });
+
+  test('a remainder fills as a taker with slippage and impact, never on its own tick, and only from fresh liquidity', () => {
+    const b = broker({ slipBps: 0.5, impactBpsPerMillion: 1 });
+    b.noteClosedCandle(candle(T0 - MIN, 100_000, 100_010, 99_990, 100_000, 1)); // 1 BTC → 0.25 BTC a candle
+    const evs = b.applyQuote(longOrder(), quote('o1', T0, 99_999, 100_000));
+    assert.equal(fillOf(evs).qty, 0.25);
+    const w = only(evs, 'WorkingOrderPlaced')[0]!.order;
+    near(w.qty, 0.0833);
+    assert.deepEqual(b.onTick(tick(T0, 99_999, 100_000)), [], 'not on the tick the remainder was placed on');
+    assert.deepEqual(b.onTick(tick(T0 + 5_000, 99_999, 100_000)), [], 'not before the next close brings liquidity');
+    b.noteClosedCandle(candle(T0, 100_000, 100_010, 99_990, 100_000, 0.2)); // 0.05 BTC of liquidity
+    const part = b.onTick(tick(T0 + MIN + 1, 100_009, 100_010));
+    const g = fillOf(part);
+    near(g.qty, 0.05);
+    assert.equal(g.liquidity, 'taker');
+    assert.equal(g.priceBeforeSlippage, 100_010);
+    near(g.slipBps!, 0.5 + (0.05 * 100_010) / 1_000_000);
+    near(g.price, 100_010 * (1 + g.slipBps! / 10_000));
+    near(g.fee, 0.05 * g.price * 0.0006);
+    const rest = only(part, 'WorkingOrderPlaced')[0]!.order;
+    assert.deepEqual([rest.id, rest.createdAt], ['o1#rest2', T0]);
+    near(rest.qty, 0.0333);
+    b.noteClosedCandle(candle(T0 + MIN, 100_000, 100_010, 99_990, 100_000, 1));
+    const h = fillOf(b.onTick(tick(T0 + 2 * MIN + 1, 100_009, 100_010)));
+    assert.deepEqual([h.orderId, h.liquidity], ['o1#rest2', 'taker']);
+    near(b.state.position!.qty, 0.3333);
+    assert.deepEqual(b.state.workingOrders, []);
+  });
+
+  test('funding is owed by the position held at the settlement, even when it closes a minute later', () => {
+    const at8 = Date.UTC(2024, 0, 1, 16, 0); // T0 is 12:00: the next settlement is 16:00
+    const b = broker();
+    b.applyQuote(longOrder({ qty: 0.5, sl: 99_000, tp: 101_000 }), quote('o1', T0, 99_999, 100_000));
+    const due = b.onTick(tick(at8 + 500, 99_999, 100_001));
+    assert.deepEqual(due, [{ event: 'FundingDue', fundingTime: at8, side: 'LONG', qty: 0.5, markPrice: 100_000, at: at8 + 500 }]);
+    assert.equal(exitOf(b.onTick(tick(at8 + MIN, 98_900, 98_901))).reason, 'SL');
+    assert.equal(b.state.position, null);
+    // The rate settled at 16:00 arrives on the next price frame, after the position is gone.
+    const equity = b.state.equity;
+    const restored = new PaperBroker(cfg(), createRng(2), JSON.parse(JSON.stringify(b.state)) as BrokerState);
+    for (const x of [b, restored]) {
+      assert.deepEqual(x.applyFunding(0.0001, at8, 98_900), [
+        { event: 'FundingApplied', rate: 0.0001, amount: -5, fundingTime: at8, side: 'LONG', at: at8 },
+      ]);
+      near(x.state.equity, equity - 5);
+      assert.equal(x.state.fundingDue, undefined);
+      assert.deepEqual(x.applyFunding(0.0001, at8, 98_900), [], 'once');
+      assert.deepEqual(x.onTick(tick(at8 + 2 * MIN, 98_900, 98_901)), []);
+    }
+  });
+
+  test('a settlement seen live is applied once: noted on the tick, paid by the frame, never noted again', () => {
+    const at8 = Date.UTC(2024, 0, 1, 16, 0);
+    const b = broker();
+    b.applyQuote(shortOrder({ qty: 0.5, sl: 101_000, tp: 99_000 }), quote('s1', T0, 100_000, 100_001));
+    // The price frame comes before any tick after 16:00: it charges the open position itself.
+    assert.equal(only(b.applyFunding(0.0001, at8, 100_000), 'FundingApplied')[0]!.amount, 5);
+    assert.deepEqual(b.onTick(tick(at8 + 100, 99_999, 100_001)), []);
+    assert.deepEqual(b.applyFunding(0.0001, at8, 100_000), []);
+    assert.equal(b.state.stats.funding, 5);
+  });
+
+  test('a blind span: settlements inside it are noted for the position held then, each once', () => {
+    const b = broker();
+    b.applyQuote(longOrder({ qty: 0.5, sl: 90_000, tp: 110_000 }), quote('o1', T0, 99_999, 100_000));
+    const evs = b.settleFundingThrough(T0 + 13 * H, 100_000); // 16:00 and 00:00 passed while deaf
+    assert.deepEqual(only(evs, 'FundingDue').map((e) => e.fundingTime), [T0 + 4 * H, T0 + 12 * H]);
+    assert.deepEqual(b.settleFundingThrough(T0 + 13 * H, 100_000), []);
+    // Only the newest rate is published: both settlements are paid at it, the older one saying so.
+    const paid = only(b.applyFunding(0.0002, T0 + 12 * H, 100_000), 'FundingApplied');
+    assert.deepEqual(paid.map((e) => [e.fundingTime, e.amount, e.rateTime]), [[T0 + 4 * H, -10, T0 + 12 * H], [T0 + 12 * H, -10, undefined]]);
+    assert.equal(b.state.lastFundingTime, T0 + 12 * H);
+  });
+
+  test('a settlement inside a blind span is owed only if the span\'s candles show the position still open then', () => {
+    const at8 = Date.UTC(2024, 0, 1, 16, 0);
+    const span = { fromTs: at8 - 2 * MIN, toTs: at8 + 5 * MIN };
+    const range = (ts: number, open: number, low: number) => ({ ts, high: open + 10, low, open });
+    const run = (stopAt: number): BrokerEvent[] => {
+      const b = broker();
+      b.applyQuote(longOrder({ qty: 0.5, sl: 99_000, tp: 101_000 }), quote('o1', T0, 99_999, 100_000));
+      // The first tick after the span, while its candles are still being fetched: no verdict on 16:00 yet.
+      assert.deepEqual(b.onTick(tick(span.toTs, 99_500, 99_501), true), []);
+      const ranges = [at8 - 2 * MIN, at8 - MIN, at8, at8 + MIN].map((ts) => range(ts, 99_500, ts === stopAt ? 98_900 : 99_400));
+      return b.onBlindSpan(ranges, span);
+    };
+    const late = run(at8 + MIN); // stopped at 16:01: held at 16:00
+    assert.deepEqual(only(late, 'FundingDue'), [{ event: 'FundingDue', fundingTime: at8, side: 'LONG', qty: 0.5, markPrice: 99_500, at: at8 }]);
+    assert.equal(exitOf(late).recovered, true);
+    assert.ok(late.findIndex((e) => e.event === 'FundingDue') < late.findIndex((e) => e.event === 'Exit'));
+    const early = run(at8 - MIN); // stopped at 15:59: gone before 16:00
+    assert.equal(exitOf(early).recovered, true);
+    assert.deepEqual(only(early, 'FundingDue'), []);
+  });
+
+  test('working orders expire on market time: 24 h after they were placed, at the tick that says so', () => {
+    const b = broker({ maxDrawdownPct: 50 });
+    b.noteClosedCandle(candle(T0 - MIN, 100_000, 100_010, 99_990, 100_000, 1));
+    const wide = longOrder({ qty: 0.3333, sl: 90_000, tp: 120_000 });
+    const w = only(b.applyQuote(wide, quote('o1', T0, 99_999, 100_000)), 'WorkingOrderPlaced')[0]!.order;
+    assert.deepEqual(only(b.onTick(tick(T0 + DAY - 1, 100_199, 100_200)), 'WorkingOrderCancelled'), []);
+    assert.deepEqual(only(b.onTick(tick(T0 + DAY, 100_199, 100_200)), 'WorkingOrderCancelled'), [
+      { event: 'WorkingOrderCancelled', id: w.id, reason: 'expired', at: T0 + DAY },
+    ]);
+    assert.deepEqual(b.state.workingOrders, []);
+  });
+
+  test('a new UTC day starts from equity including the open position; the day peak survives a restart', () => {
+    const b = broker({ maxDrawdownPct: 5 });
+    const initial = b.state;
+    const events: BrokerEvent[] = [];
+    events.push(...b.applyQuote(longOrder({ qty: 1, sl: 90_000, tp: 120_000 }), quote('o1', T0, 99_999, 100_000))); // fee 60
+    events.push(...b.onTick(tick(Date.UTC(2024, 0, 1, 23, 59, 59), 100_400, 100_401)));
+    const midnight = Date.UTC(2024, 0, 2, 0, 0, 1);
+    const roll = b.onTick(tick(midnight, 100_500, 100_501));
+    events.push(...roll);
+    assert.deepEqual(only(roll, 'BreakerReset'), [{ event: 'BreakerReset', day: '2024-01-02', dayStartEquity: 10_000 - 60 + 500, at: midnight }]);
+    // The day's peak: +1 000 unrealized (10 940), journaled at the next candle close.
+    events.push(...b.onTick(tick(midnight + 10_000, 101_000, 101_001)));
+    events.push(...b.persistPeak(midnight + MIN));
+    assert.equal(b.state.breaker.peakEquity, 10_940);
+    const restored = new PaperBroker(cfg({ maxDrawdownPct: 5 }), createRng(3), JSON.parse(JSON.stringify(events.reduce(applyEvent, initial))) as BrokerState);
+    // 10 390 is 5.03 % below the persisted peak (but only 3.9 % below the realized start of 9 940 + 500).
+    const trip = only(restored.onTick(tick(midnight + 2 * MIN, 100_450, 100_451)), 'BreakerTripped');
+    assert.equal(trip.length, 1);
+    assert.equal(trip[0]!.reason, 'max_drawdown');
   });
 });
 

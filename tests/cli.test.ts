@@ -40,8 +40,8 @@ const SPEC_FLAGS = [
   '--sim-seed', '--strategy', '--balance', '--risk-pct', '--stop-bps', '--tp-r', '--maker-bps', '--taker-bps',
   '--slip-bps', '--latency-ms', '--exec-queue', '--min-trade-interval', '--max-drawdown-pct', '--max-losses',
   '--idle-timeout', '--stale-timeout', '--backoff-base', '--backoff-max', '--max-ws-errors', '--state-dir',
-  '--backups', '--duration', '--kill-file', '--max-rss-mb', '--http-port', '--seed', '--dry-run',
-  '--resume', '--log-level', '--pretty', '--help', '--version',
+  '--backups', '--duration', '--kill-file', '--max-rss-mb', '--http-port', '--seed', '--webhook', '--dry-run',
+  '--resume', '--record', '--log-level', '--pretty', '--help', '--version',
 ];
 
 test('no flags: every default is the one in SPEC §9', () => {
@@ -55,6 +55,7 @@ test('no flags: every default is the one in SPEC §9', () => {
     restUrl: 'https://fapi.bitunix.com',
     replay: null,
     speed: 1,
+    record: null,
     simSpeed: 1,
     strategy: 'default',
     balance: 10_000,
@@ -80,6 +81,7 @@ test('no flags: every default is the one in SPEC §9', () => {
     killFile: path.join(cwd, 'state', 'BTCUSDT', 'kill.txt'),
     maxRssMb: 1024,
     httpPort: null,
+    webhooks: [],
     dryRun: false,
     logLevel: 'info',
     pretty: false,
@@ -104,6 +106,7 @@ const CASES: [string, string, keyof EngineConfig, unknown, string[]?][] = [
   ['ws-url', 'ws://127.0.0.1:8787/public/', 'wsUrl', 'ws://127.0.0.1:8787/public/'],
   ['rest-url', 'http://127.0.0.1:8787', 'restUrl', 'http://127.0.0.1:8787'],
   ['replay', 'btc.csv', 'replay', path.join(cwd, 'btc.csv'), ['--feed', 'replay']],
+  ['record', 'rec', 'record', path.join(cwd, 'rec')],
   ['speed', '20', 'speed', 20],
   ['speed', 'max', 'speed', 'max'],
   ['sim-speed', '30', 'simSpeed', 30],
@@ -134,6 +137,7 @@ const CASES: [string, string, keyof EngineConfig, unknown, string[]?][] = [
   ['kill-file', '/tmp/stop-now', 'killFile', '/tmp/stop-now'],
   ['max-rss-mb', '256', 'maxRssMb', 256],
   ['http-port', '8080', 'httpPort', 8080],
+  ['webhook', 'http://127.0.0.1:9/hook', 'webhooks', ['http://127.0.0.1:9/hook']],
   ['seed', '0', 'seed', 0],
   ['seed', '4294967295', 'seed', 4294967295],
   ['log-level', 'debug', 'logLevel', 'debug'],
@@ -145,7 +149,7 @@ test('every value flag is parsed as --flag value and as --flag=value', () => {
     assert.deepEqual(run([...extra, `--${flag}=${value}`])[field], expected, `--${flag}=${value}`);
   }
   const tested = new Set(CASES.map((c) => `--${c[0]}`));
-  const booleans = ['--dry-run', '--pretty', '--help', '--version'];
+  const booleans = ['--dry-run', '--resume', '--pretty', '--help', '--version'];
   assert.deepEqual(SPEC_FLAGS.filter((f) => !tested.has(f) && !booleans.includes(f)), [], 'every value flag has a case');
 });
 
@@ -178,6 +182,8 @@ const INVALID: [string[], string][] = [
   [['--feed', 'replay'], '--replay'],
   [['--feed', 'replay', '--replay', 'missing.csv'], '--replay'],
   [['--feed', 'replay', '--replay', '.'], '--replay'],
+  [['--record', 'btc.csv'], '--record'],
+  [['--record', ''], '--record'],
   [['--replay', 'btc.csv'], '--replay'],
   [['--feed', 'sim', '--replay', 'btc.csv'], '--replay'],
   [['--speed', '0'], '--speed'],
@@ -267,6 +273,13 @@ test('positional arguments are rejected, naming the argument', () => {
 
 test('a flag given twice: the last one wins', () => {
   assert.equal(run(['--duration', '1.5', '--duration=5']).duration, 5);
+});
+
+test('--webhook is repeatable: every URL is kept in order; off by default; a non-http URL is rejected', () => {
+  assert.deepEqual(run([]).webhooks, []);
+  assert.deepEqual(run(['--webhook', 'http://127.0.0.1:9000/a', '--webhook=https://hooks.example/b']).webhooks, ['http://127.0.0.1:9000/a', 'https://hooks.example/b']);
+  assert.match(rejects(['--webhook', 'ftp://x/y'], '--webhook'), /http:\/\/ or https:\/\/ URL/);
+  assert.match(rejects(['--webhook', 'not a url'], '--webhook'), /must be/);
 });
 
 test('state dir and kill file default to absolute per-symbol paths', () => {

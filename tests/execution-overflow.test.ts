@@ -24,10 +24,10 @@ test('60 orders at once: 50 executed or rejected with a reason, 10 OrderDropped'
     record: (e) => void events.push(e as EngineEvent & Record<string, unknown>), changed: () => {}, submit: (o) => exec.submit(o), queueDepth: () => exec.depth,
     blindSpan: () => {}, gap: () => {}, breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
   };
-  const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
+  const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5, latency: { min: 200, max: 400, rng: createRng(3) } },
     broker, new CandleBuilder(60_000), ring, { name: 'always', onCandle: () => ({ side: 'LONG' }) }, sink);
   exec = new ExecutionQueue({
-    capacity: 50, latencyMs: { min: 200, max: 400 }, ring, rng: createRng(3),
+    capacity: 50, ring,
     onQuote: (o, q) => { settled++; core.onQuote(o, q); },
     onFailure: (o, err) => assert.fail(`${o.id}: ${err.message}`),
   });
@@ -44,6 +44,9 @@ test('60 orders at once: 50 executed or rejected with a reason, 10 OrderDropped'
   for (const d of dropped) assert.equal(d.reason, 'queue_full');
   while (settled < 50) await new Promise((r) => setTimeout(r, 20));
   await exec.close(100);
+  // The ring's only tick is older than every order: each waits for a book at least as new as its
+  // time plus its latency (no fill from an older quote), which this one is.
+  core.onFrame(decodeFrame(encodeBook('BTCUSDT', t0 + 62 * 60_000, 100_000, 100_000.1, 1, 1)), t0 + 62 * 60_000);
   const fills = events.filter((e) => e.event === 'Fill');
   const rejected = events.filter((e) => e.event === 'OrderRejected');
   assert.equal(fills.length + rejected.length, 50, 'each queued order ends as a fill or a rejection');

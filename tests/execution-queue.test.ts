@@ -3,11 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ExecutionQueue } from '../src/main/execution-queue.js';
-import { createRng } from '../src/shared/rng.js';
 import { TickRing } from '../src/shared/tick-ring.js';
 import type { FillQuote, Order } from '../src/shared/types.js';
 
-const order = (id: string, refPrice = 100_000): Order => ({ id, side: 'LONG', qty: 0.1, refPrice, sl: 99_000, tp: 101_000, createdAt: 1 });
+const order = (id: string, refPrice = 100_000, latencyMs = 300): Order => ({ id, side: 'LONG', qty: 0.1, refPrice, sl: 99_000, tp: 101_000, createdAt: 1, latencyMs });
 
 test('capacity counts in-flight orders; overflow is refused at once; quotes use the tick at the end of the latency', async () => {
   const ring = TickRing.allocate(64);
@@ -17,9 +16,7 @@ test('capacity counts in-flight orders; overflow is refused at once; quotes use 
   const allDone = new Promise<void>((r) => (settle = r));
   const q = new ExecutionQueue({
     capacity: 3,
-    latencyMs: { min: 300, max: 300 },
     ring,
-    rng: createRng(1),
     onQuote: (_o, quote) => {
       quotes.push(quote);
       if (quotes.length === 3) settle();
@@ -49,11 +46,11 @@ test('no tick yet: a synthetic 1 bp spread around the reference price', async ()
   const ring = TickRing.allocate(16);
   const got = new Promise<FillQuote>((resolve, reject) => {
     const q = new ExecutionQueue({
-      capacity: 2, latencyMs: { min: 0, max: 0 }, ring, rng: createRng(2),
+      capacity: 2, ring,
       onQuote: (_o, quote) => { resolve(quote); void q.close(100); },
       onFailure: (_o, err) => reject(err),
     });
-    q.submit(order('s', 50_000));
+    q.submit(order('s', 50_000, 0));
   });
   const quote = await got;
   assert.equal(quote.synthetic, true);
@@ -66,11 +63,11 @@ test('shutdown stops intake and cancels what is still waiting after the budget',
   ring.write(1, 10, 11, 10.5, 1);
   let quoted = 0;
   const q = new ExecutionQueue({
-    capacity: 5, latencyMs: { min: 5000, max: 5000 }, ring, rng: createRng(3),
+    capacity: 5, ring,
     onQuote: () => quoted++, onFailure: () => {},
   });
-  q.submit(order('x'));
-  q.submit(order('y'));
+  q.submit(order('x', 100_000, 5000));
+  q.submit(order('y', 100_000, 5000));
   const cancelled = await q.close(200);
   assert.deepEqual(cancelled.map((o) => o.id).sort(), ['x', 'y']);
   assert.equal(quoted, 0, 'a cancelled order is never applied');

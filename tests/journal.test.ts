@@ -88,3 +88,14 @@ test('bad lines in the middle are skipped and reported with their line number', 
   assert.equal(journal.lastSeq, 4);
   await journal.close();
 });
+
+test('a journal of garbage lists only its first 100 skipped lines and counts the rest', async () => {
+  const file = journalFile();
+  writeFileSync(file, line(1) + 'garbage\n'.repeat(250) + line(2));
+  const { journal, scan } = await Journal.open(file);
+  assert.equal(scan.skipped.length, 100);
+  assert.deepEqual(scan.skipped[99], { line: 101, reason: 'unparseable JSON' });
+  assert.equal(journal.readAtOpen.skippedLines, 250);
+  assert.deepEqual(scan.entries.map((e) => e.seq), [1, 2]);
+  await journal.close();
+});

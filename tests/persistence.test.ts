@@ -4,16 +4,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { JournalEntry } from '../src/shared/events.js';
-import type { StateSnapshot } from '../src/shared/types.js';
-import { sealSnapshot } from '../src/shared/state-schema.js';
+import { isBrokerEvent, type BrokerEvent, type JournalEntry } from '../src/shared/events.js';
+import type { BrokerState, JournalPosition, StateSnapshot } from '../src/shared/types.js';
+import { applyEvent, freshBrokerState } from '../src/shared/broker-state.js';
+import { GENESIS_AT } from '../src/shared/journal-fold.js';
+import { brokerStateOf, sealSnapshot } from '../src/shared/state-schema.js';
 import { PersistenceClient, isLockedError } from '../src/main/persistence-client.js';
 import { acquireStateLock } from '../src/workers/store/state-lock.js';
 
 const SYMBOL = 'BTCUSDT';
+const BALANCE = 10_000;
 const tmpDir = (): string => mkdtempSync(path.join(os.tmpdir(), 'persistence-'));
 const ls = (dir: string): string[] => readdirSync(dir).sort();
 const readJson = (file: string): StateSnapshot => JSON.parse(readFileSync(file, 'utf8')) as StateSnapshot;
@@ -55,7 +59,7 @@ async function withStore<T>(
 ): Promise<T> {
   const c = new PersistenceClient();
   try {
-    const loaded = await c.open({ dir, symbol: SYMBOL, backups, lockStaleMs: 2000 });
+    const loaded = await c.open({ dir, symbol: SYMBOL, backups, balance: BALANCE, lockStaleMs: 2000 });
     const out = await body(c, loaded);
     await c.close();
     return out;
@@ -80,7 +84,8 @@ test('round trip: fresh → append → snapshot → close → reopen loads the p
   await withStore(dir, async (c, loaded) => {
     assert.equal(loaded.source, 'primary');
     assert.deepEqual(loaded.snapshot, snap(3));
-    assert.deepEqual(loaded.replay, [entry(4), entry(5)]);
+    assert.equal(loaded.replayed, 2); // seq 4 and 5
+    assert.deepEqual(loaded.state, brokerStateOf(snap(3)), 'session events leave the broker state as it was');
     assert.equal(loaded.lastSeq, 5);
     assert.deepEqual(loaded.quarantined, []);
     assert.equal(loaded.journalTruncated, null);
@@ -107,7 +112,8 @@ for (const [name, corrupt] of corruptions) {
     await withStore(dir, async (_c, loaded) => {
       assert.equal(loaded.source, 'backup');
       assert.deepEqual(loaded.snapshot, snap(1));
-      assert.deepEqual(loaded.replay, [entry(2)]);
+      assert.equal(loaded.replayed, 1);
+      assert.deepEqual(loaded.state, brokerStateOf(snap(1)));
       assert.equal(loaded.lastSeq, 2);
       assert.equal(loaded.quarantined.length, 1);
       assert.match(loaded.quarantined[0]!, /\/state\.json\.corrupt\.\d+$/);
@@ -128,7 +134,8 @@ test('when every snapshot generation is bad the state is rebuilt from the journa
   await withStore(dir, async (_c, loaded) => {
     assert.equal(loaded.source, 'journal');
     assert.equal(loaded.snapshot, null);
-    assert.deepEqual(loaded.replay, [entry(1), entry(2), entry(3)]);
+    assert.equal(loaded.replayed, 3);
+    assert.deepEqual(loaded.state, freshBrokerState(BALANCE, GENESIS_AT));
     assert.equal(loaded.lastSeq, 3);
     assert.equal(loaded.quarantined.length, 3);
     assert.deepEqual(
@@ -155,7 +162,7 @@ test('a torn last journal line is truncated and reported; seq keeps increasing a
   });
   await withStore(dir, async (c, loaded) => {
     assert.equal(loaded.journalTruncated, null);
-    assert.deepEqual(loaded.replay.map((e) => e.seq), [1, 2, 3]);
+    assert.equal(loaded.replayed, 3);
     assert.equal(loaded.lastSeq, 3);
     await assert.rejects(c.append([entry(3)]), /not after 3/);
   });
@@ -168,10 +175,126 @@ test('lastSeq never goes below the snapshot seq, even when the journal is behind
   writeFileSync(path.join(dir, 'events.jsonl'), jsonl(1, 2));
   await withStore(dir, async (c, loaded) => {
     assert.equal(loaded.source, 'primary');
-    assert.deepEqual(loaded.replay, []);
+    assert.equal(loaded.replayed, 0);
     assert.equal(loaded.lastSeq, 7);
     await c.append([entry(8)]);
   });
+});
+
+// A journal of HISTORY lines with a snapshot at SNAP_SEQ written by the worker, then a short tail: the
+// tail's funding payments say, through the folded equity, exactly which events a start replayed.
+const SNAP_SEQ = 2_000;
+const LAST_SEQ = 2_050;
+const funding = (seq: number): JournalEntry =>
+  ({ seq, ts: 1_717_000_000_000 + seq, event: 'FundingApplied', rate: 0.0001, amount: seq / 100, fundingTime: seq * 1000, side: 'LONG', at: seq }) as JournalEntry;
+const history = (from: number, to: number): JournalEntry[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i).map((seq) => (seq % 10 === 0 ? funding(seq) : entry(seq)));
+const foldOnto = (s: StateSnapshot, entries: JournalEntry[]): BrokerState =>
+  entries.filter((e) => isBrokerEvent(e)).reduce((st, e) => applyEvent(st, e as BrokerEvent), brokerStateOf(s));
+
+/** The state dir holds the journal 1..LAST_SEQ and the worker's snapshot at SNAP_SEQ; returns what a start must resume. */
+async function journalWithSnapshot(dir: string): Promise<BrokerState> {
+  await withStore(dir, async (c) => {
+    await c.append(history(1, SNAP_SEQ));
+    await c.snapshot(snap(SNAP_SEQ));
+    await c.append(history(SNAP_SEQ + 1, LAST_SEQ));
+  });
+  return foldOnto(snap(SNAP_SEQ), history(SNAP_SEQ + 1, LAST_SEQ));
+}
+
+test('a start with a valid snapshot reads the journal only after the snapshot\'s line: garbage before it goes unnoticed', async () => {
+  const dir = tmpDir();
+  const expected = await journalWithSnapshot(dir);
+  const file = path.join(dir, 'events.jsonl');
+  const original = readFileSync(file);
+  const at = readJson(path.join(dir, 'state.json')).journalAt!;
+  assert.equal((JSON.parse(original.toString('utf8', at.offset, at.offset + at.bytes)) as JournalEntry).seq, SNAP_SEQ, 'the snapshot names its own line');
+  // Every byte before that line (newlines kept) becomes something no parser accepts: a start that
+  // read any of it would skip and report ~2000 lines.
+  const tampered = Buffer.from(original);
+  for (let i = 0; i < at.offset; i++) if (tampered[i] !== 0x0a) tampered[i] = 0x23;
+  writeFileSync(file, tampered);
+  const from = at.offset + at.bytes + 1;
+  await withStore(dir, async (c, loaded) => {
+    assert.equal(loaded.source, 'primary');
+    assert.deepEqual(loaded.warnings, []);
+    assert.deepEqual(loaded.quarantined, []);
+    assert.equal(loaded.journalTruncated, null);
+    assert.deepEqual(loaded.journalRead, { from, bytes: original.length - from, positionProblem: null });
+    assert.equal(loaded.replayed, LAST_SEQ - SNAP_SEQ);
+    assert.deepEqual(loaded.state, expected, 'every event after the snapshot is folded in, none before it');
+    assert.equal(loaded.replayedAt, LAST_SEQ, 'the market time of the newest replayed broker event');
+    assert.equal(loaded.lastSeq, LAST_SEQ, 'the last seq comes from the tail');
+    // lines appended after such a start are placed right: the next snapshot's position checks out too
+    await c.append([entry(LAST_SEQ + 1), funding(LAST_SEQ + 2)]);
+    await c.snapshot(snap(LAST_SEQ + 2));
+  });
+  assert.deepEqual(readFileSync(file).subarray(0, original.length), tampered, 'the journal was only appended to');
+  await withStore(dir, async (_c, loaded) => {
+    assert.deepEqual(loaded.warnings, []);
+    assert.deepEqual(loaded.journalRead, { from: statSync(file).size, bytes: 0, positionProblem: null });
+    assert.equal(loaded.replayed, 0);
+    assert.deepEqual(loaded.state, brokerStateOf(snap(LAST_SEQ + 2)));
+    assert.equal(loaded.lastSeq, LAST_SEQ + 2);
+  });
+});
+
+test('a snapshot position that does not check out falls back to reading the whole journal and loses no event', async () => {
+  const dir = tmpDir();
+  const expected = await journalWithSnapshot(dir);
+  const file = path.join(dir, 'events.jsonl');
+  const journal = readFileSync(file);
+  const good = readJson(path.join(dir, 'state.json'));
+  const at = good.journalAt!;
+  const prevStart = journal.lastIndexOf(0x0a, at.offset - 2) + 1;
+  const prevLine = journal.subarray(prevStart, at.offset - 1);
+  const wrong: [string, JournalPosition, RegExp][] = [
+    ['one byte late', { ...at, offset: at.offset + 1 }, /does not start a line/],
+    ['the line before, with its own hash', { offset: prevStart, bytes: prevLine.length, sha256: createHash('sha256').update(prevLine).digest('hex') }, new RegExp(`has seq ${SNAP_SEQ - 1}, expected ${SNAP_SEQ}`)],
+    ['another line\'s hash', { ...at, sha256: '0'.repeat(64) }, /does not match the snapshot's hash/],
+    ['a length that is not the line\'s', { ...at, bytes: at.bytes - 1 }, /is not \d+ bytes long/],
+    ['past the end', { ...at, offset: journal.length }, /runs past the end of the file/],
+  ];
+  for (const [name, journalAt, why] of wrong) {
+    const { checksum: _c, journalAt: _j, ...body } = good;
+    writeFileSync(path.join(dir, 'state.json'), JSON.stringify(sealSnapshot({ ...body, journalAt })));
+    await withStore(dir, async (_c, loaded) => {
+      assert.equal(loaded.source, 'primary', name);
+      assert.deepEqual(loaded.quarantined, [], name);
+      assert.equal(loaded.warnings.length, 1, name);
+      assert.match(loaded.warnings[0]!, /^events\.jsonl: the snapshot's position does not check out \(.+\); read the whole journal$/, name);
+      assert.match(loaded.journalRead.positionProblem ?? '', why, name);
+      assert.deepEqual({ from: loaded.journalRead.from, bytes: loaded.journalRead.bytes }, { from: 0, bytes: journal.length }, name);
+      assert.equal(loaded.replayed, LAST_SEQ - SNAP_SEQ, name);
+      assert.deepEqual(loaded.state, expected, name);
+      assert.equal(loaded.replayedAt, LAST_SEQ, name);
+      assert.equal(loaded.lastSeq, LAST_SEQ, name);
+    });
+  }
+  assert.deepEqual(readFileSync(file), journal, 'the journal is left as it was');
+});
+
+test('without a snapshot the journal is folded onto a fresh state with the balance of its first SessionStart', async () => {
+  const start = (seq: number, balance: number): JournalEntry => ({ ...entry(seq), event: 'SessionStart', balance }) as JournalEntry;
+  const dir = tmpDir();
+  writeFileSync(path.join(dir, 'events.jsonl'), [start(1, 5_000), funding(2), start(3, 7_777), funding(4)].map((e) => `${JSON.stringify(e)}\n`).join(''));
+  await withStore(dir, async (_c, loaded) => {
+    assert.equal(loaded.source, 'journal');
+    assert.equal(loaded.replayed, 4);
+    assert.equal(loaded.replayedAt, 4);
+    assert.deepEqual(loaded.state, [funding(2), funding(4)].reduce((st, e) => applyEvent(st, e as BrokerEvent), freshBrokerState(5_000, GENESIS_AT)));
+  });
+  const bare = tmpDir(); // no SessionStart: the configured balance
+  writeFileSync(path.join(bare, 'events.jsonl'), jsonl(1));
+  await withStore(bare, async (_c, loaded) => assert.deepEqual(loaded.state, freshBrokerState(BALANCE, GENESIS_AT)));
+});
+
+test('a journal event that contradicts the state fails the start with the seq that cannot be replayed', async () => {
+  const dir = tmpDir();
+  const fill = (seq: number, side: string): JournalEntry =>
+    ({ seq, ts: seq, event: 'Fill', orderId: `o${seq}`, side, price: 100, qty: 1, fee: 0, liquidity: 'taker', sl: 90, tp: 120, at: seq }) as JournalEntry;
+  writeFileSync(path.join(dir, 'events.jsonl'), `${JSON.stringify(fill(1, 'LONG'))}\n${JSON.stringify(fill(2, 'SHORT'))}\n`);
+  await assert.rejects(withStore(dir, async () => {}), /events\.jsonl seq 2 cannot be replayed: Fill o2 \(SHORT\) against an open LONG position/);
 });
 
 test('a burst of 100 snapshots is coalesced: newest seq on disk, fewer writes, no older after newer', async () => {
@@ -254,7 +377,7 @@ test('a second engine on the same dir is refused with a LockedError naming the d
   await withStore(dir, async () => {
     const other = new PersistenceClient();
     try {
-      await assert.rejects(other.open({ dir, symbol: SYMBOL, backups: 3, lockStaleMs: 2000 }), (e: unknown) => {
+      await assert.rejects(other.open({ dir, symbol: SYMBOL, backups: 3, balance: BALANCE, lockStaleMs: 2000 }), (e: unknown) => {
         assert.ok(isLockedError(e));
         assert.match((e as Error).message, new RegExp(`state directory ${dir} is locked`));
         return true;
@@ -290,7 +413,7 @@ test('terminating the worker mid-call rejects the pending call instead of leavin
   const c = new PersistenceClient();
   try {
     await c.status(); // the worker is up and serving
-    const pending = c.open({ dir, symbol: SYMBOL, backups: 3, lockStaleMs: 2000 });
+    const pending = c.open({ dir, symbol: SYMBOL, backups: 3, balance: BALANCE, lockStaleMs: 2000 });
     await c.terminate();
     await assert.rejects(pending, /^Error: persistence worker was terminated$/);
     await assert.rejects(c.status(), /persistence worker was terminated/);
@@ -307,7 +430,7 @@ test('a worker that dies unexpectedly fails pending and later calls and reports 
   c.onFault((kind, message) => faults.push(`${kind}: ${message}`));
   try {
     await c.status();
-    const pending = c.open({ dir, symbol: SYMBOL, backups: 3, lockStaleMs: 2000 });
+    const pending = c.open({ dir, symbol: SYMBOL, backups: 3, balance: BALANCE, lockStaleMs: 2000 });
     // Kill the thread behind the client's back, as a fatal error inside it would.
     await (c as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     await assert.rejects(pending, /^Error: persistence worker exited with code \d+$/);

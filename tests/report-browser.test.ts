@@ -3,7 +3,7 @@
 // colours are on the canvases, not just axes), without a console error. Screenshots are kept as artifacts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,16 +13,18 @@ import type { EngineEvent, JournalEntry } from '../src/shared/events.js';
 import { createRng } from '../src/shared/rng.js';
 import type { Candle } from '../src/shared/types.js';
 import type { Logger } from '../src/main/logger.js';
-import { prometheusText } from '../src/main/metrics-text.js';
+import { PromMetrics } from '../src/main/prom-metrics.js';
 import type { FinalReport } from '../src/main/reports.js';
 import { loadChartLib, renderReport } from '../src/main/report-html.js';
 import { startStatusServer, type LiveSample, type StatusSnapshot } from '../src/main/status-server.js';
+import { MAIN, ROOT, run, tempDir } from './helpers/engine.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
 const MIN = 60_000;
 // candle bodies, the equity line, and the LONG entry marker (same blue as the equity line, but on the candle chart)
-const COLOR = { up: [0x26, 0xa6, 0x9a], down: [0xef, 0x53, 0x50], equity: [0x29, 0x62, 0xff], longMarker: [0x29, 0x62, 0xff] } as const;
+const COLOR = { up: [0x26, 0xa6, 0x9a], down: [0xef, 0x53, 0x50], equity: [0x29, 0x62, 0xff], longMarker: [0x29, 0x62, 0xff], shortMarker: [0xff, 0x6d, 0x00] } as const;
+const MONTH = path.resolve(ROOT, '..', 'shared', 'data', 'binance_spot_BTCUSDT_1m_2024-12_privet1x.csv');
 
 const haveChromium = existsSync(CHROMIUM);
 const artifacts = mkdtempSync(path.join(os.tmpdir(), 'report-browser-'));
@@ -128,6 +130,8 @@ test('report.html opened from disk draws candles with markers and the equity cur
   const report: FinalReport = {
     status: 'success', exitCode: 0, reason: 'duration', symbol: 'BTCUSDT', pnl: 0, trades: 1, winRate: 1, fees: 5, funding: 0,
     errors: 0, durationSec: 7200, startingEquity: 10_000, equity: 10_000, position: null, ticks: 100_000, badFrames: 0, reconnects: 0, lastError: null,
+    netPnl: 0, grossPnl: 5, period: { from: new Date(T0).toISOString(), to: new Date(T0 + 120 * MIN).toISOString() }, maxDrawdown: 0, maxDrawdownPct: 0,
+    profitFactor: null, expectancy: 0, sharpeDaily: null, sortinoDaily: null, exposurePct: 24.6, avgHoldingSec: 1765, tradingState: null, generatedAt: new Date(T0 + 3 * 3_600_000).toISOString(),
   };
   const rng = createRng(11);
   let eq = 10_000;
@@ -159,7 +163,7 @@ test('the live page draws the equity curve from server-sent events and shows the
   const server = await startStatusServer({
     port: 0,
     getStatus: () => snap,
-    getMetricsText: () => prometheusText(snap),
+    getMetricsText: () => new PromMetrics({ snapshot: () => snap }).text(),
     log: pino({ enabled: false }) as unknown as Logger,
   });
   try {
@@ -191,4 +195,51 @@ test('the live page draws the equity curve from server-sent events and shows the
   } finally {
     await server.close();
   }
+});
+
+test("the report of a month's replay: the chart covers the whole month, hundreds of markers drawn, labels on hover", async (t) => {
+  if (!haveChromium || !context) return t.skip('chromium not installed');
+  if (!existsSync(MONTH)) return t.skip(`real candle data not found at ${MONTH} (../shared/data is absent)`);
+  const stateDir = path.join(tempDir(), 'BTCUSDT');
+  const r = run(MAIN, ['--feed', 'replay', '--replay', MONTH, '--speed', 'max', '--state-dir', stateDir, '--seed', '3', '--max-drawdown-pct', '100', '--max-losses', '1000']);
+  assert.equal((await r.exit).code, 0, r.stderr() + r.stdout().slice(-2000));
+  const file = path.join(stateDir, 'report.html');
+  const data = JSON.parse(/<script id="report-data" type="application\/json">([^<]*)<\/script>/.exec(readFileSync(file, 'utf8'))![1]!) as {
+    candles: { time: number }[];
+    markers: { time: number; text: string }[];
+    labels: Record<string, string[]>;
+  };
+  assert.ok(data.candles.length > 40_000, `a month of 1-minute candles (${data.candles.length})`);
+  assert.ok(data.markers.length >= 100, `hundreds of markers (${data.markers.length})`);
+  assert.ok(data.markers.every((m) => m.text === ''), 'no piled-up labels: the markers are shapes, the legend has the words');
+
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(pathToFileURL(file).href);
+  const up = await waitForColor(page, '#candles', COLOR.up, 50);
+  const long = await waitForColor(page, '#candles', COLOR.longMarker, 100);
+  const short = await waitForColor(page, '#candles', COLOR.shortMarker, 100);
+  const line = await waitForColor(page, '#equity', COLOR.equity, 50);
+  await page.screenshot({ path: path.join(artifacts, 'report-month.png'), fullPage: true });
+  t.diagnostic(`screenshots in ${artifacts} (pixels: up ${up}, long markers ${long}, short markers ${short}, equity ${line})`);
+  assert.ok(up >= 50, `candles drawn (${up} pixels)`);
+  assert.ok(long >= 100 && short >= 100, `entry markers of both sides drawn (${long}, ${short} pixels)`);
+  assert.ok(line >= 50, `equity curve drawn (${line} pixels)`);
+
+  // the whole session is in view: first and last bar
+  const range = await page.evaluate(() => (window as unknown as { reportCharts: { price: { timeScale(): { getVisibleRange(): { from: number; to: number } | null } } } }).reportCharts.price.timeScale().getVisibleRange());
+  assert.ok(range, 'a visible range');
+  assert.ok(range.from <= data.candles[0]!.time && range.to >= data.candles.at(-1)!.time, `the chart shows the whole month (${JSON.stringify(range)})`);
+
+  // pointing at a marker's bar shows its label in the legend
+  const marker = data.markers[Math.floor(data.markers.length / 2)]!;
+  const x = await page.evaluate((time) => (window as unknown as { reportCharts: { price: { timeScale(): { timeToCoordinate(t: number): number | null } } } }).reportCharts.price.timeScale().timeToCoordinate(time), marker.time);
+  assert.ok(x !== null, 'the marker is on screen');
+  const box = (await page.locator('#candles').boundingBox())!;
+  await page.mouse.move(box.x + x, box.y + box.height / 2);
+  const want = data.labels[String(marker.time)]!;
+  await page.waitForFunction((text) => document.getElementById('marker-legend')?.textContent?.includes(text) ?? false, want[0]!);
+  assert.ok(want[0]!.includes(' @ '), `a label such as "BUY 0.1 @ 96000" (${want[0]})`);
+  assert.deepEqual(errors, []);
+  await page.close();
 });

@@ -67,6 +67,19 @@ const REPORT: FinalReport = {
   badFrames: 0,
   reconnects: 1,
   lastError: null,
+  netPnl: 13.3775,
+  grossPnl: 15.9,
+  period: { from: '2024-06-01T12:00:00.000Z', to: '2024-06-01T12:10:00.000Z' },
+  maxDrawdown: 3.25,
+  maxDrawdownPct: 0.0324,
+  profitFactor: 6.4306,
+  expectancy: 4.5438,
+  sharpeDaily: null,
+  sortinoDaily: null,
+  exposurePct: 71.5,
+  avgHoldingSec: 97.5,
+  tradingState: { state: 'REDUCING', reason: 'stale_data' },
+  generatedAt: '2026-12-01T09:30:00.000Z',
 };
 
 const EQUITY = Array.from({ length: 600 }, (_, i) => ({ ts: T0 + i * 1000, equity: 10_000 + i * 0.02 }));
@@ -109,7 +122,7 @@ test('trades pair Fill and Exit by order id: remainder joins its parent, funding
 
 test('the trade table shows each round trip with exact net PnL and a total', () => {
   const html = render();
-  const rows = [...html.matchAll(/<tr data-order-id="([^"]*)">(.*?)<\/tr>/g)].map((m) => [
+  const rows = [...html.matchAll(/<tr data-order-id="([^"]*)"[^>]*>(.*?)<\/tr>/g)].map((m) => [
     m[1],
     ...[...m[2]!.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1]),
   ]);
@@ -172,14 +185,29 @@ test('candles and equity are sorted and de-duplicated (the chart throws on anyth
   ]);
 });
 
+// The curve is now one point per candle close (a month of 1-minute candles is 43 200), so the budget
+// grew from 3 000 points to the chart's 50 000: a month is drawn whole, longer sessions are thinned.
 test('the equity curve of a long session is thinned to fit, keeping its first and last sample', () => {
   const day = Array.from({ length: 86_400 }, (_, i) => ({ ts: T0 + i * 1000, equity: 10_000 + i }));
   const eq = embedded(render({ equity: day })).equity;
-  assert.equal(MAX_EQUITY_POINTS, 3000);
-  assert.equal(eq.length, 2981); // step ⌈86 400 / 3000⌉ = 29: indices 0, 29, …, 86 391 (2980) plus the last
+  assert.equal(MAX_EQUITY_POINTS, 50_000);
+  assert.equal(eq.length, 43_201); // step ⌈86 400 / 50 000⌉ = 2: indices 0, 2, …, 86 398 (43 200) plus the last
   assert.deepEqual(eq[0], { time: T0 / 1000, value: 10_000 });
-  assert.deepEqual(eq[1], { time: T0 / 1000 + 29, value: 10_029 });
+  assert.deepEqual(eq[1], { time: T0 / 1000 + 2, value: 10_002 });
   assert.deepEqual(eq.at(-1), { time: T0 / 1000 + 86_399, value: 96_399 });
+  const month = Array.from({ length: 43_200 }, (_, i) => ({ ts: T0 + i * MIN, equity: 10_000 }));
+  assert.equal(embedded(render({ equity: month })).equity.length, 43_200, 'a month of candle closes is not thinned');
+});
+
+test('a session longer than the chart budget is aggregated into wider bars covering all of it', () => {
+  const n = 120_000; // ~83 days of 1-minute candles
+  const candles = Array.from({ length: n }, (_, i) => ({ ts: T0 + i * MIN, open: 100 + (i % 7), high: 110 + (i % 5), low: 90 - (i % 3), close: 101 + (i % 7), volume: 1 }));
+  const html = render({ candles });
+  const bars = embedded(html).candles as unknown as { time: number; open: number; high: number; low: number; close: number }[];
+  assert.equal(bars.length, 40_000); // ⌈120 000 / 50 000⌉ = 3 candles a bar
+  assert.deepEqual(bars[0], { time: T0 / 1000, open: 100, high: 112, low: 88, close: 103 });
+  assert.equal(bars.at(-1)!.time, (T0 + (n - 3) * MIN) / 1000, 'the last bar is the session end');
+  assert.match(html, /Price \(40000 bars of ~3 candles \(120000 candles\), market time UTC\)/);
 });
 
 test('session facts come from the final report', () => {
@@ -187,7 +215,7 @@ test('session facts come from the final report', () => {
   const pairs = Object.fromEntries([...facts.matchAll(/<dt>(.*?)<\/dt><dd[^>]*>(.*?)<\/dd>/g)].map((m) => [m[1], m[2]]));
   assert.equal(pairs['Status'], 'success (exit 0)');
   assert.equal(pairs['Stop reason'], 'signal');
-  assert.equal(pairs['Duration'], '1 h 02 min 03 s (3723.4 s)');
+  assert.equal(pairs['Run time (wall clock)'], '1 h 02 min 03 s (3723.4 s)');
   assert.equal(pairs['PnL'], '+13.3775');
   assert.equal(pairs['Equity'], '10000.0000 → 10013.3775');
   assert.equal(pairs['Position at end'], 'LONG 0.01 @ 50800 (kept for the next start)');
@@ -196,7 +224,18 @@ test('session facts come from the final report', () => {
   assert.equal(pairs['Fees'], '2.3225');
   assert.equal(pairs['Funding'], '-0.2000');
   assert.equal(pairs['Errors'], '0');
-  assert.equal(pairs['Period (UTC)'], '2024-06-01 12:00:00 → 2024-06-01 12:00:12');
+  // the market's clock (the report's period), not the journal's wall-clock stamps
+  assert.equal(pairs['Period (market time)'], '2024-06-01 12:00:00 → 2024-06-01 12:10:00 UTC');
+  assert.equal(pairs['Gross PnL'], '+15.9000');
+  assert.equal(pairs['Max drawdown'], '3.2500 (0.03 %)');
+  assert.equal(pairs['Profit factor'], '6.43');
+  assert.equal(pairs['Expectancy per trade'], '+4.5438');
+  assert.equal(pairs['Sharpe (daily)'], '—');
+  assert.equal(pairs['Sortino (daily)'], '—');
+  assert.equal(pairs['Exposure'], '71.5 % of the period');
+  assert.equal(pairs['Average holding time'], '1 min 38 s');
+  assert.equal(pairs['Trading state at end'], 'REDUCING (stale_data)');
+  assert.match(render(), /<footer class="muted">Generated at 2026-12-01 09:30:00 UTC \(wall clock\)/);
 });
 
 test('every interpolated string is inert: hostile symbol, reason, error and order id', () => {

@@ -83,7 +83,7 @@ describe('faults over the control endpoint of a simulator in another process', (
   it('validates faults and reports status', async () => {
     assert.deepEqual(await postFault(port, { kind: 'explode' }), {
       status: 400,
-      json: { ok: false, error: 'unknown fault kind "explode" (drop refuse silence garbage oversized skipKlines flood)' },
+      json: { ok: false, error: 'unknown fault kind "explode" (drop refuse silence garbage oversized skipKlines flood jump excursion)' },
     });
     assert.equal((await postFault(port, { kind: 'flood', ratePerSec: -1, seconds: 1 })).status, 400);
     assert.equal((await postFault(port, { kind: 'skipKlines', minutes: 1.5 })).status, 400);
@@ -136,6 +136,49 @@ describe('faults over the control endpoint of a simulator in another process', (
   });
 });
 
+describe('an excursion: the price moves and comes back', () => {
+  const lastBid = (frames: Frame[]): number => {
+    const books = frames.flatMap((f) => (f.type === 'book' ? [f] : []));
+    assert.ok(books.length > 0);
+    return books[books.length - 1]!.bid;
+  };
+
+  it('clients see the move and the return; the candles it happened in keep it in their low', async () => {
+    const port = await listening(startCli(['--port', '0', '--seed', '5', '--speed', '20']));
+    const { frames } = client(port, ['depth_book1']);
+    await until('a book', () => frames.some((f) => f.type === 'book'));
+    const before = lastBid(frames);
+    const from = (await status(port)).marketNow;
+    assert.equal((await postFault(port, { kind: 'excursion', bps: -300, ms: 1500 })).status, 200);
+    await until('the price to drop 3 %', () => lastBid(frames) < before * 0.98, 3000);
+    await until('the price to come back', () => Math.abs(lastBid(frames) / before - 1) < 0.01, 5000);
+    const q = `http://127.0.0.1:${port}/api/v1/futures/market/kline?symbol=BTCUSDT&interval=1m&limit=200&startTime=${Math.floor(from / MIN) * MIN}`;
+    const candles = decodeRestKlines(await (await fetch(q)).text());
+    assert.ok(Math.min(...candles.map((c) => c.low)) < before * 0.98, 'a candle low records the excursion');
+  });
+
+  it('REST serves the forming candle, so an excursion inside one candle is visible while it is still forming', async () => {
+    const port = await listening(startCli(['--port', '0', '--seed', '6', '--speed', '1']));
+    // away from a minute boundary, so the excursion and the query share one forming candle
+    const sec = (await status(port)).marketNow % MIN;
+    if (sec > 45_000) await new Promise((r) => setTimeout(r, MIN - sec + 1000));
+    const price = async (): Promise<number> => {
+      const body = await (await fetch(`http://127.0.0.1:${port}/api/v1/futures/market/kline?symbol=BTCUSDT&interval=1m&limit=1`)).text();
+      return decodeRestKlines(body)[0]!.close;
+    };
+    const before = await price();
+    // nobody is connected: the excursion is seen only by the candle
+    assert.equal((await postFault(port, { kind: 'excursion', bps: -300, ms: 1000 })).status, 200);
+    await new Promise((r) => setTimeout(r, 2000));
+    const now = (await status(port)).marketNow;
+    const body = await (await fetch(`http://127.0.0.1:${port}/api/v1/futures/market/kline?symbol=BTCUSDT&interval=1m&limit=2&endTime=${now}`)).text();
+    const forming = decodeRestKlines(body).at(-1)!;
+    assert.equal(forming.ts, Math.floor(now / MIN) * MIN, 'the newest candle served is the one still forming');
+    assert.ok(forming.low < before * 0.98, `its low (${forming.low}) holds the excursion from ${before}`);
+    assert.ok(Math.abs(forming.close / before - 1) < 0.005, `and the price is back (${forming.close})`);
+  });
+});
+
 describe('--fault-at schedule', () => {
   it('drops the client and refuses reconnects on schedule, printing each fault', async () => {
     const c = startCli(['--port', '0', '--seed', '2', '--fault-at', '1.5:drop', '--fault-at', '1.5:refuse=1.5']);
@@ -166,6 +209,8 @@ describe('--fault-at schedule', () => {
       [['--fault-at', '5:flood=50000'], /flood needs =RATExSECONDS/],
       [['--fault-at', '5:drop=3'], /drop takes no argument/],
       [['--fault-at', '5:skip-klines=0'], /skip-klines needs =MINUTES/],
+      [['--fault-at', '5:excursion=-300'], /excursion needs =BPSxSECONDS/],
+      [['--fault-at', '5:excursion=0x8'], /excursion must be non-zero/],
       [['--replay-speed', 'max'], /need --replay FILE.csv/],
       [['--replay', CLI], /--replay: .*sim\.ts:1: not a candle CSV header/],
     ];
@@ -185,7 +230,7 @@ describe('--fault-at schedule', () => {
   it('--help lists the fault and replay flags', async () => {
     const c = startCli(['--help']);
     assert.equal(await c.exit, 0);
-    for (const flag of ['--fault-at', '--replay', '--replay-speed', '--ticks-per-candle', 'skip-klines=MINUTES', 'flood=RATExSEC', '/sim/fault']) {
+    for (const flag of ['--fault-at', '--replay', '--replay-speed', '--ticks-per-candle', 'skip-klines=MINUTES', 'flood=RATExSEC', 'excursion=BPSxSEC', '/sim/fault']) {
       assert.ok(c.out().includes(flag), flag);
     }
   });

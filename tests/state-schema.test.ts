@@ -119,6 +119,16 @@ test('each malformed field is named in the reason', () => {
   assert.equal(validateSnapshot(tampered('lastFundingTime', 'soon')), 'lastFundingTime: expected finite number or null');
 });
 
+test('a journal position is optional, and when present it is an offset, a length and a sha256', () => {
+  const at = { offset: 1_204, bytes: 96, sha256: 'a'.repeat(64) };
+  assert.equal(validateSnapshot(sealSnapshot(body({ journalAt: at }))), null);
+  assert.equal(validateSnapshot(sealSnapshot(body({ journalAt: { ...at, offset: -1 } }))), 'journalAt.offset: expected non-negative integer');
+  assert.equal(validateSnapshot(sealSnapshot(body({ journalAt: { ...at, bytes: 0 } }))), 'journalAt.bytes: expected positive integer');
+  assert.equal(validateSnapshot(sealSnapshot(body({ journalAt: { ...at, sha256: 'xyz' } }))), 'journalAt.sha256: expected sha256 hex string');
+  assert.equal(validateSnapshot(tampered('journalAt', 'line 7')), 'journalAt: expected object');
+  assert.equal(validateSnapshot(tampered('journalAt', at)), 'checksum mismatch', 'the checksum covers the position');
+});
+
 test('journal entries need an integer seq >= 1, a finite ts and an event name', () => {
   assert.equal(validateJournalEntry({ seq: 1, ts: 1_717_000_000_000, event: 'SessionStart' }), null);
   assert.equal(validateJournalEntry({ seq: 7, ts: 0, event: 'Fill', orderId: 'o-1' }), null);
@@ -129,4 +139,14 @@ test('journal entries need an integer seq >= 1, a finite ts and an event name', 
   assert.equal(validateJournalEntry({ seq: '3', ts: 1, event: 'Fill' }), 'seq: expected integer >= 1');
   assert.equal(validateJournalEntry({ seq: 3, ts: Number.POSITIVE_INFINITY, event: 'Fill' }), 'ts: expected finite number');
   assert.equal(validateJournalEntry({ seq: 3, ts: 1 }), 'event: expected non-empty string');
+});
+
+test('funding owed at a settlement survives in the snapshot: valid when well-formed, named when not', () => {
+  const due = { fundingTime: 1_716_998_400_000, side: 'LONG' as const, qty: 0.01, markPrice: 67_010 };
+  const s = sealSnapshot(body({ fundingDue: [due] }));
+  assert.equal(validateSnapshot(JSON.parse(JSON.stringify(s))), null);
+  assert.deepEqual((JSON.parse(JSON.stringify(s)) as StateSnapshot).fundingDue, [due]);
+  assert.equal(validateSnapshot(tampered('fundingDue', {})), 'fundingDue: expected array');
+  assert.equal(validateSnapshot(tampered('fundingDue', [{ ...due, qty: 0 }])), 'fundingDue[0].qty: expected positive finite number');
+  assert.equal(validateSnapshot(tampered('fundingDue', [{ ...due, side: 'UP' }])), "fundingDue[0].side: expected 'LONG' or 'SHORT'");
 });

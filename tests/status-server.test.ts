@@ -1,5 +1,6 @@
 // The status endpoint a supervisor and a trader use: /health follows the snapshot (200 only while running
-// with fresh data), /metrics is valid Prometheus text with exact values, /events streams published samples
+// with fresh data), /metrics is valid Prometheus text by the naming conventions (laptop_agents_ prefix,
+// base units, _total counters, histograms, process_*/nodejs_*) with exact values, /events streams published samples
 // (replaying the ones before the page connected), unknown paths are 404, and nothing listens off loopback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +9,8 @@ import net from 'node:net';
 import os from 'node:os';
 import pino from 'pino';
 import type { Logger } from '../src/main/logger.js';
-import { prometheusText } from '../src/main/metrics-text.js';
+import { CumulativeBuckets } from '../src/shared/cumulative-buckets.js';
+import { PromMetrics, type MetricSources } from '../src/main/prom-metrics.js';
 import { healthOf, startStatusServer, type LiveSample, type StatusSnapshot } from '../src/main/status-server.js';
 
 const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
@@ -58,11 +60,13 @@ function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
 async function withServer(
   current: { snap: StatusSnapshot },
   fn: (port: number, server: Awaited<ReturnType<typeof startStatusServer>>) => Promise<void>,
+  sources: Omit<MetricSources, 'snapshot'> = {},
 ): Promise<void> {
+  const prom = new PromMetrics({ snapshot: () => current.snap, ...sources });
   const server = await startStatusServer({
     port: 0,
     getStatus: () => current.snap,
-    getMetricsText: () => prometheusText(current.snap),
+    getMetricsText: () => prom.text(),
     log: silent,
   });
   try {
@@ -116,6 +120,7 @@ function parseProm(text: string): { help: Map<string, string>; type: Map<string,
   const samples: PromSample[] = [];
   for (const line of text.slice(0, -1).split('\n')) {
     let m: RegExpExecArray | null;
+    if (line === '') continue; // the format allows blank lines; prom-client separates metrics with one
     if ((m = new RegExp(`^# HELP (${NAME}) (.+)$`).exec(line))) {
       assert.ok(!help.has(m[1]!), `duplicate HELP for ${m[1]}`);
       help.set(m[1]!, m[2]!);
@@ -126,9 +131,11 @@ function parseProm(text: string): { help: Map<string, string>; type: Map<string,
       // a plain comment
     } else if ((m = new RegExp(`^(${NAME})(?:\\{(.*)\\})? (\\S+)$`).exec(line))) {
       const raw = m[3]!;
-      const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-      assert.ok(raw === 'NaN' || !Number.isNaN(value), `non-numeric value in: ${line}`);
-      assert.ok(help.has(m[1]!) && type.has(m[1]!), `${m[1]} sampled before its HELP and TYPE`);
+      // Prometheus parses values with Go's ParseFloat: NaN in any case (prom-client writes 'Nan')
+      const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw.toLowerCase() === 'nan' ? NaN : Number(raw);
+      assert.ok(raw.toLowerCase() === 'nan' || !Number.isNaN(value), `non-numeric value in: ${line}`);
+      const family = type.get(m[1]!.replace(/_(bucket|sum|count)$/, '')) === 'histogram' ? m[1]!.replace(/_(bucket|sum|count)$/, '') : m[1]!;
+      assert.ok(help.has(family) && type.has(family), `${m[1]} sampled before its HELP and TYPE`);
       samples.push({ name: m[1]!, labels: parseLabels(m[2] ?? ''), value });
     } else {
       assert.fail(`not a comment or a sample: ${JSON.stringify(line)}`);
@@ -179,44 +186,96 @@ test('GET /health answers 200 or 503 from the current snapshot, with the heartbe
   });
 });
 
-test('GET /metrics is Prometheus text: HELP and TYPE for every metric, exact values, symbol label', async () => {
+// The names changed from la_* to the conventions: `la_loop_lag_p99_ms`, `la_rss_mb` and
+// `la_stop_decision_p99_us` (per-second p99 gauges with abbreviated units, which cannot be aggregated)
+// became the histograms laptop_agents_event_loop_lag_seconds and laptop_agents_stop_decision_seconds and
+// prom-client's process_resident_memory_bytes; `la_unrealized` and `la_position_qty` say what they are
+// (unrealized_pnl, position_size); every name has the laptop_agents_ prefix.
+test('GET /metrics is Prometheus text by the conventions: exact values, symbol label, no abbreviated units', async () => {
   const current = { snap: snapshot() };
   await withServer(current, async (port) => {
     const res = await get(port, '/metrics');
     assert.equal(res.status, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
     const { type, samples } = parseProm(res.body);
-    const values = Object.fromEntries(samples.map((s) => [s.name, s.value]));
+    const ours = samples.filter((s) => s.name.startsWith('laptop_agents_') && !s.labels.state);
+    const values = Object.fromEntries(ours.map((s) => [s.name, s.value]));
     assert.deepEqual(values, {
-      la_ticks_total: 1234,
-      la_bad_frames_total: 3,
-      la_reconnects_total: 2,
-      la_orders_total: 7,
-      la_fills_total: 6,
-      la_exits_total: 5,
-      la_errors_total: 0,
-      la_equity: 10_012.75,
-      la_unrealized: 21.875,
-      la_loop_lag_p99_ms: 0.75,
-      la_rss_mb: 88.4,
-      la_stop_decision_p99_us: 42,
-      la_queue_depth: 1,
-      la_position_qty: -0.25, // short
+      laptop_agents_ticks_total: 1234,
+      laptop_agents_bad_frames_total: 3,
+      laptop_agents_reconnects_total: 2,
+      laptop_agents_orders_total: 7,
+      laptop_agents_fills_total: 6,
+      laptop_agents_exits_total: 5,
+      laptop_agents_errors_total: 0,
+      laptop_agents_equity: 10_012.75,
+      laptop_agents_unrealized_pnl: 21.875,
+      laptop_agents_position_size: -0.25, // short
+      laptop_agents_execution_queue_depth: 1,
+      laptop_agents_last_tick_age_seconds: 0.4,
     });
-    for (const s of samples) {
+    for (const s of ours) {
       assert.deepEqual(s.labels, { symbol: 'BTCUSDT' });
       assert.equal(type.get(s.name), s.name.endsWith('_total') ? 'counter' : 'gauge', s.name);
     }
+    const ws = samples.filter((s) => s.name === 'laptop_agents_websocket_state');
+    assert.deepEqual(ws.filter((s) => s.value === 1).map((s) => s.labels), [{ symbol: 'BTCUSDT', state: 'open' }]);
+    assert.ok(ws.length >= 5, 'every websocket state is a series (0 or 1)');
+    // prom-client's default collectors
+    assert.ok(samples.some((s) => s.name === 'process_resident_memory_bytes' && s.value > 1e6), 'process_resident_memory_bytes');
+    assert.ok(samples.some((s) => s.name.startsWith('nodejs_')), 'nodejs_* metrics');
+    for (const name of [...type.keys()].filter((n) => n.startsWith('laptop_agents_'))) {
+      assert.doesNotMatch(name, /(^|_)(ms|us|mb|kb|p99)(_|$)/, `${name}: base units only, no percentile gauges`);
+      if (type.get(name) === 'counter') assert.match(name, /_total$/, `${name}: a counter ends in _total`);
+    }
+    assert.ok(!samples.some((s) => s.name === 'laptop_agents_trading_state'), 'no trading state before the session keeps one');
   });
 });
 
-test('metrics: flat is qty 0, and a hostile symbol is escaped in the label and parses back intact', () => {
+test('/metrics: trading state is one labelled gauge with the reason on the current state; blind spans a counter', async () => {
+  const current = { snap: snapshot({ tradingState: { state: 'HALTED', reason: 'kill_switch' }, blindSpans: 2 }) };
+  await withServer(current, async (port) => {
+    const { type, samples } = parseProm((await get(port, '/metrics')).body);
+    assert.equal(type.get('laptop_agents_trading_state'), 'gauge');
+    const states = samples.filter((s) => s.name === 'laptop_agents_trading_state').map((s) => [s.labels.state, s.labels.reason, s.value]);
+    assert.deepEqual(states, [['ACTIVE', '', 0], ['REDUCING', '', 0], ['HALTED', 'kill_switch', 1]]);
+    assert.equal(type.get('laptop_agents_blind_spans_total'), 'counter');
+    assert.equal(samples.find((s) => s.name === 'laptop_agents_blind_spans_total')?.value, 2);
+  });
+});
+
+test('/metrics: latency histograms export the folded buckets as cumulative _bucket, _sum and _count in seconds', async () => {
+  const stop = new CumulativeBuckets();
+  stop.add(0.00002, 90); // 20 µs
+  stop.add(0.0003, 9); // 300 µs
+  stop.add(0.004, 1); // 4 ms
+  await withServer({ snap: snapshot() }, async (port) => {
+    const { type, samples } = parseProm((await get(port, '/metrics')).body);
+    assert.equal(type.get('laptop_agents_stop_decision_seconds'), 'histogram');
+    const bucket = (le: string): number | undefined =>
+      samples.find((s) => s.name === 'laptop_agents_stop_decision_seconds_bucket' && s.labels.le === le)?.value;
+    assert.equal(bucket('0.00001'), 0);
+    assert.equal(bucket('0.000025'), 90);
+    assert.equal(bucket('0.00025'), 90);
+    assert.equal(bucket('0.0005'), 99);
+    assert.equal(bucket('0.005'), 100);
+    assert.equal(bucket('+Inf'), 100);
+    assert.equal(samples.find((s) => s.name === 'laptop_agents_stop_decision_seconds_count')?.value, 100);
+    const sum = samples.find((s) => s.name === 'laptop_agents_stop_decision_seconds_sum')?.value ?? NaN;
+    assert.ok(Math.abs(sum - (90 * 0.00002 + 9 * 0.0003 + 0.004)) < 1e-12, `sum ${sum}`);
+    for (const s of samples.filter((x) => x.name.endsWith('_bucket'))) assert.equal(s.labels.symbol ?? 'BTCUSDT', 'BTCUSDT');
+  }, { stopDecision: stop, tickAge: new CumulativeBuckets(), loopLag: new CumulativeBuckets() });
+});
+
+test('metrics: flat is size 0, and a hostile symbol is escaped in the label and parses back intact', async () => {
   const symbol = 'BAD"SYM\\\nX';
-  const { samples } = parseProm(prometheusText(snapshot({ symbol, position: null, equity: Number.NaN })));
-  assert.equal(samples.length, 14);
-  for (const s of samples) assert.equal(s.labels.symbol, symbol);
-  assert.equal(samples.find((s) => s.name === 'la_position_qty')?.value, 0);
-  assert.ok(Number.isNaN(samples.find((s) => s.name === 'la_equity')?.value));
+  const text = await new PromMetrics({ snapshot: () => snapshot({ symbol, position: null, equity: Number.NaN }) }).text();
+  const { samples } = parseProm(text);
+  const ours = samples.filter((s) => s.name.startsWith('laptop_agents_'));
+  assert.ok(ours.length >= 12);
+  for (const s of ours) assert.equal(s.labels.symbol, symbol);
+  assert.equal(ours.find((s) => s.name === 'laptop_agents_position_size')?.value, 0);
+  assert.ok(Number.isNaN(ours.find((s) => s.name === 'laptop_agents_equity')?.value));
 });
 
 /** A minimal EventSource: collects the `data:` payloads of the stream. */

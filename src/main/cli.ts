@@ -1,7 +1,7 @@
 // The command line: every flag of SPEC §9, parsed and validated once into an EngineConfig.
 // One table (FLAGS) drives parsing, defaults and --help, so the help text cannot drift from what is
 // accepted. A bad flag or value throws ConfigError with one line saying what and why; main exits 2 on it.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   BITUNIX_REST_URL,
@@ -12,7 +12,9 @@ import {
   type Interval,
   type LogLevel,
 } from './config.js';
+import { FRAME_LOG_SUFFIX } from '../shared/frame-log.js';
 import { randomSeed } from '../shared/rng.js';
+import { isFrameLog } from './frame-log-reader.js';
 
 /** A bad flag or value. The message is one line naming the flag: what is wrong and why. */
 export class ConfigError extends Error {
@@ -53,6 +55,8 @@ interface Flag {
   num?: NumRule;
   /** Accepted values, in words, when `num` does not say it. */
   rule?: string;
+  /** May be given more than once; every value is kept, in order. */
+  repeatable?: true;
 }
 
 const INTERVALS = Object.keys(INTERVAL_MS) as Interval[];
@@ -72,8 +76,9 @@ const FLAGS: readonly Flag[] = [
   { name: 'feed', group: 'Market data', arg: 'KIND', def: 'bitunix', help: 'bitunix (live), sim (embedded simulator), replay (needs --replay)', rule: `one of ${FEEDS.join(' ')}` },
   { name: 'ws-url', group: 'Market data', arg: 'URL', def: BITUNIX_WS_URL, help: 'WebSocket the bitunix feed connects to (point at dist/sim.js to test)', rule: 'a ws:// or wss:// URL' },
   { name: 'rest-url', group: 'Market data', arg: 'URL', def: BITUNIX_REST_URL, help: 'REST base for kline history and funding', rule: 'an http:// or https:// URL' },
-  { name: 'replay', group: 'Market data', arg: 'FILE', def: '—', help: 'candle CSV or recorded frame log to replay', rule: 'an existing file; only with --feed replay' },
+  { name: 'replay', group: 'Market data', arg: 'FILE|DIR', def: '—', help: 'candle CSV, or a frame log written by --record (its directory or one file)', rule: 'an existing file, or a directory holding a frame log; only with --feed replay' },
   { name: 'speed', group: 'Market data', arg: 'N|max', def: '1', help: 'replay speed multiplier', rule: "a number > 0 or 'max'" },
+  { name: 'record', group: 'Market data', arg: 'DIR', def: 'off', help: 'write a frame log of every frame and REST reply the feed received (gzip, hourly files)', rule: 'a directory path (created if missing), relative to the cwd' },
   { name: 'sim-speed', group: 'Market data', arg: 'N', def: '1', help: 'simulator clock multiplier', num: { min: 0, minOpen: true, max: 10_000 } },
   { name: 'sim-seed', group: 'Market data', arg: 'N', def: 'random', help: 'simulator price-path seed', rule: SEED_RULE },
   // Strategy & sizing
@@ -110,6 +115,7 @@ const FLAGS: readonly Flag[] = [
   { name: 'resume', group: 'State & lifecycle', def: 'off', help: 'lift a kill-switch halt (halt.json) and trade again' },
   // Misc
   { name: 'http-port', group: 'Misc', arg: 'PORT', def: 'off', help: 'status endpoint on 127.0.0.1 (0 = any free port)', num: { int: true, min: 0, max: 65_535 } },
+  { name: 'webhook', group: 'Misc', arg: 'URL', def: 'off', help: 'POST a JSON notification per fill, exit, trading state change, breaker trip, fatal stop and session end; repeatable', rule: 'an http:// or https:// URL', repeatable: true },
   { name: 'log-level', group: 'Misc', arg: 'LEVEL', def: 'info', help: 'log verbosity', rule: `one of ${LOG_LEVELS.join(' ')}` },
   { name: 'pretty', group: 'Misc', def: 'off', help: 'human-readable logs instead of JSON' },
   { name: 'help', group: 'Misc', def: '', help: 'print this help and exit (also -h)' },
@@ -179,9 +185,19 @@ function unknownFlag(token: string): ConfigError {
   return new ConfigError(`unknown flag ${show(token.split('=')[0]!)}${hint}`);
 }
 
-/** Splits argv into flag → raw value (true for boolean flags). A flag given twice: the last one wins. */
-function tokenize(argv: string[]): Map<string, string | true> {
+/** Values of the repeatable flags, in the order given. */
+type Repeated = Map<string, string[]>;
+
+/**
+ * Splits argv into flag → raw value (true for boolean flags). A flag given twice: the last one wins,
+ * except a repeatable one, whose values are all collected in `repeated`.
+ */
+function tokenize(argv: string[], repeated: Repeated = new Map()): Map<string, string | true> {
   const given = new Map<string, string | true>();
+  const set = (name: string, value: string): void => {
+    given.set(name, value);
+    if (BY_NAME.get(name)?.repeatable) repeated.set(name, [...(repeated.get(name) ?? []), value]);
+  };
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     if (token === '-h') {
@@ -203,14 +219,14 @@ function tokenize(argv: string[]): Map<string, string | true> {
       continue;
     }
     if (eq >= 0) {
-      given.set(name, token.slice(eq + 1));
+      set(name, token.slice(eq + 1));
       continue;
     }
     const next = argv[i + 1];
     if (next === undefined || next.startsWith('--')) {
       throw new ConfigError(`--${name}: requires a value (--${name} ${flag.arg} or --${name}=${flag.arg})`);
     }
-    given.set(name, next);
+    set(name, next);
     i++;
   }
   return given;
@@ -242,6 +258,14 @@ function parseLatency(raw: string): { min: number; max: number } {
   return { min, max };
 }
 
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function isFile(p: string): boolean {
   try {
     return statSync(p).isFile();
@@ -261,7 +285,8 @@ function nonEmptyPath(name: string, raw: string, cwd: string): string {
 }
 
 export function parseCli(argv: string[], env: { cwd: string; version: string }): CliResult {
-  const given = tokenize(argv);
+  const repeated: Repeated = new Map();
+  const given = tokenize(argv, repeated);
   if (given.has('help')) return { kind: 'help', text: helpText() };
   if (given.has('version')) return { kind: 'version', text: `laptop-agents ${env.version}` };
 
@@ -281,7 +306,9 @@ export function parseCli(argv: string[], env: { cwd: string; version: string }):
   if (feed === 'replay') {
     if (rawReplay === undefined) throw new ConfigError('--feed replay: requires --replay FILE');
     replay = path.resolve(env.cwd, rawReplay);
-    if (!isFile(replay)) throw new ConfigError(`--replay: not an existing file: ${show(rawReplay)} (resolved to ${show(replay, Infinity)})`);
+    if (isDir(replay)) {
+      if (!isFrameLog(replay)) throw new ConfigError(`--replay: the directory holds no frame log (*${FRAME_LOG_SUFFIX}): ${show(rawReplay)}`);
+    } else if (!isFile(replay)) throw new ConfigError(`--replay: not an existing file or directory: ${show(rawReplay)} (resolved to ${show(replay, Infinity)})`);
   } else if (rawReplay !== undefined) {
     throw new ConfigError(`--replay: only valid with --feed replay (got --feed ${feed})`);
   }
@@ -320,6 +347,12 @@ export function parseCli(argv: string[], env: { cwd: string; version: string }):
   const stateDir = str('state-dir') === undefined ? path.resolve(env.cwd, 'state', symbol) : nonEmptyPath('state-dir', str('state-dir')!, env.cwd);
   const killFile = str('kill-file') === undefined ? path.join(stateDir, 'kill.txt') : nonEmptyPath('kill-file', str('kill-file')!, env.cwd);
 
+  let record: string | null = null;
+  if (str('record') !== undefined) {
+    record = nonEmptyPath('record', str('record')!, env.cwd);
+    if (!isDir(record) && existsSync(record)) throw new ConfigError(`--record: exists and is not a directory: ${show(str('record')!)}`);
+  }
+
   const config: EngineConfig = {
     symbol,
     interval,
@@ -329,6 +362,7 @@ export function parseCli(argv: string[], env: { cwd: string; version: string }):
     restUrl: parseUrl('rest-url', str('rest-url') ?? BITUNIX_REST_URL, ['http:', 'https:']),
     replay,
     speed,
+    record,
     simSpeed: num('sim-speed'),
     simSeed: parseSeed('sim-seed', str('sim-seed')),
     strategy,
@@ -355,6 +389,7 @@ export function parseCli(argv: string[], env: { cwd: string; version: string }):
     killFile,
     maxRssMb: num('max-rss-mb'),
     httpPort: optNum('http-port'),
+    webhooks: (repeated.get('webhook') ?? []).map((u) => parseUrl('webhook', u, ['http:', 'https:'])),
     seed: parseSeed('seed', str('seed')),
     dryRun,
     logLevel: oneOf('log-level', str('log-level') ?? 'info', LOG_LEVELS),
@@ -371,7 +406,7 @@ export function helpText(): string {
     '  e.g. node dist/main.js --symbol BTCUSDT',
     '',
     'Paper-trading engine for crypto perpetual futures on Bitunix market data.',
-    'Columns: flag, default, meaning; accepted values. A flag given twice: the last one wins.',
+    'Columns: flag, default, meaning; accepted values. A flag given twice: the last one wins (--webhook: all are kept).',
   ];
   for (const group of groups) {
     lines.push('', `${group}:`);

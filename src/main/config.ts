@@ -10,7 +10,10 @@ export interface EngineConfig {
   feed: FeedKind;
   wsUrl: string;
   restUrl: string;
+  /** A candle CSV, or a frame log (a directory of them or one file). Absolute path. */
   replay: string | null;
+  /** --record: directory of the frame log (absolute), or null. */
+  record: string | null;
   /** Replay speed multiplier, or 'max'. */
   speed: number | 'max';
   simSpeed: number;
@@ -45,6 +48,8 @@ export interface EngineConfig {
   killFile: string;
   maxRssMb: number;
   httpPort: number | null;
+  /** Webhook URLs notified of fills, exits, trading state changes, breaker trips, fatal stops, session end. */
+  webhooks: string[];
   seed: number;
   dryRun: boolean;
   /** Lift HALTED(kill_switch) at start. */

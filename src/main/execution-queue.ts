@@ -1,17 +1,18 @@
 // The bounded execution queue (SPEC §4): capacity counts queued and in-flight orders; an order over
 // capacity is refused at once (the caller emits OrderDropped) so nothing grows or stalls. Latency waits
 // run in a piscina pool, many at once per worker thread; quotes come back to the main thread as data.
+// Each order carries its latency (market ms, sampled when it was queued); the wait is that latency on
+// the wall clock, scaled for a simulator whose market clock runs faster.
 import { Piscina } from 'piscina';
-import type { Rng } from '../shared/rng.js';
 import type { TickRing } from '../shared/tick-ring.js';
 import type { FillQuote, Order } from '../shared/types.js';
 import { workerUrl } from './spawn-worker.js';
 
 export interface ExecutionQueueOptions {
   capacity: number;
-  latencyMs: { min: number; max: number };
+  /** Wall ms waited per market ms of latency: 1 live, 1/N for a simulator at --sim-speed N. */
+  wallMsPerMarketMs?: number;
   ring: TickRing;
-  rng: Rng;
   threads?: number;
   onQuote(order: Order, quote: FillQuote): void;
   onFailure(order: Order, err: Error): void;
@@ -50,10 +51,9 @@ export class ExecutionQueue {
   /** False when the queue is full or shutting down: the order is gone, never half-applied. */
   submit(order: Order): boolean {
     if (!this.accepting || this.inFlight.size >= this.opts.capacity) return false;
-    const { min, max } = this.opts.latencyMs;
-    const latencyMs = max > min ? this.opts.rng.int(min, max) : min;
+    const waitMs = Math.round((order.latencyMs ?? 0) * (this.opts.wallMsPerMarketMs ?? 1));
     this.inFlight.set(order.id, order);
-    this.pool.run({ order, latencyMs }).then(
+    this.pool.run({ order, waitMs }).then(
       (quote: FillQuote) => this.settle(order, () => this.opts.onQuote(order, quote)),
       (err: unknown) => this.settle(order, () => this.opts.onFailure(order, err instanceof Error ? err : new Error(String(err)))),
     );

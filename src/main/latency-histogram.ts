@@ -1,23 +1,67 @@
 // Per-tick latencies (SPEC §8): stop decision (frame received → the open position checked and an exit
 // decided) and tick age (exchange ts → processed), recorded in an HDR histogram in microseconds so
-// percentiles stay exact under load without per-tick allocation. Read and reset once per heartbeat.
+// percentiles stay exact under load without per-tick allocation. Read and reset once per heartbeat;
+// each window is folded into `total`, the since-start buckets /metrics exports.
 import * as hdr from 'hdr-histogram-js';
+import { CumulativeBuckets } from '../shared/cumulative-buckets.js';
+
+/** The JS histogram hdr.build returns by default can walk its recorded values. */
+interface RecordedValues {
+  recordedValuesIterator: {
+    reset(): void;
+    hasNext(): boolean;
+    next(): { valueIteratedTo: number; countAtValueIteratedTo: number };
+  };
+}
 
 export class LatencyHistogram {
   private readonly h = hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   /** The last completed window's percentiles (microseconds). */
   last = { p50Us: 0, p99Us: 0, maxUs: 0, count: 0 };
+  /** Every window since the start, in seconds. */
+  readonly total = new CumulativeBuckets();
 
   recordMs(ms: number): void {
     this.h.recordValue(Math.max(1, Math.round(ms * 1000)));
   }
 
-  /** Close the current window: its percentiles become `last`. */
+  /** Close the current window: its percentiles become `last` and its values join `total`. */
   roll(): void {
     const h = this.h;
     this.last = h.totalCount
       ? { p50Us: h.getValueAtPercentile(50), p99Us: h.getValueAtPercentile(99), maxUs: h.maxValue, count: h.totalCount }
       : { p50Us: 0, p99Us: 0, maxUs: 0, count: 0 };
+    if (h.totalCount) foldHdr(h as unknown as RecordedValues, this.total);
     h.reset();
+  }
+}
+
+function foldHdr(h: RecordedValues, into: CumulativeBuckets): void {
+  const it = h.recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    into.add(v.valueIteratedTo / 1e6, v.countAtValueIteratedTo);
+  }
+}
+
+/**
+ * Folds a window of node's event-loop delay histogram (nanoseconds) into `into`, less the sampling
+ * interval Node 20 counts into every sample. Node exposes percentiles, not buckets: each percentile
+ * step of its distribution is added at that step's value, which is exact to the percentile grid.
+ */
+export function foldLoopDelay(h: { count: number; percentiles: Map<number, number> }, resolutionMs: number, into: CumulativeBuckets): void {
+  if (h.count <= 0) return;
+  let added = 0;
+  const steps = [...h.percentiles.entries()].sort((a, b) => a[0] - b[0]);
+  for (const [pct, ns] of steps) {
+    const upTo = Math.round((h.count * pct) / 100);
+    const n = upTo - added;
+    if (n > 0) into.add(Math.max(0, ns / 1e6 - resolutionMs) / 1000, n);
+    added = Math.max(added, upTo);
+  }
+  if (added < h.count) {
+    const max = steps.at(-1)?.[1] ?? 0;
+    into.add(Math.max(0, max / 1e6 - resolutionMs) / 1000, h.count - added);
   }
 }

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { decodeFrame, encodePing, encodeSubscribe, FrameReader, type Frame } from '../shared/bitunix-codec.js';
 import type { Clock } from '../shared/clock.js';
 import type { ReconnectPolicy } from '../shared/reconnect-policy.js';
+import type { FrameSink } from './frame-recorder.js';
 import type { Logger } from './logger.js';
 
 export type FeedState = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'fatal';
@@ -31,6 +32,14 @@ export interface FeedOptions {
   maxPayload?: number;
   /** Frames more than this far ahead of the wall clock are bad; null disables (accelerated simulator). */
   maxFutureMs: number | null;
+  /** --record: every frame's text as received, and the socket's opens and drops. */
+  recorder?: FrameSink | null;
+}
+
+/** The text of a frame as received (only read when recording). */
+function rawText(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString();
+  return Buffer.isBuffer(data) ? data.toString() : Buffer.from(data).toString();
 }
 
 /** What the session uses of a market-data transport (the socket here, or a replay's in-process tape). */
@@ -123,6 +132,7 @@ export class MarketFeed implements MarketDataFeed {
     ws.on('open', () => {
       if (this.ws !== ws) return;
       this.stateValue = 'open';
+      this.opts.recorder?.opened(this.opts.url, this.clock.now());
       this.send(encodeSubscribe(this.opts.symbol, this.opts.channels));
       this.schedulePing();
       this.handlers.onOpen();
@@ -131,10 +141,12 @@ export class MarketFeed implements MarketDataFeed {
     // book and trade pushes without a string or JSON.parse; everything else is decoded from the text.
     const decodeOpts = this.opts.maxFutureMs === null ? undefined : { nowMs: 0, maxFutureMs: this.opts.maxFutureMs };
     const reader = new FrameReader();
+    const recorder = this.opts.recorder ?? null;
     ws.on('message', (data: WebSocket.RawData) => {
       if (this.ws !== ws) return;
       const recvHr = performance.now();
       const recv = this.clock.now();
+      if (recorder !== null) recorder.frame(rawText(data), recv);
       this.lastFrameAt = recv;
       if (decodeOpts !== undefined) decodeOpts.nowMs = recv;
       const frame =
@@ -173,6 +185,7 @@ export class MarketFeed implements MarketDataFeed {
     this.sendTimer = null;
     this.outbox.length = 0;
     if (this.stateValue === 'stopped' || this.stateValue === 'fatal') return;
+    this.opts.recorder?.down(reason, this.clock.now());
     const delay = this.policy.onFailure();
     if (this.policy.exhausted) {
       this.stateValue = 'fatal';

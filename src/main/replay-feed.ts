@@ -8,6 +8,7 @@ import { decodeFrame, FrameReader } from '../shared/bitunix-codec.js';
 import type { Clock } from '../shared/clock.js';
 import { createFrameRing, FrameRingReader } from '../shared/frame-ring.js';
 import type { Candle } from '../shared/types.js';
+import type { FrameSink } from './frame-recorder.js';
 import type { FeedHandlers, FeedState, MarketDataFeed } from './market-feed.js';
 import { spawnWorker } from './spawn-worker.js';
 import type { TapeEncoderData } from '../workers/tape-encoder.js';
@@ -44,6 +45,8 @@ export class TapeFeed implements MarketDataFeed {
     private readonly channels: string[],
     private readonly clock: Clock,
     private readonly handlers: TapeFeedHandlers,
+    /** --record: each frame's text, as the socket would have received it. */
+    private readonly recorder: FrameSink | null = null,
   ) {}
 
   get state(): FeedState {
@@ -99,6 +102,7 @@ export class TapeFeed implements MarketDataFeed {
    */
   private deliver(bytes: Buffer, start: number, end: number): void {
     if (this.stateValue !== 'open') return;
+    if (this.recorder !== null) this.recorder.frame(bytes.toString('utf8', start, end), this.lastFrameAt);
     const frame = this.decoder.decode(bytes.subarray(start, end)) ?? decodeFrame(bytes.toString('latin1', start, end));
     if (!this.gotData && (frame.type === 'book' || frame.type === 'trade' || frame.type === 'kline' || frame.type === 'price')) {
       this.gotData = true;

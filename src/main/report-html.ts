@@ -7,8 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { JournalEntry } from '../shared/events.js';
-import type { Candle, ExitReason, Side } from '../shared/types.js';
-import type { FinalReport } from './reports.js';
+import type { Candle } from '../shared/types.js';
+import { tradesFromJournal, type TradeRow } from '../shared/trade-rows.js';
+import { fmtDuration, periodText, type FinalReport } from './reports.js';
+
+export { tradesFromJournal, type TradeRow };
 
 // ── escaping (shared with the live status page) ─────────────────────────────
 
@@ -47,122 +50,6 @@ export async function loadChartLib(): Promise<string> {
   return readFile(path.join(path.dirname(pkg), CHART_LIB_FILE), 'utf8');
 }
 
-// ── trades from the journal ──────────────────────────────────────────────────
-
-export interface TradeRow {
-  orderId: string;
-  /** null when the position was opened before this run (its entry is not in this run's journal). */
-  side: Side | null;
-  entryAt: number | null;
-  /** Average over the entry fills (a working-order remainder adds to its parent). */
-  entryPrice: number | null;
-  qty: number;
-  /** null while the position is still open at the end of the session. */
-  exitAt: number | null;
-  exitReason: ExitReason | null;
-  exitPrice: number | null;
-  /** Gross PnL of the exit (0 while open). */
-  gross: number;
-  /** Entry and exit fees of this run. */
-  fees: number;
-  /** Funding received (+) or paid (−) while the position was open. */
-  funding: number;
-  /** gross − fees + funding: the trade's contribution to realized equity. */
-  net: number;
-}
-
-/**
- * Round trips from the run's journal, in entry order. Fills are keyed by order id; a working-order
- * remainder (`WorkingOrderPlaced.parentId`) adds to its parent; the Exit carries the position's order id.
- */
-export function tradesFromJournal(entries: readonly JournalEntry[]): TradeRow[] {
-  const rows: TradeRow[] = [];
-  const byId = new Map<string, TradeRow>();
-  const parentOf = new Map<string, string>();
-  let open: TradeRow | null = null;
-  let unattributedFunding = 0; // funding on a position carried over from a previous run, before its Exit
-  const settle = (r: TradeRow): void => {
-    r.net = r.gross - r.fees + r.funding;
-  };
-  for (const e of entries) {
-    switch (e.event) {
-      case 'WorkingOrderPlaced':
-        parentOf.set(e.order.id, e.order.parentId);
-        break;
-      case 'Fill': {
-        const id = parentOf.get(e.orderId) ?? e.orderId;
-        const existing = byId.get(id);
-        if (existing && existing.exitAt === null && existing.side === e.side) {
-          const qty = existing.qty + e.qty;
-          existing.entryPrice = ((existing.entryPrice ?? e.price) * existing.qty + e.price * e.qty) / qty;
-          existing.qty = qty;
-          existing.fees += e.fee;
-          settle(existing);
-          break;
-        }
-        const row: TradeRow = {
-          orderId: id,
-          side: e.side,
-          entryAt: e.at,
-          entryPrice: e.price,
-          qty: e.qty,
-          exitAt: null,
-          exitReason: null,
-          exitPrice: null,
-          gross: 0,
-          fees: e.fee,
-          funding: 0,
-          net: 0,
-        };
-        settle(row);
-        rows.push(row);
-        byId.set(id, row);
-        open = row;
-        break;
-      }
-      case 'FundingApplied':
-        if (open) {
-          open.funding += e.amount;
-          settle(open);
-        } else unattributedFunding += e.amount;
-        break;
-      case 'Exit': {
-        let row = byId.get(e.orderId);
-        if (!row || row.exitAt !== null) {
-          row = {
-            orderId: e.orderId,
-            side: null,
-            entryAt: null,
-            entryPrice: null,
-            qty: e.qty,
-            exitAt: null,
-            exitReason: null,
-            exitPrice: null,
-            gross: 0,
-            fees: 0,
-            funding: unattributedFunding,
-            net: 0,
-          };
-          unattributedFunding = 0;
-          rows.push(row);
-          byId.set(e.orderId, row);
-        }
-        row.exitAt = e.at;
-        row.exitReason = e.reason;
-        row.exitPrice = e.price;
-        row.gross = e.pnl;
-        row.fees += e.fee;
-        settle(row);
-        if (open === row) open = null;
-        break;
-      }
-      default:
-        break;
-    }
-  }
-  return rows;
-}
-
 // ── chart data ───────────────────────────────────────────────────────────────
 
 interface ChartCandle {
@@ -199,16 +86,37 @@ function ascendingUnique<T extends { time: number }>(items: T[]): T[] {
   return out;
 }
 
+/**
+ * Most bars and curve points a chart gets: a month of 1-minute candles (43 200) is drawn whole; a longer
+ * session is aggregated into wider bars so the page covers it all and the file stays bounded.
+ */
+export const MAX_CHART_POINTS = 50_000;
+
 function chartCandles(candles: readonly Candle[]): ChartCandle[] {
-  return ascendingUnique(
+  const bars = ascendingUnique(
     candles
       .filter((c) => [c.ts, c.open, c.high, c.low, c.close].every(Number.isFinite))
       .map((c) => ({ time: toSec(c.ts), open: c.open, high: c.high, low: c.low, close: c.close })),
   );
+  if (bars.length <= MAX_CHART_POINTS) return bars;
+  // k consecutive bars into one: first open, highest high, lowest low, last close
+  const k = Math.ceil(bars.length / MAX_CHART_POINTS);
+  const out: ChartCandle[] = [];
+  for (let i = 0; i < bars.length; i += k) {
+    const group = bars.slice(i, i + k);
+    out.push({
+      time: group[0]!.time,
+      open: group[0]!.open,
+      high: Math.max(...group.map((b) => b.high)),
+      low: Math.min(...group.map((b) => b.low)),
+      close: group[group.length - 1]!.close,
+    });
+  }
+  return out;
 }
 
-/** A day at 1 Hz is 86 400 samples: thinned so the curve fits the chart width and the file stays small. */
-export const MAX_EQUITY_POINTS = 3000;
+/** The equity curve shares the chart budget; thinning keeps the first and last point. */
+export const MAX_EQUITY_POINTS = MAX_CHART_POINTS;
 
 function chartEquity(equity: readonly { ts: number; equity: number }[]): ChartPoint[] {
   const points = ascendingUnique(
@@ -236,6 +144,9 @@ function snapToCandle(times: readonly number[], ms: number): number {
   }
   return times[lo]!;
 }
+
+/** Above this many markers the labels would pile up: shapes only, the labels show on hover (the legend). */
+export const MARKER_LABEL_LIMIT = 40;
 
 function tradeMarkers(entries: readonly JournalEntry[], rows: readonly TradeRow[], candleTimes: readonly number[]): ChartMarker[] {
   const sideOf = new Map(rows.map((r) => [r.orderId, r] as const));
@@ -265,6 +176,14 @@ function tradeMarkers(entries: readonly JournalEntry[], rows: readonly TradeRow[
   return [...markers].sort((a, b) => a.time - b.time);
 }
 
+/** Labels for the hover legend, by bar time; markers keep their text only when there are few. */
+function labelMarkers(markers: ChartMarker[]): { markers: ChartMarker[]; labels: Record<number, string[]> } {
+  const labels: Record<number, string[]> = {};
+  for (const m of markers) (labels[m.time] ??= []).push(m.text);
+  if (markers.length <= MARKER_LABEL_LIMIT) return { markers, labels };
+  return { markers: markers.map((m) => ({ ...m, text: '' })), labels };
+}
+
 // ── formatting ───────────────────────────────────────────────────────────────
 
 /** Prices and quantities without float noise (10 significant digits). */
@@ -284,34 +203,38 @@ export function fmtMoney(x: number): string {
 export function fmtTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
-function fmtDuration(sec: number): string {
-  const s = Math.max(0, Math.round(sec));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min ${String(r).padStart(2, '0')} s` : m > 0 ? `${m} min ${String(r).padStart(2, '0')} s` : `${r} s`;
-}
 const signed = (x: number): string => `${x > 0 ? '+' : ''}${fmtMoney(x)}`;
 const pnlClass = (x: number): string => (x > 0 ? 'win' : x < 0 ? 'loss' : '');
 
 // ── the page ─────────────────────────────────────────────────────────────────
 
-function factsHtml(r: FinalReport, entries: readonly JournalEntry[]): string {
+const orDash = (x: number | null, f: (x: number) => string = String): string => (x === null ? '—' : f(x));
+
+function factsHtml(r: FinalReport): string {
   const pos = r.position ? `${r.position.side} ${fmtNum(r.position.qty)} @ ${fmtNum(r.position.entry)} (kept for the next start)` : 'flat';
-  const first = entries[0];
-  const last = entries[entries.length - 1];
   const facts: [string, string, string?][] = [
     ['Status', `${r.status} (exit ${r.exitCode})`, r.status === 'success' ? 'win' : 'loss'],
     ['Stop reason', r.reason],
-    ['Duration', `${fmtDuration(r.durationSec)} (${r.durationSec} s)`],
-    ...(first && last ? ([['Period (UTC)', `${fmtTime(first.ts)} → ${fmtTime(last.ts)}`]] as [string, string][]) : []),
+    ['Period (market time)', periodText(r.period)],
+    ['Run time (wall clock)', `${fmtDuration(r.durationSec)} (${r.durationSec} s)`],
     ['PnL', signed(r.pnl), pnlClass(r.pnl)],
+    ['Gross PnL', signed(r.grossPnl), pnlClass(r.grossPnl)],
     ['Equity', `${fmtMoney(r.startingEquity)} → ${fmtMoney(r.equity)}`],
     ['Trades', String(r.trades)],
     ['Win rate', `${(r.winRate * 100).toFixed(1)} %`],
     ['Fees', fmtMoney(r.fees)],
     ['Funding', signed(r.funding)],
+    ['Max drawdown', `${fmtMoney(r.maxDrawdown)} (${r.maxDrawdownPct.toFixed(2)} %)`, r.maxDrawdown > 0 ? 'loss' : ''],
+    ['Profit factor', orDash(r.profitFactor, (x) => x.toFixed(2))],
+    ['Expectancy per trade', orDash(r.expectancy, signed)],
+    ['Sharpe (daily)', orDash(r.sharpeDaily, (x) => x.toFixed(2))],
+    ['Sortino (daily)', orDash(r.sortinoDaily, (x) => x.toFixed(2))],
+    ['Exposure', `${r.exposurePct.toFixed(1)} % of the period`],
+    ['Average holding time', orDash(r.avgHoldingSec, fmtDuration)],
     ['Position at end', pos],
+    ...(r.tradingState
+      ? ([['Trading state at end', `${r.tradingState.state}${r.tradingState.reason ? ` (${r.tradingState.reason})` : ''}`, r.tradingState.state === 'ACTIVE' ? '' : 'loss']] as [string, string, string][])
+      : []),
     ['Ticks', String(r.ticks)],
     ['Bad frames', String(r.badFrames)],
     ['Reconnects', String(r.reconnects)],
@@ -342,7 +265,9 @@ function tradeTableHtml(rows: readonly TradeRow[]): string {
       [signed(t.net), `num ${pnlClass(t.net)}`.trim()],
     ];
     const tds = cells.map(([v, cls]) => `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(v)}</td>`).join('');
-    return `<tr data-order-id="${escapeHtml(t.orderId)}">${tds}</tr>`;
+    const from = t.entryAt ?? t.exitAt;
+    const zoom = from === null ? '' : ` data-from="${toSec(from)}" data-to="${toSec(t.exitAt ?? from)}"`;
+    return `<tr data-order-id="${escapeHtml(t.orderId)}"${zoom}>${tds}</tr>`;
   });
   const total = rows.reduce((s, t) => s + t.net, 0);
   return [
@@ -364,6 +289,7 @@ dt { font-size: 12px; color: #6b7280; } dd { margin: 0; font-weight: 600; overfl
 .chart { height: 420px; } .chart.small { height: 240px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { padding: 4px 8px; border-bottom: 1px solid #eceef2; text-align: left; white-space: nowrap; }
+footer { margin-top: 16px; font-size: 12px; } #trades tbody tr[data-from] { cursor: pointer; } #trades tbody tr[data-from]:hover { background: #f0f4ff; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; } tfoot td { font-weight: 600; }
 .win { color: #089981; } .loss { color: #f23645; } .muted { color: #6b7280; }
 `;
@@ -373,16 +299,20 @@ const PAGE_SCRIPT = `
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var LC = window.LightweightCharts;
   if (!LC) { document.getElementById('no-charts').hidden = false; return; }
+  window.reportCharts = {}; // for a reader's console (and the browser test): the chart objects
   function chart(el, seconds) {
     return LC.createChart(el, {
       autoSize: true,
       layout: { background: { type: 'solid', color: '#ffffff' }, textColor: '#333333' },
       grid: { vertLines: { color: '#f0f2f5' }, horzLines: { color: '#f0f2f5' } },
-      timeScale: { timeVisible: true, secondsVisible: seconds, minBarSpacing: 0.05 },
+      // small enough that fitContent shows a month of 1-minute bars whole
+      timeScale: { timeVisible: true, secondsVisible: seconds, minBarSpacing: 0.001 },
     });
   }
+  var legend = document.getElementById('marker-legend');
   if (data.candles.length > 0) {
     var c = chart(document.getElementById('candles'), false);
+    window.reportCharts.price = c;
     var candles = c.addSeries(LC.CandlestickSeries, {
       upColor: data.colors.up, downColor: data.colors.down, borderVisible: false,
       wickUpColor: data.colors.up, wickDownColor: data.colors.down,
@@ -390,35 +320,73 @@ const PAGE_SCRIPT = `
     candles.setData(data.candles);
     LC.createSeriesMarkers(candles, data.markers);
     c.timeScale().fitContent();
+    // with many trades the markers carry no text: the legend names the ones under the cursor
+    // a pixel can hold dozens of bars: name the markers within a few pixels of the cursor, nearest first
+    var labelTimes = Object.keys(data.labels).map(Number).sort(function (a, b) { return a - b; });
+    c.subscribeCrosshairMove(function (p) {
+      if (!p || !p.point) { legend.textContent = data.legendHint; return; }
+      var near = [];
+      for (var i = 0; i < labelTimes.length; i++) {
+        var x = c.timeScale().timeToCoordinate(labelTimes[i]);
+        if (x !== null && Math.abs(x - p.point.x) <= 4) near.push({ d: Math.abs(x - p.point.x), t: labelTimes[i] });
+      }
+      near.sort(function (a, b) { return a.d - b.d; });
+      var texts = [];
+      near.forEach(function (n) { data.labels[n.t].forEach(function (l) { texts.push(l); }); });
+      legend.textContent = texts.length === 0 ? data.legendHint
+        : texts.slice(0, 6).join(' \u00b7 ') + (texts.length > 6 ? ' \u00b7 and ' + (texts.length - 6) + ' more (zoom in)' : '');
+    });
+    legend.textContent = data.legendHint;
+    // a click on a trade zooms the chart to it
+    Array.prototype.forEach.call(document.querySelectorAll('#trades tbody tr[data-from]'), function (tr) {
+      tr.addEventListener('click', function () {
+        var from = Number(tr.getAttribute('data-from')), to = Number(tr.getAttribute('data-to'));
+        var pad = Math.max(1800, (to - from) / 2);
+        c.timeScale().setVisibleRange({ from: from - pad, to: to + pad });
+        document.getElementById('candles').scrollIntoView({ behavior: 'smooth' });
+      });
+    });
   } else document.getElementById('candles').textContent = 'No candles were recorded.';
   if (data.equity.length > 0) {
     var e = chart(document.getElementById('equity'), true);
     var line = e.addSeries(LC.LineSeries, { color: data.colors.equity, lineWidth: 2 });
     line.setData(data.equity);
     e.timeScale().fitContent();
-  } else document.getElementById('equity').textContent = 'No equity samples were recorded.';
+    window.reportCharts.equity = e;
+  } else document.getElementById('equity').textContent = 'No equity points were recorded.';
 })();
 `;
 
 export interface ReportInput {
   symbol: string;
-  candles: Candle[];
+  candles: readonly Candle[];
   /** The run's journal (`Journal.entries`). */
   entries: JournalEntry[];
-  /** Mark-to-market equity samples (1 Hz). */
-  equity: { ts: number; equity: number }[];
+  /** Mark-to-market equity on the market's clock (at every candle close). */
+  equity: readonly { ts: number; equity: number }[];
   report: FinalReport;
   /** JS source of lightweight-charts' standalone build (`loadChartLib()`). */
   chartLib: string;
+  /** Wall-clock ms for the "generated at" note (default: the report's generatedAt). */
+  generatedAt?: number;
+}
+
+/** "candles", or "bars of N candles" when a long session was aggregated for the chart. */
+function candleWord(bars: readonly ChartCandle[], raw: number): string {
+  const per = bars.length > 0 ? Math.round(raw / bars.length) : 1;
+  return per > 1 ? `bars of ~${per} candles (${raw} candles)` : 'candles';
 }
 
 export function renderReport(input: ReportInput): string {
   const trades = tradesFromJournal(input.entries);
   const candles = chartCandles(input.candles);
+  const { markers, labels } = labelMarkers(tradeMarkers(input.entries, trades, candles.map((c) => c.time)));
   const data = {
     symbol: input.symbol,
     candles,
-    markers: tradeMarkers(input.entries, trades, candles.map((c) => c.time)),
+    markers,
+    labels,
+    legendHint: markers.length > 0 ? `${markers.length} entries and exits: point at a marker to read it; click a trade in the table to zoom to it` : 'no trades',
     equity: chartEquity(input.equity),
     colors: COLORS,
   };
@@ -438,16 +406,17 @@ export function renderReport(input: ReportInput): string {
 <p class="${r.status === 'success' ? 'win' : 'loss'}">${escapeHtml(`${r.status}: ${r.reason}, PnL ${signed(r.pnl)}, ${r.trades} trades`)}</p>
 <p id="no-charts" class="loss" hidden>The charting library is missing from this file; tables only.</p>
 <section><h2>Session</h2><dl id="facts">
-${factsHtml(r, input.entries)}
+${factsHtml(r)}
 </dl></section>
-<section><h2>Price (${candles.length} candles, UTC) with entries and exits</h2><div id="candles" class="chart"></div></section>
-<section><h2>Equity (mark to market)</h2><div id="equity" class="chart small"></div></section>
+<section><h2>Price (${candles.length} ${candleWord(candles, input.candles.length)}, market time UTC) with entries and exits</h2><div id="candles" class="chart"></div><p id="marker-legend" class="muted"></p></section>
+<section><h2>Equity (mark to market at every candle close, market time UTC)</h2><div id="equity" class="chart small"></div></section>
 <section><h2>Trades</h2>
 ${tradeTableHtml(trades)}
 </section>
 <script id="report-data" type="application/json">${scriptJson(data)}</script>
 <script>${inlineScript(input.chartLib)}</script>
 <script>${PAGE_SCRIPT}</script>
+<footer class="muted">Generated at ${escapeHtml(fmtTime(input.generatedAt ?? Date.parse(r.generatedAt)))} UTC (wall clock); every other time on this page is market time.</footer>
 </body>
 </html>
 `;

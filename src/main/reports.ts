@@ -1,13 +1,26 @@
-// End-of-session facts: final_report.json (SPEC §6), the printed summary and metrics.csv.
-import type { BrokerState, Candle } from '../shared/types.js';
+// End-of-session facts: final_report.json (SPEC §6), the printed summary and metrics.csv. The period and
+// the trading figures are on the market's clock (from the journal and the candles); only `durationSec`
+// and `generatedAt` are wall-clock.
+import { markToMarketCurve, type EquityPoint } from '../shared/equity-curve.js';
+import { isBrokerEvent, type JournalEntry } from '../shared/events.js';
+import { computeFigures, type ReportFigures } from '../shared/report-figures.js';
+import { tradesFromJournal } from '../shared/trade-rows.js';
+import type { BrokerState, Candle, ContractKind } from '../shared/types.js';
 
-export interface FinalReport {
+/** The trading figures as reported (rounded); the period is given as ISO strings instead. */
+type ReportedFigures = Omit<ReportFigures, 'periodFrom' | 'periodTo'>;
+
+export interface FinalReport extends ReportedFigures {
   status: 'success' | 'error';
   exitCode: number;
   reason: string;
   symbol: string;
   /** Net PnL of this session in the quote coin (equity change, fees and funding included). */
   pnl: number;
+  /** The same as `pnl`, named for the split: netPnl = grossPnl − fees + funding. */
+  netPnl: number;
+  /** Market time covered (ISO, UTC): the first closed candle's open to the last market data. */
+  period: { from: string | null; to: string | null };
   /** Round trips closed this session. */
   trades: number;
   winRate: number;
@@ -22,6 +35,10 @@ export interface FinalReport {
   badFrames: number;
   reconnects: number;
   lastError: string | null;
+  /** The trading state at the end (a kill switch leaves HALTED for the next start). */
+  tradingState: { state: string; reason: string | null } | null;
+  /** Wall clock when the report was written (ISO). */
+  generatedAt: string;
 }
 
 export interface MetricsSample {
@@ -38,6 +55,33 @@ export interface MetricsSample {
 }
 
 const round = (x: number, dp = 2): number => Math.round(x * 10 ** dp) / 10 ** dp;
+const roundOrNull = (x: number | null, dp: number): number | null => (x === null ? null : round(x, dp));
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The run on the market's clock: its mark-to-market curve at every candle close and its figures. */
+export function marketRecord(a: {
+  start: BrokerState;
+  entries: readonly JournalEntry[];
+  candles: readonly Candle[];
+  intervalMs: number;
+  kind: ContractKind;
+  /** Latest market time seen (0 if none). */
+  lastMarketTs: number;
+}): { curve: EquityPoint[]; figures: ReportFigures } {
+  const curve = markToMarketCurve(a);
+  const first = a.candles[0];
+  // broker events carry market time; session events (SessionStart's `at`) are wall-clock
+  const lastAt = a.entries.reduce((m, e) => (isBrokerEvent(e) ? Math.max(m, e.at) : m), 0);
+  const to = Math.max(a.lastMarketTs, lastAt, curve.at(-1)?.ts ?? 0);
+  const figures = computeFigures({
+    trades: tradesFromJournal(a.entries),
+    curve,
+    startingEquity: a.start.equity,
+    periodFrom: first ? first.ts : to > 0 ? to : null,
+    periodTo: to > 0 ? to : null,
+  });
+  return { curve, figures };
+}
 
 export function buildFinalReport(a: {
   exitCode: number;
@@ -51,7 +95,12 @@ export function buildFinalReport(a: {
   badFrames: number;
   reconnects: number;
   lastError: string | null;
+  figures: ReportFigures;
+  /** Wall-clock ms. */
+  generatedAt: number;
+  tradingState?: { state: string; reason: string | null };
 }): FinalReport {
+  const f = a.figures;
   const trades = a.end.stats.trades - a.start.stats.trades;
   const wins = a.end.stats.wins - a.start.stats.wins;
   return {
@@ -60,10 +109,21 @@ export function buildFinalReport(a: {
     reason: a.reason,
     symbol: a.symbol,
     pnl: round(a.end.equity - a.start.equity, 4),
+    netPnl: round(a.end.equity - a.start.equity, 4),
+    grossPnl: round(f.grossPnl, 4),
+    period: { from: iso(f.periodFrom), to: iso(f.periodTo) },
     trades,
     winRate: trades > 0 ? round(wins / trades, 4) : 0,
     fees: round(a.end.stats.fees - a.start.stats.fees, 4),
     funding: round(a.end.stats.funding - a.start.stats.funding, 4),
+    maxDrawdown: round(f.maxDrawdown, 4),
+    maxDrawdownPct: round(f.maxDrawdownPct, 4),
+    profitFactor: roundOrNull(f.profitFactor, 4),
+    expectancy: roundOrNull(f.expectancy, 4),
+    sharpeDaily: roundOrNull(f.sharpeDaily, 4),
+    sortinoDaily: roundOrNull(f.sortinoDaily, 4),
+    exposurePct: round(f.exposurePct, 2),
+    avgHoldingSec: roundOrNull(f.avgHoldingSec, 1),
     errors: a.errors,
     durationSec: round(a.durationSec, 1),
     startingEquity: round(a.start.equity, 4),
@@ -73,7 +133,26 @@ export function buildFinalReport(a: {
     badFrames: a.badFrames,
     reconnects: a.reconnects,
     lastError: a.lastError,
+    tradingState: a.tradingState ?? null,
+    generatedAt: new Date(a.generatedAt).toISOString(),
   };
+}
+
+const orDash = (x: number | null, suffix = ''): string => (x === null ? '—' : `${x}${suffix}`);
+
+/** Seconds as `1 h 02 min 03 s`, `4 min 05 s` or `7 s`. */
+export function fmtDuration(sec: number): string {
+  const s = Math.max(0, Math.round(sec));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min ${String(r).padStart(2, '0')} s` : m > 0 ? `${m} min ${String(r).padStart(2, '0')} s` : `${r} s`;
+}
+
+/** `2024-12-01 02:20` → `2024-12-03 00:59 UTC`, the market time covered. */
+export function periodText(p: FinalReport['period']): string {
+  const t = (s: string | null): string => (s === null ? '—' : s.replace('T', ' ').slice(0, 19));
+  return p.from === null ? 'no market data' : `${t(p.from)} → ${t(p.to)} UTC`;
 }
 
 export function summaryText(r: FinalReport): string {
@@ -82,9 +161,12 @@ export function summaryText(r: FinalReport): string {
     `── laptop-agents session summary (${r.symbol}) ──`,
     `  status     ${r.status} (exit ${r.exitCode}, reason: ${r.reason})`,
     `  duration   ${r.durationSec} s, ${r.ticks} ticks, ${r.badFrames} bad frames, ${r.reconnects} reconnects`,
-    `  equity     ${r.startingEquity} → ${r.equity} (PnL ${r.pnl >= 0 ? '+' : ''}${r.pnl})`,
-    `  trades     ${r.trades}, win rate ${(r.winRate * 100).toFixed(1)} %, fees ${r.fees}, funding ${r.funding}`,
-    `  position   ${pos}`,
+    `  period     ${periodText(r.period)} (market time)`,
+    `  equity     ${r.startingEquity} → ${r.equity} (net PnL ${r.pnl >= 0 ? '+' : ''}${r.pnl} = gross ${r.grossPnl} − fees ${r.fees} + funding ${r.funding})`,
+    `  trades     ${r.trades}, win rate ${(r.winRate * 100).toFixed(1)} %, profit factor ${orDash(r.profitFactor)}, expectancy ${orDash(r.expectancy)}`,
+    `  risk       max drawdown ${r.maxDrawdown} (${r.maxDrawdownPct} %), Sharpe ${orDash(r.sharpeDaily)} / Sortino ${orDash(r.sortinoDaily)} per day`,
+    `  exposure   ${r.exposurePct} % of the period in a position, average holding ${r.avgHoldingSec === null ? '—' : fmtDuration(r.avgHoldingSec)}`,
+    `  position   ${pos}${r.tradingState ? `, trading ${r.tradingState.state}${r.tradingState.reason ? ` (${r.tradingState.reason})` : ''}` : ''}`,
     `  errors     ${r.errors}${r.lastError ? ` (last: ${r.lastError})` : ''}`,
   ].join('\n');
 }

@@ -7,10 +7,9 @@ import type { Worker } from 'node:worker_threads';
 import { klineChannel, type Frame } from '../shared/bitunix-codec.js';
 import { PaperBroker } from '../shared/broker.js';
 import { contractKind, DEFAULT_BROKER_CONFIG, type BrokerConfig } from '../shared/broker-config.js';
-import { applyEvent, freshBrokerState } from '../shared/broker-state.js';
 import { CandleBuilder } from '../shared/candle-builder.js';
 import type { Clock } from '../shared/clock.js';
-import { isBrokerEvent, type EngineEvent, type JournalEntry } from '../shared/events.js';
+import type { EngineEvent } from '../shared/events.js';
 import { ReconnectPolicy } from '../shared/reconnect-policy.js';
 import { createRng, type Rng } from '../shared/rng.js';
 import { sealSnapshot } from '../shared/state-schema.js';
@@ -27,16 +26,25 @@ import { MarketFeed, type FeedHandlers, type MarketDataFeed } from './market-fee
 import { openReplay, type ReplaySource } from './replay-source.js';
 import { TapeFeed } from './replay-feed.js';
 import type { MarketHistory } from './replay-history.js';
+import { FrameRecorder } from './frame-recorder.js';
+import { isFrameLog } from './frame-log-reader.js';
+import { FrameLogFeed, openFrameLog } from './frame-log-feed.js';
+import { RecordingHistory } from './recording-history.js';
 import type { LoadResult, StateStore } from './state-store.js';
-import { buildFinalReport, candlesCsv, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
-import { RestClient } from './rest-client.js';
+import { buildFinalReport, candlesCsv, marketRecord, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
+import type { EquityPoint } from '../shared/equity-curve.js';
+import { engineUserAgent, RestClient, type RestClientOptions } from './rest-client.js';
+import { FRAME_LOG_VERSION } from '../shared/frame-log.js';
 import { spawnWorker } from './spawn-worker.js';
 import { SpanRecovery } from './span-recovery.js';
 import type { BlindSpan } from '../shared/blind-spans.js';
 import { breakerAt } from '../shared/breaker.js';
 import { HALT_FILE, type HaltRecord } from '../shared/persistence-api.js';
 import { ReconnectStorm, sameTradingState, tradingStateOf, type TradingState } from '../shared/trading-state.js';
-import { prometheusText } from './metrics-text.js';
+import { PromMetrics } from './prom-metrics.js';
+import { WebhookNotifier } from './notifier.js';
+import { foldLoopDelay } from './latency-histogram.js';
+import { CumulativeBuckets } from '../shared/cumulative-buckets.js';
 import { loadChartLib, renderReport } from './report-html.js';
 import { startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
 
@@ -56,8 +64,7 @@ export type StopReason =
 const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file', 'breaker', 'replay_end']);
 /** A replay whose stream was all sent but whose last frame never arrived gives up after this long without a frame. */
 const REPLAY_GIVE_UP_MS = 15_000;
-/** Market time a fresh broker state starts from (see restore()). */
-export const GENESIS_AT = 0;
+export { GENESIS_AT } from '../shared/journal-fold.js';
 const ERROR_BUDGET = 20;
 const SEED_CANDLES = 200;
 const SHUTDOWN_DRAIN_MS = 1500;
@@ -69,6 +76,8 @@ const WATCHDOG_LIMIT_MS = 30_000;
 /** Heartbeats are 1 s apart; a longer silence means the whole process was suspended (or frozen): a blind span. */
 const SUSPENDED_AFTER_MS = 5_000;
 const LOOP_DELAY_RESOLUTION_MS = 10;
+/** How long the shutdown waits for webhooks to take the SessionEnd (well inside pm2's kill_timeout). */
+const WEBHOOK_SHUTDOWN_MS = 2000;
 
 export interface SessionDeps {
   config: EngineConfig;
@@ -90,6 +99,8 @@ export class Session {
   private broker!: PaperBroker;
   private journal!: Journal;
   private feed: MarketDataFeed | null = null;
+  /** --record: the frame log being written. */
+  private recorder: FrameRecorder | null = null;
   private rest: MarketHistory | null = null;
   private exec: ExecutionQueue | null = null;
   private sim: EmbeddedSim | null = null;
@@ -97,6 +108,11 @@ export class Session {
   private readonly watchdogBeat = new BigInt64Array(new SharedArrayBuffer(8));
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  /** Event-loop lag since the start, for the /metrics histogram (folded once per heartbeat). */
+  private readonly loopLagTotal = new CumulativeBuckets();
+  private readonly notifier: WebhookNotifier | null;
+  /** The run's mark-to-market equity at every candle close, built with the final report. */
+  private equityCurve: EquityPoint[] = [];
 
   private core!: TradingCore;
   private spanRecovery: SpanRecovery | null = null;
@@ -146,6 +162,7 @@ export class Session {
     this.rng = createRng(this.cfg.seed);
     this.builder = new CandleBuilder(this.cfg.intervalMs);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.notifier = this.cfg.webhooks.length > 0 ? new WebhookNotifier({ urls: this.cfg.webhooks, symbol: this.cfg.symbol, log: this.log }) : null;
   }
 
   private brokerConfig(): BrokerConfig {
@@ -169,7 +186,7 @@ export class Session {
    */
   async start(): Promise<void> {
     this.startWall = this.deps.clock.now();
-    const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups });
+    const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups, balance: this.cfg.balance });
     this.deps.store.onFault?.((kind, message) => {
       if (kind === 'compromised') {
         this.persistFault ??= `state lock compromised: ${message}`;
@@ -181,7 +198,7 @@ export class Session {
         void this.stop('lock_compromised', 1);
       } else this.onPersistError(new Error(message));
     });
-    const state = this.restore(loaded);
+    const state = loaded.state; // the snapshot (or a fresh state) with the journal after it folded in
     this.broker = new PaperBroker(this.brokerConfig(), this.rng, state);
     this.startState = this.broker.state;
     this.journal = new Journal(this.deps.store, loaded.lastSeq, () => this.deps.clock.now(), (err) => this.onPersistError(err));
@@ -193,7 +210,8 @@ export class Session {
         riskPct: this.cfg.riskPct,
         stopBps: this.cfg.stopBps,
         tpR: this.cfg.tpR,
-        marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue, latencyMs: this.cfg.latencyMs, rng: this.rng } : null,
+        latency: { ...this.cfg.latencyMs, rng: this.rng },
+        marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue } : null,
       },
       this.broker,
       this.builder,
@@ -217,19 +235,19 @@ export class Session {
       this.log.warn({ bytes: loaded.journalTruncated.bytes }, 'journal: torn last line truncated');
     }
     for (const w of loaded.warnings) this.log.warn(w);
-    this.record({ event: 'StateLoaded', source: loaded.source, snapshotSeq: loaded.snapshot?.seq ?? 0, lastSeq: loaded.lastSeq, replayed: loaded.replay.length });
+    this.record({ event: 'StateLoaded', source: loaded.source, snapshotSeq: loaded.snapshot?.seq ?? 0, lastSeq: loaded.lastSeq, replayed: loaded.replayed, journalRead: loaded.journalRead });
     this.log.info(
-      { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replay.length },
+      { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replayed },
       `state loaded from ${loaded.source}`,
     );
-    this.core.applyBroker(this.broker.expireWorkingOrders(this.deps.clock.now()));
     if (loaded.halt) await this.onHaltAtStart(loaded.halt);
-    this.refreshTradingState();
     // The time the engine was not running is a blind span: from the market time the saved state reached to the
     // first tick now. A replay has no outside market to have missed.
     if (this.broker.state.position && this.cfg.feed !== 'replay') {
+      if (loaded.snapshot?.seenMinute) this.core.restoreSeenMinute(loaded.snapshot.seenMinute);
       this.core.blind('restart', this.savedMarketTs(loaded));
     }
+    this.refreshTradingState();
 
     this.startWatchdog();
     this.loopDelay.enable();
@@ -243,6 +261,9 @@ export class Session {
       wsUrl = this.sim.wsUrl;
       restUrl = this.sim.restUrl;
       this.log.info({ port: this.sim.port, seed: this.cfg.simSeed, speed: this.cfg.simSpeed }, 'embedded simulator listening');
+    } else if (this.cfg.feed === 'replay' && isFrameLog(this.cfg.replay!)) {
+      await this.startFrameLogReplay(this.cfg.replay!);
+      return;
     } else if (this.cfg.feed === 'replay') {
       const file = this.cfg.replay!;
       this.replay = await openReplay(file, this.cfg.symbol, this.cfg.speed, () => this.core.lastMarketTs);
@@ -256,8 +277,15 @@ export class Session {
       }
       this.log.info({ file, candles: tape.candles.length, live: tape.liveCandles, speed: this.cfg.speed, transport }, `replaying candles (${transport === 'memory' ? 'in process' : 'through the embedded simulator'})`);
     }
-    this.rest = this.replay?.history ?? new RestClient(restUrl, this.cfg.symbol);
-    const rest = this.rest;
+    this.startRecorder(this.cfg.feed === 'bitunix' ? 60_000 : null);
+    const history = this.replay?.history ?? null;
+    this.rest = history ? this.recordedHistory(history) : new RestClient(restUrl, this.cfg.symbol, this.restOptions());
+    await this.startFeed(wsUrl, null);
+  }
+
+  /** Span recovery, execution and funding on this.rest, then the feed (a socket to wsUrl, the tape, or `source`) and the timers. */
+  private async startFeed(wsUrl: string, source: MarketDataFeed | null): Promise<void> {
+    const rest = this.rest!;
     this.spanRecovery = new SpanRecovery({
       pending: () => this.core.pendingSpans,
       fetch: (fromTs, toTs) => rest.minutesThrough(fromTs, toTs),
@@ -268,11 +296,10 @@ export class Session {
     });
 
     // A replay executes in market time on the tick path (see TradingCore): no worker pool.
-    if (!this.replay) this.exec = new ExecutionQueue({
+    if (this.cfg.feed !== 'replay') this.exec = new ExecutionQueue({
       capacity: this.cfg.execQueue,
-      latencyMs: this.wallLatency(),
+      wallMsPerMarketMs: this.wallMsPerMarketMs(),
       ring: this.ring,
-      rng: this.rng,
       onQuote: (order, quote) => this.core.onQuote(order, quote),
       onFailure: (order, err) => this.fail(`execution of ${order.id} failed: ${err.message}`),
     });
@@ -300,7 +327,8 @@ export class Session {
       },
     };
     this.feed =
-      this.replay?.transport === 'memory'
+      source ??
+      (this.replay?.transport === 'memory'
         ? new TapeFeed(this.cfg.symbol, this.replay.candles, channels, this.deps.clock, {
             ...handlers,
             onExhausted: () => this.onReplaySent(),
@@ -308,7 +336,7 @@ export class Session {
               this.fail(message);
               void this.stop('replay_end', 1);
             },
-          })
+          }, this.recorder)
         : new MarketFeed(
             {
               url: wsUrl,
@@ -317,6 +345,7 @@ export class Session {
               // A replay's quiet socket is its own pace, never a dead connection.
               idleTimeoutMs: this.replay ? Infinity : this.cfg.idleTimeout * 1000,
               maxFutureMs: this.cfg.feed === 'bitunix' ? 60_000 : null,
+              recorder: this.recorder,
             },
             new ReconnectPolicy(
               { baseMs: this.cfg.backoffBase * 1000, maxMs: this.cfg.backoffMax * 1000, maxFailures: this.cfg.maxWsErrors },
@@ -325,7 +354,7 @@ export class Session {
             this.deps.clock,
             this.log,
             handlers,
-          );
+          ));
     this.feed.start();
     this.startTimers();
   }
@@ -333,10 +362,17 @@ export class Session {
   /** The status endpoint is an aid, not the trading: a busy port counts as an error, it does not stop the run. */
   private async startStatus(port: number): Promise<void> {
     try {
+      const prom = new PromMetrics({
+        snapshot: () => this.statusSnapshot(),
+        stopDecision: this.core.stopDecision.total,
+        tickAge: this.core.tickAge.total,
+        loopLag: this.loopLagTotal,
+        ...(this.notifier ? { notifier: () => this.notifier!.stats() } : {}),
+      });
       this.status = await startStatusServer({
         port,
         getStatus: () => this.statusSnapshot(),
-        getMetricsText: () => prometheusText(this.statusSnapshot()),
+        getMetricsText: () => prom.text(),
         log: this.log,
       });
     } catch (err) {
@@ -376,23 +412,6 @@ export class Session {
     };
   }
 
-  /** Rebuild broker state: snapshot (or a fresh state) plus the journal events after it, in order. */
-  private restore(loaded: LoadResult): BrokerState {
-    let state: BrokerState;
-    if (loaded.snapshot) {
-      const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, marketTs: _m, ...broker } = loaded.snapshot;
-      state = broker;
-    } else {
-      const genesis = loaded.replay.find((e) => e.event === 'SessionStart') as (JournalEntry & { balance?: number }) | undefined;
-      const balance = typeof genesis?.balance === 'number' ? genesis.balance : this.cfg.balance;
-      // The breaker's day starts at the epoch: the first tick rolls it to the market's own UTC day
-      // (a journaled BreakerReset), which for a replay is years before the wall clock.
-      state = freshBrokerState(balance, GENESIS_AT);
-    }
-    for (const e of loaded.replay) if (isBrokerEvent(e)) state = applyEvent(state, e);
-    return state;
-  }
-
   /**
    * 200 closed candles from REST, once market data flows (so "closed" is judged on market time, which
    * the accelerated simulator and replays run ahead of or behind the wall clock). With a position
@@ -406,7 +425,7 @@ export class Session {
       this.log.warn({ err: (err as Error).message }, 'candle history unavailable; the strategy warms up on live candles');
       return;
     }
-    this.builder.seed(seeded);
+    this.core.seed(seeded);
     this.log.info({ candles: seeded.length, last: seeded.at(-1)?.ts }, 'candles seeded from REST');
   }
 
@@ -417,7 +436,7 @@ export class Session {
   private savedMarketTs(loaded: LoadResult): number {
     const st = this.broker.state;
     let ts = loaded.snapshot?.marketTs ?? Math.max(st.lastEntryAt ?? 0, st.position?.openedAt ?? 0, ...st.recentOrderTimes, st.lastFundingTime ?? 0);
-    for (const e of loaded.replay) if (isBrokerEvent(e) && e.at > ts) ts = e.at;
+    if (loaded.replayedAt !== null && loaded.replayedAt > ts) ts = loaded.replayedAt;
     return ts;
   }
 
@@ -437,10 +456,8 @@ export class Session {
    * than the wall clock, so the workers' wall-clock wait shrinks by the same factor. (Replays execute
    * in market time on the tick path; see TradingCore.)
    */
-  private wallLatency(): { min: number; max: number } {
-    const { min, max } = this.cfg.latencyMs;
-    const factor = this.cfg.feed === 'sim' ? this.cfg.simSpeed : 1;
-    return { min: Math.round(min / factor), max: Math.round(max / factor) };
+  private wallMsPerMarketMs(): number {
+    return this.cfg.feed === 'sim' ? 1 / this.cfg.simSpeed : 1;
   }
 
   // ── replay end: decided by the tape's market time ───────────────────────────
@@ -452,15 +469,20 @@ export class Session {
    */
   private onReplayFrame(frame: Frame, recv: number, recvHr: number): void {
     this.core.onFrame(frame, recv, recvHr);
-    if (this.core.barIndex !== this.replayBars) {
-      this.replayBars = this.core.barIndex;
-      this.refreshTradingState();
-    }
+    this.refreshPerCandle();
     if (this.core.lastMarketTs >= this.replay!.tape.endTs && !this.replayEnded) {
       this.replayEnded = true;
       this.core.onMarketTime(this.core.lastMarketTs + 2 * this.cfg.intervalMs);
       this.refreshTradingState();
       void this.stop('replay_end', 0);
+    }
+  }
+
+  /** A replay refreshes its trading state when a candle closed, so the journal lines fall at the same frame on every run. */
+  private refreshPerCandle(): void {
+    if (this.core.barIndex !== this.replayBars) {
+      this.replayBars = this.core.barIndex;
+      this.refreshTradingState();
     }
   }
 
@@ -480,10 +502,69 @@ export class Session {
     this.timers.push(check);
   }
 
+  // ── the frame log: --record, and replaying what it wrote ───────────────────
+
+  private startRecorder(maxFutureMs: number | null): void {
+    const dir = this.cfg.record;
+    if (dir === null) return;
+    const { symbol, interval, feed } = this.cfg;
+    const header = { frameLog: FRAME_LOG_VERSION, symbol, interval, feed, maxFutureMs, engine: `laptop-agents ${this.deps.version}`, sessionStart: this.startWall };
+    this.recorder = new FrameRecorder(dir, header, this.log);
+    this.log.info({ dir }, 'recording every frame and REST reply to a frame log');
+  }
+
+  /** The engine's User-Agent, and with --record every reply into the frame log. */
+  private restOptions(): RestClientOptions {
+    const rec = this.recorder;
+    const userAgent = engineUserAgent(this.deps.version);
+    return rec ? { userAgent, onResponse: (pathAndQuery, body) => rec.rest(pathAndQuery, body, this.deps.clock.now()) } : { userAgent };
+  }
+
+  /** History answered in process (a replay's tape), written to the frame log when recording. */
+  private recordedHistory(history: MarketHistory): MarketHistory {
+    return this.recorder ? new RecordingHistory(history, this.cfg.symbol, this.recorder, this.deps.clock) : history;
+  }
+
+  /** A frame log plays in process through the same decoder and core; REST is answered from it. */
+  private async startFrameLogReplay(target: string): Promise<void> {
+    const recording = openFrameLog(target, this.cfg.symbol, this.cfg.interval);
+    this.startRecorder(recording.files[0]!.header.maxFutureMs);
+    const feed: FrameLogFeed = new FrameLogFeed(
+      { files: recording.files, speed: this.cfg.speed, rest: recording.rest, recorder: this.recorder },
+      this.deps.clock,
+      {
+        onFrame: (frame, recv, recvHr) => {
+          this.core.onFrame(frame, recv, recvHr);
+          // Candles close on the recording's clock, frame by frame, not at whichever frame a wall-clock timer meets.
+          this.core.onMarketTime();
+          this.refreshPerCandle();
+        },
+        onData: () => this.onFeedData(),
+        onRecordedDown: (reason) => {
+          this.log.info({ reason }, 'the recorded socket went down here: blind until its next tick');
+          this.core.blind('disconnect');
+        },
+        onEnd: (frames) => {
+          this.log.info({ frames }, 'frame log replayed to its end');
+          this.core.onMarketTime(this.core.lastMarketTs + 2 * this.cfg.intervalMs);
+          this.refreshTradingState();
+          void this.stop('replay_end', 0);
+        },
+        onError: (message) => {
+          this.fail(message);
+          void this.stop('fatal', 1);
+        },
+      },
+    );
+    this.rest = new RestClient('', this.cfg.symbol, { ...this.restOptions(), answer: (p) => recording.rest.answer(p, feed.cursor) });
+    this.log.info({ target, files: recording.files.length, frames: recording.frames, speed: this.cfg.speed }, 'replaying a frame log');
+    await this.startFeed('', feed);
+  }
+
   private async logFunding(): Promise<void> {
     try {
       const f = await this.rest!.fundingRate();
-      this.log.info({ rate: f.rate, nextFundingTime: new Date(f.nextFundingTime).toISOString() }, 'funding rate');
+      this.log.info({ rate: f.rate, nextFundingTime: f.nextFundingTime === null ? null : new Date(f.nextFundingTime).toISOString() }, 'funding rate');
     } catch (err) {
       this.log.warn(
         { err: (err as Error).message },
@@ -534,7 +615,9 @@ export class Session {
     if (e.event === 'OrderQueued') this.counts.orders++;
     else if (e.event === 'Fill') this.counts.fills++;
     else if (e.event === 'Exit') this.counts.exits++;
-    return this.journal.record(e).seq;
+    const entry = this.journal.record(e);
+    this.notifier?.notify(entry);
+    return entry.seq;
   }
 
   private scheduleSnapshot(): void {
@@ -552,6 +635,7 @@ export class Session {
    */
   private writeSnapshot(): Promise<void> {
     this.snapshotMarketTs = this.core.lastTickMarketTs;
+    const seen = this.core.seenMinute;
     const snap = sealSnapshot({
       ...this.broker.state,
       version: 1,
@@ -559,6 +643,7 @@ export class Session {
       seq: this.journal.seq,
       savedAt: this.deps.clock.now(),
       marketTs: this.snapshotMarketTs,
+      ...(seen ? { seenMinute: seen } : {}),
     });
     return this.journal.flush().then(() => {
       if (this.journal.durableSeq < snap.seq) return;
@@ -658,13 +743,14 @@ export class Session {
     const lagP99 = Math.max(0, this.loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS);
     this.core.stopDecision.roll();
     this.core.tickAge.roll();
+    foldLoopDelay(this.loopDelay, LOOP_DELAY_RESOLUTION_MS, this.loopLagTotal);
     this.loopDelay.reset();
     const st = this.broker.state;
     const unrealized = this.core.unrealized();
     const price = this.core.haveBook ? this.core.tick.last : null;
     const pos = st.position ? `${st.position.side} ${st.position.qty} @ ${st.position.entry}` : 'flat';
-    // A replay's candles close and its trading state changes on its own frames (onReplayFrame).
-    if (!this.replay) {
+    // A replay's candles close and its trading state changes on its own frames (onReplayFrame, startFrameLogReplay).
+    if (this.cfg.feed !== 'replay') {
       this.core.onMarketTime();
       this.refreshTradingState();
     }
@@ -798,14 +884,14 @@ export class Session {
 
   private checkStale(): void {
     // A replay's market time runs at the tape's pace: a pause between its frames is not stale data.
-    if (!this.ready || this.stopping || this.replay) return;
+    if (!this.ready || this.stopping || this.cfg.feed === 'replay') return;
     const age = this.deps.clock.now() - this.core.lastTickWall;
     if (age < this.cfg.staleTimeout * 1000) return;
     this.core.lastTickWall = this.deps.clock.now(); // next check after another full timeout
     this.core.stale = true;
     this.record({ event: 'StaleData', lastTickAgeSec: Math.round(age / 1000) });
     this.log.warn({ ageSec: Math.round(age / 1000) }, 'stale data: no tick; forcing a reconnect, no new entries');
-    if (this.cfg.feed !== 'replay') this.core.blind('stale');
+    this.core.blind('stale');
     this.feed?.forceReconnect('stale data');
   }
 
@@ -837,6 +923,7 @@ export class Session {
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
     this.spanRecovery?.stop();
     await this.feed?.stop();
+    const recorded = this.recorder?.close().then((r) => this.log.info({ recording: r }, 'frame log closed'));
     // 2. drain or cancel the execution queue
     const cancelled = this.exec ? await this.exec.close(SHUTDOWN_DRAIN_MS) : [];
     for (const o of cancelled) this.log.warn({ orderId: o.id }, 'order cancelled at shutdown (never filled)');
@@ -847,7 +934,7 @@ export class Session {
         if (t) this.core.applyBroker(this.broker.forceClose(t, reason === 'breaker' ? 'BREAKER' : 'FORCE_CLOSE'));
         else this.log.error('no price known: the position cannot be closed and is kept');
       }
-      this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs || this.deps.clock.now()));
+      this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs));
       this.reportBadFrames(true);
     }
     const report = this.broker ? this.finalReport(reason, exitCode) : null;
@@ -865,11 +952,13 @@ export class Session {
         ]);
       }
     }
+    await this.notifier?.close(WEBHOOK_SHUTDOWN_MS);
     await this.status?.close();
     // 5. release the lock and the workers
     await this.deps.store.close().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'closing the state store failed'));
     await this.deps.store.terminate().catch(() => {}); // after close(): a worker already gone is fine
     await this.sim?.stop();
+    await recorded;
     this.watchdog?.postMessage('stop');
     await this.watchdog?.terminate();
     this.loopDelay.disable();
@@ -880,13 +969,13 @@ export class Session {
     return exitCode;
   }
 
-  /** The offline page: the last 500 closed candles, this run's journal, the 1 Hz mark-to-market equity. */
+  /** The offline page, on the market's clock: the session's candles, its journal, equity at every candle close. */
   private async writeReportHtml(report: FinalReport): Promise<void> {
     const html = renderReport({
       symbol: this.cfg.symbol,
-      candles: this.builder.history(500),
+      candles: this.core.closedCandles,
       entries: this.journal.entries,
-      equity: this.metrics.map((m) => ({ ts: m.ts, equity: m.equity })),
+      equity: this.equityCurve,
       report,
       chartLib: await loadChartLib(),
     });
@@ -899,7 +988,18 @@ export class Session {
   }
 
   private finalReport(reason: StopReason, exitCode: number): FinalReport {
+    const market = marketRecord({
+      start: this.startState,
+      entries: this.journal.entries,
+      candles: this.core.closedCandles,
+      intervalMs: this.cfg.intervalMs,
+      kind: contractKind(this.cfg.symbol),
+      lastMarketTs: this.core.lastMarketTs,
+    });
+    this.equityCurve = market.curve;
     return buildFinalReport({
+      figures: market.figures,
+      generatedAt: this.deps.clock.now(),
       exitCode,
       reason,
       symbol: this.cfg.symbol,
@@ -911,6 +1011,7 @@ export class Session {
       badFrames: this.core.badFramesTotal,
       reconnects: this.feed?.reconnects ?? 0,
       lastError: this.lastError,
+      tradingState: { ...this.tradingState },
     });
   }
 }

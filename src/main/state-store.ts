@@ -1,7 +1,9 @@
 // What the session persists through: the persistence worker, or, with --dry-run, nothing at all
 // (SPEC §6: a dry run writes no state files; logs and the status line only).
-import type { JournalEntry } from '../shared/events.js';
 import { existsSync, unlinkSync } from 'node:fs';
+import { freshBrokerState } from '../shared/broker-state.js';
+import type { JournalEntry } from '../shared/events.js';
+import { GENESIS_AT } from '../shared/journal-fold.js';
 import type { ControlFiles, LoadResult, OpenOptions, PersistenceApi, PersistenceStatus } from '../shared/persistence-api.js';
 import type { StateSnapshot } from '../shared/types.js';
 import { isLockedError, PersistenceClient } from './persistence-client.js';
@@ -20,8 +22,19 @@ export interface StateStore extends PersistenceApi {
 /** --dry-run: starts fresh every time and keeps nothing. */
 export class DryRunStore implements StateStore {
   private appended = 0;
-  async open(_opts: OpenOptions): Promise<LoadResult> {
-    return { source: 'fresh', snapshot: null, replay: [], lastSeq: 0, quarantined: [], journalTruncated: null, warnings: [] };
+  async open(opts: OpenOptions): Promise<LoadResult> {
+    return {
+      source: 'fresh',
+      snapshot: null,
+      state: freshBrokerState(opts.balance, GENESIS_AT),
+      replayed: 0,
+      replayedAt: null,
+      lastSeq: 0,
+      quarantined: [],
+      journalTruncated: null,
+      journalRead: { from: 0, bytes: 0, positionProblem: null },
+      warnings: [],
+    };
   }
   async append(entries: JournalEntry[]): Promise<void> {
     this.appended += entries.length;

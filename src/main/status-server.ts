@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Position } from '../shared/types.js';
 import type { Logger } from './logger.js';
-import type { MetricCounters } from './metrics-text.js';
+import type { MetricCounters, TradingStateName } from './prom-metrics.js';
 import { escapeHtml, inlineScript, loadChartLib } from './report-html.js';
 
 /** The heartbeat fields (SPEC §6) plus what /health and /metrics need. */
@@ -27,7 +27,7 @@ export interface StatusSnapshot extends MetricCounters {
   /** Data older than this is stale (--stale-timeout). */
   staleAfterMs: number;
   /** ACTIVE | REDUCING | HALTED and why (docs/contracts.md). */
-  tradingState?: { state: 'ACTIVE' | 'REDUCING' | 'HALTED'; reason: string | null };
+  tradingState?: { state: TradingStateName; reason: string | null };
   /** Blind spans journaled this run. */
   blindSpans?: number;
 }
@@ -146,8 +146,8 @@ export async function startStatusServer(opts: {
   port: number;
   host?: '127.0.0.1';
   getStatus(): StatusSnapshot;
-  /** Prometheus text of the current counters: `() => prometheusText(session.statusSnapshot())`. */
-  getMetricsText(): string;
+  /** Prometheus exposition text (`PromMetrics.text`), read per scrape. */
+  getMetricsText(): string | Promise<string>;
   log: Logger;
 }): Promise<StatusServer> {
   const host = '127.0.0.1';
@@ -194,7 +194,13 @@ export async function startStatusServer(opts: {
           return;
         }
         case '/metrics':
-          send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', opts.getMetricsText());
+          Promise.resolve(opts.getMetricsText()).then(
+            (text) => send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text),
+            (err: unknown) => {
+              opts.log.error({ err: (err as Error).message }, 'status endpoint: /metrics failed');
+              send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+            },
+          );
           return;
         case '/':
           send(res, 200, 'text/html; charset=utf-8', page, { 'content-security-policy': LIVE_CSP });

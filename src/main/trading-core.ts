@@ -4,7 +4,7 @@
 // owns sockets, timers and files while this stays testable frame by frame.
 import type { Frame } from '../shared/bitunix-codec.js';
 import { BlindSpanTracker, SeenPrices, unseenRange, type BlindCause, type BlindSpan } from '../shared/blind-spans.js';
-import type { PaperBroker } from '../shared/broker.js';
+import { orderDueAt, type PaperBroker } from '../shared/broker.js';
 import type { CandleBuilder } from '../shared/candle-builder.js';
 import type { BrokerEvent, EngineEvent } from '../shared/events.js';
 import { buildOrder } from '../shared/order-builder.js';
@@ -41,12 +41,17 @@ export interface CoreSink {
 
 export interface CoreConfig {
   /**
+   * Exchange latency in market ms (--latency-ms), sampled from the seeded RNG when an order is queued
+   * and carried with it (journaled in OrderQueued), so a fill can be checked against it. Absent: 0.
+   */
+  latency?: { min: number; max: number; rng: Rng } | null;
+  /**
    * Replays execute in market time, here on the tick path: an order fills at the first tick at or after
    * createdAt + latency. A replay's market clock runs at whatever speed the frames arrive (thousands of
    * candles a second at --speed max), so a wall-clock wait in a worker would fill minutes of market time
    * late, differently on every run. Live and simulated feeds use the worker pool instead.
    */
-  marketTimeExecution?: { capacity: number; latencyMs: { min: number; max: number }; rng: Rng } | null;
+  marketTimeExecution?: { capacity: number } | null;
   symbol: string;
   kind: ContractKind;
   intervalMs: number;
@@ -79,8 +84,11 @@ export class TradingCore {
   readonly stopDecision = new LatencyHistogram();
   /** Exchange ts → processed (wall clock), for every tick; meaningful only when both clocks agree (live). */
   readonly tickAge = new LatencyHistogram();
-  /** Orders waiting for their market-time latency (replay), sorted by due time. */
-  private readonly dueOrders: Array<{ order: Order; due: number; latencyMs: number }> = [];
+  /**
+   * Orders waiting for their market-time latency, sorted by due time: every order in a replay, and a
+   * worker's order whose quote came back older than its time plus latency (the book had not moved yet).
+   */
+  private readonly dueOrders: Array<{ order: Order; due: number }> = [];
   /** Market stretches not seen tick by tick, and what was seen of recent minutes (to judge the rest). */
   private readonly spans = new BlindSpanTracker();
   private readonly seenPrices = new SeenPrices();
@@ -158,9 +166,9 @@ export class TradingCore {
     if (recvHr >= 0 && (this.broker.state.position !== null || events.length > 0)) this.stopDecision.recordMs(performance.now() - recvHr);
     if (events.length > 0) this.applyBroker(events);
     while (this.dueOrders.length > 0 && this.dueOrders[0]!.due <= ts) {
-      const { order, latencyMs } = this.dueOrders.shift()!;
+      const { order } = this.dueOrders.shift()!;
       const t = this.tick;
-      this.onQuote(order, { orderId: order.id, ts, bid: t.bid, ask: t.ask, last: t.last, latencyMs, synthetic: false });
+      this.onQuote(order, { orderId: order.id, ts, bid: t.bid, ask: t.ask, last: t.last, latencyMs: order.latencyMs ?? 0, synthetic: false });
     }
   }
 
@@ -169,17 +177,28 @@ export class TradingCore {
     return this.dueOrders.length;
   }
 
-  private submit(order: Order): boolean {
+  /** The order with its latency sampled, or null when the market-time queue is full. */
+  private submit(built: Order): Order | null {
     const mte = this.cfg.marketTimeExecution;
-    if (!mte) return this.sink.submit(order);
-    if (this.dueOrders.length >= mte.capacity) return false;
-    const { min, max } = mte.latencyMs;
-    const latencyMs = max > min ? mte.rng.int(min, max) : min;
-    const due = order.createdAt + latencyMs;
+    if (mte && this.dueOrders.length >= mte.capacity) return null;
+    const order: Order = { ...built, latencyMs: this.sampleLatency() };
+    if (!mte) return this.sink.submit(order) ? order : null;
+    this.hold(order);
+    return order;
+  }
+
+  private sampleLatency(): number {
+    const l = this.cfg.latency;
+    if (!l) return 0;
+    return l.max > l.min ? l.rng.int(l.min, l.max) : l.min;
+  }
+
+  /** Wait, in market time, for the first tick at or after the order's time plus its latency. */
+  private hold(order: Order): void {
+    const due = orderDueAt(order);
     let i = this.dueOrders.length;
     while (i > 0 && this.dueOrders[i - 1]!.due > due) i--;
-    this.dueOrders.splice(i, 0, { order, due, latencyMs });
-    return true;
+    this.dueOrders.splice(i, 0, { order, due });
   }
 
   private onKline(k: Extract<Frame, { type: 'kline' }>): void {
@@ -199,9 +218,10 @@ export class TradingCore {
   private onCandleUpdate(r: ReturnType<CandleBuilder['onTime']>): void {
     if (r.gap) {
       this.sink.gap(r.gap.fromTs, r.gap.toTs);
-      if (this.broker.state.position) {
-        this.sink.blindSpan(this.spans.add({ fromTs: r.gap.fromTs, toTs: r.gap.toTs + this.cfg.intervalMs, causes: ['gap'] }));
-      }
+      const span = this.broker.state.position
+        ? this.spans.add({ fromTs: r.gap.fromTs, toTs: r.gap.toTs + this.cfg.intervalMs, causes: ['gap'] })
+        : null;
+      if (span) this.sink.blindSpan(span);
     }
     for (const c of r.closed) this.onClosedCandle(c);
   }
@@ -213,6 +233,15 @@ export class TradingCore {
    */
   blind(cause: BlindCause, sinceTs = this.lastTickTs): void {
     this.spans.begin(cause, sinceTs);
+  }
+
+  /** The newest minute's seen price range (saved with snapshots), and seeding it back after a restart. */
+  get seenMinute(): { ts: number; high: number; low: number } | null {
+    return this.seenPrices.newest();
+  }
+
+  restoreSeenMinute(m: { ts: number; high: number; low: number }): void {
+    this.seenPrices.restore(m);
   }
 
   /** Market time of the last trusted tick (0 before the first). */
@@ -245,13 +274,9 @@ export class TradingCore {
   }
 
   private onPrice(p: Extract<Frame, { type: 'price' }>): void {
-    // `fr` on the price channel is the rate settled at `ft` (notes §1.5.6): apply it once to a position
-    // that was open at that settlement.
-    const pos = this.broker.state.position;
-    const last = this.broker.state.lastFundingTime;
-    if (pos && pos.openedAt <= p.fundingTime && (last === null || p.fundingTime > last)) {
-      this.applyBroker(this.broker.applyFunding(p.fundingRate, p.fundingTime, p.markPrice));
-    }
+    // `fr` on the price channel is the rate settled at `ft`: the broker pays what was owed at that
+    // settlement (noted on the first tick after it, even if the position closed since), once.
+    this.applyBroker(this.broker.applyFunding(p.fundingRate, p.fundingTime, p.markPrice));
   }
 
   /**
@@ -266,15 +291,24 @@ export class TradingCore {
     this.recoverSpans([span], candles);
   }
 
-  /** Backfilled candles join the session's record in time order. */
+  /** Backfilled candles join the session's record in time order (and the newest sets the liquidity). */
   recordBackfilled(candles: Candle[]): void {
     if (candles.length === 0) return;
+    for (const c of candles) this.broker.noteClosedCandle(c);
     this.closedCandles.push(...candles);
     this.closedCandles.sort((a, b) => a.ts - b.ts);
   }
 
+  /** The history seeded from REST: the strategy's warm-up, and the liquidity of its newest candle. */
+  seed(candles: Candle[]): void {
+    this.builder.seed(candles);
+    for (const c of candles) this.broker.noteClosedCandle(c);
+  }
+
   private onClosedCandle(c: Candle): void {
     this.barIndex++;
+    this.broker.noteClosedCandle(c);
+    this.applyBroker(this.broker.persistPeak(c.ts + this.cfg.intervalMs));
     if (this.closedCandles.length >= MAX_SESSION_CANDLES) this.closedCandles.splice(0, MAX_SESSION_CANDLES / 10);
     this.closedCandles.push(c);
     if (this.entriesBlocked !== null || this.stale || this.spans.blind) return;
@@ -324,8 +358,19 @@ export class TradingCore {
       this.sink.info({ orderId: order.id, reason: refused }, 'entry refused before queueing');
       return;
     }
-    if (this.submit(order)) {
-      this.sink.record({ event: 'OrderQueued', orderId: order.id, side: order.side, qty: order.qty, sl: order.sl, tp: order.tp, refPrice: order.refPrice });
+    const queued = this.submit(order);
+    if (queued) {
+      this.sink.record({
+        event: 'OrderQueued',
+        orderId: queued.id,
+        side: queued.side,
+        qty: queued.qty,
+        sl: queued.sl,
+        tp: queued.tp,
+        refPrice: queued.refPrice,
+        at: queued.createdAt,
+        latencyMs: queued.latencyMs,
+      });
     } else {
       const depth = this.cfg.marketTimeExecution ? this.dueOrders.length : this.sink.queueDepth();
       this.sink.record({ event: 'OrderDropped', orderId: order.id, reason: 'queue_full', depth });
@@ -336,6 +381,12 @@ export class TradingCore {
   onQuote(order: Order, quote: FillQuote): void {
     if (this.fillsBlocked !== null) {
       this.sink.warn({ orderId: order.id, reason: this.fillsBlocked }, 'fill discarded: state cannot be saved');
+      return;
+    }
+    // The worker's wait ended but the ring's newest tick is older than the order plus its latency
+    // (a quiet book, or a market clock running faster than the wall): fill at the first tick that is not.
+    if (Number.isFinite(quote.ts) && quote.ts < orderDueAt(order) && !quote.synthetic) {
+      this.hold(order);
       return;
     }
     this.applyBroker(this.broker.applyQuote(order, quote));

@@ -662,7 +662,8 @@ export function encodeRestKlines(candles: Candle[]): string {
 export interface FundingRate {
   /** The current (upcoming) estimate as a fraction: the wire's percent / 100. */
   rate: number;
-  nextFundingTime: number;
+  /** Null in the older four-field reply (symbol, markPrice, lastPrice, fundingRate). */
+  nextFundingTime: number | null;
   intervalHours: number;
   markPrice: number;
 }
@@ -673,13 +674,26 @@ export function decodeFundingRate(body: string): FundingRate {
   const d: unknown = Array.isArray(raw) ? raw[0] : raw;
   if (!isObj(d)) throw new Error('Bitunix funding_rate: data is not an object');
   const ratePct = num(d.fundingRate);
-  const nextFundingTime = num(d.nextFundingTime);
+  const nextFundingTime = d.nextFundingTime === undefined ? null : num(d.nextFundingTime);
   const intervalHours = d.fundingInterval === undefined ? 8 : num(d.fundingInterval);
   const markPrice = num(d.markPrice);
-  if (![ratePct, nextFundingTime, intervalHours, markPrice].every(Number.isFinite) || intervalHours <= 0 || markPrice <= 0) {
+  if (![ratePct, nextFundingTime ?? 0, intervalHours, markPrice].every(Number.isFinite) || intervalHours <= 0 || markPrice <= 0) {
     throw new Error(`Bitunix funding_rate: bad field in ${JSON.stringify(d).slice(0, 200)}`);
   }
   return { rate: ratePct / 100, nextFundingTime, intervalHours, markPrice };
+}
+
+/** Bitunix's rate-limit codes: the reply is HTTP 200 with one of these instead of data (retry later). */
+const RATE_LIMIT_CODES: ReadonlySet<string> = new Set(['10005', '10006']);
+
+/** True when a REST body is Bitunix's "too many requests" envelope, not an answer. */
+export function isRestRateLimited(body: string): boolean {
+  try {
+    const msg: unknown = JSON.parse(body);
+    return isObj(msg) && (typeof msg.code === 'number' || typeof msg.code === 'string') && RATE_LIMIT_CODES.has(String(msg.code));
+  } catch {
+    return false;
+  }
 }
 
 export function encodeFundingRate(

@@ -61,6 +61,15 @@ export class SeenPrices {
     if (low < m.low) m.low = low;
   }
 
+  /** The newest minute seen, for a snapshot (a restart seeds it back with `restore`). */
+  newest(): (SeenMinute & { ts: number }) | null {
+    return this.currentMinute === null ? null : { ts: this.current, ...this.currentMinute };
+  }
+
+  restore(m: { ts: number; high: number; low: number }): void {
+    this.observe(m.ts, m.low, m.high);
+  }
+
   /** The extremes seen in the minute starting at `bucket`, or null when none were (or they were dropped). */
   minute(bucket: number): SeenMinute | null {
     return this.minutes.get(bucket) ?? null;
@@ -111,11 +120,15 @@ export class BlindSpanTracker {
     if (!o) return null;
     this.open = null;
     if (!(ts > o.fromTs) || o.fromTs <= 0) return null; // nothing seen before, or time did not move: nothing missed
-    return this.add({ fromTs: o.fromTs, toTs: ts, causes: o.causes });
+    return this.add({ fromTs: o.fromTs, toTs: ts, causes: o.causes }) ?? null;
   }
 
-  /** A span whose ends are both known (a missing candle). Returns the pending span it became part of. */
-  add(span: BlindSpan): BlindSpan {
+  /**
+   * A span whose ends are both known (a missing candle). Returns the pending span it became part of, or null when
+   * a pending span already covers it (nothing new to judge or journal).
+   */
+  add(span: BlindSpan): BlindSpan | null {
+    if (this.waiting.some((w) => w.fromTs <= span.fromTs && span.toTs <= w.toTs)) return null;
     let merged: BlindSpan = { fromTs: span.fromTs, toTs: span.toTs, causes: [...span.causes] };
     const rest: BlindSpan[] = [];
     for (const w of this.waiting) {

@@ -77,6 +77,11 @@ export function onEquity(b: BreakerState, equity: number): BreakerState {
   return equity > b.peakEquity ? { ...b, peakEquity: equity } : b;
 }
 
+/** The day's peak including unrealized PnL, persisted: it can only rise within a day. */
+export function onPeak(b: BreakerState, peak: number): BreakerState {
+  return peak > b.peakEquity ? { ...b, peakEquity: peak } : b;
+}
+
 export function onTripped(b: BreakerState, reason: string, detail: string, at: number): BreakerState {
   return { ...b, tripped: true, reason: `${reason}: ${detail}`, trippedAt: at };
 }

@@ -30,6 +30,8 @@ export interface BrokerConfig {
   maxLosses: number;
   /** How many processed client order ids to remember for idempotency. */
   processedIdsCap: number;
+  /** Funding settles every this many ms from 00:00 UTC (8 h: 00:00, 08:00, 16:00). */
+  fundingIntervalMs: number;
 }
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -51,6 +53,7 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   maxDrawdownPct: 5,
   maxLosses: 5,
   processedIdsCap: 1000,
+  fundingIntervalMs: 8 * 3600_000,
 };
 
 /** `BTCUSD`-style symbols (USD, not USDT/USDC) are inverse contracts. */

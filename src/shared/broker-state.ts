@@ -3,8 +3,8 @@
 // replay rebuilds exactly the state the broker had. It never mutates its input (unchanged parts are
 // shared) and needs nothing but the event: no clock, no randomness, and no config except the
 // processed-id cap (`reducerFor(cap)`; `applyEvent` uses the default 1000).
-// The breaker's persisted peak rises with realized equity at events: no event carries unrealized PnL,
-// so the tick-level peak including unrealized lives in the broker for the session (see broker.ts).
+// The breaker's persisted peak rises with realized equity at events and with the unrealized peak the
+// broker journals (BreakerPeak) at candle closes; in between the tick-level peak lives in the broker.
 // An event that contradicts the state (a Fill against an opposite open position) throws: the journal
 // is corrupt and recovery must not guess.
 import * as breaker from './breaker.js';
@@ -125,17 +125,26 @@ function reduce(s: BrokerState, ev: BrokerEvent, cap: number): BrokerState {
       return { ...s, position: { ...s.position, sl: ev.sl, best: ev.best, trailActive: true } };
     case 'FundingApplied': {
       const equity = s.equity + ev.amount;
+      const { fundingDue, ...rest } = s;
+      const due = fundingDue?.filter((d) => d.fundingTime > ev.fundingTime) ?? [];
       return {
-        ...s,
+        ...rest,
+        ...(due.length > 0 ? { fundingDue: due } : {}),
         equity,
         lastFundingTime: ev.fundingTime,
         breaker: breaker.onEquity(s.breaker, equity),
         stats: { ...s.stats, funding: s.stats.funding + ev.amount },
       };
     }
+    case 'FundingDue': {
+      const { fundingTime, side, qty, markPrice } = ev;
+      return { ...s, fundingDue: [...(s.fundingDue ?? []), { fundingTime, side, qty, markPrice }] };
+    }
     case 'BreakerTripped':
       return { ...s, breaker: breaker.onTripped(s.breaker, ev.reason, ev.detail, ev.at) };
     case 'BreakerReset':
       return { ...s, breaker: breaker.onReset(ev.day, ev.dayStartEquity) };
+    case 'BreakerPeak':
+      return { ...s, breaker: breaker.onPeak(s.breaker, ev.peakEquity) };
   }
 }

@@ -3,10 +3,11 @@
 // journal of returned events replays to exactly `broker.state`. No I/O, no wall clock (all times are
 // market ms passed in), randomness only from the injected Rng (exit slippage).
 //
-// Two things are kept outside BrokerState on purpose, as they are session-local refinements that no
-// event can carry: the last candle volume (the liquidity cap; none after a restart until the next
-// candle) and the tick-level peak of equity including unrealized PnL (the persisted peak is sampled
-// at events, the live one at every tick), plus the history of trailed stops used to judge candles.
+// Kept outside BrokerState on purpose, as session-local refinements no event needs to carry: the
+// latest closed candle's volume and what is left of its liquidity (refreshed by every close the
+// engine sees: live, seeded or backfilled), the tick-level peak of equity including unrealized PnL
+// until it is journaled at the next candle close (BreakerPeak), and the history of trailed stops used to
+// judge candles.
 import {
   breakerAt,
   dailyLossPct,
@@ -34,12 +35,14 @@ import {
   touchPrice,
 } from './pricing.js';
 import type { Rng } from './rng.js';
-import type { BrokerState, Candle, ExitReason, FillQuote, Order, Position, Tick } from './types.js';
+import type { BrokerState, Candle, ExitReason, FillQuote, Order, Position, Tick, WorkingOrder } from './types.js';
 
 /** A working order's worst acceptable price: the parent fill price this many bps worse. */
 export const WORKING_ORDER_TOLERANCE_BPS = 10;
 /** StopMoved is emitted only for moves of at least this share of R (bounds journal volume). */
 export const STOP_STEP_R = 0.1;
+/** Most funding settlements noted at once (a position restored after a long downtime). */
+const MAX_SETTLEMENTS_AT_ONCE = 1000;
 
 type WorkingCancelReason = 'shutdown' | 'expired' | 'position_closed' | 'breaker';
 
@@ -76,8 +79,23 @@ function validOrder(o: Order): boolean {
     isFinitePositive(o.qty) &&
     isFinitePositive(o.sl) &&
     isFinitePositive(o.tp) &&
-    Number.isFinite(o.createdAt)
+    Number.isFinite(o.createdAt) &&
+    (o.latencyMs === undefined || (Number.isFinite(o.latencyMs) && o.latencyMs >= 0))
   );
+}
+
+/** The first market time an order may be priced at: its time plus its sampled latency. */
+export function orderDueAt(o: Order): number {
+  return o.createdAt + (o.latencyMs ?? 0);
+}
+
+const mid = (bid: number, ask: number): number => (bid + ask) / 2;
+
+/** `${parent}#rest`, then `#rest2`, `#rest3`... for what is left after each partial fill. */
+function nextRestId(w: WorkingOrder): string {
+  const m = /#rest(\d*)$/.exec(w.id);
+  const n = m ? (m[1] === '' ? 1 : Number(m[1])) : 0;
+  return `${w.parentId}#rest${n + 1}`;
 }
 
 /** Turns -0 into 0 so events survive a JSON round trip unchanged. */
@@ -89,6 +107,8 @@ export class PaperBroker {
   /** Volume (base coin) of the newest closed candle seen; null until one arrives. */
   private lastVolume: number | null = null;
   private lastVolumeTs = -Infinity;
+  /** Base coin still available until the next close: what fills took since then is gone. */
+  private liquidityLeft = Infinity;
   /** Today's peak equity including unrealized PnL at tick resolution. */
   private livePeak: number;
   /** Stops in force for the open position since each market time; null when unknown (after a restart). */
@@ -126,14 +146,16 @@ export class PaperBroker {
     };
     if (this.s.processedOrderIds.includes(order.id)) return reject('duplicate_order_id');
     if (!validOrder(order)) return reject('invalid_order');
-    if (!validBook(quote.bid, quote.ask)) return reject('invalid_quote');
+    if (!validBook(quote.bid, quote.ask) || !Number.isFinite(quote.ts)) return reject('invalid_quote');
+    // No look-ahead, whoever the caller is: the book must be at least as new as the order plus its latency.
+    if (quote.ts < orderDueAt(order)) return reject('quote_before_latency');
     this.seen(at);
-    this.rollDay(at, out);
+    this.rollDay(at, this.markEquity(mid(quote.bid, quote.ask)), out);
 
     const buying = order.side === 'LONG';
     const touch = touchPrice(buying, quote.bid, quote.ask);
     const fillQty = this.liquidityCap(order.qty, touch);
-    const bps = this.cfg.slipBps + impactBps(notional(this.cfg.kind, fillQty, touch), this.cfg.impactBpsPerMillion);
+    const bps = this.takerSlipBps(fillQty, touch);
     const price = adverse(touch, buying, bps);
 
     const reason = this.entryReject(order, at, price);
@@ -153,7 +175,12 @@ export class PaperBroker {
       sl: order.sl,
       tp: order.tp,
       at,
+      orderAt: order.createdAt,
+      latencyMs: order.latencyMs ?? 0,
+      priceBeforeSlippage: touch,
+      slipBps: bps,
     });
+    this.useLiquidity(fillQty, touch);
     this.stops = [{ at, sl: order.sl }];
     const remainder = order.qty - fillQty;
     if (remainder > order.qty * 1e-9) {
@@ -185,11 +212,16 @@ export class PaperBroker {
     const out: BrokerEvent[] = [];
     const at = tick.ts;
     this.seen(at);
-    this.rollDay(at, out);
+    this.rollDay(at, this.equityWith(tick), out);
     const pos = this.s.position;
+    const hit = pos ? this.tickExit(pos, tick) : null;
+    const exiting = hit !== null && !(stopsOnly && hit.reason === 'TP');
+    // Before the exit: a position that closes on this very tick was still held at the settlement. While a
+    // span is recovered its candles say whether it was (onBlindSpan), unless this tick closes it anyway.
+    if (!stopsOnly || exiting) this.noteFundingDue(at, mid(tick.bid, tick.ask), out);
+    this.expireAt(at, out);
     if (pos) {
-      const hit = this.tickExit(pos, tick);
-      if (hit && !(stopsOnly && hit.reason === 'TP')) this.exit(hit, 'tick', at, out);
+      if (hit && exiting) this.exit(hit, 'tick', at, out);
       else if (!stopsOnly) {
         this.trail(pos, tick, out);
         this.fillWorkingOrders(tick, out);
@@ -207,14 +239,13 @@ export class PaperBroker {
    */
   onCandle(candle: Candle, intervalMs = 60_000): BrokerEvent[] {
     if (!validCandle(candle) || !isFinitePositive(intervalMs)) return [];
-    if (candle.ts >= this.lastVolumeTs) {
-      this.lastVolumeTs = candle.ts;
-      this.lastVolume = candle.volume;
-    }
+    this.noteClosedCandle(candle);
     const out: BrokerEvent[] = [];
     const at = candle.ts + intervalMs;
     this.seen(at);
-    this.rollDay(at, out);
+    // A position still open when this candle opened was held through any settlement up to its open.
+    this.noteFundingDue(candle.ts, candle.open, out);
+    this.rollDay(at, this.markEquity(candle.close), out);
     const pos = this.s.position;
     if (pos && at > pos.openedAt) {
       const hit = this.candleExit(pos, candle);
@@ -236,7 +267,10 @@ export class PaperBroker {
     const { sl, trailed } = this.stopAt(first, span.fromTs);
     const stopReason: ExitReason = trailed ? 'TRAIL' : 'SL';
     for (const r of [...ranges].sort((a, b) => a.ts - b.ts)) {
-      const pos = this.s.position;
+      // Still held when this candle opened: it owes any settlement up to then (a candle opening inside the
+      // span has a known open; one that began before the span adds no settlement the ticks did not see).
+      this.noteFundingDue(r.ts, r.open ?? first.entry, out);
+      const pos: Position | null = this.s.position;
       if (!pos || pos !== first) break;
       const at = Math.max(pos.openedAt, Math.min(r.ts + intervalMs, span.toTs));
       let d: ExitDecision | null = null;
@@ -251,22 +285,52 @@ export class PaperBroker {
       }
       if (!d) continue;
       this.seen(at);
-      this.rollDay(at, out);
+      this.rollDay(at, this.markEquity(d.price), out);
       this.exit(d, 'candle', at, out, { fromTs: span.fromTs, toTs: span.toTs });
     }
     return out;
   }
 
+  /**
+   * The volume of a closed candle (live, seeded, backfilled or missed): the newest one sets the
+   * liquidity the next fills may take, until the next close.
+   */
+  noteClosedCandle(candle: Candle): void {
+    if (!validCandle(candle) || !(candle.ts > this.lastVolumeTs)) return;
+    this.lastVolumeTs = candle.ts;
+    this.lastVolume = candle.volume;
+    this.liquidityLeft = candle.volume > 0 ? this.cfg.liquidityFraction * candle.volume : Infinity;
+  }
+
+  /**
+   * The rate settled at `fundingTime` (the price channel's `fr` at `ft`). Pays what was noted due at
+   * that settlement (and any older one still waiting for its rate), even if the position has closed
+   * since; otherwise charges the open position if it was held through it. Each settlement once.
+   */
   applyFunding(rate: number, fundingTime: number, markPrice: number): BrokerEvent[] {
     if (!Number.isFinite(rate) || !Number.isFinite(fundingTime) || !isFinitePositive(markPrice)) return [];
+    const out: BrokerEvent[] = [];
+    for (const d of this.s.fundingDue ?? []) {
+      if (d.fundingTime > fundingTime) break;
+      this.seen(d.fundingTime);
+      this.rollDay(d.fundingTime, this.markEquity(markPrice), out);
+      this.emit(out, {
+        event: 'FundingApplied',
+        rate,
+        amount: plain(fundingAmount(this.cfg.kind, d.side, rate, d.qty, d.markPrice)),
+        fundingTime: d.fundingTime,
+        side: d.side,
+        at: d.fundingTime,
+        ...(d.fundingTime < fundingTime ? { rateTime: fundingTime } : {}),
+      });
+    }
     const last = this.s.lastFundingTime;
-    if (last !== null && fundingTime <= last) return [];
+    if (last !== null && fundingTime <= last) return out;
     const pos = this.s.position;
     // A position opened after the settlement time did not hold through it.
-    if (!pos || pos.openedAt > fundingTime) return [];
-    const out: BrokerEvent[] = [];
+    if (!pos || pos.openedAt > fundingTime) return out;
     this.seen(fundingTime);
-    this.rollDay(fundingTime, out);
+    this.rollDay(fundingTime, this.markEquity(markPrice), out);
     this.emit(out, {
       event: 'FundingApplied',
       rate,
@@ -278,13 +342,26 @@ export class PaperBroker {
     return out;
   }
 
+  /**
+   * Notes what the open position owes for every settlement up to market time `at` it was held
+   * through, at `markPrice` (the tick path does this by itself; a blind span's caller passes the span's
+   * end and a price from it, before the span's candles can close the position).
+   */
+  settleFundingThrough(at: number, markPrice: number): BrokerEvent[] {
+    if (!Number.isFinite(at) || !isFinitePositive(markPrice)) return [];
+    const out: BrokerEvent[] = [];
+    this.noteFundingDue(at, markPrice, out);
+    return out;
+  }
+
   // ---------------------------------------------------------------- session actions
 
   forceClose(tick: Tick, reason: 'FORCE_CLOSE' | 'BREAKER'): BrokerEvent[] {
     if (!validTick(tick)) return [];
     const out: BrokerEvent[] = [];
     this.seen(tick.ts);
-    this.rollDay(tick.ts, out);
+    this.rollDay(tick.ts, this.equityWith(tick), out);
+    this.noteFundingDue(tick.ts, mid(tick.bid, tick.ask), out);
     const pos = this.s.position;
     if (pos) {
       const price = touchPrice(pos.side === 'SHORT', tick.bid, tick.ask);
@@ -294,20 +371,32 @@ export class PaperBroker {
     return out;
   }
 
-  cancelWorkingOrders(reason: WorkingCancelReason, at: number): BrokerEvent[] {
+  /**
+   * Journals the day's peak equity including unrealized PnL when it rose above the persisted one.
+   * Called on market time (each candle close), not per tick: at most one line a candle, the same
+   * lines on every replay, and a restart measures drawdown from a peak at most one candle old.
+   */
+  persistPeak(at: number): BrokerEvent[] {
+    if (!Number.isFinite(at) || !(this.livePeak > this.s.breaker.peakEquity)) return [];
+    // A close stamped on the next day belongs to the old day's peak, which that day's first tick discards.
+    if (dayRolled(this.s.breaker, at)) return [];
     const out: BrokerEvent[] = [];
-    this.cancelAll(reason, Number.isFinite(at) ? at : this.lastAt, out);
+    this.emit(out, { event: 'BreakerPeak', peakEquity: this.livePeak, at });
     return out;
   }
 
+  cancelWorkingOrders(reason: WorkingCancelReason, at: number): BrokerEvent[] {
+    const out: BrokerEvent[] = [];
+    // Market time only: the latest the broker has seen when the caller has none (no tick this run).
+    this.cancelAll(reason, Math.max(Number.isFinite(at) ? at : 0, this.lastAt), out);
+    return out;
+  }
+
+  /** Working orders older than the TTL at market time `at` expire (every tick does this by itself). */
   expireWorkingOrders(at: number): BrokerEvent[] {
     if (!Number.isFinite(at)) return [];
     const out: BrokerEvent[] = [];
-    for (const w of this.s.workingOrders) {
-      if (at - w.createdAt >= this.cfg.workingOrderTtlMs) {
-        this.emit(out, { event: 'WorkingOrderCancelled', id: w.id, reason: 'expired', at });
-      }
-    }
+    this.expireAt(at, out);
     return out;
   }
 
@@ -323,6 +412,13 @@ export class PaperBroker {
 
   equityWith(tick: Tick | null): number {
     return this.s.equity + (tick ? this.unrealized(tick) : 0);
+  }
+
+  /** Equity with the open position marked at one price (no book: a candle, a mark price). */
+  private markEquity(price: number): number {
+    const pos = this.s.position;
+    if (!pos || !isFinitePositive(price)) return this.s.equity;
+    return this.s.equity + grossPnl(this.cfg.kind, pos.side, pos.entry, price, pos.qty);
   }
 
   // ---------------------------------------------------------------- internals
@@ -353,7 +449,7 @@ export class PaperBroker {
     return null;
   }
 
-  /** One fill takes at most liquidityFraction × the last candle's volume; no known volume, no cap. */
+  /** One entry takes at most liquidityFraction × the latest closed candle's volume; no known volume, no cap. */
   private liquidityCap(qty: number, price: number): number {
     if (this.lastVolume === null || !(this.lastVolume > 0)) return qty;
     const maxBase = this.cfg.liquidityFraction * this.lastVolume;
@@ -361,18 +457,64 @@ export class PaperBroker {
     return qtyFromBase(this.cfg.kind, maxBase, price);
   }
 
+  /** What fills took from the latest candle's liquidity: a remainder waits for the next close. */
+  private useLiquidity(qty: number, price: number): void {
+    this.liquidityLeft = Math.max(0, this.liquidityLeft - baseQty(this.cfg.kind, qty, price));
+  }
+
+  /** A taker's adverse move: the configured slippage plus the impact of this fill's notional. */
+  private takerSlipBps(qty: number, touch: number): number {
+    return this.cfg.slipBps + impactBps(notional(this.cfg.kind, qty, touch), this.cfg.impactBpsPerMillion);
+  }
+
+  /** Latest settlement noted or applied (-Infinity when none). */
+  private fundingAccountedTo(): number {
+    const due = this.s.fundingDue;
+    const last = this.s.lastFundingTime ?? -Infinity;
+    return due && due.length > 0 ? Math.max(last, due[due.length - 1]!.fundingTime) : last;
+  }
+
+  /**
+   * Notes FundingDue for each settlement in (already accounted, at] that the open position was held
+   * through (opened at or before it). On the tick path this is a division and two comparisons.
+   */
+  private noteFundingDue(at: number, markPrice: number, out: BrokerEvent[]): void {
+    const pos = this.s.position;
+    if (!pos || !isFinitePositive(markPrice)) return;
+    const step = this.cfg.fundingIntervalMs;
+    const latest = Math.floor(at / step) * step;
+    if (latest < pos.openedAt) return;
+    const accounted = this.fundingAccountedTo();
+    if (latest <= accounted) return;
+    const first = Math.max(Math.ceil(pos.openedAt / step) * step, Math.floor(accounted / step) * step + step);
+    const from = Math.max(first, latest - (MAX_SETTLEMENTS_AT_ONCE - 1) * step);
+    for (let ft = from; ft <= latest; ft += step) {
+      this.emit(out, { event: 'FundingDue', fundingTime: ft, side: pos.side, qty: pos.qty, markPrice, at });
+    }
+  }
+
+  private expireAt(at: number, out: BrokerEvent[]): void {
+    for (const w of this.s.workingOrders) {
+      if (at - w.createdAt >= this.cfg.workingOrderTtlMs) {
+        this.emit(out, { event: 'WorkingOrderCancelled', id: w.id, reason: 'expired', at });
+      }
+    }
+  }
+
   /** End (ms) of the breaker's UTC day `dayEndOf`: rollDay compares numbers on every tick. */
   private dayEnd = Number.NaN;
   private dayEndOf = '';
 
-  private rollDay(at: number, out: BrokerEvent[]): void {
+  /** A new UTC day starts from `equityNow`: equity including the open position's unrealized PnL. */
+  private rollDay(at: number, equityNow: number, out: BrokerEvent[]): void {
     if (this.s.breaker.day !== this.dayEndOf) {
       this.dayEndOf = this.s.breaker.day;
       this.dayEnd = Date.parse(this.dayEndOf) + 86_400_000; // NaN for an odd day string: falls through below
     }
     if (at < this.dayEnd) return; // same UTC day: no date string on the tick path (it was 15-25 % of it)
     if (!dayRolled(this.s.breaker, at)) return;
-    this.emit(out, { event: 'BreakerReset', day: utcDay(at), dayStartEquity: this.s.equity, at });
+    const dayStartEquity = Number.isFinite(equityNow) ? plain(equityNow) : this.s.equity;
+    this.emit(out, { event: 'BreakerReset', day: utcDay(at), dayStartEquity, at });
     this.livePeak = this.s.breaker.peakEquity;
   }
 
@@ -443,6 +585,8 @@ export class PaperBroker {
       fee: fee(notional(this.cfg.kind, pos.qty, price), this.cfg.takerBps),
       source,
       at,
+      priceBeforeSlippage: d.price,
+      slipBps: slip,
       ...(span ? { recovered: true as const, span } : {}),
     });
     this.stops = null;
@@ -465,7 +609,12 @@ export class PaperBroker {
     this.stops?.push({ at: tick.ts, sl });
   }
 
-  /** A working remainder fills whole, as a resting (maker) order, once the touch is at or inside its limit. */
+  /**
+   * A working remainder fills on a tick later than the one it was placed on, as a taker with slippage
+   * and impact, as far as the latest closed candle's liquidity left allows and while the slipped price
+   * is within its limit. What the liquidity cannot take rests as a new working order (same creation
+   * time, so it still expires 24 h after the entry) until the next close.
+   */
   private fillWorkingOrders(tick: Tick, out: BrokerEvent[]): void {
     if (this.s.breaker.tripped) return;
     for (const w of this.s.workingOrders) {
@@ -474,21 +623,36 @@ export class PaperBroker {
         this.emit(out, { event: 'WorkingOrderCancelled', id: w.id, reason: 'position_closed', at: tick.ts });
         continue;
       }
+      // Never on the tick it was placed on; and only against a known candle's liquidity (after a
+      // restart, not before the seeded history says what the market trades).
+      if (!(tick.ts > w.createdAt) || this.lastVolume === null || !(this.liquidityLeft > 0)) continue;
       const buying = w.side === 'LONG';
       const touch = touchPrice(buying, tick.bid, tick.ask);
-      if (buying ? touch > w.limitPrice : touch < w.limitPrice) continue;
+      const room = qtyFromBase(this.cfg.kind, this.liquidityLeft, touch);
+      const qty = room >= w.qty * (1 - 1e-9) ? w.qty : room;
+      const bps = this.takerSlipBps(qty, touch);
+      const price = adverse(touch, buying, bps);
+      if (buying ? price > w.limitPrice : price < w.limitPrice) continue;
       this.emit(out, {
         event: 'Fill',
         orderId: w.id,
         side: w.side,
-        price: touch,
-        qty: w.qty,
-        fee: fee(notional(this.cfg.kind, w.qty, touch), this.cfg.makerBps),
-        liquidity: 'maker',
+        price,
+        qty,
+        fee: fee(notional(this.cfg.kind, qty, price), this.cfg.takerBps),
+        liquidity: 'taker',
         sl: pos.sl,
         tp: pos.tp,
         at: tick.ts,
+        orderAt: w.createdAt,
+        latencyMs: 0,
+        priceBeforeSlippage: touch,
+        slipBps: bps,
       });
+      this.useLiquidity(qty, touch);
+      if (qty < w.qty) {
+        this.emit(out, { event: 'WorkingOrderPlaced', order: { ...w, id: nextRestId(w), qty: w.qty - qty }, at: tick.ts });
+      }
     }
   }
 

@@ -1,7 +1,10 @@
 // Journal events (SPEC §5). Broker events change state and are replayed by `applyEvent`;
 // the others are facts about the session. Every journal line is `{seq, ts, event, ...payload}`.
-import type { ExitReason, Side, WorkingOrder } from './types.js';
+import type { ExitReason, FundingDue, Side, WorkingOrder } from './types.js';
 
+// Fill and Exit carry what a reader needs to recheck the price from the journal alone:
+// price = priceBeforeSlippage moved adversely by slipBps, and a Fill is never earlier than
+// orderAt + latencyMs. The broker always writes them; journals from before they existed lack them.
 export interface FillEvent {
   event: 'Fill';
   orderId: string;
@@ -12,8 +15,16 @@ export interface FillEvent {
   liquidity: 'taker' | 'maker';
   sl: number;
   tp: number;
-  /** Market time of the fill. */
+  /** Market time of the fill (the quote's tick). */
   at: number;
+  /** Market time the order was created (a working remainder: when it was placed). */
+  orderAt?: number;
+  /** Exchange latency sampled for the order when it was queued (0 for a working remainder). */
+  latencyMs?: number;
+  /** The touch the fill was priced from: the ask for a buy, the bid for a sell. */
+  priceBeforeSlippage?: number;
+  /** Adverse slippage plus impact applied to it, in bps. */
+  slipBps?: number;
 }
 export interface ExitEvent {
   event: 'Exit';
@@ -27,6 +38,10 @@ export interface ExitEvent {
   /** 'tick' when decided on a tick, 'candle' when from candle high/low (gaps, downtime), 'forced' otherwise. */
   source: 'tick' | 'candle' | 'forced';
   at: number;
+  /** The level or touch the exit was decided at (a gap-through: the open). */
+  priceBeforeSlippage?: number;
+  /** Adverse exit slippage applied to it, in bps. */
+  slipBps?: number;
   /** Decided after the fact, on candles fetched for a blind span (docs/reliability.md). */
   recovered?: true;
   span?: { fromTs: number; toTs: number };
@@ -64,6 +79,13 @@ export interface FundingAppliedEvent {
   fundingTime: number;
   side: Side;
   at: number;
+  /** Set when the rate used is the one settled at a later time (the settlement's own was never published). */
+  rateTime?: number;
+}
+/** The position was held through a settlement: what it owes is fixed now, the rate comes later. */
+export interface FundingDueEvent extends FundingDue {
+  event: 'FundingDue';
+  at: number;
 }
 export interface BreakerTrippedEvent {
   event: 'BreakerTripped';
@@ -74,7 +96,14 @@ export interface BreakerTrippedEvent {
 export interface BreakerResetEvent {
   event: 'BreakerReset';
   day: string;
+  /** Equity including unrealized PnL at the first market event of the day. */
   dayStartEquity: number;
+  at: number;
+}
+/** The day's peak equity including unrealized PnL rose: persisted so a restart measures drawdown from it. */
+export interface BreakerPeakEvent {
+  event: 'BreakerPeak';
+  peakEquity: number;
   at: number;
 }
 
@@ -87,8 +116,10 @@ export type BrokerEvent =
   | WorkingOrderCancelledEvent
   | StopMovedEvent
   | FundingAppliedEvent
+  | FundingDueEvent
   | BreakerTrippedEvent
-  | BreakerResetEvent;
+  | BreakerResetEvent
+  | BreakerPeakEvent;
 
 /** Session facts: never replayed into broker state. */
 export interface SessionEvent {
@@ -124,8 +155,10 @@ export const BROKER_EVENT_NAMES: ReadonlySet<string> = new Set([
   'WorkingOrderCancelled',
   'StopMoved',
   'FundingApplied',
+  'FundingDue',
   'BreakerTripped',
   'BreakerReset',
+  'BreakerPeak',
 ]);
 
 export function isBrokerEvent(e: { event: string }): e is BrokerEvent {

@@ -1,20 +1,34 @@
 // The contract between the session (main thread) and the persistence worker, which alone touches the
 // state directory (DESIGN.md, ownership table). Types and message tags only: both threads import this.
 import type { JournalEntry } from './events.js';
-import type { StateSnapshot } from './types.js';
+import type { BrokerState, StateSnapshot } from './types.js';
 
 export interface LoadResult {
   source: 'primary' | 'backup' | 'journal' | 'fresh';
-  /** The valid snapshot used (null for 'journal'/'fresh'). */
+  /** The valid snapshot used, as the session sealed it (null for 'journal'/'fresh'). */
   snapshot: StateSnapshot | null;
-  /** Journal entries with seq > snapshot.seq (all entries when snapshot is null), in order. */
-  replay: JournalEntry[];
+  /**
+   * The broker state to resume: the snapshot's with every journal event after its seq folded in, or,
+   * without a snapshot, a fresh state (the journal's first SessionStart balance, else `balance`) with
+   * the whole journal folded in. The worker folds while it reads, so no start holds the journal.
+   */
+  state: BrokerState;
+  /** Journal entries folded into `state` (seq > snapshot.seq; all of them without a snapshot). */
+  replayed: number;
+  /** Newest market time (`at`) among the broker events folded into `state`; null when there were none. */
+  replayedAt: number | null;
   /** Highest seq in the journal (or snapshot.seq if larger); the next event gets lastSeq + 1. */
   lastSeq: number;
   /** Files renamed <name>.corrupt.<epochms>. */
   quarantined: string[];
   /** Torn last journal line removed. */
   journalTruncated: { bytes: number; line: string } | null;
+  /**
+   * What of events.jsonl was read: from byte `from` (just after the snapshot's journal line when its
+   * recorded position checks out, else 0), `bytes` of it; `positionProblem` says why a recorded
+   * position was not used.
+   */
+  journalRead: { from: number; bytes: number; positionProblem: string | null };
   warnings: string[];
   /** `halt.json` as the kill switch left it: the engine stays HALTED until resumed (null when absent). */
   halt?: HaltRecord | null;
@@ -45,6 +59,8 @@ export interface OpenOptions {
   symbol: string;
   /** Backup generations kept next to state.json (SPEC §5, --backups). */
   backups: number;
+  /** Equity of a fresh state when the journal has no SessionStart to take it from (--balance). */
+  balance: number;
   /** Lock staleness (tests only; every process must use the same value). */
   lockStaleMs?: number;
 }

@@ -77,6 +77,11 @@ export class PriceProcess {
     this.logMid += Math.log1p(bps / 10_000);
   }
 
+  /** Exactly undo `jump(bps)`: the price comes back by the same factor. */
+  jumpBack(bps: number): void {
+    this.logMid -= Math.log1p(bps / 10_000);
+  }
+
   /** Advance to `toTs` (one trade at that instant). A `toTs` not after the last step trades at the same mid. */
   step(toTs: number): PriceTick {
     const rng = this.rng;

@@ -2,7 +2,7 @@
 // line why a snapshot or a journal line is unusable. The loader trusts nothing it reads from disk: a file
 // that parses but was hand-edited, half-written or written by another version must be refused, not loaded.
 import { createHash } from 'node:crypto';
-import type { StateSnapshot } from './types.js';
+import type { BrokerState, StateSnapshot } from './types.js';
 
 /** Canonical JSON: object keys sorted at every depth, so the checksum does not depend on key order. */
 export function canonicalJson(value: unknown): string {
@@ -21,6 +21,12 @@ export function canonicalJson(value: unknown): string {
 export function snapshotChecksum(s: Omit<StateSnapshot, 'checksum'>): string {
   const { checksum: _ignored, ...body } = s as Omit<StateSnapshot, 'checksum'> & { checksum?: string };
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+/** The broker state a snapshot holds, without its envelope (what the journal folds to). */
+export function brokerStateOf(s: StateSnapshot): BrokerState {
+  const { version: _v, symbol: _s, seq: _q, savedAt: _a, checksum: _c, marketTs: _m, seenMinute: _n, journalAt: _j, ...broker } = s;
+  return broker;
 }
 
 /** The snapshot with its checksum (re)computed. */
@@ -79,6 +85,24 @@ function validateWorkingOrder(w: unknown, i: number): string | null {
   });
 }
 
+/** Optional: absent when no settlement is waiting for its rate. */
+function validateFundingDue(d: unknown): string | null {
+  if (d === undefined) return null;
+  if (!Array.isArray(d)) return 'fundingDue: expected array';
+  for (let i = 0; i < d.length; i++) {
+    const x: unknown = d[i];
+    if (!isObj(x)) return `fundingDue[${i}]: expected object`;
+    const err = checkFields(x, `fundingDue[${i}].`, {
+      fundingTime: num,
+      side,
+      qty: [(v) => isFiniteNum(v) && v > 0, 'positive finite number'],
+      markPrice: [(v) => isFiniteNum(v) && v > 0, 'positive finite number'],
+    });
+    if (err) return err;
+  }
+  return null;
+}
+
 function validateBreaker(b: unknown): string | null {
   if (!isObj(b)) return 'breaker: expected object';
   return checkFields(b, 'breaker.', {
@@ -89,6 +113,16 @@ function validateBreaker(b: unknown): string | null {
     tripped: bool,
     reason: [(v) => v === null || typeof v === 'string', 'string or null'],
     trippedAt: numOrNull,
+  });
+}
+
+function validateJournalPosition(p: unknown): string | null {
+  if (p === undefined) return null;
+  if (!isObj(p)) return 'journalAt: expected object';
+  return checkFields(p, 'journalAt.', {
+    offset: [(v) => Number.isSafeInteger(v) && (v as number) >= 0, 'non-negative integer'],
+    bytes: [(v) => Number.isSafeInteger(v) && (v as number) >= 1, 'positive integer'],
+    sha256: [(v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'sha256 hex string'],
   });
 }
 
@@ -107,6 +141,13 @@ export function validateSnapshot(x: unknown): string | null {
     checksum: [(v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'sha256 hex string'],
   });
   if (top) return top;
+  if (x.marketTs !== undefined && !(typeof x.marketTs === 'number' && Number.isFinite(x.marketTs))) return 'marketTs: not a finite number';
+  if (x.seenMinute !== undefined) {
+    const m = x.seenMinute as Obj | null;
+    if (typeof m !== 'object' || m === null || ![m.ts, m.high, m.low].every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      return 'seenMinute: must be {ts, high, low} numbers';
+    }
+  }
   const pos = validatePosition(x.position);
   if (pos) return pos;
   if (!Array.isArray(x.workingOrders)) return 'workingOrders: expected array';
@@ -120,8 +161,12 @@ export function validateSnapshot(x: unknown): string | null {
   if (!Array.isArray(x.recentOrderTimes) || !x.recentOrderTimes.every(isFiniteNum)) {
     return 'recentOrderTimes: expected array of finite numbers';
   }
+  const at = validateJournalPosition(x.journalAt);
+  if (at) return at;
   const breaker = validateBreaker(x.breaker);
   if (breaker) return breaker;
+  const due = validateFundingDue(x.fundingDue);
+  if (due) return due;
   if (!isObj(x.stats)) return 'stats: expected object';
   const stats = checkFields(x.stats, 'stats.', {
     trades: [(v) => Number.isInteger(v) && (v as number) >= 0, 'non-negative integer'],

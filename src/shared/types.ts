@@ -42,12 +42,17 @@ export interface Order {
   tp: number;
   /** Market time the order was created. */
   createdAt: number;
+  /**
+   * Simulated exchange latency in market ms, sampled when the order is queued. No fill may be priced
+   * from a tick older than createdAt + latencyMs. Absent means 0 (an order priced at once).
+   */
+  latencyMs?: number;
 }
 
 /** What an execution worker returns after the simulated latency: the book at that moment. */
 export interface FillQuote {
   orderId: string;
-  /** Market time of the tick the quote was priced from (or of the order when synthetic). */
+  /** Market time of the tick the quote was priced from (or the order's time plus its latency when synthetic). */
   ts: number;
   bid: number;
   ask: number;
@@ -88,6 +93,15 @@ export interface WorkingOrder {
   createdAt: number;
 }
 
+/** What a position owes at a funding settlement, noted at the settlement instant until its rate arrives. */
+export interface FundingDue {
+  fundingTime: number;
+  side: Side;
+  qty: number;
+  /** Mark price at the settlement (the book's mid at the first tick at or after it). */
+  markPrice: number;
+}
+
 export interface BreakerState {
   /** UTC day (YYYY-MM-DD, market time) the counters belong to. */
   day: string;
@@ -116,10 +130,25 @@ export interface BrokerState {
   breaker: BreakerState;
   /** Next funding settlement already applied up to (market ms), to apply each settlement once. */
   lastFundingTime: number | null;
+  /**
+   * Settlements the open position was held through whose rate has not arrived yet (oldest first);
+   * absent when none. Owed even if the position closes before the rate is known.
+   */
+  fundingDue?: FundingDue[];
   stats: { trades: number; wins: number; fees: number; realizedPnl: number; funding: number };
 }
 
-/** state.json (SPEC §5). `seq` is the last journal event the snapshot includes. */
+/**
+ * Where the journal line of a snapshot's `seq` lies in events.jsonl, so a restart reads only what follows
+ * it: the line starts at byte `offset`, is `bytes` long without its newline, and hashes to `sha256`.
+ */
+export interface JournalPosition {
+  offset: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** state.json. `seq` is the last journal event the snapshot includes. */
 export interface StateSnapshot extends BrokerState {
   version: 1;
   symbol: string;
@@ -127,5 +156,9 @@ export interface StateSnapshot extends BrokerState {
   savedAt: number;
   /** Market time of the last tick seen when saved: where a restart's blind span begins (absent in older files). */
   marketTs?: number;
+  /** The price range seen in the minute of `marketTs`, so a restart does not judge again what was seen. */
+  seenMinute?: { ts: number; high: number; low: number };
+  /** Set by the persistence worker when it writes the snapshot; absent when the line's place is unknown. */
+  journalAt?: JournalPosition;
   checksum: string;
 }

@@ -78,7 +78,12 @@ export type SimFault =
    */
   | { kind: 'flood'; ratePerSec: number; seconds: number; symbol?: string; base?: number; swing?: number }
   /** The simulated price jumps by `bps` basis points at once (a gap through a stop). */
-  | { kind: 'jump'; bps: number };
+  | { kind: 'jump'; bps: number }
+  /**
+   * The simulated price jumps by `bps` and comes back by the same factor `ms` wall ms later: an excursion
+   * that only the candles' high/low still show once it is over (a stop crossed while a client was blind).
+   */
+  | { kind: 'excursion'; bps: number; ms: number };
 
 /** GET /sim/status. `replay` is null unless replaying; `candles` counts live candles replayed so far. */
 export interface SimStatus {
@@ -130,6 +135,9 @@ export type SimWorkerMessage =
   | { type: 'error'; message: string }
   | { type: 'replay-done'; candles: number };
 
+const jumpBps = (x: number): boolean => x > -5000 && x < 5000 && x !== 0;
+const JUMP_BPS_RULE = 'a non-zero number in (-5000, 5000)';
+
 /** A SimFault from untrusted JSON (the control endpoint); throws saying what is wrong. */
 export function parseSimFault(v: unknown): SimFault {
   if (typeof v !== 'object' || v === null) throw new Error('fault must be a JSON object');
@@ -152,7 +160,9 @@ export function parseSimFault(v: unknown): SimFault {
     case 'skipKlines':
       return { kind: 'skipKlines', minutes: n('minutes', int1, 'an integer >= 1') };
     case 'jump':
-      return { kind: 'jump', bps: n('bps', (x) => x > -5000 && x < 5000 && x !== 0, 'a non-zero number in (-5000, 5000)') };
+      return { kind: 'jump', bps: n('bps', jumpBps, JUMP_BPS_RULE) };
+    case 'excursion':
+      return { kind: 'excursion', bps: n('bps', jumpBps, JUMP_BPS_RULE), ms: n('ms', (x) => x > 0 && x <= 3_600_000, 'ms in (0, 3600000]') };
     case 'flood': {
       const f: Extract<SimFault, { kind: 'flood' }> = {
         kind: 'flood',
@@ -168,7 +178,7 @@ export function parseSimFault(v: unknown): SimFault {
       return f;
     }
     default:
-      throw new Error(`unknown fault kind ${JSON.stringify(o.kind)} (drop refuse silence garbage oversized skipKlines flood)`);
+      throw new Error(`unknown fault kind ${JSON.stringify(o.kind)} (drop refuse silence garbage oversized skipKlines flood jump excursion)`);
   }
 }
 
@@ -226,6 +236,11 @@ class SymbolMarket {
   /** Move the simulated price at once (no-op in a replay, whose prices are the file's). */
   jump(bps: number): void {
     this.proc?.jump(bps);
+  }
+
+  /** Undo `jump(bps)`. */
+  jumpBack(bps: number): void {
+    this.proc?.jumpBack(bps);
   }
 
   static simulated(symbol: string, proc: PriceProcess, fundingSeed: number): SymbolMarket {
@@ -406,6 +421,8 @@ export class ExchangeSim {
   /** Book/trade frames sent per symbol, from every source (GET /sim/flood). */
   private readonly tickFrames = new Map<string, number>();
   private stopped = false;
+  /** Excursions still to come back (cleared on stop). */
+  private readonly excursionTimers = new Set<NodeJS.Timeout>();
   private replayTimer: NodeJS.Timeout | null = null;
   private readonly replay: Replay | null = null;
   private readonly replayDoneListeners: ((candles: number) => void)[] = [];
@@ -492,6 +509,8 @@ export class ExchangeSim {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     if (this.klineTimer !== null) clearInterval(this.klineTimer);
     this.tickTimer = this.klineTimer = null;
+    for (const t of this.excursionTimers) clearTimeout(t);
+    this.excursionTimers.clear();
     for (const c of this.clients) c.ws.terminate();
     this.clients.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
@@ -533,6 +552,18 @@ export class ExchangeSim {
       case 'jump':
         for (const m of this.markets.values()) m.jump(f.bps);
         break;
+      case 'excursion': {
+        // Stepped up to now on both edges, so the ticks before and after keep their own prices.
+        this.advanceAll();
+        for (const m of this.markets.values()) m.jump(f.bps);
+        const back = setTimeout(() => {
+          this.excursionTimers.delete(back);
+          this.advanceAll();
+          for (const m of this.markets.values()) m.jumpBack(f.bps);
+        }, f.ms);
+        this.excursionTimers.add(back);
+        break;
+      }
     }
   }
 

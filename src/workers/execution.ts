@@ -1,13 +1,15 @@
 // Execution worker (a piscina task): waits the order's simulated exchange latency off the main thread,
 // then prices the fill from the ring's latest tick at that moment (no look-ahead). It returns a quote as
-// data; the main thread decides whether the broker accepts it. No top-level await (piscina loads it by require).
+// data; the main thread decides whether the broker accepts it (a tick older than the order's time plus
+// its latency is not). No top-level await (piscina loads it by require).
 import { workerData } from 'piscina';
 import { TickRing } from '../shared/tick-ring.js';
 import type { FillQuote, Order } from '../shared/types.js';
 
 export interface ExecutionTask {
   order: Order;
-  latencyMs: number;
+  /** Wall-clock wait standing for the order's latency (order.latencyMs is in market ms). */
+  waitMs: number;
 }
 
 const ring = new TickRing((workerData as { ringBuffer: SharedArrayBuffer }).ringBuffer);
@@ -19,19 +21,20 @@ function sleep(ms: number): Promise<void> {
 }
 
 export default async function execute(task: ExecutionTask): Promise<FillQuote> {
-  if (task.latencyMs > 0) await sleep(task.latencyMs);
+  if (task.waitMs > 0) await sleep(task.waitMs);
+  const latencyMs = task.order.latencyMs ?? 0;
   const t = ring.latest();
   if (t === null) {
     const p = task.order.refPrice;
     return {
       orderId: task.order.id,
-      ts: task.order.createdAt,
+      ts: task.order.createdAt + latencyMs,
       bid: p * (1 - SYNTHETIC_HALF_SPREAD),
       ask: p * (1 + SYNTHETIC_HALF_SPREAD),
       last: p,
-      latencyMs: task.latencyMs,
+      latencyMs,
       synthetic: true,
     };
   }
-  return { orderId: task.order.id, ts: t.ts, bid: t.bid, ask: t.ask, last: t.last, latencyMs: task.latencyMs, synthetic: false };
+  return { orderId: task.order.id, ts: t.ts, bid: t.bid, ask: t.ask, last: t.last, latencyMs, synthetic: false };
 }

@@ -21,7 +21,8 @@ import {
   type PersistenceApi,
   type PersistenceStatus,
 } from '../shared/persistence-api.js';
-import { validateSnapshot } from '../shared/state-schema.js';
+import { JournalFold } from '../shared/journal-fold.js';
+import { brokerStateOf, sealSnapshot, validateSnapshot } from '../shared/state-schema.js';
 import { backupName, quarantine, removeStaleTmp, rotateAndWrite, writeDurable } from './store/durable-file.js';
 import { Journal } from './store/journal.js';
 import { acquireStateLock, type HeldLock } from './store/state-lock.js';
@@ -41,6 +42,13 @@ interface PendingSnapshot {
 }
 
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The snapshot as the session sealed it: the journal position is the worker's own bookkeeping. */
+function withoutJournalPosition(s: StateSnapshot): StateSnapshot {
+  if (s.journalAt === undefined) return s;
+  const { journalAt: _at, ...rest } = s;
+  return sealSnapshot(rest);
+}
 
 /** Side files the session may replace: plain names, never the journal, the snapshot generations or the lock. */
 function sideFileProblem(name: string): string | null {
@@ -92,7 +100,7 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
     notifyParent({ type: COMPROMISED_MESSAGE_TYPE, message: compromisedError().message });
   }
 
-  async function load(): Promise<LoadResult> {
+  async function load(freshBalance: number): Promise<LoadResult> {
     const quarantined: string[] = [];
     const warnings: string[] = [];
     const stale = await removeStaleTmp(dir);
@@ -135,24 +143,53 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
       break;
     }
 
-    const opened = await Journal.open(path.join(dir, JOURNAL_FILE));
+    // With a snapshot whose journal position checks out, only the lines after it are read; without one
+    // (or when it does not check out) the whole journal is, to rebuild or to find the snapshot's seq.
+    const fold = new JournalFold(snapshot ? brokerStateOf(snapshot) : null, freshBalance);
+    const snapSeq = snapshot?.seq ?? 0;
+    const opened = await Journal.open(path.join(dir, JOURNAL_FILE), {
+      resume: snapshot?.journalAt ? { seq: snapshot.seq, at: snapshot.journalAt } : undefined,
+      onEntry: (e) => {
+        if (e.seq <= snapSeq) return;
+        try {
+          fold.add(e);
+        } catch (err) {
+          throw new Error(`${JOURNAL_FILE} seq ${e.seq} cannot be replayed: ${describe(err)}`);
+        }
+      },
+    });
     journal = opened.journal;
     const { scan } = opened;
-    for (const s of scan.skipped) warnings.push(`${JOURNAL_FILE} line ${s.line} skipped: ${s.reason}`);
+    const read = journal.readAtOpen;
+    if (read.resumeProblem !== null) {
+      warnings.push(`${JOURNAL_FILE}: the snapshot's position does not check out (${read.resumeProblem}); read the whole journal`);
+    }
+    const where = read.from > 0 ? ` after byte ${read.from}` : '';
+    for (const s of scan.skipped) warnings.push(`${JOURNAL_FILE} line ${s.line}${where} skipped: ${s.reason}`);
+    const unlisted = read.skippedLines - scan.skipped.length;
+    if (unlisted > 0) warnings.push(`${JOURNAL_FILE}: ${unlisted} more lines${where} skipped`);
     if (scan.torn) warnings.push(`${JOURNAL_FILE}: torn last line (${scan.torn.bytes} bytes) truncated`);
-    const snapSeq = snapshot?.seq ?? 0;
-    const replay = scan.entries.filter((e) => e.seq > snapSeq);
-    if (snapshot === null && scan.entries.length > 0) source = 'journal';
+    if (snapshot === null && journal.lastSeq > 0) source = 'journal';
     durableSeq = snapshot?.seq ?? -1;
     return {
       source,
-      snapshot,
-      replay,
+      snapshot: snapshot && withoutJournalPosition(snapshot),
+      state: fold.result,
+      replayed: fold.replayed,
+      replayedAt: fold.lastBrokerAt,
       lastSeq: Math.max(journal.lastSeq, snapSeq),
       quarantined,
       journalTruncated: scan.torn ? { bytes: scan.torn.bytes, line: scan.torn.line } : null,
+      journalRead: { from: read.from, bytes: read.bytes, positionProblem: read.resumeProblem },
       warnings,
     };
+  }
+
+  /** The snapshot as written: sealed again with the place of its seq's journal line, when that is known. */
+  async function withJournalPosition(s: StateSnapshot): Promise<StateSnapshot> {
+    const at = await journal!.positionOf(s.seq);
+    const plain = withoutJournalPosition(s);
+    return at === null ? plain : sealSnapshot({ ...plain, journalAt: at });
   }
 
   /** halt.json, if the kill switch left one; an unreadable one still halts (the operator meant it). */
@@ -183,7 +220,7 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
       try {
         if (compromised !== null) throw compromisedError();
         if (p.snap.seq >= durableSeq) {
-          await rotateAndWrite(path.join(dir, STATE_FILE), JSON.stringify(p.snap), backups);
+          await rotateAndWrite(path.join(dir, STATE_FILE), JSON.stringify(await withJournalPosition(p.snap)), backups);
           durableSeq = p.snap.seq;
           snapshotsWritten++;
         }
@@ -202,6 +239,7 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
       if (typeof opts?.dir !== 'string' || opts.dir === '') throw new Error('persistence: open needs a dir');
       if (typeof opts.symbol !== 'string' || opts.symbol === '') throw new Error('persistence: open needs a symbol');
       if (!Number.isInteger(opts.backups) || opts.backups < 0) throw new Error('persistence: backups must be an integer >= 0');
+      if (!(Number.isFinite(opts.balance) && opts.balance > 0)) throw new Error('persistence: balance must be a finite number > 0');
       state = 'opening';
       dir = path.resolve(opts.dir);
       symbol = opts.symbol;
@@ -209,7 +247,7 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
       try {
         await mkdir(dir, { recursive: true });
         lock = await acquireStateLock(dir, onCompromised, opts.lockStaleMs);
-        const result = await load();
+        const result = await load(opts.balance);
         result.halt = await readHalt(result.warnings);
         state = 'open';
         return result;

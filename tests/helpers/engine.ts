@@ -21,8 +21,10 @@ export interface Run {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function run(script: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Run {
-  const child = spawn(process.execPath, [script, ...args], {
+/** `prefix` runs node under another command that execs it, e.g. `ip netns exec NS` (the child is node itself). */
+export function run(script: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): Run {
+  const argv = [...(opts.prefix ?? []), process.execPath, script, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,8 +76,8 @@ export async function waitFor<T>(
 }
 
 /** Start dist/sim.js on an ephemeral port and return it with the port it printed. */
-export async function startSim(args: string[] = []): Promise<{ run: Run; port: number }> {
-  const r = run(SIM, ['--port', '0', ...args]);
+export async function startSim(args: string[] = [], opts: { prefix?: string[] } = {}): Promise<{ run: Run; port: number }> {
+  const r = run(SIM, ['--port', '0', ...args], opts);
   const port = await waitFor(
     'the simulator to listen',
     () => {
