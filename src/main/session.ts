@@ -311,19 +311,21 @@ export class Session {
 
     const channels = ['depth_book1', 'trade', klineChannel(this.cfg.interval), 'price'];
     const handlers: FeedHandlers = {
-        onFrame: this.replay ? (frame, recv, recvHr) => this.onReplayFrame(frame, recv, recvHr) : (frame, recv, recvHr) => this.core.onFrame(frame, recv, recvHr),
-        onOpen: () => this.log.info({ url: wsUrl }, 'ws open, subscribed'),
-        onData: () => this.onFeedData(),
-        onDown: (reason, retryInMs, failures) => {
-          if (this.cfg.feed !== 'replay') this.core.blind('disconnect');
-          this.record({ event: 'WsDisconnected', reason, retryInMs, consecutiveFailures: failures });
-          this.log.warn({ reason, retryInMs, consecutiveFailures: failures }, 'ws down, reconnecting');
-        },
-        onFatal: (reason) => {
-          this.record({ event: 'WsFatal', reason });
-          this.fail(`market data lost: ${reason}`);
-          void this.stop('ws_fatal', 1);
-        },
+      onFrame: this.replay
+        ? (frame, recv, recvHr) => this.onReplayFrame(frame, recv, recvHr)
+        : (frame, recv, recvHr) => this.core.onFrame(frame, recv, recvHr),
+      onOpen: () => this.log.info({ url: wsUrl }, 'ws open, subscribed'),
+      onData: () => this.onFeedData(),
+      onDown: (reason, retryInMs, failures) => {
+        if (this.cfg.feed !== 'replay') this.core.blind('disconnect');
+        this.record({ event: 'WsDisconnected', reason, retryInMs, consecutiveFailures: failures });
+        this.log.warn({ reason, retryInMs, consecutiveFailures: failures }, 'ws down, reconnecting');
+      },
+      onFatal: (reason) => {
+        this.record({ event: 'WsFatal', reason });
+        this.fail(`market data lost: ${reason}`);
+        void this.stop('ws_fatal', 1);
+      },
     };
     this.feed =
       source ??
