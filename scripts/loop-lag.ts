@@ -3,8 +3,8 @@
 // (perf_hooks.monitorEventLoopDelay) and checks that every tick was processed and every order came back.
 //   node --import tsx scripts/loop-lag.ts [--seconds 5] [--rate 5000] [--orders 50] [--latency 500]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { ExecutionQueue } from '../src/main/execution-queue.js';
-import { TradingCore, type CoreSink } from '../src/main/trading-core.js';
+import { WorkerPoolExecutor } from '../src/main/trading/worker-pool-executor.js';
+import { TradingCore, type CoreSink } from '../src/main/trading/trading-core.js';
 import { decodeFrame, encodeBook } from '../src/shared/bitunix-codec.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
@@ -34,21 +34,24 @@ export async function measureLoopLag(opts: { seconds: number; rate: number; orde
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, t0));
   let back = 0;
   const sink: CoreSink = {
-    record: () => {}, changed: () => {}, submit: () => false, queueDepth: () => 0, blindSpan: () => {}, gap: () => {},
+    record: () => {}, changed: () => {}, blindSpan: () => {}, gap: () => {},
     breakerTripped: () => {}, error: () => {}, info: () => {}, warn: () => {},
   };
+  const exec = new WorkerPoolExecutor({ capacity: opts.orders, ring, onFailure: () => { back++; } });
   const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
-    broker, new CandleBuilder(60_000), ring, { name: 'none', onCandle: () => null }, sink);
+    broker, new CandleBuilder(60_000), ring, { name: 'none', onCandle: () => null }, sink, exec);
+  // Counted once per order: a quote that came back before its due tick is delivered again when the market reaches it.
+  const quoted = new Set<string>();
+  exec.deliverTo((o, q) => {
+    if (!quoted.has(o.id)) (quoted.add(o.id), back++);
+    core.onQuote(o, q);
+  });
   // an open position with a wide bracket, so every tick runs the stop/target/trailing checks
   core.onFrame(decodeFrame(encodeBook('BTCUSDT', t0, 100_000, 100_000.1, 1, 1)), t0);
   core.onQuote({ id: 'open', side: 'LONG', qty: 0.1, refPrice: 100_000, sl: 90_000, tp: 110_000, createdAt: t0 },
     { orderId: 'open', ts: t0, bid: 100_000, ask: 100_000.1, last: 100_000, latencyMs: 0, synthetic: false });
   if (!broker.state.position) throw new Error('loop-lag: the position did not open');
 
-  const exec = new ExecutionQueue({
-    capacity: opts.orders, ring,
-    onQuote: (o, q) => { back++; core.onQuote(o, q); }, onFailure: () => { back++; },
-  });
   // warm the pool so thread start-up is not measured
   const warm: Order = { id: 'warm', side: 'LONG', qty: 0.1, refPrice: 100_000, sl: 99_000, tp: 101_000, createdAt: t0, latencyMs: opts.latencyMs };
   exec.submit(warm);

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BlindSpanTracker, SeenPrices, spanMinutes, unseenRange, type BlindCause } from '../src/shared/blind-spans.js';
-import { TradingCore, type CoreSink } from '../src/main/trading-core.js';
+import { RecordingExecutor } from './helpers/recording-executor.js';
+import { TradingCore, type CoreSink } from '../src/main/trading/trading-core.js';
 import { decodeFrame, encodeBook, encodeKline } from '../src/shared/bitunix-codec.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
@@ -93,13 +94,13 @@ function setup(signal: Side | null = null, state = freshBrokerState(10_000, T0))
   const submitted: Order[] = [];
   let strategyCalls = 0;
   const sink: CoreSink = {
-    record: (e) => void events.push(e), changed: () => {}, submit: (o) => (submitted.push(o), true), queueDepth: () => 0,
+    record: (e) => void events.push(e), changed: () => {},
     gap: () => {}, blindSpan: (s) => void spans.push(s), breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
   };
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0, slipBps: 0 }, createRng(1), state);
   const strategy = { name: 't', onCandle: () => (strategyCalls++, signal ? { side: signal } : null) };
   const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: M, riskPct: 1, stopBps: 30, tpR: 1.5 },
-    broker, new CandleBuilder(M), TickRing.allocate(64), strategy, sink);
+    broker, new CandleBuilder(M), TickRing.allocate(64), strategy, sink, new RecordingExecutor(submitted));
   const book = (ts: number, bid: number): void => core.onFrame(decodeFrame(encodeBook('BTCUSDT', ts, bid, bid + 0.1, 1, 1)), ts);
   const kline = (ts: number, c: number): void =>
     core.onFrame(decodeFrame(encodeKline('BTCUSDT', 'market_kline_1min', ts, { open: c, high: c, low: c, close: c, volume: 10 })), ts);

@@ -2,8 +2,8 @@
 // rejected with a reason, 10 are dropped with OrderDropped {reason: "queue_full"}; nothing is half-applied.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ExecutionQueue } from '../src/main/execution-queue.js';
-import { TradingCore, type CoreSink } from '../src/main/trading-core.js';
+import { WorkerPoolExecutor } from '../src/main/trading/worker-pool-executor.js';
+import { TradingCore, type CoreSink } from '../src/main/trading/trading-core.js';
 import { decodeFrame, encodeBook, encodeKline } from '../src/shared/bitunix-codec.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
@@ -18,19 +18,18 @@ test('60 orders at once: 50 executed or rejected with a reason, 10 OrderDropped'
   const events: Array<EngineEvent & Record<string, unknown>> = [];
   const ring = TickRing.allocate(64);
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, t0));
-  let exec!: ExecutionQueue;
   let settled = 0;
   const sink: CoreSink = {
-    record: (e) => void events.push(e as EngineEvent & Record<string, unknown>), changed: () => {}, submit: (o) => exec.submit(o), queueDepth: () => exec.depth,
+    record: (e) => void events.push(e as EngineEvent & Record<string, unknown>), changed: () => {},
     blindSpan: () => {}, gap: () => {}, breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
   };
-  const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5, latency: { min: 200, max: 400, rng: createRng(3) } },
-    broker, new CandleBuilder(60_000), ring, { name: 'always', onCandle: () => ({ side: 'LONG' }) }, sink);
-  exec = new ExecutionQueue({
+  const exec = new WorkerPoolExecutor({
     capacity: 50, ring,
-    onQuote: (o, q) => { settled++; core.onQuote(o, q); },
     onFailure: (o, err) => assert.fail(`${o.id}: ${err.message}`),
   });
+  const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5, latency: { min: 200, max: 400, rng: createRng(3) } },
+    broker, new CandleBuilder(60_000), ring, { name: 'always', onCandle: () => ({ side: 'LONG' }) }, sink, exec);
+  exec.deliverTo((o, q) => { settled++; core.onQuote(o, q); });
   core.onFrame(decodeFrame(encodeBook('BTCUSDT', t0, 100_000, 100_000.1, 1, 1)), t0);
   // 61 kline buckets in a burst close 60 candles: the strategy signals on each one, long before any fill
   for (let i = 0; i <= 60; i++) {

@@ -2,7 +2,7 @@
 // fill is priced from the ring's latest tick at the END of the latency (no look-ahead, no stale quote).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ExecutionQueue } from '../src/main/execution-queue.js';
+import { WorkerPoolExecutor } from '../src/main/trading/worker-pool-executor.js';
 import { TickRing } from '../src/shared/tick-ring.js';
 import type { FillQuote, Order } from '../src/shared/types.js';
 
@@ -14,14 +14,14 @@ test('capacity counts in-flight orders; overflow is refused at once; quotes use 
   const quotes: FillQuote[] = [];
   let settle!: () => void;
   const allDone = new Promise<void>((r) => (settle = r));
-  const q = new ExecutionQueue({
+  const q = new WorkerPoolExecutor({
     capacity: 3,
     ring,
-    onQuote: (_o, quote) => {
-      quotes.push(quote);
-      if (quotes.length === 3) settle();
-    },
     onFailure: (o, err) => assert.fail(`${o.id}: ${err.message}`),
+  });
+  q.deliverTo((_o, quote) => {
+    quotes.push(quote);
+    if (quotes.length === 3) settle();
   });
   const accepted = ['a', 'b', 'c', 'd', 'e'].map((id) => q.submit(order(id)));
   assert.deepEqual(accepted, [true, true, true, false, false]);
@@ -45,11 +45,11 @@ test('capacity counts in-flight orders; overflow is refused at once; quotes use 
 test('no tick yet: a synthetic 1 bp spread around the reference price', async () => {
   const ring = TickRing.allocate(16);
   const got = new Promise<FillQuote>((resolve, reject) => {
-    const q = new ExecutionQueue({
+    const q = new WorkerPoolExecutor({
       capacity: 2, ring,
-      onQuote: (_o, quote) => { resolve(quote); void q.close(100); },
       onFailure: (_o, err) => reject(err),
     });
+    q.deliverTo((_o, quote) => { resolve(quote); void q.close(100); });
     q.submit(order('s', 50_000, 0));
   });
   const quote = await got;
@@ -62,10 +62,11 @@ test('shutdown stops intake and cancels what is still waiting after the budget',
   const ring = TickRing.allocate(16);
   ring.write(1, 10, 11, 10.5, 1);
   let quoted = 0;
-  const q = new ExecutionQueue({
+  const q = new WorkerPoolExecutor({
     capacity: 5, ring,
-    onQuote: () => quoted++, onFailure: () => {},
+    onFailure: () => {},
   });
+  q.deliverTo(() => quoted++);
   q.submit(order('x', 100_000, 5000));
   q.submit(order('y', 100_000, 5000));
   const cancelled = await q.close(200);

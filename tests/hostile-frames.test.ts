@@ -5,7 +5,8 @@
 // the position out at its first tick through the stop, and a jump past the bound does once confirmed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TradingCore, type CoreSink } from '../src/main/trading-core.js';
+import { RecordingExecutor } from './helpers/recording-executor.js';
+import { TradingCore, type CoreSink } from '../src/main/trading/trading-core.js';
 import { decodeFrame, encodeBook, encodeKline, encodePrice, encodeTrade } from '../src/shared/bitunix-codec.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
@@ -23,13 +24,13 @@ const SL = 97_200;
 function core(state = freshBrokerState(10_000, T0)) {
   const events: EngineEvent[] = [];
   const sink: CoreSink = {
-    record: (e) => void events.push(e), changed: () => {}, submit: () => true, queueDepth: () => 0,
+    record: (e) => void events.push(e), changed: () => {},
     blindSpan: () => {}, gap: () => {}, breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
   };
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), state);
   const ring = TickRing.allocate(64);
   const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
-    broker, new CandleBuilder(60_000), ring, { name: 'none', onCandle: () => null }, sink);
+    broker, new CandleBuilder(60_000), ring, { name: 'none', onCandle: () => null }, sink, new RecordingExecutor());
   /** A frame as the socket delivers it, received at `recv` (its own ts unless given). */
   const frame = (text: string, ts: number, recv = ts): void => core.onFrame(decodeFrame(text), recv);
   const book = (ts: number, bid: number): void => frame(encodeBook('BTCUSDT', ts, bid, bid + 0.1, 1, 1), ts);

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { TradingCore, type CoreSink } from '../src/main/trading-core.js';
+import { RecordingExecutor } from './helpers/recording-executor.js';
+import { TradingCore, type CoreSink } from '../src/main/trading/trading-core.js';
 import { decodeFrame, encodeBook, encodeKline, encodePrice, encodeTrade } from '../src/shared/bitunix-codec.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
@@ -46,8 +47,6 @@ function harness() {
   const sink: CoreSink = {
     record: (e) => events.push(e),
     changed: () => {},
-    submit: (o) => (pending.push(o), true),
-    queueDepth: () => pending.length,
     blindSpan: () => {}, gap: () => {},
     breakerTripped: () => {},
     error: () => {},
@@ -56,7 +55,7 @@ function harness() {
   };
   const core = new TradingCore(
     { symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
-    broker, new CandleBuilder(60_000), TickRing.allocate(64), greedy, sink,
+    broker, new CandleBuilder(60_000), TickRing.allocate(64), greedy, sink, new RecordingExecutor(pending),
   );
   return { core, broker, events, pending };
 }

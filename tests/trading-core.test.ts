@@ -4,7 +4,9 @@
 // cannot be saved, no fill before an order's time plus its latency, and the liquidity cap from live candles.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TradingCore, type CoreConfig, type CoreSink } from '../src/main/trading-core.js';
+import { RecordingExecutor } from './helpers/recording-executor.js';
+import { MarketTimeExecutor } from '../src/main/trading/market-time-executor.js';
+import { TradingCore, type CoreConfig, type CoreSink } from '../src/main/trading/trading-core.js';
 import { decodeFrame, encodeBook, encodeKline, encodePrice } from '../src/shared/bitunix-codec.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
@@ -18,17 +20,19 @@ import type { Order, Side } from '../src/shared/types.js';
 const T0 = Date.UTC(2026, 0, 5, 7, 50); // 10 minutes before the 08:00 settlement
 const H8 = Date.UTC(2026, 0, 5, 8, 0);
 
-function setup(signal: Side | null = null, over: Partial<CoreConfig> = {}) {
+function setup(signal: Side | null = null, over: Partial<CoreConfig> & { marketTimeCapacity?: number } = {}) {
   const events: EngineEvent[] = [];
   const submitted: Order[] = [];
   const gaps: Array<[number, number]> = [];
   const sink: CoreSink = {
-    record: (e) => void events.push(e), changed: () => {}, submit: (o) => (submitted.push(o), true), queueDepth: () => submitted.length,
+    record: (e) => void events.push(e), changed: () => {},
     blindSpan: () => {}, gap: (a, b) => void gaps.push([a, b]), breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
   };
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, T0));
-  const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5, ...over },
-    broker, new CandleBuilder(60_000), TickRing.allocate(64), { name: 't', onCandle: () => (signal ? { side: signal } : null) }, sink);
+  const { marketTimeCapacity, ...cfg } = over;
+  const executor = marketTimeCapacity === undefined ? new RecordingExecutor(submitted) : new MarketTimeExecutor(marketTimeCapacity);
+  const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5, ...cfg },
+    broker, new CandleBuilder(60_000), TickRing.allocate(64), { name: 't', onCandle: () => (signal ? { side: signal } : null) }, sink, executor);
   const book = (ts: number, bid: number): void => core.onFrame(decodeFrame(encodeBook('BTCUSDT', ts, bid, bid + 0.1, 1, 1)), ts);
   const kline = (ts: number, c: number, volume = 10): void => core.onFrame(decodeFrame(encodeKline('BTCUSDT', 'market_kline_1min', ts, { open: c, high: c + 5, low: c - 5, close: c, volume })), ts);
   const open = (side: Side, at: number): void => {
@@ -95,9 +99,9 @@ test('no new entries while data is stale, while stopping or when state cannot be
   for (const block of ['stale', 'entries', 'fills'] as const) {
     const h = setup('LONG');
     h.book(T0, 100_000);
-    if (block === 'stale') h.core.stale = true;
-    if (block === 'entries') h.core.entriesBlocked = 'stopping';
-    if (block === 'fills') h.core.fillsBlocked = 'disk full';
+    if (block === 'stale') h.core.markStale();
+    if (block === 'entries') h.core.blockEntries('stopping');
+    if (block === 'fills') h.core.blockFills('disk full');
     for (let i = 0; i < 3; i++) h.kline(T0 + i * 60_000 + 1, 100_000);
     if (block === 'fills') {
       assert.ok(h.submitted.length > 0, 'fills blocked alone does not stop the strategy');
@@ -152,7 +156,7 @@ test('no fill before the order time plus its sampled latency: an older quote wai
 });
 
 test('the liquidity cap comes from the live candle that just closed; its remainder fills as a taker with slippage on a later tick', () => {
-  const h = setup('LONG', { latency: { min: 100, max: 100, rng: createRng(5) }, marketTimeExecution: { capacity: 5 } });
+  const h = setup('LONG', { latency: { min: 100, max: 100, rng: createRng(5) }, marketTimeCapacity: 5 });
   h.book(T0, 100_000);
   h.kline(T0 + 1, 100_000, 0.4); // 0.4 BTC traded: at most 0.1 BTC a fill
   h.kline(T0 + 60_001, 100_000, 0.4);

@@ -18,10 +18,12 @@ import { TickRing } from '../shared/tick-ring.js';
 import type { BrokerState, Candle, Tick } from '../shared/types.js';
 import type { EngineConfig } from './config.js';
 import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
-import { ExecutionQueue } from './execution-queue.js';
+import type { Executor } from './trading/executor.js';
+import { MarketTimeExecutor } from './trading/market-time-executor.js';
+import { WorkerPoolExecutor } from './trading/worker-pool-executor.js';
 import { Journal } from './journal.js';
 import type { Logger } from './logger.js';
-import { TradingCore, type CoreSink } from './trading-core.js';
+import { TradingCore, type CoreSink } from './trading/trading-core.js';
 import { MarketFeed, type FeedHandlers, type MarketDataFeed } from './market-feed.js';
 import { openReplay, type ReplaySource } from './replay-source.js';
 import { TapeFeed } from './replay-feed.js';
@@ -42,6 +44,7 @@ import { breakerAt } from '../shared/breaker.js';
 import { HALT_FILE, type HaltRecord } from '../shared/persistence-api.js';
 import { ReconnectStorm, sameTradingState, tradingStateOf, type TradingState } from '../shared/trading-state.js';
 import { PromMetrics } from './prom-metrics.js';
+import { StaleWatch } from './engine/tasks.js';
 import { WebhookNotifier } from './notifier.js';
 import { foldLoopDelay } from './latency-histogram.js';
 import { CumulativeBuckets } from '../shared/cumulative-buckets.js';
@@ -102,7 +105,7 @@ export class Session {
   /** --record: the frame log being written. */
   private recorder: FrameRecorder | null = null;
   private rest: MarketHistory | null = null;
-  private exec: ExecutionQueue | null = null;
+  private exec: Executor | null = null;
   private sim: EmbeddedSim | null = null;
   private watchdog: Worker | null = null;
   private readonly watchdogBeat = new BigInt64Array(new SharedArrayBuffer(8));
@@ -139,6 +142,7 @@ export class Session {
   private killSwitch = false;
   private tradingState: TradingState = { state: 'ACTIVE', reason: null };
   private readonly storm = new ReconnectStorm();
+  private readonly staleWatch: StaleWatch;
   private controlPoll: Promise<void> | null = null;
 
   private startWall = 0;
@@ -162,6 +166,14 @@ export class Session {
     this.rng = createRng(this.cfg.seed);
     this.builder = new CandleBuilder(this.cfg.intervalMs);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.staleWatch = new StaleWatch({
+      clock: deps.clock,
+      timeoutMs: this.cfg.staleTimeout * 1000,
+      lastTickWall: () => this.core.lastTickWall,
+      // A replay's market time runs at the tape's pace: a pause between its frames is not stale data.
+      watching: () => this.ready && !this.stopping && this.cfg.feed !== 'replay',
+      onStale: (age) => this.onStale(age),
+    });
     this.notifier = this.cfg.webhooks.length > 0 ? new WebhookNotifier({ urls: this.cfg.webhooks, symbol: this.cfg.symbol, log: this.log }) : null;
   }
 
@@ -191,7 +203,7 @@ export class Session {
       if (kind === 'compromised') {
         this.persistFault ??= `state lock compromised: ${message}`;
         if (this.core) {
-          this.core.fillsBlocked ??= 'state lock lost';
+          this.core.blockFills('state lock lost');
           this.refreshTradingState();
         }
         this.fail(`state lock compromised: ${message}`);
@@ -211,7 +223,6 @@ export class Session {
         stopBps: this.cfg.stopBps,
         tpR: this.cfg.tpR,
         latency: { ...this.cfg.latencyMs, rng: this.rng },
-        marketTimeExecution: this.cfg.feed === 'replay' ? { capacity: this.cfg.execQueue } : null,
         marketSpeed: this.cfg.feed === 'sim' ? this.cfg.simSpeed : this.cfg.feed === 'replay' ? (this.cfg.speed === 'max' ? Infinity : this.cfg.speed) : 1,
       },
       this.broker,
@@ -219,6 +230,7 @@ export class Session {
       this.ring,
       this.deps.strategy,
       this.coreSink(),
+      this.createExecutor(),
     );
     this.record({
       event: 'SessionStart',
@@ -284,7 +296,21 @@ export class Session {
     await this.startFeed(wsUrl, null);
   }
 
-  /** Span recovery, execution and funding on this.rest, then the feed (a socket to wsUrl, the tape, or `source`) and the timers. */
+  /** A replay executes in market time on the tick path; live and simulated feeds in the worker pool. */
+  private createExecutor(): Executor {
+    this.exec =
+      this.cfg.feed === 'replay'
+        ? new MarketTimeExecutor(this.cfg.execQueue)
+        : new WorkerPoolExecutor({
+            capacity: this.cfg.execQueue,
+            wallMsPerMarketMs: this.wallMsPerMarketMs(),
+            ring: this.ring,
+            onFailure: (order, err) => this.fail(`execution of ${order.id} failed: ${err.message}`),
+          });
+    return this.exec;
+  }
+
+  /** Span recovery and funding on this.rest, then the feed (a socket to wsUrl, the tape, or `source`) and the timers. */
   private async startFeed(wsUrl: string, source: MarketDataFeed | null): Promise<void> {
     const rest = this.rest!;
     this.spanRecovery = new SpanRecovery({
@@ -294,15 +320,6 @@ export class Session {
       settled: () => this.refreshTradingState(),
       error: (message) => this.fail(message),
       log: this.log,
-    });
-
-    // A replay executes in market time on the tick path (see TradingCore): no worker pool.
-    if (this.cfg.feed !== 'replay') this.exec = new ExecutionQueue({
-      capacity: this.cfg.execQueue,
-      wallMsPerMarketMs: this.wallMsPerMarketMs(),
-      ring: this.ring,
-      onQuote: (order, quote) => this.core.onQuote(order, quote),
-      onFailure: (order, err) => this.fail(`execution of ${order.id} failed: ${err.message}`),
     });
 
     void this.logFunding();
@@ -397,7 +414,7 @@ export class Session {
       badFrames: this.core.badFramesTotal,
       reconnects: this.feed?.reconnects ?? 0,
       wsState: this.feed?.state ?? 'idle',
-      queueDepth: (this.exec?.depth ?? 0) + (this.core?.pendingOrders ?? 0),
+      queueDepth: this.exec?.pending ?? 0,
       loopLagP99Ms: this.lastLagP99Ms,
       rssMb: this.lastRssMb,
       errors: this.errors,
@@ -592,8 +609,6 @@ export class Session {
     return {
       record: (e) => this.record(e),
       changed: () => this.scheduleSnapshot(),
-      submit: (order) => this.exec?.submit(order) ?? false,
-      queueDepth: () => this.exec?.depth ?? 0,
       gap: (fromTs, toTs) => void this.backfill(fromTs, toTs),
       blindSpan: (span) => this.onBlindSpan(span),
       breakerTripped: () => this.onBreakerTripped(),
@@ -656,7 +671,7 @@ export class Session {
     if (this.persistFault === null) {
       this.persistFault = err.message;
       this.refreshTradingState();
-      this.core.fillsBlocked ??= 'state cannot be saved';
+      this.core.blockFills('state cannot be saved');
       this.fail(`state could not be saved: ${err.message}; no new positions until it can`);
     }
   }
@@ -711,7 +726,7 @@ export class Session {
     };
     every(1000, () => this.heartbeat());
     every(500, () => this.pollControlFiles());
-    every(1000, () => this.checkStale());
+    every(1000, () => this.staleWatch.check());
     if (this.cfg.duration !== null) {
       const t = setTimeout(() => void this.stop('duration', 0), this.cfg.duration * 60_000);
       this.timers.push(t);
@@ -853,7 +868,7 @@ export class Session {
       reconnectStorm: stormy,
     });
     // The core gates blind spans, stale data and the breaker itself, at the tick; the rest is gated here.
-    this.core.entriesBlocked = this.stopping
+    this.core.blockEntries(this.stopping
       ? 'stopping'
       : this.killSwitch
         ? 'kill_switch'
@@ -861,7 +876,7 @@ export class Session {
           ? 'state cannot be saved'
           : stormy
             ? 'reconnect_storm'
-            : null;
+            : null);
     if (sameTradingState(next, this.tradingState)) return;
     const prev = this.tradingState;
     this.tradingState = next;
@@ -890,13 +905,9 @@ export class Session {
     });
   }
 
-  private checkStale(): void {
-    // A replay's market time runs at the tape's pace: a pause between its frames is not stale data.
-    if (!this.ready || this.stopping || this.cfg.feed === 'replay') return;
-    const age = this.deps.clock.now() - this.core.lastTickWall;
-    if (age < this.cfg.staleTimeout * 1000) return;
-    this.core.lastTickWall = this.deps.clock.now(); // next check after another full timeout
-    this.core.stale = true;
+  /** No tick for --stale-timeout: no new entries, a blind span, and a forced reconnect. */
+  private onStale(age: number): void {
+    this.core.markStale();
     this.record({ event: 'StaleData', lastTickAgeSec: Math.round(age / 1000) });
     this.log.warn({ ageSec: Math.round(age / 1000) }, 'stale data: no tick; forcing a reconnect, no new entries');
     this.core.blind('stale');
@@ -925,7 +936,7 @@ export class Session {
 
   private async shutdown(reason: StopReason, exitCode: number): Promise<number> {
     this.log.info({ reason }, 'shutting down');
-    if (this.core) this.core.entriesBlocked = 'stopping';
+    if (this.core) this.core.blockEntries('stopping');
     // 1. stop intake: no more frames, no more timers
     for (const t of this.timers) clearInterval(t);
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);

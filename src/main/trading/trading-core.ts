@@ -1,23 +1,25 @@
 // The tick path, without I/O: decoded frames in; ticks into the ring and through the broker; klines into
 // candles; closed candles through the strategy into orders; quotes back into the broker. Everything
 // the core decides leaves through its sink (journal, execution queue, backfill, stop), so the session
-// owns sockets, timers and files while this stays testable frame by frame.
-import type { Frame } from '../shared/bitunix-codec.js';
-import { BlindSpanTracker, SeenPrices, unseenRange, type BlindCause, type BlindSpan } from '../shared/blind-spans.js';
-import { orderDueAt, type PaperBroker } from '../shared/broker.js';
-import type { CandleBuilder } from '../shared/candle-builder.js';
-import type { BrokerEvent, EngineEvent } from '../shared/events.js';
-import { buildOrder } from '../shared/order-builder.js';
-import { LatencyHistogram } from './latency-histogram.js';
-import { validateSignal, type Strategy } from '../shared/strategy.js';
-import type { TickRing } from '../shared/tick-ring.js';
-import type { Rng } from '../shared/rng.js';
-import type { Candle, ContractKind, FillQuote, Order, Tick } from '../shared/types.js';
-import { validateCandles } from '../shared/candle-validator.js';
-import { priceBoundFor, type PriceBound } from '../shared/price-bound.js';
-import { PriceGuard } from '../shared/price-guard.js';
+// owns sockets, timers and files while this stays testable frame by frame. Orders wait out their latency in an
+// Executor (worker pool or market time); the core does not know which.
+import type { Frame } from '../../shared/bitunix-codec.js';
+import { BlindSpanTracker, SeenPrices, unseenRange, type BlindCause, type BlindSpan } from '../../shared/blind-spans.js';
+import { orderDueAt, type PaperBroker } from '../../shared/broker.js';
+import type { CandleBuilder } from '../../shared/candle-builder.js';
+import type { BrokerEvent, EngineEvent } from '../../shared/events.js';
+import { buildOrder } from '../../shared/order-builder.js';
+import { LatencyHistogram } from '../latency-histogram.js';
+import { validateSignal, type Strategy } from '../../shared/strategy.js';
+import type { TickRing } from '../../shared/tick-ring.js';
+import type { Rng } from '../../shared/rng.js';
+import type { Candle, ContractKind, FillQuote, Order, Tick } from '../../shared/types.js';
+import { validateCandles } from '../../shared/candle-validator.js';
+import { priceBoundFor, type PriceBound } from '../../shared/price-bound.js';
+import { PriceGuard } from '../../shared/price-guard.js';
+import type { Executor } from './executor.js';
 
-/** Ticks going back further than this (market time) are bad frames (SPEC §2, Clocks). */
+/** Ticks going back further than this (market time) are bad frames. */
 const TS_BACKWARDS_LIMIT_MS = 5_000;
 export const STRATEGY_HISTORY = 200;
 const MAX_SESSION_CANDLES = 100_000;
@@ -27,9 +29,6 @@ export interface CoreSink {
   record(e: EngineEvent): number | void;
   /** Broker state changed: a snapshot is due. */
   changed(): void;
-  /** Hand an order to the execution queue; false when it is full. */
-  submit(order: Order): boolean;
-  queueDepth(): number;
   /** Closed candles are missing between two closes: fetch them. */
   gap(fromTs: number, toTs: number): void;
   /** A blind span closed (or was found): journal it and fetch its candles for `recoverSpans`. */
@@ -48,13 +47,6 @@ export interface CoreConfig {
    * and carried with it (journaled in OrderQueued), so a fill can be checked against it. Absent: 0.
    */
   latency?: { min: number; max: number; rng: Rng } | null;
-  /**
-   * Replays execute in market time, here on the tick path: an order fills at the first tick at or after
-   * createdAt + latency. A replay's market clock runs at whatever speed the frames arrive (thousands of
-   * candles a second at --speed max), so a wall-clock wait in a worker would fill minutes of market time
-   * late, differently on every run. Live and simulated feeds use the worker pool instead.
-   */
-  marketTimeExecution?: { capacity: number } | null;
   symbol: string;
   kind: ContractKind;
   intervalMs: number;
@@ -70,32 +62,27 @@ export interface CoreConfig {
 export class TradingCore {
   /** The current tick: updated in place by every book or trade frame. */
   readonly tick: Tick = { ts: 0, bid: 0, ask: 0, last: 0 };
-  haveBook = false;
+  private _haveBook = false;
   /** Latest market time seen on any frame. */
-  lastMarketTs = 0;
-  /** Wall time of the last tick (stale-data detection). */
-  lastTickWall = 0;
-  ticks = 0;
+  private _lastMarketTs = 0;
+  /** Wall time of the last tick. */
+  private _lastTickWall = 0;
+  private _ticks = 0;
   /** True while no tick arrived for --stale-timeout: no new entries, the position is still managed. */
-  stale = false;
-  /** Set by the session while it stops, or when state cannot be saved: no new entries. */
-  entriesBlocked: string | null = null;
+  private _stale = false;
+  /** Why new entries are refused (stopping, kill switch, state unsaved, reconnect storm), or null. */
+  private _entriesBlocked: string | null = null;
   /**
    * Set when state can no longer be saved (disk error, lock lost): a quote still in flight is discarded
    * rather than opening a position that could never be persisted. A normal stop leaves it null so
    * in-flight orders still fill while the queue drains.
    */
-  fillsBlocked: string | null = null;
-  barIndex = 0;
+  private _fillsBlocked: string | null = null;
+  private _barIndex = 0;
   /** Frame received → stop/target/trailing decided, for every tick while a position is open. */
   readonly stopDecision = new LatencyHistogram();
   /** Exchange ts → processed (wall clock), for every tick; meaningful only when both clocks agree (live). */
   readonly tickAge = new LatencyHistogram();
-  /**
-   * Orders waiting for their market-time latency, sorted by due time: every order in a replay, and a
-   * worker's order whose quote came back older than its time plus latency (the book had not moved yet).
-   */
-  private readonly dueOrders: Array<{ order: Order; due: number }> = [];
   /** Market stretches not seen tick by tick, and what was seen of recent minutes (to judge the rest). */
   private readonly spans = new BlindSpanTracker();
   private readonly seenPrices = new SeenPrices();
@@ -103,8 +90,8 @@ export class TradingCore {
   private lastTickTs = 0;
   /** Every candle closed live this session (bounded), for candles.csv and the report. */
   readonly closedCandles: Candle[] = [];
-  readonly badFrames = new Map<string, number>();
-  badFramesTotal = 0;
+  private readonly _badFrames = new Map<string, number>();
+  private _badFramesTotal = 0;
   /** Judges every market frame before it may move money (only trusted ticks reach the ring and the broker). */
   readonly guard: PriceGuard;
   private readonly priceBound: PriceBound;
@@ -116,7 +103,9 @@ export class TradingCore {
     private readonly ring: TickRing,
     private readonly strategy: Strategy,
     private readonly sink: CoreSink,
+    private readonly executor: Executor,
   ) {
+    executor.deliverTo((order, quote) => this.onQuote(order, quote));
     this.priceBound = cfg.priceBound ?? priceBoundFor(cfg.symbol);
     this.guard = new PriceGuard({ symbol: cfg.symbol, bound: this.priceBound, marketSpeed: cfg.marketSpeed ?? 1 });
     const pos = broker.state.position;
@@ -147,13 +136,13 @@ export class TradingCore {
       case 'book':
         this.tick.bid = frame.bid;
         this.tick.ask = frame.ask;
-        if (!this.haveBook && this.tick.last === 0) this.tick.last = (frame.bid + frame.ask) / 2;
-        this.haveBook = true;
+        if (!this._haveBook && this.tick.last === 0) this.tick.last = (frame.bid + frame.ask) / 2;
+        this._haveBook = true;
         this.onTick(frame.ts, recv, recvHr);
         return;
       case 'trade':
         this.tick.last = frame.price;
-        if (this.haveBook) this.onTick(frame.ts, recv, recvHr);
+        if (this._haveBook) this.onTick(frame.ts, recv, recvHr);
         return;
       case 'kline':
         this.onKline(frame);
@@ -170,12 +159,12 @@ export class TradingCore {
   }
 
   private onTick(ts: number, recv: number, recvHr: number): void {
-    if (ts < this.lastMarketTs - TS_BACKWARDS_LIMIT_MS) {
+    if (ts < this._lastMarketTs - TS_BACKWARDS_LIMIT_MS) {
       this.countBad('ts_backwards');
       return;
     }
     this.tick.ts = ts;
-    if (ts > this.lastMarketTs) this.lastMarketTs = ts;
+    if (ts > this._lastMarketTs) this._lastMarketTs = ts;
     if (ts > this.lastTickTs) this.lastTickTs = ts;
     this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv);
     const t = this.tick;
@@ -184,37 +173,29 @@ export class TradingCore {
       const span = this.spans.resume(ts);
       if (span) this.sink.blindSpan(span);
     }
-    this.ticks++;
+    this._ticks++;
     this.tickAge.recordMs(recv - ts);
-    this.lastTickWall = recv;
-    if (this.stale) {
-      this.stale = false;
+    this._lastTickWall = recv;
+    if (this._stale) {
+      this._stale = false;
       this.sink.info({}, 'ticks flowing again');
     }
     const events = this.broker.onTick(this.tick, this.spans.blind);
     // Decided: exit or hold. Measured before the events go to the journal (that is bookkeeping).
     if (recvHr >= 0 && (this.broker.state.position !== null || events.length > 0)) this.stopDecision.recordMs(performance.now() - recvHr);
     if (events.length > 0) this.applyBroker(events);
-    while (this.dueOrders.length > 0 && this.dueOrders[0]!.due <= ts) {
-      const { order } = this.dueOrders.shift()!;
-      const t = this.tick;
-      this.onQuote(order, { orderId: order.id, ts, bid: t.bid, ask: t.ask, last: t.last, latencyMs: order.latencyMs ?? 0, synthetic: false });
-    }
+    this.executor.onTick(this.tick);
   }
 
-  /** Orders queued or waiting their latency in market time. */
+  /** Orders handed to the executor and not yet quoted. */
   get pendingOrders(): number {
-    return this.dueOrders.length;
+    return this.executor.pending;
   }
 
-  /** The order with its latency sampled, or null when the market-time queue is full. */
+  /** The order with its latency sampled, or null when the executor is full. */
   private submit(built: Order): Order | null {
-    const mte = this.cfg.marketTimeExecution;
-    if (mte && this.dueOrders.length >= mte.capacity) return null;
     const order: Order = { ...built, latencyMs: this.sampleLatency() };
-    if (!mte) return this.sink.submit(order) ? order : null;
-    this.hold(order);
-    return order;
+    return this.executor.submit(order) ? order : null;
   }
 
   private sampleLatency(): number {
@@ -223,21 +204,13 @@ export class TradingCore {
     return l.max > l.min ? l.rng.int(l.min, l.max) : l.min;
   }
 
-  /** Wait, in market time, for the first tick at or after the order's time plus its latency. */
-  private hold(order: Order): void {
-    const due = orderDueAt(order);
-    let i = this.dueOrders.length;
-    while (i > 0 && this.dueOrders[i - 1]!.due > due) i--;
-    this.dueOrders.splice(i, 0, { order, due });
-  }
-
   private onKline(k: Extract<Frame, { type: 'kline' }>): void {
-    if (k.ts > this.lastMarketTs) this.lastMarketTs = k.ts;
+    if (k.ts > this._lastMarketTs) this._lastMarketTs = k.ts;
     this.onCandleUpdate(this.builder.onKline(k));
   }
 
   /** Close the forming candle once its bucket end plus grace has passed in market time (or at `at`). */
-  onMarketTime(at = this.lastMarketTs): void {
+  onMarketTime(at = this._lastMarketTs): void {
     this.onCandleUpdate(this.builder.onTime(at));
   }
 
@@ -336,12 +309,12 @@ export class TradingCore {
   }
 
   private onClosedCandle(c: Candle): void {
-    this.barIndex++;
+    this._barIndex++;
     this.broker.noteClosedCandle(c);
     this.applyBroker(this.broker.persistPeak(c.ts + this.cfg.intervalMs));
     if (this.closedCandles.length >= MAX_SESSION_CANDLES) this.closedCandles.splice(0, MAX_SESSION_CANDLES / 10);
     this.closedCandles.push(c);
-    if (this.entriesBlocked !== null || this.stale || this.spans.blind) return;
+    if (this._entriesBlocked !== null || this._stale || this.spans.blind) return;
     const st = this.broker.state;
     if (st.breaker.tripped || st.position) return;
     let raw: unknown;
@@ -351,7 +324,7 @@ export class TradingCore {
         equity: st.equity,
         position: st.position,
         intervalMs: this.cfg.intervalMs,
-        barIndex: this.barIndex,
+        barIndex: this._barIndex,
       });
     } catch (err) {
       const message = (err as Error)?.message ?? String(err);
@@ -365,7 +338,7 @@ export class TradingCore {
       return;
     }
     if (signal === null) return;
-    const at = Math.max(this.lastMarketTs, c.ts + this.cfg.intervalMs);
+    const at = Math.max(this._lastMarketTs, c.ts + this.cfg.intervalMs);
     const order = buildOrder(signal, {
       // One order per candle and side: the id is the idempotency key, stable across restarts.
       id: `${this.cfg.symbol}-${c.ts}-${signal.side}`,
@@ -402,21 +375,21 @@ export class TradingCore {
         latencyMs: queued.latencyMs,
       });
     } else {
-      const depth = this.cfg.marketTimeExecution ? this.dueOrders.length : this.sink.queueDepth();
+      const depth = this.executor.depth;
       this.sink.record({ event: 'OrderDropped', orderId: order.id, reason: 'queue_full', depth });
       this.sink.warn({ orderId: order.id, depth }, 'execution queue full: order dropped');
     }
   }
 
   onQuote(order: Order, quote: FillQuote): void {
-    if (this.fillsBlocked !== null) {
-      this.sink.warn({ orderId: order.id, reason: this.fillsBlocked }, 'fill discarded: state cannot be saved');
+    if (this._fillsBlocked !== null) {
+      this.sink.warn({ orderId: order.id, reason: this._fillsBlocked }, 'fill discarded: state cannot be saved');
       return;
     }
     // The worker's wait ended but the ring's newest tick is older than the order plus its latency
     // (a quiet book, or a market clock running faster than the wall): fill at the first tick that is not.
     if (Number.isFinite(quote.ts) && quote.ts < orderDueAt(order) && !quote.synthetic) {
-      this.hold(order);
+      this.executor.hold(order);
       return;
     }
     this.applyBroker(this.broker.applyQuote(order, quote));
@@ -451,8 +424,8 @@ export class TradingCore {
   }
 
   countBad(reason: string, n = 1): void {
-    this.badFrames.set(reason, (this.badFrames.get(reason) ?? 0) + n);
-    this.badFramesTotal += n;
+    this._badFrames.set(reason, (this._badFrames.get(reason) ?? 0) + n);
+    this._badFramesTotal += n;
   }
 
   /**
@@ -467,6 +440,65 @@ export class TradingCore {
 
   /** Unrealized PnL at the current tick (0 before the first book). */
   unrealized(): number {
-    return this.haveBook ? this.broker.unrealized(this.tick) : 0;
+    return this._haveBook ? this.broker.unrealized(this.tick) : 0;
+  }
+
+  // ── what the session decides, and what it reads ──
+
+  /** Refuse new entries for `reason` (null: allow them again). Open positions are still managed. */
+  blockEntries(reason: string | null): void {
+    this._entriesBlocked = reason;
+  }
+
+  /** From now on discard quotes (state can no longer be saved); the first reason given is kept. */
+  blockFills(reason: string): void {
+    this._fillsBlocked ??= reason;
+  }
+
+  /** No tick for the stale timeout: no entries until the next tick (which says so in the log). */
+  markStale(): void {
+    this._stale = true;
+  }
+
+  get haveBook(): boolean {
+    return this._haveBook;
+  }
+
+  get lastMarketTs(): number {
+    return this._lastMarketTs;
+  }
+
+  /** Wall time the last tick arrived (0 before the first). */
+  get lastTickWall(): number {
+    return this._lastTickWall;
+  }
+
+  get ticks(): number {
+    return this._ticks;
+  }
+
+  get stale(): boolean {
+    return this._stale;
+  }
+
+  get entriesBlocked(): string | null {
+    return this._entriesBlocked;
+  }
+
+  get fillsBlocked(): string | null {
+    return this._fillsBlocked;
+  }
+
+  /** Candles closed this session. */
+  get barIndex(): number {
+    return this._barIndex;
+  }
+
+  get badFrames(): ReadonlyMap<string, number> {
+    return this._badFrames;
+  }
+
+  get badFramesTotal(): number {
+    return this._badFramesTotal;
   }
 }

@@ -1,0 +1,99 @@
+// The session's lifecycle tasks, each a {start, stop} over an injected clock and scheduler, so a test can drive
+// them by hand. Every task's work runs through `guarded`: a throw is a counted session error, never a dead timer.
+import type { Clock } from '../../shared/clock.js';
+
+export interface Task {
+  start(): void;
+  stop(): void;
+}
+
+/** setInterval and clearInterval, injectable. */
+export interface Scheduler {
+  every(ms: number, fn: () => void): unknown;
+  cancel(handle: unknown): void;
+}
+
+export const systemScheduler: Scheduler = {
+  every: (ms, fn) => setInterval(fn, ms),
+  cancel: (handle) => clearInterval(handle as NodeJS.Timeout),
+};
+
+/** Run `fn` every `ms` until stopped; a throw goes to `onError` with its stack. */
+export function periodic(ms: number, fn: () => void, onError: (message: string) => void, scheduler: Scheduler = systemScheduler): Task {
+  let handle: unknown = null;
+  return {
+    start() {
+      if (handle !== null) return;
+      handle = scheduler.every(ms, () => {
+        try {
+          fn();
+        } catch (err) {
+          onError(`lifecycle task failed: ${(err as Error).stack ?? String(err)}`);
+        }
+      });
+    },
+    stop() {
+      if (handle === null) return;
+      scheduler.cancel(handle);
+      handle = null;
+    },
+  };
+}
+
+/** Several tasks started in order and stopped together. */
+export function allOf(tasks: readonly Task[]): Task {
+  return {
+    start: () => tasks.forEach((t) => t.start()),
+    stop: () => tasks.forEach((t) => t.stop()),
+  };
+}
+
+export interface StaleWatchDeps {
+  clock: Clock;
+  timeoutMs: number;
+  /** Wall time the last tick arrived. */
+  lastTickWall(): number;
+  /** False while the watch does not apply (not yet ready, stopping, a replay's own pace). */
+  watching(): boolean;
+  /** No tick for `ageMs` (since the last tick, or since the previous alarm). */
+  onStale(ageMs: number): void;
+}
+
+/**
+ * Stale data: no tick for the timeout. After an alarm the next one is due a full timeout later, timed from the
+ * alarm (its own state: the last tick's time stays what it was, for /health and the next tick).
+ */
+export class StaleWatch {
+  private alarmedAt = 0;
+
+  constructor(private readonly deps: StaleWatchDeps) {}
+
+  check(): void {
+    if (!this.deps.watching()) return;
+    const now = this.deps.clock.now();
+    const age = now - Math.max(this.deps.lastTickWall(), this.alarmedAt);
+    if (age < this.deps.timeoutMs) return;
+    this.alarmedAt = now;
+    this.deps.onStale(age);
+  }
+}
+
+/**
+ * Heartbeats are 1 s apart; a longer silence means the whole process was suspended (a laptop that slept,
+ * SIGSTOP, a frozen loop): whatever the market did meanwhile was not seen.
+ */
+export class SuspendWatch {
+  private lastBeat = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly suspendedAfterMs: number,
+    private readonly onSuspended: (pausedMs: number) => void,
+  ) {}
+
+  beat(): void {
+    const now = this.clock.now();
+    if (this.lastBeat > 0 && now - this.lastBeat > this.suspendedAfterMs) this.onSuspended(now - this.lastBeat);
+    this.lastBeat = now;
+  }
+}
