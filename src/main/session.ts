@@ -2,15 +2,12 @@
 // journal, and owns the lifecycle tasks (heartbeat, kill switch, duration, stale data, memory, watchdog)
 // and the ordered shutdown of SPEC §6. Every tick is checked against the open position before the next
 // frame is read; nothing on that path waits for the disk or a worker.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Worker } from 'node:worker_threads';
 import { klineChannel, type Frame } from '../shared/bitunix-codec.js';
 import { PaperBroker } from '../shared/broker.js';
-import { contractKind, DEFAULT_BROKER_CONFIG, type BrokerConfig } from '../shared/broker-config.js';
+import { contractKind } from '../shared/broker-config.js';
 import { CandleBuilder } from '../shared/candle-builder.js';
 import type { Clock } from '../shared/clock.js';
 import type { EngineEvent } from '../shared/events.js';
-import { ReconnectPolicy } from '../shared/reconnect-policy.js';
 import { createRng, type Rng } from '../shared/rng.js';
 import { sealSnapshot } from '../shared/state-schema.js';
 import type { Strategy } from '../shared/strategy.js';
@@ -19,36 +16,29 @@ import type { BrokerState, Candle, Tick } from '../shared/types.js';
 import type { EngineConfig } from './config.js';
 import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
 import type { Executor } from './trading/executor.js';
-import { MarketTimeExecutor } from './trading/market-time-executor.js';
-import { WorkerPoolExecutor } from './trading/worker-pool-executor.js';
 import { Journal } from './journal.js';
 import type { Logger } from './logger.js';
 import { TradingCore, type CoreSink } from './trading/trading-core.js';
-import { MarketFeed, type FeedHandlers, type MarketDataFeed } from './market-feed.js';
+import type { FeedHandlers, MarketDataFeed } from './market-feed.js';
 import { openReplay, type ReplaySource } from './replay-source.js';
-import { TapeFeed } from './replay-feed.js';
 import type { MarketHistory } from './replay-history.js';
 import { FrameRecorder } from './frame-recorder.js';
 import { isFrameLog } from './frame-log-reader.js';
 import { FrameLogFeed, openFrameLog } from './frame-log-feed.js';
-import { RecordingHistory } from './recording-history.js';
 import type { LoadResult, StateStore } from './state-store.js';
-import { buildFinalReport, candlesCsv, marketRecord, metricsCsv, summaryText, type FinalReport, type MetricsSample } from './reports.js';
-import type { EquityPoint } from '../shared/equity-curve.js';
-import { engineUserAgent, RestClient, type RestClientOptions } from './rest-client.js';
-import { FRAME_LOG_VERSION } from '../shared/frame-log.js';
-import { spawnWorker } from './spawn-worker.js';
+import { summaryText } from './reports.js';
+import { endOfSession, MetricsLog, writeEndOfSessionFiles, type EndOfSession } from './engine/end-of-session.js';
+import { RestClient } from './rest-client.js';
 import { SpanRecovery } from './span-recovery.js';
 import { SPAN_CANDLE_MS, type BlindSpan } from '../shared/blind-spans.js';
 import { breakerAt } from '../shared/breaker.js';
-import { HALT_FILE, type HaltRecord } from '../shared/persistence-api.js';
 import { ReconnectStorm, sameTradingState, tradingStateOf, type TradingState } from '../shared/trading-state.js';
 import { PromMetrics } from './prom-metrics.js';
 import { StaleWatch } from './engine/tasks.js';
+import { KillSwitch } from './engine/kill-switch.js';
+import { brokerConfigOf, coreConfigOf, createExecutor, createRecorder, createSocketFeed, createTapeFeed, recordedHistory, restOptionsOf, type FeedParts } from './engine/compose.js';
+import { ProcessHealth } from './engine/process-health.js';
 import { WebhookNotifier } from './notifier.js';
-import { foldLoopDelay } from './latency-histogram.js';
-import { CumulativeBuckets } from '../shared/cumulative-buckets.js';
-import { loadChartLib, renderReport } from './report-html.js';
 import { startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
 
 export type StopReason =
@@ -72,13 +62,9 @@ const ERROR_BUDGET = 20;
 const SEED_CANDLES = 200;
 const SHUTDOWN_DRAIN_MS = 1500;
 const SNAPSHOT_EVERY_MS = 200;
-/** metrics.csv keeps the last two days of 1 Hz samples (memory stays flat on long runs). */
-const MAX_METRIC_SAMPLES = 172_800;
 const BAD_FRAME_REPORT_MS = 10_000;
-const WATCHDOG_LIMIT_MS = 30_000;
 /** Heartbeats are 1 s apart; a longer silence means the whole process was suspended (or frozen): a blind span. */
 const SUSPENDED_AFTER_MS = 5_000;
-const LOOP_DELAY_RESOLUTION_MS = 10;
 /** How long the shutdown waits for webhooks to take the SessionEnd (well inside pm2's kill_timeout). */
 const WEBHOOK_SHUTDOWN_MS = 2000;
 
@@ -107,15 +93,9 @@ export class Session {
   private rest: MarketHistory | null = null;
   private exec: Executor | null = null;
   private sim: EmbeddedSim | null = null;
-  private watchdog: Worker | null = null;
-  private readonly watchdogBeat = new BigInt64Array(new SharedArrayBuffer(8));
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
-  /** Event-loop lag since the start, for the /metrics histogram (folded once per heartbeat). */
-  private readonly loopLagTotal = new CumulativeBuckets();
+  private readonly health: ProcessHealth;
   private readonly notifier: WebhookNotifier | null;
-  /** The run's mark-to-market equity at every candle close, built with the final report. */
-  private equityCurve: EquityPoint[] = [];
 
   private core!: TradingCore;
   private spanRecovery: SpanRecovery | null = null;
@@ -138,23 +118,18 @@ export class Session {
   private lastBadReportWall = 0;
   private persistFault: string | null = null;
   private ready = false;
-  /** HALTED(kill_switch): set by the kill file (persisted as halt.json), cleared by --resume or deleting halt.json. */
-  private killSwitch = false;
+  private readonly killSwitch: KillSwitch;
   private tradingState: TradingState = { state: 'ACTIVE', reason: null };
   private readonly storm = new ReconnectStorm();
   private readonly staleWatch: StaleWatch;
-  private controlPoll: Promise<void> | null = null;
 
   private startWall = 0;
   private startState!: BrokerState;
   private snapshotTimer: NodeJS.Timeout | null = null;
-  private readonly metrics: MetricsSample[] = [];
+  private readonly metrics = new MetricsLog();
   private status: StatusServer | null = null;
   /** For /metrics: entry orders queued, fills and exits this run. */
   private readonly counts = { orders: 0, fills: 0, exits: 0 };
-  /** The last heartbeat's loop lag and RSS (the lag histogram is reset every heartbeat). */
-  private lastLagP99Ms = 0;
-  private lastRssMb = 0;
   private stopping: Promise<number> | null = null;
   private resolveDone!: (code: number) => void;
   /** Resolves with the exit code once the session has fully stopped. */
@@ -166,6 +141,19 @@ export class Session {
     this.rng = createRng(this.cfg.seed);
     this.builder = new CandleBuilder(this.cfg.intervalMs);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.health = new ProcessHealth(this.log);
+    this.killSwitch = new KillSwitch({
+      store: deps.store,
+      log: deps.log,
+      clock: deps.clock,
+      killFile: this.cfg.killFile,
+      resume: this.cfg.resume,
+      dryRun: this.cfg.dryRun,
+      stopping: () => this.stopping !== null,
+      changed: () => this.refreshTradingState(),
+      killed: () => void this.stop('kill_file', 0),
+      persistError: (err) => this.onPersistError(err),
+    });
     this.staleWatch = new StaleWatch({
       clock: deps.clock,
       timeoutMs: this.cfg.staleTimeout * 1000,
@@ -175,21 +163,6 @@ export class Session {
       onStale: (age) => this.onStale(age),
     });
     this.notifier = this.cfg.webhooks.length > 0 ? new WebhookNotifier({ urls: this.cfg.webhooks, symbol: this.cfg.symbol, log: this.log }) : null;
-  }
-
-  private brokerConfig(): BrokerConfig {
-    const c = this.cfg;
-    return {
-      ...DEFAULT_BROKER_CONFIG,
-      symbol: c.symbol,
-      kind: contractKind(c.symbol),
-      makerBps: c.makerBps,
-      takerBps: c.takerBps,
-      slipBps: c.slipBps,
-      minTradeIntervalMs: c.minTradeInterval * 1000,
-      maxDrawdownPct: c.maxDrawdownPct,
-      maxLosses: c.maxLosses,
-    };
   }
 
   /**
@@ -211,26 +184,18 @@ export class Session {
       } else this.onPersistError(new Error(message));
     });
     const state = loaded.state; // the snapshot (or a fresh state) with the journal after it folded in
-    this.broker = new PaperBroker(this.brokerConfig(), this.rng, state);
+    this.broker = new PaperBroker(brokerConfigOf(this.cfg), this.rng, state);
     this.startState = this.broker.state;
     this.journal = new Journal(this.deps.store, loaded.lastSeq, () => this.deps.clock.now(), (err) => this.onPersistError(err));
+    this.exec = createExecutor(this.cfg, this.ring, (message) => this.fail(message));
     this.core = new TradingCore(
-      {
-        symbol: this.cfg.symbol,
-        kind: contractKind(this.cfg.symbol),
-        intervalMs: this.cfg.intervalMs,
-        riskPct: this.cfg.riskPct,
-        stopBps: this.cfg.stopBps,
-        tpR: this.cfg.tpR,
-        latency: { ...this.cfg.latencyMs, rng: this.rng },
-        marketSpeed: this.cfg.feed === 'sim' ? this.cfg.simSpeed : this.cfg.feed === 'replay' ? (this.cfg.speed === 'max' ? Infinity : this.cfg.speed) : 1,
-      },
+      coreConfigOf(this.cfg, this.rng),
       this.broker,
       this.builder,
       this.ring,
       this.deps.strategy,
       this.coreSink(),
-      this.createExecutor(),
+      this.exec,
     );
     this.record({
       event: 'SessionStart',
@@ -253,7 +218,7 @@ export class Session {
       { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replayed },
       `state loaded from ${loaded.source}`,
     );
-    if (loaded.halt) await this.onHaltAtStart(loaded.halt);
+    if (loaded.halt) await this.killSwitch.restore(loaded.halt);
     // The time the engine was not running is a blind span: from the market time the saved state reached to the
     // first tick now. A replay has no outside market to have missed.
     if (this.broker.state.position && this.cfg.feed !== 'replay') {
@@ -262,8 +227,7 @@ export class Session {
     }
     this.refreshTradingState();
 
-    this.startWatchdog();
-    this.loopDelay.enable();
+    this.health.start();
     // before connecting: /health answers 503 "starting" while candles are seeded and the feed connects
     if (this.cfg.httpPort !== null) await this.startStatus(this.cfg.httpPort);
 
@@ -290,24 +254,10 @@ export class Session {
       }
       this.log.info({ file, candles: tape.candles.length, live: tape.liveCandles, speed: this.cfg.speed, transport }, `replaying candles (${transport === 'memory' ? 'in process' : 'through the embedded simulator'})`);
     }
-    this.startRecorder(this.cfg.feed === 'bitunix' ? 60_000 : null);
+    this.recorder = createRecorder(this.cfg, { version: this.deps.version, sessionStart: this.startWall, log: this.log, maxFutureMs: this.cfg.feed === 'bitunix' ? 60_000 : null });
     const history = this.replay?.history ?? null;
-    this.rest = history ? this.recordedHistory(history) : new RestClient(restUrl, this.cfg.symbol, this.restOptions());
+    this.rest = history ? recordedHistory(history, this.cfg.symbol, this.recorder, this.deps.clock) : new RestClient(restUrl, this.cfg.symbol, restOptionsOf(this.deps.version, this.recorder, this.deps.clock));
     await this.startFeed(wsUrl, null);
-  }
-
-  /** A replay executes in market time on the tick path; live and simulated feeds in the worker pool. */
-  private createExecutor(): Executor {
-    this.exec =
-      this.cfg.feed === 'replay'
-        ? new MarketTimeExecutor(this.cfg.execQueue)
-        : new WorkerPoolExecutor({
-            capacity: this.cfg.execQueue,
-            wallMsPerMarketMs: this.wallMsPerMarketMs(),
-            ring: this.ring,
-            onFailure: (order, err) => this.fail(`execution of ${order.id} failed: ${err.message}`),
-          });
-    return this.exec;
   }
 
   /** Span recovery and funding on this.rest, then the feed (a socket to wsUrl, the tape, or `source`) and the timers. */
@@ -344,35 +294,15 @@ export class Session {
         void this.stop('ws_fatal', 1);
       },
     };
+    const parts: FeedParts = { cfg: this.cfg, rng: this.rng, clock: this.deps.clock, log: this.log, recorder: this.recorder, channels, handlers };
     this.feed =
       source ??
       (this.replay?.transport === 'memory'
-        ? new TapeFeed(this.cfg.symbol, this.replay.candles, channels, this.deps.clock, {
-            ...handlers,
-            onExhausted: () => this.onReplaySent(),
-            onFailure: (message) => {
-              this.fail(message);
-              void this.stop('replay_end', 1);
-            },
-          }, this.recorder)
-        : new MarketFeed(
-            {
-              url: wsUrl,
-              symbol: this.cfg.symbol,
-              channels,
-              // A replay's quiet socket is its own pace, never a dead connection.
-              idleTimeoutMs: this.replay ? Infinity : this.cfg.idleTimeout * 1000,
-              maxFutureMs: this.cfg.feed === 'bitunix' ? 60_000 : null,
-              recorder: this.recorder,
-            },
-            new ReconnectPolicy(
-              { baseMs: this.cfg.backoffBase * 1000, maxMs: this.cfg.backoffMax * 1000, maxFailures: this.cfg.maxWsErrors },
-              this.rng,
-            ),
-            this.deps.clock,
-            this.log,
-            handlers,
-          ));
+        ? createTapeFeed(parts, this.replay.candles, () => this.onReplaySent(), (message) => {
+            this.fail(message);
+            void this.stop('replay_end', 1);
+          })
+        : createSocketFeed(parts, wsUrl, this.replay !== null));
     this.feed.start();
     this.startTimers();
   }
@@ -384,7 +314,7 @@ export class Session {
         snapshot: () => this.statusSnapshot(),
         stopDecision: this.core.stopDecision.total,
         tickAge: this.core.tickAge.total,
-        loopLag: this.loopLagTotal,
+        loopLag: this.health.loopLagTotal,
         ...(this.notifier ? { notifier: () => this.notifier!.stats() } : {}),
       });
       this.status = await startStatusServer({
@@ -415,8 +345,8 @@ export class Session {
       reconnects: this.feed?.reconnects ?? 0,
       wsState: this.feed?.state ?? 'idle',
       queueDepth: this.exec?.pending ?? 0,
-      loopLagP99Ms: this.lastLagP99Ms,
-      rssMb: this.lastRssMb,
+      loopLagP99Ms: this.health.lagP99Ms,
+      rssMb: this.health.rssMb,
       errors: this.errors,
       lastError: this.lastError,
       orders: this.counts.orders,
@@ -469,15 +399,6 @@ export class Session {
     return Math.max(this.deps.clock.now(), seen > 0 ? seen + this.cfg.intervalMs : 0);
   }
 
-  /**
-   * --latency-ms is exchange latency in market time. The accelerated simulator runs market time faster
-   * than the wall clock, so the workers' wall-clock wait shrinks by the same factor. (Replays execute
-   * in market time on the tick path; see TradingCore.)
-   */
-  private wallMsPerMarketMs(): number {
-    return this.cfg.feed === 'sim' ? 1 / this.cfg.simSpeed : 1;
-  }
-
   // ── replay end: decided by the tape's market time ───────────────────────────
 
   /**
@@ -522,31 +443,10 @@ export class Session {
 
   // ── the frame log: --record, and replaying what it wrote ───────────────────
 
-  private startRecorder(maxFutureMs: number | null): void {
-    const dir = this.cfg.record;
-    if (dir === null) return;
-    const { symbol, interval, feed } = this.cfg;
-    const header = { frameLog: FRAME_LOG_VERSION, symbol, interval, feed, maxFutureMs, engine: `laptop-agents ${this.deps.version}`, sessionStart: this.startWall };
-    this.recorder = new FrameRecorder(dir, header, this.log);
-    this.log.info({ dir }, 'recording every frame and REST reply to a frame log');
-  }
-
-  /** The engine's User-Agent, and with --record every reply into the frame log. */
-  private restOptions(): RestClientOptions {
-    const rec = this.recorder;
-    const userAgent = engineUserAgent(this.deps.version);
-    return rec ? { userAgent, onResponse: (pathAndQuery, body) => rec.rest(pathAndQuery, body, this.deps.clock.now()) } : { userAgent };
-  }
-
-  /** History answered in process (a replay's tape), written to the frame log when recording. */
-  private recordedHistory(history: MarketHistory): MarketHistory {
-    return this.recorder ? new RecordingHistory(history, this.cfg.symbol, this.recorder, this.deps.clock) : history;
-  }
-
   /** A frame log plays in process through the same decoder and core; REST is answered from it. */
   private async startFrameLogReplay(target: string): Promise<void> {
     const recording = openFrameLog(target, this.cfg.symbol, this.cfg.interval);
-    this.startRecorder(recording.files[0]!.header.maxFutureMs);
+    this.recorder = createRecorder(this.cfg, { version: this.deps.version, sessionStart: this.startWall, log: this.log, maxFutureMs: recording.files[0]!.header.maxFutureMs });
     const feed: FrameLogFeed = new FrameLogFeed(
       { files: recording.files, speed: this.cfg.speed, rest: recording.rest, recorder: this.recorder },
       this.deps.clock,
@@ -574,7 +474,7 @@ export class Session {
         },
       },
     );
-    this.rest = new RestClient('', this.cfg.symbol, { ...this.restOptions(), answer: (p) => recording.rest.answer(p, feed.cursor) });
+    this.rest = new RestClient('', this.cfg.symbol, { ...restOptionsOf(this.deps.version, this.recorder, this.deps.clock), answer: (p) => recording.rest.answer(p, feed.cursor) });
     this.log.info({ target, files: recording.files.length, frames: recording.frames, speed: this.cfg.speed }, 'replaying a frame log');
     await this.startFeed('', feed);
   }
@@ -725,21 +625,12 @@ export class Session {
       this.timers.push(t);
     };
     every(1000, () => this.heartbeat());
-    every(500, () => this.pollControlFiles());
+    every(500, () => this.killSwitch.poll());
     every(1000, () => this.staleWatch.check());
     if (this.cfg.duration !== null) {
       const t = setTimeout(() => void this.stop('duration', 0), this.cfg.duration * 60_000);
       this.timers.push(t);
     }
-  }
-
-  private startWatchdog(): void {
-    Atomics.store(this.watchdogBeat, 0, BigInt(Date.now()));
-    this.watchdog = spawnWorker('watchdog', {
-      workerData: { beat: this.watchdogBeat.buffer, limitMs: WATCHDOG_LIMIT_MS, checkMs: 1000 },
-    });
-    this.watchdog.on('error', (err) => this.log.error({ err: err.message }, 'watchdog worker failed'));
-    this.watchdog.unref();
   }
 
   private heartbeat(): void {
@@ -753,14 +644,10 @@ export class Session {
     this.lastHeartbeatWall = now;
     // With a position open, a restart must know how far the market was seen: keep the snapshot's market time fresh.
     if (this.broker.state.position && this.core.lastTickMarketTs > this.snapshotMarketTs) this.scheduleSnapshot();
-    Atomics.store(this.watchdogBeat, 0, BigInt(Date.now()));
-    const rssMb = process.memoryUsage.rss() / 1048576;
-    // Node 20's histogram counts the sampling interval itself; the lag is what exceeds it.
-    const lagP99 = Math.max(0, this.loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS);
+    this.health.beat();
+    const rssMb = this.health.sample();
     this.core.stopDecision.roll();
     this.core.tickAge.roll();
-    foldLoopDelay(this.loopDelay, LOOP_DELAY_RESOLUTION_MS, this.loopLagTotal);
-    this.loopDelay.reset();
     const st = this.broker.state;
     const unrealized = this.core.unrealized();
     const price = this.core.haveBook ? this.core.tick.last : null;
@@ -771,8 +658,6 @@ export class Session {
       this.refreshTradingState();
     }
     this.reportBadFrames();
-    this.lastLagP99Ms = Math.round(lagP99 * 1000) / 1000;
-    this.lastRssMb = Math.round(rssMb * 10) / 10;
     const hb = {
       ...this.statusSnapshot(now),
       stopDecisionMaxUs: this.core.stopDecision.last.maxUs,
@@ -793,50 +678,6 @@ export class Session {
       this.fail(`memory cap reached: RSS ${rssMb.toFixed(0)} MB > --max-rss-mb ${this.cfg.maxRssMb}`);
       void this.stop('memory', 1);
     }
-  }
-
-  /** The kill file and halt.json, through the persistence worker (the main thread touches no state file). */
-  private pollControlFiles(): void {
-    if (this.controlPoll || this.stopping) return;
-    this.controlPoll = this.deps.store
-      .controlFiles(this.cfg.killFile)
-      .then((c) => {
-        if (this.stopping) return;
-        if (c.kill) {
-          if (c.killError) this.log.warn({ file: this.cfg.killFile, err: c.killError }, 'kill file seen but could not be removed');
-          this.onKillSwitch();
-        } else if (this.killSwitch && !c.halted && !this.cfg.dryRun) {
-          this.killSwitch = false;
-          this.log.warn(`${HALT_FILE} was deleted: trading resumes`);
-          this.refreshTradingState();
-        }
-      })
-      .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'kill switch: the control files could not be checked'))
-      .finally(() => (this.controlPoll = null));
-  }
-
-  /** Flatten, persist HALTED(kill_switch) and stop: a later start stays halted until resumed. */
-  private onKillSwitch(): void {
-    this.log.warn({ file: this.cfg.killFile }, `kill switch: flattening, halting (${HALT_FILE}) and stopping`);
-    this.killSwitch = true;
-    this.refreshTradingState();
-    const halt: HaltRecord = { reason: 'kill_switch', at: this.deps.clock.now(), pid: process.pid };
-    this.deps.store.writeFile(HALT_FILE, `${JSON.stringify(halt)}\n`).catch((err: unknown) => this.onPersistError(err as Error));
-    void this.stop('kill_file', 0);
-  }
-
-  private async onHaltAtStart(halt: HaltRecord): Promise<void> {
-    const since = halt.at > 0 ? new Date(halt.at).toISOString() : 'an earlier run';
-    if (this.cfg.resume) {
-      await this.deps.store.removeFile(HALT_FILE);
-      this.log.warn({ haltedAt: since }, `--resume: the kill switch's halt is lifted (${HALT_FILE} removed); trading resumes`);
-      return;
-    }
-    this.killSwitch = true;
-    this.log.warn(
-      { haltedAt: since },
-      `HALTED by the kill switch since ${since}: market data and status run, no order is placed; start with --resume or delete ${HALT_FILE} to trade`,
-    );
   }
 
   /**
@@ -860,7 +701,7 @@ export class Session {
     const at = this.core.lastMarketTs || this.deps.clock.now();
     const stormy = this.storm.active(this.deps.clock.now());
     const next = tradingStateOf({
-      killSwitch: this.killSwitch,
+      killSwitch: this.killSwitch.active,
       breakerTripped: breakerAt(st.breaker, at, st.equity).tripped,
       stateUnsaved: this.persistFault !== null,
       blindSpan: this.core.recovering,
@@ -870,7 +711,7 @@ export class Session {
     // The core gates blind spans, stale data and the breaker itself, at the tick; the rest is gated here.
     this.core.blockEntries(this.stopping
       ? 'stopping'
-      : this.killSwitch
+      : this.killSwitch.active
         ? 'kill_switch'
         : this.persistFault !== null
           ? 'state cannot be saved'
@@ -890,7 +731,6 @@ export class Session {
   private sampleMetrics(now: number, queueDepth: number): void {
     const st = this.broker.state;
     const unrealized = this.core.unrealized();
-    if (this.metrics.length >= MAX_METRIC_SAMPLES) this.metrics.splice(0, MAX_METRIC_SAMPLES / 10);
     this.metrics.push({
       ts: now,
       price: this.core.haveBook ? this.core.tick.last : null,
@@ -899,8 +739,8 @@ export class Session {
       position: st.position ? st.position.side : 'FLAT',
       ticks: this.core.ticks,
       queueDepth,
-      loopLagP99Ms: this.lastLagP99Ms,
-      rssMb: this.lastRssMb,
+      loopLagP99Ms: this.health.lagP99Ms,
+      rssMb: this.health.rssMb,
       errors: this.errors,
     });
   }
@@ -956,7 +796,7 @@ export class Session {
       this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs));
       this.reportBadFrames(true);
     }
-    const report = this.broker ? this.finalReport(reason, exitCode) : null;
+    const end = this.broker ? this.endOfSession(reason, exitCode) : null;
     // metrics.csv ends at the end state, so its last row agrees with final_report.json (however short the run).
     if (this.broker) this.sampleMetrics(this.deps.clock.now(), 0);
     if (this.broker) {
@@ -964,13 +804,13 @@ export class Session {
       // 4. final snapshot and journal flush, then the end-of-session files
       await this.writeSnapshot();
       await this.journal.flush();
-      if (report) {
-        await Promise.allSettled([
-          this.deps.store.writeFile('final_report.json', `${JSON.stringify(report, null, 2)}\n`),
-          this.deps.store.writeFile('metrics.csv', metricsCsv(this.metrics)),
-          this.deps.store.writeFile('candles.csv', candlesCsv(this.core.closedCandles)),
-          this.writeReportHtml(report).catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'report.html could not be written')),
-        ]);
+      if (end) {
+        await writeEndOfSessionFiles(this.deps.store, this.log, end, {
+          symbol: this.cfg.symbol,
+          metrics: this.metrics,
+          candles: this.core.closedCandles,
+          entries: this.journal.entries,
+        });
       }
     }
     await this.notifier?.close(WEBHOOK_SHUTDOWN_MS);
@@ -980,27 +820,12 @@ export class Session {
     await this.deps.store.terminate().catch(() => {}); // after close(): a worker already gone is fine
     await this.sim?.stop();
     await recorded;
-    this.watchdog?.postMessage('stop');
-    await this.watchdog?.terminate();
-    this.loopDelay.disable();
-    if (report) {
-      this.log.info({ report }, 'session ended');
-      process.stdout.write(`${summaryText(report)}\n`);
+    await this.health.stop();
+    if (end) {
+      this.log.info({ report: end.report }, 'session ended');
+      process.stdout.write(`${summaryText(end.report)}\n`);
     }
     return exitCode;
-  }
-
-  /** The offline page, on the market's clock: the session's candles, its journal, equity at every candle close. */
-  private async writeReportHtml(report: FinalReport): Promise<void> {
-    const html = renderReport({
-      symbol: this.cfg.symbol,
-      candles: this.core.closedCandles,
-      entries: this.journal.entries,
-      equity: this.equityCurve,
-      report,
-      chartLib: await loadChartLib(),
-    });
-    await this.deps.store.writeFile('report.html', html);
   }
 
   private closeTickFromCandle(): Tick | null {
@@ -1008,26 +833,21 @@ export class Session {
     return c ? { ts: c.ts + this.cfg.intervalMs, bid: c.close, ask: c.close, last: c.close } : null;
   }
 
-  private finalReport(reason: StopReason, exitCode: number): FinalReport {
-    const market = marketRecord({
-      start: this.startState,
-      entries: this.journal.entries,
-      candles: this.core.closedCandles,
+  private endOfSession(reason: StopReason, exitCode: number): EndOfSession {
+    return endOfSession({
+      reason,
+      exitCode,
+      symbol: this.cfg.symbol,
       intervalMs: this.cfg.intervalMs,
       kind: contractKind(this.cfg.symbol),
-      lastMarketTs: this.core.lastMarketTs,
-    });
-    this.equityCurve = market.curve;
-    return buildFinalReport({
-      figures: market.figures,
-      generatedAt: this.deps.clock.now(),
-      exitCode,
-      reason,
-      symbol: this.cfg.symbol,
       start: this.startState,
       end: this.broker.state,
-      errors: this.errors,
+      entries: this.journal.entries,
+      candles: this.core.closedCandles,
+      lastMarketTs: this.core.lastMarketTs,
+      generatedAt: this.deps.clock.now(),
       durationSec: (this.deps.clock.now() - this.startWall) / 1000,
+      errors: this.errors,
       ticks: this.core.ticks,
       badFrames: this.core.badFramesTotal,
       reconnects: this.feed?.reconnects ?? 0,
