@@ -12,7 +12,7 @@ import { createRng, type Rng } from '../shared/rng.js';
 import { sealSnapshot } from '../shared/state-schema.js';
 import type { Strategy } from '../shared/strategy.js';
 import { TickRing } from '../shared/tick-ring.js';
-import type { BrokerState, Candle, Tick } from '../shared/types.js';
+import type { BrokerState, Tick } from '../shared/types.js';
 import type { EngineConfig } from './config.js';
 import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
 import type { Executor } from './trading/executor.js';
@@ -25,17 +25,18 @@ import type { MarketHistory } from './replay-history.js';
 import { FrameRecorder } from './frame-recorder.js';
 import { isFrameLog } from './frame-log-reader.js';
 import { FrameLogFeed, openFrameLog } from './frame-log-feed.js';
-import type { LoadResult, StateStore } from './state-store.js';
+import type { StateStore } from './state-store.js';
 import { summaryText } from './reports.js';
 import { endOfSession, MetricsLog, writeEndOfSessionFiles, type EndOfSession } from './engine/end-of-session.js';
 import { RestClient } from './rest-client.js';
 import { SpanRecovery } from './span-recovery.js';
 import { SPAN_CANDLE_MS, type BlindSpan } from '../shared/blind-spans.js';
-import { breakerAt } from '../shared/breaker.js';
-import { ReconnectStorm, sameTradingState, tradingStateOf, type TradingState } from '../shared/trading-state.js';
 import { PromMetrics } from './prom-metrics.js';
 import { StaleWatch } from './engine/tasks.js';
 import { KillSwitch } from './engine/kill-switch.js';
+import { TradingGate } from './engine/trading-gate.js';
+import { backfill, logFunding, seedCandles, type HistoryParts } from './engine/market-history.js';
+import { recordLoaded, simStartTs, startOfRunSpan } from './engine/recovery.js';
 import { brokerConfigOf, coreConfigOf, createExecutor, createRecorder, createSocketFeed, createTapeFeed, recordedHistory, restOptionsOf, type FeedParts } from './engine/compose.js';
 import { ProcessHealth } from './engine/process-health.js';
 import { WebhookNotifier } from './notifier.js';
@@ -59,7 +60,6 @@ const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file
 const REPLAY_GIVE_UP_MS = 15_000;
 export { GENESIS_AT } from '../shared/journal-fold.js';
 const ERROR_BUDGET = 20;
-const SEED_CANDLES = 200;
 const SHUTDOWN_DRAIN_MS = 1500;
 const SNAPSHOT_EVERY_MS = 200;
 const BAD_FRAME_REPORT_MS = 10_000;
@@ -119,8 +119,7 @@ export class Session {
   private persistFault: string | null = null;
   private ready = false;
   private readonly killSwitch: KillSwitch;
-  private tradingState: TradingState = { state: 'ACTIVE', reason: null };
-  private readonly storm = new ReconnectStorm();
+  private readonly gate: TradingGate;
   private readonly staleWatch: StaleWatch;
 
   private startWall = 0;
@@ -154,6 +153,14 @@ export class Session {
       killed: () => void this.stop('kill_file', 0),
       persistError: (err) => this.onPersistError(err),
     });
+    this.gate = new TradingGate({
+      clock: deps.clock,
+      log: deps.log,
+      record: (e) => this.record(e),
+      stopping: () => this.stopping !== null,
+      killSwitch: () => this.killSwitch.active,
+      persistFault: () => this.persistFault,
+    });
     this.staleWatch = new StaleWatch({
       clock: deps.clock,
       timeoutMs: this.cfg.staleTimeout * 1000,
@@ -172,17 +179,6 @@ export class Session {
   async start(): Promise<void> {
     this.startWall = this.deps.clock.now();
     const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups, balance: this.cfg.balance });
-    this.deps.store.onFault?.((kind, message) => {
-      if (kind === 'compromised') {
-        this.persistFault ??= `state lock compromised: ${message}`;
-        if (this.core) {
-          this.core.blockFills('state lock lost');
-          this.refreshTradingState();
-        }
-        this.fail(`state lock compromised: ${message}`);
-        void this.stop('lock_compromised', 1);
-      } else this.onPersistError(new Error(message));
-    });
     const state = loaded.state; // the snapshot (or a fresh state) with the journal after it folded in
     this.broker = new PaperBroker(brokerConfigOf(this.cfg), this.rng, state);
     this.startState = this.broker.state;
@@ -197,6 +193,16 @@ export class Session {
       this.coreSink(),
       this.exec,
     );
+    // Registered once the core exists: a fault arrives as a worker message, never before this line runs.
+    this.deps.store.onFault?.((kind, message) => {
+      if (kind === 'compromised') {
+        this.persistFault ??= `state lock compromised: ${message}`;
+        this.core.blockFills('state lock lost');
+        this.refreshTradingState();
+        this.fail(`state lock compromised: ${message}`);
+        void this.stop('lock_compromised', 1);
+      } else this.onPersistError(new Error(message));
+    });
     this.record({
       event: 'SessionStart',
       pid: process.pid,
@@ -208,23 +214,9 @@ export class Session {
       dryRun: this.cfg.dryRun,
       at: this.deps.clock.now(),
     });
-    for (const file of loaded.quarantined) this.record({ event: 'StateQuarantined', file });
-    if (loaded.journalTruncated) {
-      this.log.warn({ bytes: loaded.journalTruncated.bytes }, 'journal: torn last line truncated');
-    }
-    for (const w of loaded.warnings) this.log.warn(w);
-    this.record({ event: 'StateLoaded', source: loaded.source, snapshotSeq: loaded.snapshot?.seq ?? 0, lastSeq: loaded.lastSeq, replayed: loaded.replayed, journalRead: loaded.journalRead });
-    this.log.info(
-      { source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replayed },
-      `state loaded from ${loaded.source}`,
-    );
+    recordLoaded(loaded, (e) => this.record(e), this.log);
     if (loaded.halt) await this.killSwitch.restore(loaded.halt);
-    // The time the engine was not running is a blind span: from the market time the saved state reached to the
-    // first tick now. A replay has no outside market to have missed.
-    if (this.broker.state.position && this.cfg.feed !== 'replay') {
-      if (loaded.snapshot?.seenMinute) this.core.restoreSeenMinute(loaded.snapshot.seenMinute);
-      this.core.blind('restart', this.savedMarketTs(loaded));
-    }
+    startOfRunSpan(loaded, this.core, this.cfg.feed === 'replay');
     this.refreshTradingState();
 
     this.health.start();
@@ -234,7 +226,7 @@ export class Session {
     let wsUrl = this.cfg.wsUrl;
     let restUrl = this.cfg.restUrl;
     if (this.cfg.feed === 'sim') {
-      this.sim = await startEmbeddedSim({ seed: this.cfg.simSeed, speed: this.cfg.simSpeed, symbols: [this.cfg.symbol], startTs: this.simStartTs() });
+      this.sim = await startEmbeddedSim({ seed: this.cfg.simSeed, speed: this.cfg.simSpeed, symbols: [this.cfg.symbol], startTs: simStartTs(this.broker.state, this.deps.clock.now(), this.cfg.intervalMs) });
       wsUrl = this.sim.wsUrl;
       restUrl = this.sim.restUrl;
       this.log.info({ port: this.sim.port, seed: this.cfg.simSeed, speed: this.cfg.simSpeed }, 'embedded simulator listening');
@@ -272,9 +264,9 @@ export class Session {
       log: this.log,
     });
 
-    void this.logFunding();
+    void logFunding(this.history());
     // A replay's history is the one closed before its first streamed candle, seeded before any frame is read.
-    if (this.replay) await this.seedCandles(this.replay.tape.firstLiveTs);
+    if (this.replay) await seedCandles(this.history(), this.replay.tape.firstLiveTs);
 
     const channels = ['depth_book1', 'trade', klineChannel(this.cfg.interval), 'price'];
     const handlers: FeedHandlers = {
@@ -355,48 +347,9 @@ export class Session {
       lastTickAgeMs: this.core.ticks > 0 ? now - this.core.lastTickWall : null,
       stopDecisionP99Us: this.core.stopDecision.last.p99Us,
       staleAfterMs: this.cfg.staleTimeout * 1000,
-      tradingState: { ...this.tradingState },
+      tradingState: this.gate.current,
       blindSpans: this.blindSpansSeen,
     };
-  }
-
-  /**
-   * 200 closed candles from REST, once market data flows (so "closed" is judged on market time, which
-   * the accelerated simulator and replays run ahead of or behind the wall clock). With a position
-   * open, the candles missed while the engine was down are checked for exits, in order.
-   */
-  private async seedCandles(now: number): Promise<void> {
-    let seeded: Candle[] = [];
-    try {
-      seeded = this.core.screenCandles(await this.rest!.lastClosed(this.cfg.interval, SEED_CANDLES, now));
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'candle history unavailable; the strategy warms up on live candles');
-      return;
-    }
-    this.core.seed(seeded);
-    this.log.info({ candles: seeded.length, last: seeded.at(-1)?.ts }, 'candles seeded from REST');
-  }
-
-  /**
-   * Where a restart's blind span begins: the market time the snapshot saw, or (older files) the newest market
-   * time any saved decision carries, and never before a journaled event replayed on top of it.
-   */
-  private savedMarketTs(loaded: LoadResult): number {
-    const st = this.broker.state;
-    let ts = loaded.snapshot?.marketTs ?? Math.max(st.lastEntryAt ?? 0, st.position?.openedAt ?? 0, ...st.recentOrderTimes, st.lastFundingTime ?? 0);
-    if (loaded.replayedAt !== null && loaded.replayedAt > ts) ts = loaded.replayedAt;
-    return ts;
-  }
-
-  /**
-   * The accelerated simulator's market clock runs ahead of the wall clock; after a restart it must not
-   * start before the market time the saved state already reached, or the same candles (and order ids)
-   * would come round again.
-   */
-  private simStartTs(): number {
-    const st = this.broker.state;
-    const seen = Math.max(st.lastEntryAt ?? 0, st.position?.openedAt ?? 0, ...st.recentOrderTimes, st.lastFundingTime ?? 0);
-    return Math.max(this.deps.clock.now(), seen > 0 ? seen + this.cfg.intervalMs : 0);
   }
 
   // ── replay end: decided by the tape's market time ───────────────────────────
@@ -479,37 +432,17 @@ export class Session {
     await this.startFeed('', feed);
   }
 
-  private async logFunding(): Promise<void> {
-    try {
-      const f = await this.rest!.fundingRate();
-      this.log.info({ rate: f.rate, nextFundingTime: f.nextFundingTime === null ? null : new Date(f.nextFundingTime).toISOString() }, 'funding rate');
-    } catch (err) {
-      this.log.warn(
-        { err: (err as Error).message },
-        'funding rate unavailable from REST: funding is applied only from settled rates on the price channel',
-      );
-    }
-  }
-
-  // ── market data ────────────────────────────────────────────────────────────
-
-  private async backfill(fromTs: number, toTs: number): Promise<void> {
-    try {
-      const candles = this.core.screenCandles(await this.rest!.klinesRange(this.cfg.interval, fromTs, toTs, this.core.lastMarketTs));
-      const accepted = this.builder.fill(candles);
-      this.core.recordBackfilled(accepted);
-      this.record({ event: 'GapBackfilled', fromTs, toTs, candles: accepted.length });
-      this.log.info({ fromTs, toTs, candles: accepted.length }, 'candle gap backfilled from REST');
-    } catch (err) {
-      this.log.warn({ fromTs, toTs, err: (err as Error).message }, 'candle gap backfill failed');
-    }
+  /** REST history for the feed in use (set before the feed starts). */
+  private history(): HistoryParts {
+    if (!this.rest) throw new Error('market history used before the feed was set up');
+    return { rest: this.rest, core: this.core, interval: this.cfg.interval, log: this.log, record: (e) => this.record(e) };
   }
 
   private coreSink(): CoreSink {
     return {
       record: (e) => this.record(e),
       changed: () => this.scheduleSnapshot(),
-      gap: (fromTs, toTs) => void this.backfill(fromTs, toTs),
+      gap: (fromTs, toTs) => void backfill(this.history(), fromTs, toTs),
       blindSpan: (span) => this.onBlindSpan(span),
       breakerTripped: () => this.onBreakerTripped(),
       error: (message) => this.fail(message),
@@ -592,12 +525,12 @@ export class Session {
     const reconnects = this.feed?.reconnects ?? 0;
     this.record({ event: 'WsConnected', reconnects });
     if (reconnects > 0) {
-      this.storm.onReconnect(this.deps.clock.now());
+      this.gate.onReconnect();
       this.refreshTradingState();
     }
     if (!this.ready) {
       this.ready = true;
-      if (!this.replay) void this.seedCandles(this.core.lastMarketTs || this.deps.clock.now());
+      if (!this.replay) void seedCandles(this.history(), this.core.lastMarketTs || this.deps.clock.now());
       this.log.info('market data flowing: ready');
       this.deps.onReady?.();
     }
@@ -670,7 +603,7 @@ export class Session {
     this.status?.publish({ ts: now, status: hb.status, price, position: st.position, equity: st.equity, unrealized });
     this.log.info(
       { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms, stopDecisionP99Us: hb.stopDecisionP99Us, tickAgeP99Ms: hb.tickAgeP99Ms, durableSeq: hb.durableSeq },
-      `${this.cfg.symbol} ${price ?? '-'} | ${this.tradingState.state}${this.tradingState.reason ? `(${this.tradingState.reason})` : ''} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
+      `${this.cfg.symbol} ${price ?? '-'} | ${this.gate.current.state}${this.gate.current.reason ? `(${this.gate.current.reason})` : ''} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
     );
     this.deps.store.writeFile('heartbeat.json', `${JSON.stringify(hb)}\n`).catch((err: unknown) => this.onPersistError(err as Error));
     this.sampleMetrics(now, hb.queueDepth);
@@ -694,37 +627,9 @@ export class Session {
     void this.stop('breaker', 0);
   }
 
-  /** Recompute the trading state from its conditions; journal a change; gate entries on what the core cannot see. */
+  /** Recompute the trading state from its conditions (journaled when it changes). */
   private refreshTradingState(): void {
-    if (!this.core) return;
-    const st = this.broker.state;
-    const at = this.core.lastMarketTs || this.deps.clock.now();
-    const stormy = this.storm.active(this.deps.clock.now());
-    const next = tradingStateOf({
-      killSwitch: this.killSwitch.active,
-      breakerTripped: breakerAt(st.breaker, at, st.equity).tripped,
-      stateUnsaved: this.persistFault !== null,
-      blindSpan: this.core.recovering,
-      stale: this.core.stale,
-      reconnectStorm: stormy,
-    });
-    // The core gates blind spans, stale data and the breaker itself, at the tick; the rest is gated here.
-    this.core.blockEntries(this.stopping
-      ? 'stopping'
-      : this.killSwitch.active
-        ? 'kill_switch'
-        : this.persistFault !== null
-          ? 'state cannot be saved'
-          : stormy
-            ? 'reconnect_storm'
-            : null);
-    if (sameTradingState(next, this.tradingState)) return;
-    const prev = this.tradingState;
-    this.tradingState = next;
-    this.record({ event: 'TradingState', state: next.state, reason: next.reason, previous: prev.state });
-    const line = `trading state ${next.state}${next.reason ? ` (${next.reason})` : ''}`;
-    if (next.state === 'ACTIVE') this.log.info({ tradingState: next }, line);
-    else this.log.warn({ tradingState: next }, line);
+    this.gate.refresh(this.core);
   }
 
   /** One metrics.csv row: the state as of `now` (every heartbeat, and once more at the very end). */
@@ -852,7 +757,7 @@ export class Session {
       badFrames: this.core.badFramesTotal,
       reconnects: this.feed?.reconnects ?? 0,
       lastError: this.lastError,
-      tradingState: { ...this.tradingState },
+      tradingState: this.gate.current,
     });
   }
 }
