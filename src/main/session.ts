@@ -2,7 +2,7 @@
 // journal, and owns the lifecycle tasks (heartbeat, kill switch, duration, stale data, memory, watchdog)
 // and the ordered shutdown of SPEC §6. Every tick is checked against the open position before the next
 // frame is read; nothing on that path waits for the disk or a worker.
-import { klineChannel, type Frame } from '../shared/bitunix-codec.js';
+import { klineChannel } from '../shared/bitunix-codec.js';
 import { PaperBroker } from '../shared/broker.js';
 import { contractKind } from '../shared/broker-config.js';
 import { CandleBuilder } from '../shared/candle-builder.js';
@@ -34,6 +34,7 @@ import { SPAN_CANDLE_MS, type BlindSpan } from '../shared/blind-spans.js';
 import { PromMetrics } from './prom-metrics.js';
 import { StaleWatch } from './engine/tasks.js';
 import { KillSwitch } from './engine/kill-switch.js';
+import { ReplayRun } from './engine/replay-run.js';
 import { TradingGate } from './engine/trading-gate.js';
 import { backfill, logFunding, seedCandles, type HistoryParts } from './engine/market-history.js';
 import { recordLoaded, simStartTs, startOfRunSpan } from './engine/recovery.js';
@@ -56,8 +57,6 @@ export type StopReason =
 
 /** Stops that flatten the position; a signal (or a crash) keeps it for the next start. */
 const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file', 'breaker', 'replay_end']);
-/** A replay whose stream was all sent but whose last frame never arrived gives up after this long without a frame. */
-const REPLAY_GIVE_UP_MS = 15_000;
 export { GENESIS_AT } from '../shared/journal-fold.js';
 const ERROR_BUDGET = 20;
 const SHUTDOWN_DRAIN_MS = 1500;
@@ -107,9 +106,7 @@ export class Session {
   private blindSpansSeen = 0;
   // ── replay: market time is the tape's (see replay-source.ts) ──
   private replay: ReplaySource | null = null;
-  private replayEnded = false;
-  /** Closed candles the trading state was last refreshed at (a replay refreshes it per candle, not per second). */
-  private replayBars = 0;
+  private replayRunValue: ReplayRun | null = null;
 
   // counters
   errors = 0;
@@ -271,7 +268,7 @@ export class Session {
     const channels = ['depth_book1', 'trade', klineChannel(this.cfg.interval), 'price'];
     const handlers: FeedHandlers = {
       onFrame: this.replay
-        ? (frame, recv, recvHr) => this.onReplayFrame(frame, recv, recvHr)
+        ? (frame, recv, recvHr) => this.replayRun.onTapeFrame(frame, recv, recvHr, this.replay!.tape.endTs)
         : (frame, recv, recvHr) => this.core.onFrame(frame, recv, recvHr),
       onOpen: () => this.log.info({ url: wsUrl }, 'ws open, subscribed'),
       onData: () => this.onFeedData(),
@@ -352,49 +349,27 @@ export class Session {
     };
   }
 
-  // ── replay end: decided by the tape's market time ───────────────────────────
-
-  /**
-   * Every replay frame goes to the core here. The trading state is refreshed per closed candle (not by the
-   * wall-clock heartbeat, so its journal lines fall at the same place on every run), and the replay ends on
-   * its last frame: the last candle closes and the session stops before anything else is read.
-   */
-  private onReplayFrame(frame: Frame, recv: number, recvHr: number): void {
-    this.core.onFrame(frame, recv, recvHr);
-    this.refreshPerCandle();
-    if (this.core.lastMarketTs >= this.replay!.tape.endTs && !this.replayEnded) {
-      this.replayEnded = true;
-      this.core.onMarketTime(this.core.lastMarketTs + 2 * this.cfg.intervalMs);
-      this.refreshTradingState();
-      void this.stop('replay_end', 0);
-    }
-  }
-
-  /** A replay refreshes its trading state when a candle closed, so the journal lines fall at the same frame on every run. */
-  private refreshPerCandle(): void {
-    if (this.core.barIndex !== this.replayBars) {
-      this.replayBars = this.core.barIndex;
-      this.refreshTradingState();
-    }
-  }
-
-  /**
-   * The whole tape was sent. Its last frame normally follows at once; one that never arrives (a socket
-   * that lost it) is an error, never a silent end.
-   */
+  /** The whole tape was sent (the in-process tape, or the simulator's socket). */
   private onReplaySent(): void {
-    this.log.info({ candles: this.replay!.tape.liveCandles }, 'replay finished sending');
-    const check = setInterval(() => {
-      if (this.replayEnded || this.stopping) return clearInterval(check);
-      if (this.deps.clock.now() - (this.feed?.lastFrameWall ?? 0) < REPLAY_GIVE_UP_MS) return;
-      clearInterval(check);
-      this.fail(`replay: the stream stopped at market time ${this.core.lastMarketTs}, before its last frame at ${this.replay!.tape.endTs}`);
-      void this.stop('replay_end', 1);
-    }, 250);
-    this.timers.push(check);
+    const tape = this.replay!.tape;
+    this.replayRun.onSent(tape.liveCandles, tape.endTs);
   }
 
-  // ── the frame log: --record, and replaying what it wrote ───────────────────
+  private get replayRun(): ReplayRun {
+    this.replayRunValue ??= new ReplayRun({
+      core: this.core,
+      clock: this.deps.clock,
+      log: this.log,
+      intervalMs: this.cfg.intervalMs,
+      refreshTradingState: () => this.refreshTradingState(),
+      end: (exitCode) => void this.stop('replay_end', exitCode),
+      fail: (message) => this.fail(message),
+      stopping: () => this.stopping !== null,
+      lastFrameWall: () => this.feed?.lastFrameWall ?? 0,
+    });
+    return this.replayRunValue;
+  }
+
 
   /** A frame log plays in process through the same decoder and core; REST is answered from it. */
   private async startFrameLogReplay(target: string): Promise<void> {
@@ -404,12 +379,7 @@ export class Session {
       { files: recording.files, speed: this.cfg.speed, rest: recording.rest, recorder: this.recorder },
       this.deps.clock,
       {
-        onFrame: (frame, recv, recvHr) => {
-          this.core.onFrame(frame, recv, recvHr);
-          // Candles close on the recording's clock, frame by frame, not at whichever frame a wall-clock timer meets.
-          this.core.onMarketTime();
-          this.refreshPerCandle();
-        },
+        onFrame: (frame, recv, recvHr) => this.replayRun.onRecordedFrame(frame, recv, recvHr),
         onData: () => this.onFeedData(),
         onRecordedDown: (reason) => {
           this.log.info({ reason }, 'the recorded socket went down here: blind until its next tick');
@@ -417,9 +387,7 @@ export class Session {
         },
         onEnd: (frames) => {
           this.log.info({ frames }, 'frame log replayed to its end');
-          this.core.onMarketTime(this.core.lastMarketTs + 2 * this.cfg.intervalMs);
-          this.refreshTradingState();
-          void this.stop('replay_end', 0);
+          this.replayRun.onRecordingEnd();
         },
         onError: (message) => {
           this.fail(message);
@@ -684,6 +652,7 @@ export class Session {
     if (this.core) this.core.blockEntries('stopping');
     // 1. stop intake: no more frames, no more timers
     for (const t of this.timers) clearInterval(t);
+    this.replayRunValue?.stop();
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
     this.spanRecovery?.stop();
     await this.feed?.stop();
