@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, parseCli } from './main/cli.js';
 import { createLogger } from './main/logger.js';
-import { Session } from './main/session.js';
+import { Session } from './main/engine/session.js';
 import { isLockedError, openStateStore } from './main/state-store.js';
 import { loadStrategy } from './main/strategy-loader.js';
 import { systemClock } from './shared/clock.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { applyEvent, freshBrokerState } from '../src/shared/broker-state.js';
 import { isBrokerEvent, type BrokerEvent } from '../src/shared/events.js';
-import { GENESIS_AT } from '../src/main/session.js';
+import { GENESIS_AT } from '../src/main/engine/session.js';
 import { FIXTURES, MAIN, readEvents, readJson, run, tempDir, waitFor, waitForSnapshotPosition, type Entry } from './helpers/engine.js';
 
 const common = (stateDir: string): string[] => [

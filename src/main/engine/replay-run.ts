@@ -2,6 +2,7 @@
 // by the wall-clock heartbeat), so its journal lines fall at the same frame on every run.
 import type { Frame } from '../../shared/bitunix-codec.js';
 import type { Clock } from '../../shared/clock.js';
+import type { FrameLogFeedHandlers } from '../frame-log-feed.js';
 import type { Logger } from '../logger.js';
 import type { TradingCore } from '../trading/trading-core.js';
 
@@ -48,9 +49,22 @@ export class ReplayRun {
     this.refreshPerCandle();
   }
 
-  /** The frame log played to its end. */
-  onRecordingEnd(): void {
-    this.closeLastCandle();
+  /** A frame log's feed handlers: its frames, where the recorded socket went down (blind, as live), its end. */
+  recordingHandlers(onData: () => void, onError: (message: string) => void): FrameLogFeedHandlers {
+    const { core, log } = this.d;
+    return {
+      onFrame: (frame, recv, recvHr) => this.onRecordedFrame(frame, recv, recvHr),
+      onData,
+      onRecordedDown: (reason) => {
+        log.info({ reason }, 'the recorded socket went down here: blind until its next tick');
+        core.blind('disconnect');
+      },
+      onEnd: (frames) => {
+        log.info({ frames }, 'frame log replayed to its end');
+        this.closeLastCandle();
+      },
+      onError,
+    };
   }
 
   /**

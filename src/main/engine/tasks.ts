@@ -97,3 +97,31 @@ export class SuspendWatch {
     this.lastBeat = now;
   }
 }
+
+const BAD_FRAME_REPORT_MS = 10_000;
+
+/** Bad frames are counted on the tick path and journaled here: at most every 10 s, and once at the end. */
+export class BadFrameReport {
+  private reported = 0;
+  private lastReportWall = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly report: (total: number, byReason: Record<string, number>) => void,
+  ) {}
+
+  check(counts: { badFramesTotal: number; badFrames: ReadonlyMap<string, number> }, force = false): void {
+    const now = this.clock.now();
+    const total = counts.badFramesTotal;
+    if (total === this.reported) return;
+    if (!force && now - this.lastReportWall < BAD_FRAME_REPORT_MS) return;
+    this.report(total, Object.fromEntries(counts.badFrames));
+    this.reported = total;
+    this.lastReportWall = now;
+  }
+}
+
+/** --max-rss-mb: over the cap, the session ends (exit 1) before the operating system ends it less politely. */
+export function memoryCapExceeded(rssMb: number, maxRssMb: number): string | null {
+  return rssMb > maxRssMb ? `memory cap reached: RSS ${rssMb.toFixed(0)} MB > --max-rss-mb ${maxRssMb}` : null;
+}

@@ -17,6 +17,7 @@ import type { Candle, ContractKind, FillQuote, Order, Tick } from '../../shared/
 import { validateCandles } from '../../shared/candle-validator.js';
 import { priceBoundFor, type PriceBound } from '../../shared/price-bound.js';
 import { PriceGuard } from '../../shared/price-guard.js';
+import { brokerEventLog } from './broker-event-log.js';
 import type { Executor } from './executor.js';
 
 /** Ticks going back further than this (market time) are bad frames. */
@@ -188,9 +189,7 @@ export class TradingCore {
   }
 
   /** Orders handed to the executor and not yet quoted. */
-  get pendingOrders(): number {
-    return this.executor.pending;
-  }
+  get pendingOrders(): number { return this.executor.pending; }
 
   /** The order with its latency sampled, or null when the executor is full. */
   private submit(built: Order): Order | null {
@@ -248,19 +247,13 @@ export class TradingCore {
   }
 
   /** Market time of the last trusted tick (0 before the first). */
-  get lastTickMarketTs(): number {
-    return this.lastTickTs;
-  }
+  get lastTickMarketTs(): number { return this.lastTickTs; }
 
   /** True from the start of blindness until its candles are judged: no entries meanwhile. */
-  get recovering(): boolean {
-    return this.spans.blind;
-  }
+  get recovering(): boolean { return this.spans.blind; }
 
   /** Spans closed but not yet judged, oldest first. */
-  get pendingSpans(): readonly BlindSpan[] {
-    return this.spans.pending;
-  }
+  get pendingSpans(): readonly BlindSpan[] { return this.spans.pending; }
 
   /**
    * Judge the position on the candles fetched for these spans (1-minute, the forming one included, already
@@ -400,24 +393,9 @@ export class TradingCore {
     if (events.length === 0) return;
     let tripped = false;
     for (const e of events) {
-      const seq = this.sink.record(e);
-      switch (e.event) {
-        case 'Fill':
-          this.sink.info({ seq, orderId: e.orderId, side: e.side, price: e.price, qty: e.qty, fee: e.fee, sl: e.sl, tp: e.tp }, `FILL ${e.side} ${e.qty} @ ${e.price}`);
-          break;
-        case 'Exit':
-          this.sink.info({ seq, orderId: e.orderId, reason: e.reason, price: e.price, qty: e.qty, pnl: e.pnl, fee: e.fee, source: e.source }, `EXIT ${e.reason} @ ${e.price} pnl ${e.pnl.toFixed(2)}`);
-          break;
-        case 'OrderRejected':
-          this.sink.info({ orderId: e.orderId, reason: e.reason }, 'order rejected');
-          break;
-        case 'BreakerTripped':
-          this.sink.warn({ reason: e.reason, detail: e.detail }, 'circuit breaker tripped: flattening and ending the session');
-          tripped = true;
-          break;
-        default:
-          break;
-      }
+      const line = brokerEventLog(e, this.sink.record(e));
+      if (line) this.sink[line.level](line.obj, line.msg);
+      if (e.event === 'BreakerTripped') tripped = true;
     }
     this.sink.changed();
     if (tripped) this.sink.breakerTripped();
@@ -446,59 +424,24 @@ export class TradingCore {
   // ── what the session decides, and what it reads ──
 
   /** Refuse new entries for `reason` (null: allow them again). Open positions are still managed. */
-  blockEntries(reason: string | null): void {
-    this._entriesBlocked = reason;
-  }
+  blockEntries(reason: string | null): void { this._entriesBlocked = reason; }
 
   /** From now on discard quotes (state can no longer be saved); the first reason given is kept. */
-  blockFills(reason: string): void {
-    this._fillsBlocked ??= reason;
-  }
+  blockFills(reason: string): void { this._fillsBlocked ??= reason; }
 
   /** No tick for the stale timeout: no entries until the next tick (which says so in the log). */
-  markStale(): void {
-    this._stale = true;
-  }
+  markStale(): void { this._stale = true; }
 
-  get haveBook(): boolean {
-    return this._haveBook;
-  }
-
-  get lastMarketTs(): number {
-    return this._lastMarketTs;
-  }
-
+  get haveBook(): boolean { return this._haveBook; }
+  get lastMarketTs(): number { return this._lastMarketTs; }
   /** Wall time the last tick arrived (0 before the first). */
-  get lastTickWall(): number {
-    return this._lastTickWall;
-  }
-
-  get ticks(): number {
-    return this._ticks;
-  }
-
-  get stale(): boolean {
-    return this._stale;
-  }
-
-  get entriesBlocked(): string | null {
-    return this._entriesBlocked;
-  }
-
-  get fillsBlocked(): string | null {
-    return this._fillsBlocked;
-  }
-
+  get lastTickWall(): number { return this._lastTickWall; }
+  get ticks(): number { return this._ticks; }
+  get stale(): boolean { return this._stale; }
+  get entriesBlocked(): string | null { return this._entriesBlocked; }
+  get fillsBlocked(): string | null { return this._fillsBlocked; }
   /** Candles closed this session. */
-  get barIndex(): number {
-    return this._barIndex;
-  }
-
-  get badFrames(): ReadonlyMap<string, number> {
-    return this._badFrames;
-  }
-
-  get badFramesTotal(): number {
-    return this._badFramesTotal;
-  }
+  get barIndex(): number { return this._barIndex; }
+  get badFrames(): ReadonlyMap<string, number> { return this._badFrames; }
+  get badFramesTotal(): number { return this._badFramesTotal; }
 }

@@ -1,47 +1,47 @@
-// The trading session: wires feed → ring → broker → candles → strategy → execution queue → broker →
-// journal, and owns the lifecycle tasks (heartbeat, kill switch, duration, stale data, memory, watchdog)
-// and the ordered shutdown of SPEC §6. Every tick is checked against the open position before the next
-// frame is read; nothing on that path waits for the disk or a worker.
-import { klineChannel } from '../shared/bitunix-codec.js';
-import { PaperBroker } from '../shared/broker.js';
-import { contractKind } from '../shared/broker-config.js';
-import { CandleBuilder } from '../shared/candle-builder.js';
-import type { Clock } from '../shared/clock.js';
-import type { EngineEvent } from '../shared/events.js';
-import { createRng, type Rng } from '../shared/rng.js';
-import { sealSnapshot } from '../shared/state-schema.js';
-import type { Strategy } from '../shared/strategy.js';
-import { TickRing } from '../shared/tick-ring.js';
-import type { BrokerState, Tick } from '../shared/types.js';
-import type { EngineConfig } from './config.js';
-import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
-import type { Executor } from './trading/executor.js';
-import { Journal } from './journal.js';
-import type { Logger } from './logger.js';
-import { TradingCore, type CoreSink } from './trading/trading-core.js';
-import type { FeedHandlers, MarketDataFeed } from './market-feed.js';
-import { openReplay, type ReplaySource } from './replay-source.js';
-import type { MarketHistory } from './replay-history.js';
-import { FrameRecorder } from './frame-recorder.js';
-import { isFrameLog } from './frame-log-reader.js';
-import { FrameLogFeed, openFrameLog } from './frame-log-feed.js';
-import type { StateStore } from './state-store.js';
-import { summaryText } from './reports.js';
-import { endOfSession, MetricsLog, writeEndOfSessionFiles, type EndOfSession } from './engine/end-of-session.js';
-import { RestClient } from './rest-client.js';
-import { SpanRecovery } from './span-recovery.js';
-import { SPAN_CANDLE_MS, type BlindSpan } from '../shared/blind-spans.js';
-import { PromMetrics } from './prom-metrics.js';
-import { StaleWatch } from './engine/tasks.js';
-import { KillSwitch } from './engine/kill-switch.js';
-import { ReplayRun } from './engine/replay-run.js';
-import { TradingGate } from './engine/trading-gate.js';
-import { backfill, logFunding, seedCandles, type HistoryParts } from './engine/market-history.js';
-import { recordLoaded, simStartTs, startOfRunSpan } from './engine/recovery.js';
-import { brokerConfigOf, coreConfigOf, createExecutor, createRecorder, createSocketFeed, createTapeFeed, recordedHistory, restOptionsOf, type FeedParts } from './engine/compose.js';
-import { ProcessHealth } from './engine/process-health.js';
-import { WebhookNotifier } from './notifier.js';
-import { startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
+// The trading session: the order in which the parts start (state, core, status, market source, feed, tasks) and
+// the ordered shutdown (intake, executor, flatten, final snapshot and files, lock, workers). The parts live beside
+// it in engine/ (composition, tasks, recovery, status, end of session) and in trading/ (the tick path).
+// Every tick is checked against the open position before the next frame is read; nothing on that path waits
+// for the disk or a worker.
+import { klineChannel } from '../../shared/bitunix-codec.js';
+import { PaperBroker } from '../../shared/broker.js';
+import { contractKind } from '../../shared/broker-config.js';
+import { CandleBuilder } from '../../shared/candle-builder.js';
+import type { Clock } from '../../shared/clock.js';
+import type { EngineEvent } from '../../shared/events.js';
+import { createRng, type Rng } from '../../shared/rng.js';
+import type { Strategy } from '../../shared/strategy.js';
+import { TickRing } from '../../shared/tick-ring.js';
+import type { BrokerState, Tick } from '../../shared/types.js';
+import type { EngineConfig } from '../config.js';
+import { startEmbeddedSim, type EmbeddedSim } from '../embedded-sim.js';
+import type { Executor } from '../trading/executor.js';
+import { Journal } from '../journal.js';
+import type { Logger } from '../logger.js';
+import { TradingCore, type CoreSink } from '../trading/trading-core.js';
+import type { FeedHandlers, MarketDataFeed } from '../market-feed.js';
+import { openReplay, type ReplaySource } from '../replay-source.js';
+import type { MarketHistory } from '../replay-history.js';
+import { FrameRecorder } from '../frame-recorder.js';
+import { isFrameLog } from '../frame-log-reader.js';
+import { FrameLogFeed, openFrameLog } from '../frame-log-feed.js';
+import type { StateStore } from '../state-store.js';
+import { summaryText } from '../reports.js';
+import { endOfSession, MetricsLog, writeEndOfSessionFiles, type EndOfSession } from './end-of-session.js';
+import { RestClient } from '../rest-client.js';
+import { SpanRecovery } from '../span-recovery.js';
+import { SPAN_CANDLE_MS, type BlindSpan } from '../../shared/blind-spans.js';
+import { allOf, BadFrameReport, memoryCapExceeded, periodic, StaleWatch, SuspendWatch, type Task } from './tasks.js';
+import { KillSwitch } from './kill-switch.js';
+import { Snapshots } from './snapshots.js';
+import { SessionStatus } from './status.js';
+import { ReplayRun } from './replay-run.js';
+import { TradingGate } from './trading-gate.js';
+import { backfill, logFunding, seedCandles, type HistoryParts } from './market-history.js';
+import { recordLoaded, simStartTs, startOfRunSpan } from './recovery.js';
+import { brokerConfigOf, coreConfigOf, createExecutor, createRecorder, createSocketFeed, createTapeFeed, recordedHistory, restOptionsOf, type FeedParts } from './compose.js';
+import { ProcessHealth } from './process-health.js';
+import { WebhookNotifier } from '../notifier.js';
 
 export type StopReason =
   | 'signal'
@@ -57,11 +57,9 @@ export type StopReason =
 
 /** Stops that flatten the position; a signal (or a crash) keeps it for the next start. */
 const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file', 'breaker', 'replay_end']);
-export { GENESIS_AT } from '../shared/journal-fold.js';
+export { GENESIS_AT } from '../../shared/journal-fold.js';
 const ERROR_BUDGET = 20;
 const SHUTDOWN_DRAIN_MS = 1500;
-const SNAPSHOT_EVERY_MS = 200;
-const BAD_FRAME_REPORT_MS = 10_000;
 /** Heartbeats are 1 s apart; a longer silence means the whole process was suspended (or frozen): a blind span. */
 const SUSPENDED_AFTER_MS = 5_000;
 /** How long the shutdown waits for webhooks to take the SessionEnd (well inside pm2's kill_timeout). */
@@ -98,10 +96,6 @@ export class Session {
 
   private core!: TradingCore;
   private spanRecovery: SpanRecovery | null = null;
-  /** Wall time of the previous heartbeat, to notice a suspended process. */
-  private lastHeartbeatWall = 0;
-  /** Market time in the newest snapshot requested (a position's snapshot follows market time each second). */
-  private snapshotMarketTs = 0;
   /** Blind spans journaled this run. */
   private blindSpansSeen = 0;
   // ── replay: market time is the tape's (see replay-source.ts) ──
@@ -111,21 +105,21 @@ export class Session {
   // counters
   errors = 0;
   lastError: string | null = null;
-  private badFramesReported = 0;
-  private lastBadReportWall = 0;
   private persistFault: string | null = null;
   private ready = false;
   private readonly killSwitch: KillSwitch;
   private readonly gate: TradingGate;
   private readonly staleWatch: StaleWatch;
+  private readonly suspendWatch: SuspendWatch;
+  private readonly badFrames: BadFrameReport;
+  /** The lifecycle tasks, once the feed started. */
+  private tasks: Task | null = null;
 
   private startWall = 0;
   private startState!: BrokerState;
-  private snapshotTimer: NodeJS.Timeout | null = null;
+  private readonly snapshots: Snapshots;
   private readonly metrics = new MetricsLog();
-  private status: StatusServer | null = null;
-  /** For /metrics: entry orders queued, fills and exits this run. */
-  private readonly counts = { orders: 0, fills: 0, exits: 0 };
+  private readonly status: SessionStatus;
   private stopping: Promise<number> | null = null;
   private resolveDone!: (code: number) => void;
   /** Resolves with the exit code once the session has fully stopped. */
@@ -138,6 +132,7 @@ export class Session {
     this.builder = new CandleBuilder(this.cfg.intervalMs);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.health = new ProcessHealth(this.log);
+    this.notifier = this.cfg.webhooks.length > 0 ? new WebhookNotifier({ urls: this.cfg.webhooks, symbol: this.cfg.symbol, log: this.log }) : null;
     this.killSwitch = new KillSwitch({
       store: deps.store,
       log: deps.log,
@@ -158,6 +153,40 @@ export class Session {
       killSwitch: () => this.killSwitch.active,
       persistFault: () => this.persistFault,
     });
+    this.status = new SessionStatus({
+      symbol: this.cfg.symbol,
+      staleAfterMs: this.cfg.staleTimeout * 1000,
+      clock: deps.clock,
+      log: deps.log,
+      health: this.health,
+      notifier: this.notifier,
+      core: () => this.core,
+      feed: () => this.feed,
+      queued: () => this.exec?.pending ?? 0,
+      stopping: () => this.stopping !== null,
+      ready: () => this.ready,
+      errors: () => ({ count: this.errors, last: this.lastError }),
+      tradingState: () => this.gate.current,
+      blindSpans: () => this.blindSpansSeen,
+    });
+    this.snapshots = new Snapshots({
+      symbol: this.cfg.symbol,
+      clock: deps.clock,
+      store: deps.store,
+      core: () => this.core,
+      journal: () => this.journal,
+      persistError: (err) => this.onPersistError(err),
+    });
+    // A replay has no outside market to miss while the process is suspended.
+    this.suspendWatch = new SuspendWatch(deps.clock, SUSPENDED_AFTER_MS, (pausedMs) => {
+      if (this.cfg.feed === 'replay') return;
+      this.log.warn({ pausedMs }, 'process was suspended: blind span');
+      this.core.blind('suspended');
+    });
+    this.badFrames = new BadFrameReport(deps.clock, (total, byReason) => {
+      this.record({ event: 'BadFrames', total, byReason });
+      this.log.warn({ total, byReason }, 'bad frames dropped');
+    });
     this.staleWatch = new StaleWatch({
       clock: deps.clock,
       timeoutMs: this.cfg.staleTimeout * 1000,
@@ -166,7 +195,6 @@ export class Session {
       watching: () => this.ready && !this.stopping && this.cfg.feed !== 'replay',
       onStale: (age) => this.onStale(age),
     });
-    this.notifier = this.cfg.webhooks.length > 0 ? new WebhookNotifier({ urls: this.cfg.webhooks, symbol: this.cfg.symbol, log: this.log }) : null;
   }
 
   /**
@@ -218,7 +246,7 @@ export class Session {
 
     this.health.start();
     // before connecting: /health answers 503 "starting" while candles are seeded and the feed connects
-    if (this.cfg.httpPort !== null) await this.startStatus(this.cfg.httpPort);
+    if (this.cfg.httpPort !== null) await this.status.listen(this.cfg.httpPort, (message) => this.fail(message));
 
     let wsUrl = this.cfg.wsUrl;
     let restUrl = this.cfg.restUrl;
@@ -296,59 +324,6 @@ export class Session {
     this.startTimers();
   }
 
-  /** The status endpoint is an aid, not the trading: a busy port counts as an error, it does not stop the run. */
-  private async startStatus(port: number): Promise<void> {
-    try {
-      const prom = new PromMetrics({
-        snapshot: () => this.statusSnapshot(),
-        stopDecision: this.core.stopDecision.total,
-        tickAge: this.core.tickAge.total,
-        loopLag: this.health.loopLagTotal,
-        ...(this.notifier ? { notifier: () => this.notifier!.stats() } : {}),
-      });
-      this.status = await startStatusServer({
-        port,
-        getStatus: () => this.statusSnapshot(),
-        getMetricsText: () => prom.text(),
-        log: this.log,
-      });
-    } catch (err) {
-      this.fail(`status endpoint could not listen on 127.0.0.1:${port}: ${(err as Error).message}`);
-    }
-  }
-
-  /** The heartbeat fields plus what /health and /metrics need; built per request, off the tick path. */
-  private statusSnapshot(now = this.deps.clock.now()): StatusSnapshot {
-    const st = this.broker.state;
-    return {
-      ts: now,
-      pid: process.pid,
-      status: this.stopping ? 'stopping' : this.core.stale ? 'stale' : this.ready ? 'running' : 'starting',
-      symbol: this.cfg.symbol,
-      price: this.core.haveBook ? this.core.tick.last : null,
-      position: st.position,
-      equity: st.equity,
-      unrealized: this.core.unrealized(),
-      ticks: this.core.ticks,
-      badFrames: this.core.badFramesTotal,
-      reconnects: this.feed?.reconnects ?? 0,
-      wsState: this.feed?.state ?? 'idle',
-      queueDepth: this.exec?.pending ?? 0,
-      loopLagP99Ms: this.health.lagP99Ms,
-      rssMb: this.health.rssMb,
-      errors: this.errors,
-      lastError: this.lastError,
-      orders: this.counts.orders,
-      fills: this.counts.fills,
-      exits: this.counts.exits,
-      lastTickAgeMs: this.core.ticks > 0 ? now - this.core.lastTickWall : null,
-      stopDecisionP99Us: this.core.stopDecision.last.p99Us,
-      staleAfterMs: this.cfg.staleTimeout * 1000,
-      tradingState: this.gate.current,
-      blindSpans: this.blindSpansSeen,
-    };
-  }
-
   /** The whole tape was sent (the in-process tape, or the simulator's socket). */
   private onReplaySent(): void {
     const tape = this.replay!.tape;
@@ -378,22 +353,13 @@ export class Session {
     const feed: FrameLogFeed = new FrameLogFeed(
       { files: recording.files, speed: this.cfg.speed, rest: recording.rest, recorder: this.recorder },
       this.deps.clock,
-      {
-        onFrame: (frame, recv, recvHr) => this.replayRun.onRecordedFrame(frame, recv, recvHr),
-        onData: () => this.onFeedData(),
-        onRecordedDown: (reason) => {
-          this.log.info({ reason }, 'the recorded socket went down here: blind until its next tick');
-          this.core.blind('disconnect');
-        },
-        onEnd: (frames) => {
-          this.log.info({ frames }, 'frame log replayed to its end');
-          this.replayRun.onRecordingEnd();
-        },
-        onError: (message) => {
+      this.replayRun.recordingHandlers(
+        () => this.onFeedData(),
+        (message) => {
           this.fail(message);
           void this.stop('fatal', 1);
         },
-      },
+      ),
     );
     this.rest = new RestClient('', this.cfg.symbol, { ...restOptionsOf(this.deps.version, this.recorder, this.deps.clock), answer: (p) => recording.rest.answer(p, feed.cursor) });
     this.log.info({ target, files: recording.files.length, frames: recording.frames, speed: this.cfg.speed }, 'replaying a frame log');
@@ -409,7 +375,7 @@ export class Session {
   private coreSink(): CoreSink {
     return {
       record: (e) => this.record(e),
-      changed: () => this.scheduleSnapshot(),
+      changed: () => this.snapshots.schedule(),
       gap: (fromTs, toTs) => void backfill(this.history(), fromTs, toTs),
       blindSpan: (span) => this.onBlindSpan(span),
       breakerTripped: () => this.onBreakerTripped(),
@@ -429,43 +395,10 @@ export class Session {
   }
 
   private record(e: EngineEvent): number {
-    if (e.event === 'OrderQueued') this.counts.orders++;
-    else if (e.event === 'Fill') this.counts.fills++;
-    else if (e.event === 'Exit') this.counts.exits++;
+    this.status.count(e);
     const entry = this.journal.record(e);
     this.notifier?.notify(entry);
     return entry.seq;
-  }
-
-  private scheduleSnapshot(): void {
-    if (this.snapshotTimer) return;
-    this.snapshotTimer = setTimeout(() => {
-      this.snapshotTimer = null;
-      this.writeSnapshot();
-    }, SNAPSHOT_EVERY_MS);
-  }
-
-  /**
-   * The state as of now, written once the journal holds every event it includes: a snapshot is never
-   * ahead of the journal, so the journal always folds to it. If the journal could not be written, the
-   * snapshot is skipped (the journal retries; the next snapshot catches up).
-   */
-  private writeSnapshot(): Promise<void> {
-    this.snapshotMarketTs = this.core.lastTickMarketTs;
-    const seen = this.core.seenMinute;
-    const snap = sealSnapshot({
-      ...this.broker.state,
-      version: 1,
-      symbol: this.cfg.symbol,
-      seq: this.journal.seq,
-      savedAt: this.deps.clock.now(),
-      marketTs: this.snapshotMarketTs,
-      ...(seen ? { seenMinute: seen } : {}),
-    });
-    return this.journal.flush().then(() => {
-      if (this.journal.durableSeq < snap.seq) return;
-      return this.deps.store.snapshot(snap).catch((err: unknown) => this.onPersistError(err as Error));
-    });
   }
 
   private onPersistError(err: Error): void {
@@ -475,18 +408,6 @@ export class Session {
       this.core.blockFills('state cannot be saved');
       this.fail(`state could not be saved: ${err.message}; no new positions until it can`);
     }
-  }
-
-  private reportBadFrames(force = false): void {
-    const now = this.deps.clock.now();
-    const total = this.core.badFramesTotal;
-    if (total === this.badFramesReported) return;
-    if (!force && now - this.lastBadReportWall < BAD_FRAME_REPORT_MS) return;
-    const byReason = Object.fromEntries(this.core.badFrames);
-    this.record({ event: 'BadFrames', total, byReason });
-    this.log.warn({ total, byReason }, 'bad frames dropped');
-    this.badFramesReported = total;
-    this.lastBadReportWall = now;
   }
 
   private onFeedData(): void {
@@ -515,19 +436,13 @@ export class Session {
   // ── lifecycle tasks ────────────────────────────────────────────────────────
 
   private startTimers(): void {
-    const every = (ms: number, fn: () => void): void => {
-      const t = setInterval(() => {
-        try {
-          fn();
-        } catch (err) {
-          this.fail(`lifecycle task failed: ${(err as Error).stack ?? String(err)}`);
-        }
-      }, ms);
-      this.timers.push(t);
-    };
-    every(1000, () => this.heartbeat());
-    every(500, () => this.killSwitch.poll());
-    every(1000, () => this.staleWatch.check());
+    const fail = (message: string): void => this.fail(message);
+    this.tasks = allOf([
+      periodic(1000, () => this.heartbeat(), fail),
+      periodic(500, () => this.killSwitch.poll(), fail),
+      periodic(1000, () => this.staleWatch.check(), fail),
+    ]);
+    this.tasks.start();
     if (this.cfg.duration !== null) {
       const t = setTimeout(() => void this.stop('duration', 0), this.cfg.duration * 60_000);
       this.timers.push(t);
@@ -536,47 +451,25 @@ export class Session {
 
   private heartbeat(): void {
     const now = this.deps.clock.now();
-    if (this.lastHeartbeatWall > 0 && now - this.lastHeartbeatWall > SUSPENDED_AFTER_MS && this.cfg.feed !== 'replay') {
-      // The process did not run for a while (a laptop that slept, SIGSTOP, a frozen loop): whatever the market did
-      // meanwhile was not seen.
-      this.log.warn({ pausedMs: now - this.lastHeartbeatWall }, 'process was suspended: blind span');
-      this.core.blind('suspended');
-    }
-    this.lastHeartbeatWall = now;
-    // With a position open, a restart must know how far the market was seen: keep the snapshot's market time fresh.
-    if (this.broker.state.position && this.core.lastTickMarketTs > this.snapshotMarketTs) this.scheduleSnapshot();
+    this.suspendWatch.beat();
+    this.snapshots.keepFresh();
     this.health.beat();
     const rssMb = this.health.sample();
     this.core.stopDecision.roll();
     this.core.tickAge.roll();
-    const st = this.broker.state;
-    const unrealized = this.core.unrealized();
-    const price = this.core.haveBook ? this.core.tick.last : null;
-    const pos = st.position ? `${st.position.side} ${st.position.qty} @ ${st.position.entry}` : 'flat';
+    const market = this.status.market();
     // A replay's candles close and its trading state changes on its own frames (onReplayFrame, startFrameLogReplay).
     if (this.cfg.feed !== 'replay') {
       this.core.onMarketTime();
       this.refreshTradingState();
     }
-    this.reportBadFrames();
-    const hb = {
-      ...this.statusSnapshot(now),
-      stopDecisionMaxUs: this.core.stopDecision.last.maxUs,
-      tickAgeP50Ms: this.core.tickAge.last.p50Us / 1000,
-      tickAgeP99Ms: this.core.tickAge.last.p99Us / 1000,
-      tickAgeMaxMs: this.core.tickAge.last.maxUs / 1000,
-      /** Journal events up to this seq are on disk (fsynced). */
-      durableSeq: this.journal.durableSeq,
-    };
-    this.status?.publish({ ts: now, status: hb.status, price, position: st.position, equity: st.equity, unrealized });
-    this.log.info(
-      { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms, stopDecisionP99Us: hb.stopDecisionP99Us, tickAgeP99Ms: hb.tickAgeP99Ms, durableSeq: hb.durableSeq },
-      `${this.cfg.symbol} ${price ?? '-'} | ${this.gate.current.state}${this.gate.current.reason ? `(${this.gate.current.reason})` : ''} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
-    );
-    this.deps.store.writeFile('heartbeat.json', `${JSON.stringify(hb)}\n`).catch((err: unknown) => this.onPersistError(err as Error));
-    this.sampleMetrics(now, hb.queueDepth);
-    if (rssMb > this.cfg.maxRssMb) {
-      this.fail(`memory cap reached: RSS ${rssMb.toFixed(0)} MB > --max-rss-mb ${this.cfg.maxRssMb}`);
+    this.badFrames.check(this.core);
+    const hb = this.status.heartbeat(now, market, this.journal.durableSeq);
+    this.deps.store.writeFile('heartbeat.json', hb.json).catch((err: unknown) => this.onPersistError(err as Error));
+    this.metrics.push(this.status.metricsRow(now, hb.queueDepth));
+    const overCap = memoryCapExceeded(rssMb, this.cfg.maxRssMb);
+    if (overCap) {
+      this.fail(overCap);
       void this.stop('memory', 1);
     }
   }
@@ -598,24 +491,6 @@ export class Session {
   /** Recompute the trading state from its conditions (journaled when it changes). */
   private refreshTradingState(): void {
     this.gate.refresh(this.core);
-  }
-
-  /** One metrics.csv row: the state as of `now` (every heartbeat, and once more at the very end). */
-  private sampleMetrics(now: number, queueDepth: number): void {
-    const st = this.broker.state;
-    const unrealized = this.core.unrealized();
-    this.metrics.push({
-      ts: now,
-      price: this.core.haveBook ? this.core.tick.last : null,
-      equity: st.equity + unrealized,
-      unrealized,
-      position: st.position ? st.position.side : 'FLAT',
-      ticks: this.core.ticks,
-      queueDepth,
-      loopLagP99Ms: this.health.lagP99Ms,
-      rssMb: this.health.rssMb,
-      errors: this.errors,
-    });
   }
 
   /** No tick for --stale-timeout: no new entries, a blind span, and a forced reconnect. */
@@ -651,9 +526,10 @@ export class Session {
     this.log.info({ reason }, 'shutting down');
     if (this.core) this.core.blockEntries('stopping');
     // 1. stop intake: no more frames, no more timers
-    for (const t of this.timers) clearInterval(t);
+    this.tasks?.stop();
+    for (const t of this.timers) clearTimeout(t);
     this.replayRunValue?.stop();
-    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    this.snapshots.stop();
     this.spanRecovery?.stop();
     await this.feed?.stop();
     const recorded = this.recorder?.close().then((r) => this.log.info({ recording: r }, 'frame log closed'));
@@ -668,15 +544,15 @@ export class Session {
         else this.log.error('no price known: the position cannot be closed and is kept');
       }
       this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs));
-      this.reportBadFrames(true);
+      this.badFrames.check(this.core, true);
     }
     const end = this.broker ? this.endOfSession(reason, exitCode) : null;
     // metrics.csv ends at the end state, so its last row agrees with final_report.json (however short the run).
-    if (this.broker) this.sampleMetrics(this.deps.clock.now(), 0);
+    if (this.broker) this.metrics.push(this.status.metricsRow(this.deps.clock.now(), 0));
     if (this.broker) {
       this.record({ event: 'SessionEnd', reason, exitCode, errors: this.errors });
       // 4. final snapshot and journal flush, then the end-of-session files
-      await this.writeSnapshot();
+      await this.snapshots.write();
       await this.journal.flush();
       if (end) {
         await writeEndOfSessionFiles(this.deps.store, this.log, end, {
