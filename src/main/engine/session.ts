@@ -14,17 +14,16 @@ import type { Strategy } from '../../shared/strategy.js';
 import { TickRing } from '../../shared/tick-ring.js';
 import type { BrokerState, Tick } from '../../shared/types.js';
 import type { EngineConfig } from '../config.js';
-import { startEmbeddedSim, type EmbeddedSim } from '../embedded-sim.js';
+import type { EmbeddedSim } from '../embedded-sim.js';
 import type { Executor } from '../trading/executor.js';
 import { Journal } from '../journal.js';
 import type { Logger } from '../logger.js';
 import { TradingCore, type CoreSink } from '../trading/trading-core.js';
 import type { FeedHandlers, MarketDataFeed } from '../market-feed.js';
-import { openReplay, type ReplaySource } from '../replay-source.js';
+import type { ReplaySource } from '../replay-source.js';
 import type { MarketHistory } from '../replay-history.js';
 import { FrameRecorder } from '../frame-recorder.js';
 import { isFrameLog } from '../frame-log-reader.js';
-import { FrameLogFeed, openFrameLog } from '../frame-log-feed.js';
 import type { StateStore } from '../state-store.js';
 import { summaryText } from '../reports.js';
 import { endOfSession, MetricsLog, writeEndOfSessionFiles, type EndOfSession } from './end-of-session.js';
@@ -33,6 +32,7 @@ import { SpanRecovery } from '../span-recovery.js';
 import { SPAN_CANDLE_MS, type BlindSpan } from '../../shared/blind-spans.js';
 import { allOf, BadFrameReport, memoryCapExceeded, periodic, StaleWatch, SuspendWatch, type Task } from './tasks.js';
 import { KillSwitch } from './kill-switch.js';
+import { openFrameLogReplay, openMarketSource } from './market-source.js';
 import { Snapshots } from './snapshots.js';
 import { SessionStatus } from './status.js';
 import { ReplayRun } from './replay-run.js';
@@ -248,29 +248,18 @@ export class Session {
     // before connecting: /health answers 503 "starting" while candles are seeded and the feed connects
     if (this.cfg.httpPort !== null) await this.status.listen(this.cfg.httpPort, (message) => this.fail(message));
 
-    let wsUrl = this.cfg.wsUrl;
-    let restUrl = this.cfg.restUrl;
-    if (this.cfg.feed === 'sim') {
-      this.sim = await startEmbeddedSim({ seed: this.cfg.simSeed, speed: this.cfg.simSpeed, symbols: [this.cfg.symbol], startTs: simStartTs(this.broker.state, this.deps.clock.now(), this.cfg.intervalMs) });
-      wsUrl = this.sim.wsUrl;
-      restUrl = this.sim.restUrl;
-      this.log.info({ port: this.sim.port, seed: this.cfg.simSeed, speed: this.cfg.simSpeed }, 'embedded simulator listening');
-    } else if (this.cfg.feed === 'replay' && isFrameLog(this.cfg.replay!)) {
-      await this.startFrameLogReplay(this.cfg.replay!);
+    if (this.cfg.feed === 'replay' && isFrameLog(this.cfg.replay!)) {
+      await this.startFrameLogReplay();
       return;
-    } else if (this.cfg.feed === 'replay') {
-      const file = this.cfg.replay!;
-      this.replay = await openReplay(file, this.cfg.symbol, this.cfg.speed, () => this.core.lastMarketTs);
-      const { tape, transport } = this.replay;
-      if (transport === 'socket') {
-        // Paced replays go through the embedded simulator's socket, like a live feed.
-        this.sim = await startEmbeddedSim({ symbols: [this.cfg.symbol], replay: { candles: this.replay.candles, speed: this.cfg.speed } });
-        this.sim.onReplayDone(() => this.onReplaySent());
-        wsUrl = this.sim.wsUrl;
-        restUrl = this.sim.restUrl;
-      }
-      this.log.info({ file, candles: tape.candles.length, live: tape.liveCandles, speed: this.cfg.speed, transport }, `replaying candles (${transport === 'memory' ? 'in process' : 'through the embedded simulator'})`);
     }
+    const source = await openMarketSource(this.cfg, this.log, {
+      simStartTs: () => simStartTs(this.broker.state, this.deps.clock.now(), this.cfg.intervalMs),
+      lastMarketTs: () => this.core.lastMarketTs,
+      replaySent: () => this.onReplaySent(),
+    });
+    this.sim = source.sim;
+    this.replay = source.replay;
+    const { wsUrl, restUrl } = source;
     this.recorder = createRecorder(this.cfg, { version: this.deps.version, sessionStart: this.startWall, log: this.log, maxFutureMs: this.cfg.feed === 'bitunix' ? 60_000 : null });
     const history = this.replay?.history ?? null;
     this.rest = history ? recordedHistory(history, this.cfg.symbol, this.recorder, this.deps.clock) : new RestClient(restUrl, this.cfg.symbol, restOptionsOf(this.deps.version, this.recorder, this.deps.clock));
@@ -345,25 +334,16 @@ export class Session {
     return this.replayRunValue;
   }
 
-
-  /** A frame log plays in process through the same decoder and core; REST is answered from it. */
-  private async startFrameLogReplay(target: string): Promise<void> {
-    const recording = openFrameLog(target, this.cfg.symbol, this.cfg.interval);
-    this.recorder = createRecorder(this.cfg, { version: this.deps.version, sessionStart: this.startWall, log: this.log, maxFutureMs: recording.files[0]!.header.maxFutureMs });
-    const feed: FrameLogFeed = new FrameLogFeed(
-      { files: recording.files, speed: this.cfg.speed, rest: recording.rest, recorder: this.recorder },
-      this.deps.clock,
-      this.replayRun.recordingHandlers(
-        () => this.onFeedData(),
-        (message) => {
-          this.fail(message);
-          void this.stop('fatal', 1);
-        },
-      ),
-    );
-    this.rest = new RestClient('', this.cfg.symbol, { ...restOptionsOf(this.deps.version, this.recorder, this.deps.clock), answer: (p) => recording.rest.answer(p, feed.cursor) });
-    this.log.info({ target, files: recording.files.length, frames: recording.frames, speed: this.cfg.speed }, 'replaying a frame log');
-    await this.startFeed('', feed);
+  private async startFrameLogReplay(): Promise<void> {
+    const onError = (message: string): void => {
+      this.fail(message);
+      void this.stop('fatal', 1);
+    };
+    const handlers = this.replayRun.recordingHandlers(() => this.onFeedData(), onError);
+    const played = openFrameLogReplay(this.cfg, { clock: this.deps.clock, log: this.log, version: this.deps.version, sessionStart: this.startWall, handlers });
+    this.recorder = played.recorder;
+    this.rest = played.rest;
+    await this.startFeed('', played.feed);
   }
 
   /** REST history for the feed in use (set before the feed starts). */
