@@ -76,14 +76,21 @@ export interface SessionDeps {
   onReady?: () => void;
 }
 
+/** The parts built on the loaded state. */
+interface RunParts {
+  broker: PaperBroker;
+  journal: Journal;
+  core: TradingCore;
+  /** The broker state this run started from (the report's baseline). */
+  startState: BrokerState;
+}
+
 export class Session {
   private readonly cfg: EngineConfig;
   private readonly log: Logger;
   private readonly rng: Rng;
   private readonly ring = TickRing.allocate(1024);
   private readonly builder: CandleBuilder;
-  private broker!: PaperBroker;
-  private journal!: Journal;
   private feed: MarketDataFeed | null = null;
   /** --record: the frame log being written. */
   private recorder: FrameRecorder | null = null;
@@ -94,7 +101,6 @@ export class Session {
   private readonly health: ProcessHealth;
   private readonly notifier: WebhookNotifier | null;
 
-  private core!: TradingCore;
   private spanRecovery: SpanRecovery | null = null;
   /** Blind spans journaled this run. */
   private blindSpansSeen = 0;
@@ -116,14 +122,32 @@ export class Session {
   private tasks: Task | null = null;
 
   private startWall = 0;
-  private startState!: BrokerState;
   private readonly snapshots: Snapshots;
   private readonly metrics = new MetricsLog();
   private readonly status: SessionStatus;
   private stopping: Promise<number> | null = null;
+  /** What start() builds on the loaded state; null until then (and for good when the state could not be opened). */
+  private run: RunParts | null = null;
   private resolveDone!: (code: number) => void;
   /** Resolves with the exit code once the session has fully stopped. */
   readonly done: Promise<number>;
+
+  private get parts(): RunParts {
+    if (!this.run) throw new Error('session: used before its state was loaded');
+    return this.run;
+  }
+
+  private get broker(): PaperBroker {
+    return this.parts.broker;
+  }
+
+  private get journal(): Journal {
+    return this.parts.journal;
+  }
+
+  private get core(): TradingCore {
+    return this.parts.core;
+  }
 
   constructor(private readonly deps: SessionDeps) {
     this.cfg = deps.config;
@@ -205,19 +229,11 @@ export class Session {
     this.startWall = this.deps.clock.now();
     const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups, balance: this.cfg.balance });
     const state = loaded.state; // the snapshot (or a fresh state) with the journal after it folded in
-    this.broker = new PaperBroker(brokerConfigOf(this.cfg), this.rng, state);
-    this.startState = this.broker.state;
-    this.journal = new Journal(this.deps.store, loaded.lastSeq, () => this.deps.clock.now(), (err) => this.onPersistError(err));
+    const broker = new PaperBroker(brokerConfigOf(this.cfg), this.rng, state);
+    const journal = new Journal(this.deps.store, loaded.lastSeq, () => this.deps.clock.now(), (err) => this.onPersistError(err));
     this.exec = createExecutor(this.cfg, this.ring, (message) => this.fail(message));
-    this.core = new TradingCore(
-      coreConfigOf(this.cfg, this.rng),
-      this.broker,
-      this.builder,
-      this.ring,
-      this.deps.strategy,
-      this.coreSink(),
-      this.exec,
-    );
+    const core = new TradingCore(coreConfigOf(this.cfg, this.rng), broker, this.builder, this.ring, this.deps.strategy, this.coreSink(), this.exec);
+    this.run = { broker, journal, core, startState: broker.state };
     // Registered once the core exists: a fault arrives as a worker message, never before this line runs.
     this.deps.store.onFault?.((kind, message) => {
       if (kind === 'compromised') {
@@ -504,7 +520,8 @@ export class Session {
 
   private async shutdown(reason: StopReason, exitCode: number): Promise<number> {
     this.log.info({ reason }, 'shutting down');
-    if (this.core) this.core.blockEntries('stopping');
+    const run = this.run;
+    run?.core.blockEntries('stopping');
     // 1. stop intake: no more frames, no more timers
     this.tasks?.stop();
     for (const t of this.timers) clearTimeout(t);
@@ -517,7 +534,7 @@ export class Session {
     const cancelled = this.exec ? await this.exec.close(SHUTDOWN_DRAIN_MS) : [];
     for (const o of cancelled) this.log.warn({ orderId: o.id }, 'order cancelled at shutdown (never filled)');
     // 3. flatten when the reason says so; a signal keeps the position for the next start
-    if (this.broker) {
+    if (run) {
       if (CLOSES_POSITION.has(reason) && this.broker.state.position) {
         const t = this.core.haveBook ? { ...this.core.tick } : this.closeTickFromCandle();
         if (t) this.core.applyBroker(this.broker.forceClose(t, reason === 'breaker' ? 'BREAKER' : 'FORCE_CLOSE'));
@@ -526,10 +543,10 @@ export class Session {
       this.core.applyBroker(this.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs));
       this.badFrames.check(this.core, true);
     }
-    const end = this.broker ? this.endOfSession(reason, exitCode) : null;
+    const end = run ? this.endOfSession(run, reason, exitCode) : null;
     // metrics.csv ends at the end state, so its last row agrees with final_report.json (however short the run).
-    if (this.broker) this.metrics.push(this.status.metricsRow(this.deps.clock.now(), 0));
-    if (this.broker) {
+    if (run) this.metrics.push(this.status.metricsRow(this.deps.clock.now(), 0));
+    if (run) {
       this.record({ event: 'SessionEnd', reason, exitCode, errors: this.errors });
       // 4. final snapshot and journal flush, then the end-of-session files
       await this.snapshots.write();
@@ -563,15 +580,15 @@ export class Session {
     return c ? { ts: c.ts + this.cfg.intervalMs, bid: c.close, ask: c.close, last: c.close } : null;
   }
 
-  private endOfSession(reason: StopReason, exitCode: number): EndOfSession {
+  private endOfSession(run: RunParts, reason: StopReason, exitCode: number): EndOfSession {
     return endOfSession({
       reason,
       exitCode,
       symbol: this.cfg.symbol,
       intervalMs: this.cfg.intervalMs,
       kind: contractKind(this.cfg.symbol),
-      start: this.startState,
-      end: this.broker.state,
+      start: run.startState,
+      end: run.broker.state,
       entries: this.journal.entries,
       candles: this.core.closedCandles,
       lastMarketTs: this.core.lastMarketTs,
