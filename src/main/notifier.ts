@@ -136,7 +136,7 @@ export class WebhookNotifier {
     let failure: string | null = null;
     let retryable = true;
     try {
-      const body = JSON.stringify(webhookDocument(this.opts.symbol, item.event as Record<string, unknown>));
+      const body = JSON.stringify(webhookDocument(this.opts.symbol, { ...item.event }));
       const res = await this.fetch(r.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: ctl.signal });
       // the body is not needed, but reading it lets the connection be reused
       await res.arrayBuffer().catch(() => undefined);
