@@ -359,14 +359,15 @@ export class TradingCore {
       this.sink.error(`strategy ${this.strategy.name} threw on candle ${c.ts}: ${message}`);
       return;
     }
-    const signal = validateSignal(raw);
-    if (typeof signal === 'string') {
-      this.sink.error(`strategy ${this.strategy.name} returned an invalid signal: ${signal}`);
+    const checked = validateSignal(raw);
+    if (!checked.ok) {
+      this.sink.error(`strategy ${this.strategy.name} returned an invalid signal: ${checked.reason}`);
       return;
     }
+    const signal = checked.value;
     if (signal === null) return;
     const at = Math.max(this.lastMarketTs, c.ts + this.cfg.intervalMs);
-    const order = buildOrder(signal, {
+    const built = buildOrder(signal, {
       // One order per candle and side: the id is the idempotency key, stable across restarts.
       id: `${this.cfg.symbol}-${c.ts}-${signal.side}`,
       refPrice: c.close,
@@ -379,10 +380,11 @@ export class TradingCore {
       maxNotional: this.broker.cfg.maxNotional,
       maxLeverage: this.broker.cfg.maxLeverage,
     });
-    if (typeof order === 'string') {
-      this.sink.warn({ signal, reason: order }, 'signal not tradable');
+    if (!built.ok) {
+      this.sink.warn({ signal, reason: built.reason }, 'signal not tradable');
       return;
     }
+    const order = built.value;
     const refused = this.broker.checkEntry(order, at, c.close);
     if (refused) {
       this.sink.info({ orderId: order.id, reason: refused }, 'entry refused before queueing');
