@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeFrame, encodeBook, encodeTrade, FrameReader, type DecodeOptions } from '../src/shared/bitunix-codec.js';
+import { decodeFrame, encodeBook, encodeKline, encodeTrade, FrameReader, type DecodeOptions } from '../src/shared/bitunix-codec.js';
 import { floodBid, type FloodRecord } from '../src/workers/exchange-sim.js';
 import { checkCrossings, runLoadTest } from '../scripts/load-test.js';
 
@@ -18,7 +18,7 @@ function viaReader(text: string, opts?: DecodeOptions): ReturnType<typeof decode
   return new FrameReader().decode(Buffer.from(text, 'utf8'), opts);
 }
 
-describe('FrameReader decodes book and trade pushes exactly like decodeFrame', () => {
+describe('FrameReader decodes book, trade and kline pushes exactly like decodeFrame', () => {
   it('takes the fast path for the exchange layout, the captured frames included, with identical frames', () => {
     const book = encodeBook('BTCUSDT', TS, 95000.1, 95000.2, 1.2345, 0.5);
     const trade = encodeTrade('BTCUSDT', TS, 95000.1, 0.011, 'buy');
@@ -28,7 +28,9 @@ describe('FrameReader decodes book and trade pushes exactly like decodeFrame', (
     assert.deepEqual(viaReader(book), { type: 'book', symbol: 'BTCUSDT', ts: TS, bid: 95000.1, ask: 95000.2, bidQty: 1.2345, askQty: 0.5 });
     assert.deepEqual(viaReader(trade), { type: 'trade', symbol: 'BTCUSDT', ts: TS, price: 95000.1, qty: 0.011 });
     assert.deepEqual(viaReader(tradeDoc), { type: 'trade', symbol: 'BTCUSDT', ts: 1775540872598, price: 68621.4, qty: 0.0018 });
-    for (const t of [book, trade, tradeDoc]) assert.deepEqual(viaReader(t), decodeFrame(t));
+    const kline = encodeKline('BTCUSDT', 'market_kline_1min', TS, { open: 95000.1, high: 95010, low: 94990.5, close: 95001, volume: 12.345 });
+    assert.deepEqual(viaReader(kline), { type: 'kline', symbol: 'BTCUSDT', ts: TS, channel: 'market_kline_1min', open: 95000.1, high: 95010, low: 94990.5, close: 95001, volume: 12.345 });
+    for (const t of [book, trade, tradeDoc, kline]) assert.deepEqual(viaReader(t), decodeFrame(t));
   });
 
   it('declines what it does not read exactly, so the text path gives the reason', () => {
@@ -68,6 +70,12 @@ describe('FrameReader decodes book and trade pushes exactly like decodeFrame', (
       ),
       fc.record({ sym: fc.constantFrom('BTCUSDT', 'ETHUSDT'), ts: fc.integer({ min: 0, max: 2e12 }), p: price, v: price, buy: fc.boolean() }).map((r) =>
         encodeTrade(r.sym, r.ts, r.p, r.v, r.buy ? 'buy' : 'sell'),
+      ),
+      fc.record({ ch: fc.constantFrom('market_kline_1min', 'market_kline_60min', 'market_kline_'), ts: fc.integer({ min: 0, max: 2e12 }), o: price, h: price, l: price, c: price, v: price }).map((r) =>
+        encodeKline('BTCUSDT', r.ch, r.ts, { open: r.o, high: r.h, low: r.l, close: r.c, volume: r.v }),
+      ),
+      fc.record({ ts: fc.integer({ min: 0, max: 2e12 }), l: grid, up: grid, c: fc.double({ min: 0, max: 1, noNaN: true }), v: grid }).map((r) =>
+        encodeKline('BTCUSDT', 'market_kline_5min', r.ts, { open: r.l, high: r.l + r.up, low: r.l, close: Math.round((r.l + r.up * r.c) * 10) / 10, volume: r.v }),
       ),
     );
     const edit = fc.tuple(fc.nat(), fc.constantFrom('', '"', '\\', ' ', '0', '.', ',', '}', ']', '9', '-', 'e', 'é'), fc.nat({ max: 2 }));

@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { FIXTURES, logLines, MAIN, readEvents, readJson, run, tempDir, waitFor, waitReady } from './helpers/engine.js';
+import { journalNormalForm } from '../src/shared/journal-normal-form.js';
 
 const TRADING = ['--strategy', path.join(FIXTURES, 'flip-strategy.mjs'), '--max-drawdown-pct', '100', '--max-losses', '1000'];
 
@@ -19,17 +20,9 @@ function candles(stateDir: string): Candle[] {
   });
 }
 
-/** The journal with the wall-clock parts removed: each line's ts, and SessionStart's pid and at. */
+/** The journal with the wall-clock parts removed (each line's ts, and SessionStart's pid and at), line by line. */
 function normalisedJournal(stateDir: string): string[] {
-  return readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8').trim().split('\n').map((line) => {
-    const e = JSON.parse(line) as Record<string, unknown>;
-    delete e.ts;
-    if (e.event === 'SessionStart') {
-      delete e.pid;
-      delete e.at;
-    }
-    return JSON.stringify(e);
-  });
+  return journalNormalForm(readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8')).split('\n');
 }
 
 /** A simulator session recorded into `<root>/rec`, its state in `<root>/live`. */

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { MAIN, ROOT, run, tempDir } from './helpers/engine.js';
+import { journalNormalForm } from '../src/shared/journal-normal-form.js';
 
 const DATA = path.resolve(ROOT, '..', 'shared', 'data');
 const MONTH = 'binance_spot_BTCUSDT_1m_2024-12_privet1x.csv';
@@ -15,21 +16,9 @@ const FINITE_SPEED = '100000';
 /** A finite speed so high the simulator never waits: the socket path at full throughput. */
 const SOCKET_FULL_SPEED = '1000000000';
 
-/** The journal without what may differ between runs: each line's ts, SessionStart's pid and at. */
-function normalisedJournal(dir: string): string {
-  return readFileSync(path.join(dir, 'events.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((line) => {
-      const e = JSON.parse(line) as Record<string, unknown>;
-      delete e.ts;
-      if (e.event === 'SessionStart') {
-        delete e.pid;
-        delete e.at;
-      }
-      return JSON.stringify(e);
-    })
-    .join('\n');
+/** The journal of a state directory without what may differ between runs. */
+function normalisedJournal(stateDir: string): string {
+  return journalNormalForm(readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8'));
 }
 
 async function replayJournal(file: string, speed: string): Promise<string> {

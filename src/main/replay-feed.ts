@@ -16,6 +16,8 @@ import type { TapeEncoderData } from '../workers/tape-encoder.js';
 /** Frames decoded per event-loop turn. */
 const FRAMES_PER_TURN = 8192;
 const RING_BYTES = 1 << 21;
+/** The encoder's heap per candle of the file (its candles twice over, with room to spare). */
+const ENCODER_BYTES_PER_CANDLE = 400;
 /** While the ring is empty, look again at least this often. */
 const EMPTY_POLL_MS = 50;
 
@@ -58,8 +60,9 @@ export class TapeFeed implements MarketDataFeed {
   start(): void {
     this.stateValue = 'open';
     const data: TapeEncoderData = { kind: 'tape-encoder', symbol: this.symbol, candles: this.candles, channels: this.channels, ring: this.sab };
-    // The encoder's garbage stays in a small heap of its own.
-    this.worker = spawnWorker('tape-encoder', { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
+    // The encoder's garbage stays in a small heap of its own, sized for the file's candles.
+    const resourceLimits = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24 + Math.ceil((this.candles.length * ENCODER_BYTES_PER_CANDLE) / 1048576) };
+    this.worker = spawnWorker('tape-encoder', { workerData: data, resourceLimits });
     this.worker.on('error', (err) => {
       if (this.stateValue === 'open') this.handlers.onFailure(`replay encoder failed: ${err.message}`);
     });

@@ -301,19 +301,21 @@ export class Session {
 
     const channels = ['depth_book1', 'trade', klineChannel(this.cfg.interval), 'price'];
     const handlers: FeedHandlers = {
-        onFrame: this.replay ? (frame, recv, recvHr) => this.onReplayFrame(frame, recv, recvHr) : (frame, recv, recvHr) => this.core.onFrame(frame, recv, recvHr),
-        onOpen: () => this.log.info({ url: wsUrl }, 'ws open, subscribed'),
-        onData: () => this.onFeedData(),
-        onDown: (reason, retryInMs, failures) => {
-          if (this.cfg.feed !== 'replay') this.core.blind('disconnect');
-          this.record({ event: 'WsDisconnected', reason, retryInMs, consecutiveFailures: failures });
-          this.log.warn({ reason, retryInMs, consecutiveFailures: failures }, 'ws down, reconnecting');
-        },
-        onFatal: (reason) => {
-          this.record({ event: 'WsFatal', reason });
-          this.fail(`market data lost: ${reason}`);
-          void this.stop('ws_fatal', 1);
-        },
+      onFrame: this.replay
+        ? (frame, recv, recvHr) => this.onReplayFrame(frame, recv, recvHr)
+        : (frame, recv, recvHr) => this.core.onFrame(frame, recv, recvHr),
+      onOpen: () => this.log.info({ url: wsUrl }, 'ws open, subscribed'),
+      onData: () => this.onFeedData(),
+      onDown: (reason, retryInMs, failures) => {
+        if (this.cfg.feed !== 'replay') this.core.blind('disconnect');
+        this.record({ event: 'WsDisconnected', reason, retryInMs, consecutiveFailures: failures });
+        this.log.warn({ reason, retryInMs, consecutiveFailures: failures }, 'ws down, reconnecting');
+      },
+      onFatal: (reason) => {
+        this.record({ event: 'WsFatal', reason });
+        this.fail(`market data lost: ${reason}`);
+        void this.stop('ws_fatal', 1);
+      },
     };
     this.feed =
       source ??
@@ -761,19 +763,7 @@ export class Session {
       `${this.cfg.symbol} ${price ?? '-'} | ${this.tradingState.state}${this.tradingState.reason ? `(${this.tradingState.reason})` : ''} | ${pos} | equity ${st.equity.toFixed(2)} (unrl ${unrealized >= 0 ? '+' : ''}${unrealized.toFixed(2)}) | ticks ${this.core.ticks} | ws ${hb.wsState} | errors ${this.errors}`,
     );
     this.deps.store.writeFile('heartbeat.json', `${JSON.stringify(hb)}\n`).catch((err: unknown) => this.onPersistError(err as Error));
-    if (this.metrics.length >= MAX_METRIC_SAMPLES) this.metrics.splice(0, MAX_METRIC_SAMPLES / 10);
-    this.metrics.push({
-      ts: now,
-      price,
-      equity: st.equity + unrealized,
-      unrealized,
-      position: st.position ? st.position.side : 'FLAT',
-      ticks: this.core.ticks,
-      queueDepth: hb.queueDepth,
-      loopLagP99Ms: hb.loopLagP99Ms,
-      rssMb: hb.rssMb,
-      errors: this.errors,
-    });
+    this.sampleMetrics(now, hb.queueDepth);
     if (rssMb > this.cfg.maxRssMb) {
       this.fail(`memory cap reached: RSS ${rssMb.toFixed(0)} MB > --max-rss-mb ${this.cfg.maxRssMb}`);
       void this.stop('memory', 1);
@@ -871,6 +861,25 @@ export class Session {
     else this.log.warn({ tradingState: next }, line);
   }
 
+  /** One metrics.csv row: the state as of `now` (every heartbeat, and once more at the very end). */
+  private sampleMetrics(now: number, queueDepth: number): void {
+    const st = this.broker.state;
+    const unrealized = this.core.unrealized();
+    if (this.metrics.length >= MAX_METRIC_SAMPLES) this.metrics.splice(0, MAX_METRIC_SAMPLES / 10);
+    this.metrics.push({
+      ts: now,
+      price: this.core.haveBook ? this.core.tick.last : null,
+      equity: st.equity + unrealized,
+      unrealized,
+      position: st.position ? st.position.side : 'FLAT',
+      ticks: this.core.ticks,
+      queueDepth,
+      loopLagP99Ms: this.lastLagP99Ms,
+      rssMb: this.lastRssMb,
+      errors: this.errors,
+    });
+  }
+
   private checkStale(): void {
     // A replay's market time runs at the tape's pace: a pause between its frames is not stale data.
     if (!this.ready || this.stopping || this.cfg.feed === 'replay') return;
@@ -927,6 +936,8 @@ export class Session {
       this.reportBadFrames(true);
     }
     const report = this.broker ? this.finalReport(reason, exitCode) : null;
+    // metrics.csv ends at the end state, so its last row agrees with final_report.json (however short the run).
+    if (this.broker) this.sampleMetrics(this.deps.clock.now(), 0);
     if (this.broker) {
       this.record({ event: 'SessionEnd', reason, exitCode, errors: this.errors });
       // 4. final snapshot and journal flush, then the end-of-session files

@@ -96,10 +96,11 @@ export function decodeFrame(text: string, opts?: DecodeOptions): Frame {
   }
 }
 
-// ---- FrameReader: depth_book1 and trade pushes straight from the bytes ----------------------------
+// ---- FrameReader: depth_book1, trade and kline pushes straight from the bytes ---------------------
 // It accepts only the exact layout the exchange sends (notes §1.5.4–§1.5.5: key order, no spaces):
 //   {"ch":"depth_book1","symbol":S,"ts":N,"data":{"b":[[P,Q]],"a":[[P,Q]]}}
 //   {"ch":"trade","symbol":S,"ts":N,"data":[{"t":T,"p":P,"v":Q,"s":D},...]}
+//   {"ch":"market_kline_<n>min","symbol":S,"ts":N,"data":{"o":P,"c":P,"h":P,"l":P,"b":Q,"q":Q}}
 // with printable-ASCII strings without escapes, `ts` a JSON integer of at most 15 digits, prices and sizes
 // plain decimals of at most 15 digits, and only frames that pass every check decodeFrame makes. For anything
 // else it returns null and the caller decodes the text, so both paths give the same Frame for the same frame.
@@ -109,6 +110,16 @@ function ascii(s: string): Uint8Array {
 }
 
 const LIT_BOOK1 = ascii('{"ch":"depth_book1","symbol":"');
+const LIT_CH = ascii('{"ch":"');
+const LIT_KLINE = ascii(`{"ch":"${KLINE_PREFIX}`);
+const LIT_SYMBOL = ascii('","symbol":"');
+const LIT_O = ascii('{"o":"');
+const LIT_C = ascii('","c":"');
+const LIT_H = ascii('","h":"');
+const LIT_L = ascii('","l":"');
+const LIT_B = ascii('","b":"');
+const LIT_Q = ascii('","q":"');
+const LIT_KLINE_END = ascii('"}}');
 const LIT_TRADE = ascii('{"ch":"trade","symbol":"');
 const LIT_TS = ascii('","ts":');
 const LIT_DATA = ascii(',"data":');
@@ -173,19 +184,27 @@ function plainStringEnd(b: Uint8Array, i: number): number {
 
 /** One per socket: it keeps the last symbol's string, so a push allocates only its Frame. */
 export class FrameReader {
-  private symbolBytes = new Uint8Array(0);
-  private symbol = '';
+  private readonly symbols = new RepeatedString();
+  private readonly channels = new RepeatedString();
 
   /** The Frame of a hot push in the exact layout, or null: decode the text instead (decodeFrame). */
   decode(b: Uint8Array, opts?: DecodeOptions): Frame | null {
     const n = b.length;
     if (n > (opts?.maxBytes ?? DEFAULT_MAX_BYTES)) return null;
     const book = bytesAt(b, 0, LIT_BOOK1);
-    if (!book && !bytesAt(b, 0, LIT_TRADE)) return null;
-    let i = book ? LIT_BOOK1.length : LIT_TRADE.length;
+    let channel = '';
+    let i: number;
+    if (book) i = LIT_BOOK1.length;
+    else if (bytesAt(b, 0, LIT_TRADE)) i = LIT_TRADE.length;
+    else if (bytesAt(b, 0, LIT_KLINE)) {
+      const ce = plainStringEnd(b, LIT_CH.length);
+      if (ce < 0 || !bytesAt(b, ce, LIT_SYMBOL)) return null;
+      channel = this.channels.of(b, LIT_CH.length, ce);
+      i = ce + LIT_SYMBOL.length;
+    } else return null;
     let e = plainStringEnd(b, i);
     if (e < 0) return null;
-    const symbol = this.symbolOf(b, i, e);
+    const symbol = this.symbols.of(b, i, e);
     if (!bytesAt(b, e, LIT_TS)) return null;
     // ts: a JSON integer (no leading zero), at most 15 digits
     const tsStart = e + LIT_TS.length;
@@ -201,6 +220,7 @@ export class FrameReader {
     if (opts !== undefined && opts.nowMs !== undefined && ts > opts.nowMs + (opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS)) return null;
     if (!bytesAt(b, i, LIT_DATA)) return null;
     i += LIT_DATA.length;
+    if (channel !== '') return klineFrom(b, i, symbol, ts, channel);
     if (book) {
       if (!bytesAt(b, i, LIT_BID)) return null;
       i += LIT_BID.length;
@@ -251,19 +271,53 @@ export class FrameReader {
     return { type: 'trade', symbol, ts, price, qty };
   }
 
-  /** The symbol in b[start, end): one string, reused while the bytes repeat. */
-  private symbolOf(b: Uint8Array, start: number, end: number): string {
-    const prev = this.symbolBytes;
+}
+
+/** A string read from bytes, reused while the bytes repeat (a socket's symbol and channel do). */
+class RepeatedString {
+  private bytes = new Uint8Array(0);
+  private text = '';
+
+  of(b: Uint8Array, start: number, end: number): string {
+    const prev = this.bytes;
     let same = prev.length === end - start;
     for (let j = 0; same && j < prev.length; j++) same = prev[j] === b[start + j];
     if (!same) {
       let s = '';
       for (let j = start; j < end; j++) s += String.fromCharCode(b[j]!);
-      this.symbol = s;
-      this.symbolBytes = b.slice(start, end);
+      this.text = s;
+      this.bytes = b.slice(start, end);
     }
-    return this.symbol;
+    return this.text;
   }
+}
+
+/** What follows o, c, h, l, b and q in a kline body; the values read, in that order. */
+const KLINE_SEPS = [LIT_C, LIT_H, LIT_L, LIT_B, LIT_Q, LIT_KLINE_END];
+const KLINE_VALUES = new Float64Array(6);
+
+/** The kline body from b[i] on (`{"o":...}}` to the end), or null: decode the text instead. */
+function klineFrom(b: Uint8Array, i: number, symbol: string, ts: number, channel: string): Frame | null {
+  if (!bytesAt(b, i, LIT_O)) return null;
+  i += LIT_O.length;
+  const v = KLINE_VALUES;
+  for (let k = 0; k < 6; k++) {
+    const e = decimalEnd(b, i);
+    v[k] = plainDecimal(b, i, e);
+    if (Number.isNaN(v[k])) return null;
+    const next = KLINE_SEPS[k]!;
+    if (!bytesAt(b, e, next)) return null;
+    i = e + next.length;
+  }
+  if (i !== b.length) return null;
+  const open = v[0]!;
+  const close = v[1]!;
+  const high = v[2]!;
+  const low = v[3]!;
+  const volume = v[4]!;
+  // Bad values take the text path for the exact reason (an open outside [low, high] is real data, accepted).
+  if (!(open > 0 && high > 0 && low > 0 && close > 0 && volume >= 0) || high < low || close > high || close < low) return null;
+  return { type: 'kline', symbol, ts, channel, open, high, low, close, volume };
 }
 
 function decodeControl(msg: Obj, op: string): Frame {

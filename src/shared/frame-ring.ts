@@ -13,6 +13,9 @@ interface AtomicsWithWaitAsync {
   waitAsync(ta: Int32Array, index: number, value: number, timeoutMs?: number): { async: boolean; value: Promise<unknown> | string };
 }
 
+/** Node's Buffer has it (write() with an encoding dispatches to it); its types do not. */
+type LatinBuffer = Buffer & { latin1Write(text: string, offset: number, length: number): number };
+
 function align4(n: number): number {
   return (n + 3) & ~3;
 }
@@ -54,7 +57,7 @@ export class FrameRingWriter extends RingView {
       off = 0;
     } else if (need > free) return false;
     this.ints[off >> 2] = len;
-    this.bytes.write(text, off + 4, len, 'latin1');
+    (this.bytes as LatinBuffer).latin1Write(text, off + 4, len);
     this.w = (this.w + need) >>> 0;
     return true;
   }

@@ -9,13 +9,25 @@ import type { Candle } from './types.js';
 const MINUTE = 60_000;
 export const MIN_TICKS_PER_CANDLE = 4;
 export const MAX_TICKS_PER_CANDLE = 1000;
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /** Decimals of a price tick (0.1 → 1, 0.01 → 2, 1 → 0). */
 function decimalsOf(tick: number): number {
   return Math.max(0, Math.ceil(-Math.log10(tick) - 1e-9));
 }
 
+/**
+ * `Number(x.toFixed(decimals))`, without the string round trip when the answer is certain: when x·10^d lies
+ * well clear of a half (and far below 2^50, so its rounding error is far below 0.125), toFixed rounds to the
+ * same integer k, and k / 10^d (one correctly rounded division) is the double nearest that decimal.
+ */
 function roundTo(x: number, decimals: number): number {
+  const p = POW10[decimals];
+  if (p !== undefined) {
+    const y = x * p;
+    const k = Math.round(y);
+    if (Math.abs(y - k) < 0.375 && Math.abs(y) < 2 ** 50) return k / p;
+  }
   return Number(x.toFixed(decimals));
 }
 
