@@ -128,22 +128,20 @@ export interface BreakerPeakEvent {
   at: number;
 }
 
-/** Events that change BrokerState, by kind: the one list the union and BROKER_EVENT_NAMES come from. */
-interface BrokerEventKinds {
-  Fill: FillEvent;
-  Exit: ExitEvent;
-  OrderRejected: OrderRejectedEvent;
-  WorkingOrderPlaced: WorkingOrderPlacedEvent;
-  WorkingOrderCancelled: WorkingOrderCancelledEvent;
-  StopMoved: StopMovedEvent;
-  FundingApplied: FundingAppliedEvent;
-  FundingDue: FundingDueEvent;
-  BreakerTripped: BreakerTrippedEvent;
-  BreakerReset: BreakerResetEvent;
-  BreakerPeak: BreakerPeakEvent;
-}
-export type BrokerEventName = keyof BrokerEventKinds;
-export type BrokerEvent = BrokerEventKinds[BrokerEventName];
+/** Events that change BrokerState. */
+export type BrokerEvent =
+  | FillEvent
+  | ExitEvent
+  | OrderRejectedEvent
+  | WorkingOrderPlacedEvent
+  | WorkingOrderCancelledEvent
+  | StopMovedEvent
+  | FundingAppliedEvent
+  | FundingDueEvent
+  | BreakerTrippedEvent
+  | BreakerResetEvent
+  | BreakerPeakEvent;
+export type BrokerEventName = BrokerEvent['event'];
 
 // ── session facts: never replayed into broker state ──
 
@@ -264,26 +262,24 @@ export interface TradingStateEvent {
   previous: TradingStateName;
 }
 
-interface SessionEventKinds {
-  SessionStart: SessionStartEvent;
-  SessionEnd: SessionEndEvent;
-  StateLoaded: StateLoadedEvent;
-  StateQuarantined: StateQuarantinedEvent;
-  OrderQueued: OrderQueuedEvent;
-  OrderDropped: OrderDroppedEvent;
-  WsConnected: WsConnectedEvent;
-  WsDisconnected: WsDisconnectedEvent;
-  WsFatal: WsFatalEvent;
-  StaleData: StaleDataEvent;
-  GapBackfilled: GapBackfilledEvent;
-  BadFrames: BadFramesEvent;
-  StrategyError: StrategyErrorEvent;
-  BlindSpan: BlindSpanEvent;
-  TradingState: TradingStateEvent;
-}
-export type SessionEventName = keyof SessionEventKinds;
 /** Session facts: never replayed into broker state. */
-export type SessionEvent = SessionEventKinds[SessionEventName];
+export type SessionEvent =
+  | SessionStartEvent
+  | SessionEndEvent
+  | StateLoadedEvent
+  | StateQuarantinedEvent
+  | OrderQueuedEvent
+  | OrderDroppedEvent
+  | WsConnectedEvent
+  | WsDisconnectedEvent
+  | WsFatalEvent
+  | StaleDataEvent
+  | GapBackfilledEvent
+  | BadFramesEvent
+  | StrategyErrorEvent
+  | BlindSpanEvent
+  | TradingStateEvent;
+export type SessionEventName = SessionEvent['event'];
 
 export type EngineEvent = BrokerEvent | SessionEvent;
 export type EngineEventName = EngineEvent['event'];
@@ -293,23 +289,22 @@ export type EventOf<K extends EngineEventName> = Extract<EngineEvent, { event: K
 /** A line of events.jsonl. `ts` is wall-clock ms when the event was recorded. */
 export type JournalEntry = EngineEvent & { seq: number; ts: number };
 
-// Every kind once, each key naming its own event: a kind missing here, an extra one, or a key whose
-// interface carries another name does not compile.
-const BROKER_KINDS: { [K in BrokerEventName]: BrokerEventKinds[K]['event'] extends K ? K : never } = {
-  Fill: 'Fill',
-  Exit: 'Exit',
-  OrderRejected: 'OrderRejected',
-  WorkingOrderPlaced: 'WorkingOrderPlaced',
-  WorkingOrderCancelled: 'WorkingOrderCancelled',
-  StopMoved: 'StopMoved',
-  FundingApplied: 'FundingApplied',
-  FundingDue: 'FundingDue',
-  BreakerTripped: 'BreakerTripped',
-  BreakerReset: 'BreakerReset',
-  BreakerPeak: 'BreakerPeak',
-};
+// The union's kinds at run time: `satisfies` makes a kind missing here, or one the union lacks, a compile error.
+const BROKER_KINDS = {
+  Fill: true,
+  Exit: true,
+  OrderRejected: true,
+  WorkingOrderPlaced: true,
+  WorkingOrderCancelled: true,
+  StopMoved: true,
+  FundingApplied: true,
+  FundingDue: true,
+  BreakerTripped: true,
+  BreakerReset: true,
+  BreakerPeak: true,
+} as const satisfies Record<BrokerEventName, true>;
 
-export const BROKER_EVENT_NAMES: ReadonlySet<string> = new Set<BrokerEventName>(Object.values(BROKER_KINDS));
+export const BROKER_EVENT_NAMES: ReadonlySet<string> = new Set(Object.keys(BROKER_KINDS) as BrokerEventName[]);
 
 export function isBrokerEvent(e: { event: string }): e is BrokerEvent {
   return BROKER_EVENT_NAMES.has(e.event);
