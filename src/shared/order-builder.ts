@@ -66,7 +66,7 @@ export function buildOrder(signal: Signal, p: OrderParams): Result<Order, OrderR
 
   const risk = (equity * p.riskPct) / 100;
   // Linear: base coins losing `risk` over `distance`. Inverse: USD contracts, whose loss at the stop is
-  // qty × distance / entry (notes §8.2 item 18), so qty = risk × entry / distance.
+  // qty × distance / entry, so qty = risk × entry / distance.
   let qty = p.kind === 'linear' ? risk / distance : (risk * entry) / distance;
   const capNotional = Math.min(p.maxNotional ?? Infinity, p.maxLeverage !== undefined ? equity * p.maxLeverage : Infinity) * LIMIT_HEADROOM;
   // Linear notional is qty × price; inverse qty is already USD notional.

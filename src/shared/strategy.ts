@@ -1,4 +1,4 @@
-// The strategy contract (SPEC §3): built-in and plugin strategies see the closed candles and a small context
+// The strategy contract: built-in and plugin strategies see the closed candles and a small context
 // and return a Signal or null. Plugins are untrusted code, so both the module shape and every returned signal
 // are validated here before the engine acts on them.
 import type { Candle, Position, Signal } from './types.js';
