@@ -11,6 +11,7 @@ import pino from 'pino';
 import type { Logger } from '../src/main/logger.js';
 import { notificationText, WebhookNotifier } from '../src/main/notifier.js';
 import type { EngineEvent } from '../src/shared/events.js';
+import { orderQueued } from './helpers/events.js';
 
 interface Warn {
   obj: Record<string, unknown>;
@@ -72,7 +73,7 @@ test('the notified events arrive as JSON with symbol, event, fields and text; ot
   const n = new WebhookNotifier({ urls: [rx.url], symbol: 'BTCUSDT', log });
   try {
     n.notify({ ...FILL, seq: 7, ts: 1 });
-    n.notify({ event: 'OrderQueued', orderId: 'x' });
+    n.notify(orderQueued({ orderId: 'x' }));
     n.notify({ event: 'WsConnected', reconnects: 0 });
     n.notify({ ...EXIT, seq: 8, ts: 2 });
     n.notify({ event: 'TradingState', state: 'HALTED', reason: 'kill_switch', previous: 'ACTIVE' });

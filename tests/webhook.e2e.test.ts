@@ -74,7 +74,7 @@ test('a local receiver gets a notification for each fill and exit and for the se
     const fill = journalFills[0]!;
     const doc = got('Fill').find((b) => b.seq === fill.seq)!;
     assert.ok(doc, 'the notification carries the journal seq');
-    for (const k of ['orderId', 'side', 'price', 'qty', 'fee', 'sl', 'tp', 'at']) assert.deepEqual(doc[k], fill[k], k);
+    for (const k of ['orderId', 'side', 'price', 'qty', 'fee', 'sl', 'tp', 'at'] as const) assert.deepEqual(doc[k], fill[k], k);
     assert.equal(doc.symbol, 'BTCUSDT');
     assert.match(String(doc.text), /^BTCUSDT: opened (LONG|SHORT) /);
     assert.match(String(got('Exit')[0]!.text), /^BTCUSDT: closed by (SL|TP|TRAIL|FORCE_CLOSE|BREAKER) /);

@@ -131,7 +131,7 @@ export class WebhookNotifier {
         );
       }
     }
-    this.buffer.push(event as NotifiedEntry);
+    this.buffer.push({ ...event } as NotifiedEntry);
     this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
