@@ -41,9 +41,9 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 /** Run one pass with its output streamed through; resolve with its exit status and summary figures. */
 function runPass(pass) {
   const args = ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${pass.concurrency}`, '--test-timeout=300000', ...pass.files];
-  // Colours survive the pipe when the runner itself writes to a terminal.
-  const env = process.stdout.isTTY && process.env.NO_COLOR === undefined ? { ...process.env, FORCE_COLOR: '1' } : process.env;
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['inherit', 'pipe', 'inherit'] });
+  // stdout is piped (to read the summary), so the reporter prints no colours; FORCE_COLOR is not set for it
+  // because the tests' own child processes would inherit it and colour the output they are matched on.
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['inherit', 'pipe', 'inherit'] });
   let tail = '';
   child.stdout.on('data', (d) => {
     process.stdout.write(d);
@@ -65,12 +65,12 @@ function runPass(pass) {
 const started = Date.now();
 const results = [];
 for (const pass of passes) {
-  console.log(`\n▶ ${pass.name}: ${pass.files.length} files`);
+  console.log(`\n=== ${pass.name}: ${pass.files.length} files`);
   const r = await runPass(pass);
   if (r.figures.tests === undefined) console.error(`test: the ${pass.name} pass printed no summary (exit ${r.status})`);
   results.push({ ...pass, ...r });
 }
-console.log(`\n▶ all passes (${results.map((r) => `${r.name}: ${r.figures.tests ?? '?'} tests`).join('; ')})`);
+console.log(`\n=== all passes (${results.map((r) => `${r.name}: ${r.figures.tests ?? '?'} tests`).join('; ')})`);
 for (const f of FIELDS) console.log(`ℹ ${f} ${results.reduce((n, r) => n + (r.figures[f] ?? 0), 0)}`);
 console.log(`ℹ duration_ms ${Date.now() - started}`);
 const failed = results.some((r) => r.status !== 0 || r.figures.tests === undefined);
