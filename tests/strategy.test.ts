@@ -13,6 +13,7 @@ import { validateSignal, validateStrategy, type StrategyContext } from '../src/s
 import type { Result } from '../src/shared/result.js';
 import { loadStrategy } from '../src/main/strategy-loader.js';
 import type { Candle, Position } from '../src/shared/types.js';
+import { lacking } from './helpers/prerequisite.js';
 
 const M = 60_000;
 const T0 = 1_733_007_600_000;
@@ -160,7 +161,7 @@ function readCsv(file: string): Candle[] {
 
 test('on 3000 real BTCUSDT minutes the default strategy signals sometimes, not on most candles', (t) => {
   if (!fs.existsSync(DATA)) {
-    t.skip(`data file not found: ${DATA}`);
+    lacking(t, `data file not found: ${DATA}`);
     return;
   }
   const candles = readCsv(DATA);

@@ -148,7 +148,9 @@ describe('npm run load-test, CI form', () => {
       assert.ok(s.sent >= s.offered, `${s.target} ${s.rate}/s: sent ${s.sent} of ${s.offered}`);
     }
     const low = r.engine[0]!;
-    assert.ok(low.tickAgeP99Ms !== null && low.tickAgeP99Ms < 1_000, `tick age p99 ${low.tickAgeP99Ms} ms`); // sanity, not a benchmark
+    // Sanity on a real engine, not a benchmark (BENCHMARKS.md has the figures): ticks that queue behind a
+    // backlog age by seconds; at 2 000/s a healthy engine handles each within milliseconds.
+    assert.ok(low.tickAgeP99Ms !== null && low.tickAgeP99Ms < 1_000, `tick age p99 ${low.tickAgeP99Ms} ms`);
     assert.ok(r.crossings.length >= 1, 'the flood swept at least one standing stop');
     for (const c of r.crossings) assert.equal(c.ok, true, `${c.why}: ${JSON.stringify(c)}`);
     assert.equal(r.crossingsOk, true);

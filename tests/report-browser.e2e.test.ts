@@ -19,6 +19,7 @@ import type { FinalReport } from '../src/main/reports.js';
 import { loadChartLib, renderReport } from '../src/main/report-html.js';
 import { startStatusServer, type LiveSample, type StatusSnapshot } from '../src/main/status-server.js';
 import { MAIN, ROOT, run, tempDir } from './helpers/engine.js';
+import { lacking } from './helpers/prerequisite.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
@@ -119,7 +120,7 @@ function randomWalkCandles(n: number): Candle[] {
 }
 
 test('report.html opened from disk draws candles with markers and the equity curve, no console errors', async (t) => {
-  if (!haveChromium || !context) return t.skip('chromium not installed');
+  if (!haveChromium || !context) return lacking(t, 'chromium not installed');
   const candles = randomWalkCandles(120);
   const id = `BTCUSDT-${T0 + 30 * MIN}-LONG`;
   const events: EngineEvent[] = [
@@ -159,7 +160,7 @@ test('report.html opened from disk draws candles with markers and the equity cur
 });
 
 test('the live page draws the equity curve from server-sent events and shows the latest sample', async (t) => {
-  if (!haveChromium || !context) return t.skip('chromium not installed');
+  if (!haveChromium || !context) return lacking(t, 'chromium not installed');
   const snap = { symbol: 'BTCUSDT', status: 'running', lastTickAgeMs: 100, staleAfterMs: 30_000 } as StatusSnapshot;
   const server = await startStatusServer({
     port: 0,
@@ -199,8 +200,8 @@ test('the live page draws the equity curve from server-sent events and shows the
 });
 
 test("the report of a month's replay: the chart covers the whole month, hundreds of markers drawn, labels on hover", async (t) => {
-  if (!haveChromium || !context) return t.skip('chromium not installed');
-  if (!existsSync(MONTH)) return t.skip(`real candle data not found at ${MONTH} (../shared/data is absent)`);
+  if (!haveChromium || !context) return lacking(t, 'chromium not installed');
+  if (!existsSync(MONTH)) return lacking(t, `real candle data not found at ${MONTH} (../shared/data is absent)`);
   const stateDir = path.join(tempDir(), 'BTCUSDT');
   const r = run(MAIN, ['--feed', 'replay', '--replay', MONTH, '--speed', 'max', '--state-dir', stateDir, '--seed', '3', '--max-drawdown-pct', '100', '--max-losses', '1000']);
   assert.equal((await r.exit).code, 0, r.stderr() + r.stdout().slice(-2000));
