@@ -16,7 +16,7 @@ import {
   encodePing,
   encodeSubscribe,
   type Frame,
-} from '../src/shared/bitunix-codec.js';
+} from '../src/shared/bitunix/index.js';
 import { PriceProcess } from '../src/shared/price-process.js';
 import { createRng } from '../src/shared/rng.js';
 import { ExchangeSim, type SimWorkerMessage } from '../src/workers/exchange-sim.js';

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { decodeFrame, decodeRestKlines, encodeSubscribe, type Frame } from '../src/shared/bitunix-codec.js';
+import { decodeFrame, decodeRestKlines, encodeSubscribe, type Frame } from '../src/shared/bitunix/index.js';
 import { parseCandleCsv } from '../src/shared/candle-csv.js';
 import type { Candle } from '../src/shared/types.js';
 import { ExchangeSim, type SimStatus, type SimWorkerMessage } from '../src/workers/exchange-sim.js';

@@ -3,7 +3,7 @@
 // first one). A kline page the recording does not hold verbatim (the replay asks on market time, the live
 // session may have asked on the wall clock) is cut from every kline page recorded for that symbol and
 // interval; the client keeps only candles closed at the replay's market time, so no future candle gets in.
-import { decodeRestKlines, encodeRestKlines } from '../shared/bitunix-codec.js';
+import { decodeRestKlines, encodeRestKlines } from '../shared/bitunix/index.js';
 import type { Candle } from '../shared/types.js';
 
 export interface RecordedResponse {

@@ -1,6 +1,6 @@
 // --record of a replay whose history is answered in process (no REST call is made): each answer is written
 // to the frame log as the REST reply that would have carried it, so the recording replays like any other.
-import { encodeFundingRate, encodeRestKlines, restInterval } from '../shared/bitunix-codec.js';
+import { encodeFundingRate, encodeRestKlines, restInterval } from '../shared/bitunix/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Candle } from '../shared/types.js';
 import { INTERVAL_MS, type Interval } from './config.js';

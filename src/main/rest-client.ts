@@ -2,7 +2,7 @@
 // Bitunix has no 3m REST interval, so 3m history is built from 1m candles. Every request names the
 // engine in its User-Agent (the exchange's CDN challenges anonymous clients), and a rate-limit reply
 // is waited out with a backoff and asked again: it is the exchange saying "later", not bad data.
-import { decodeFundingRate, decodeRestKlines, isRestRateLimited, restInterval, type FundingRate } from '../shared/bitunix-codec.js';
+import { decodeFundingRate, decodeRestKlines, isRestRateLimited, restInterval, type FundingRate } from '../shared/bitunix/index.js';
 import { aggregate } from '../shared/candle-builder.js';
 import type { Candle } from '../shared/types.js';
 import { INTERVAL_MS, type Interval } from './config.js';

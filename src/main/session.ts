@@ -4,7 +4,7 @@
 // frame is read; nothing on that path waits for the disk or a worker.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
-import { klineChannel, type Frame } from '../shared/bitunix-codec.js';
+import { klineChannel, type Frame } from '../shared/bitunix/index.js';
 import { PaperBroker } from '../shared/broker.js';
 import { contractKind, DEFAULT_BROKER_CONFIG, type BrokerConfig } from '../shared/broker-config.js';
 import { CandleBuilder } from '../shared/candle-builder.js';

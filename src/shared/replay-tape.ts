@@ -4,7 +4,7 @@
 // the same frames to the engine's decoder without one. Both read them here, so both deliver the same bytes
 // in the same order, and the replay's market clock (first streamed candle, last frame) is known up front.
 // Pure and deterministic.
-import { encodeBook, encodeKline, encodePrice, encodeTrade, klineChannelMs } from './bitunix-codec.js';
+import { encodeBook, encodeKline, encodePrice, encodeTrade, klineChannelMs } from './bitunix/index.js';
 import type { PriceTick } from './price-process.js';
 import { inferPriceTick, synthTicks } from './tick-synth.js';
 import type { Candle } from './types.js';

@@ -21,7 +21,7 @@ import {
   encodeRestKlines,
   encodeTrade,
   klineChannelMs,
-} from '../shared/bitunix-codec.js';
+} from '../shared/bitunix/index.js';
 import { PriceProcess, type PriceTick } from '../shared/price-process.js';
 import { createRng, randomSeed } from '../shared/rng.js';
 import { bookQty, ReplayTape } from '../shared/replay-tape.js';
