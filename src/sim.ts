@@ -6,13 +6,14 @@
 // replay ends. Stops cleanly on SIGINT/SIGTERM.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { FUNDING_RATE_PATH, KLINE_PATH, PUBLIC_WS_PATH } from './shared/bitunix/index.js';
 import { parseCandleCsv } from './shared/candle-csv.js';
 import { MAX_TICKS_PER_CANDLE, MIN_TICKS_PER_CANDLE } from './shared/tick-synth.js';
 import { ExchangeSim, type SimFault, type SimOptions } from './workers/exchange-sim.js';
 
 const HELP = `Usage: node dist/sim.js --port P [options]
 
-Simulated Bitunix futures exchange: WebSocket on ws://HOST:P/public/, REST on http://HOST:P/api/v1/futures/market/...
+Simulated Bitunix futures exchange: WebSocket on ws://HOST:P${PUBLIC_WS_PATH}, REST on http://HOST:P${KLINE_PATH} and ${FUNDING_RATE_PATH}
 Control: POST http://HOST:P/sim/fault with a JSON fault, e.g. {"kind":"drop"}; GET http://HOST:P/sim/status.
 A flood fault may also give "symbol", "base" and "swing" (its price pattern); GET http://HOST:P/sim/flood[?since=ID]
 reports the book/trade frames sent per symbol and each recent flood, enough to recompute every frame.

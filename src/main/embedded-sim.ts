@@ -1,6 +1,7 @@
 // --feed sim: the exchange simulator in a worker thread on 127.0.0.1 (ephemeral port), speaking the
 // same WebSocket and REST protocol as Bitunix, so the engine's feed code is the one used live.
 import type { Worker } from 'node:worker_threads';
+import { publicWsUrl } from '../shared/bitunix/index.js';
 import type { SimFault, SimOptions } from '../workers/exchange-sim.js';
 import { spawnWorker } from './spawn-worker.js';
 
@@ -36,7 +37,7 @@ export async function startEmbeddedSim(options: SimOptions, timeoutMs = 15_000):
   });
   return {
     port,
-    wsUrl: `ws://127.0.0.1:${port}/public/`,
+    wsUrl: publicWsUrl(`ws://127.0.0.1:${port}`),
     restUrl: `http://127.0.0.1:${port}`,
     inject: (fault) => worker.postMessage({ type: 'fault', fault }),
     onReplayDone: (cb) => void replayDone.push(cb),

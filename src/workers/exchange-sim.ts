@@ -11,16 +11,32 @@ import type { Duplex } from 'node:stream';
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
+  bookHead,
+  channelKind,
   CONNECT_FRAME,
   decodeClientFrame,
+  emptyBookFrame,
   encodeBook,
   encodeFundingRate,
   encodeKline,
   encodePong,
   encodePrice,
   encodeRestKlines,
+  encodeRestParamError,
   encodeTrade,
+  encodeUnsubscribeAck,
+  FUNDING_RATE_PATH,
+  isDepthChannel,
+  KLINE_PATH,
   klineChannelMs,
+  malformedFrame,
+  oversizedFrame,
+  parseKlineQuery,
+  PUBLIC_WS_PATH,
+  querySymbol,
+  restIntervalMs,
+  SUBSCRIBE_LIMIT_FRAME,
+  tradeHead,
 } from '../shared/bitunix/index.js';
 import { PriceProcess, type PriceTick } from '../shared/price-process.js';
 import { createRng, randomSeed } from '../shared/rng.js';
@@ -202,7 +218,6 @@ const FUNDING_PERIOD_MS = 8 * 3_600_000;
 /** 1-minute history generated before the market start: 14 days covers 200 one-hour candles. */
 const HISTORY_MINUTES = 14 * 24 * 60;
 const MAX_MINUTES_KEPT = HISTORY_MINUTES + 100_000;
-const REST_INTERVAL_MS: Record<string, number> = { '1m': MINUTE, '5m': 5 * MINUTE, '15m': 15 * MINUTE, '30m': 30 * MINUTE, '1h': 60 * MINUTE };
 const MAX_SUBSCRIPTIONS = 300;
 /** Above this much unsent data a client is conflated (pushes skipped), never buffered without bound. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
@@ -555,7 +570,7 @@ export class ExchangeSim {
         this.pendingGarbage += f.count;
         break;
       case 'oversized':
-        for (const c of this.clients) this.send(c, oversizedFrame(this.opts.symbols[0]!, this.marketNow()));
+        for (const c of this.clients) this.send(c, oversizedFrame(this.opts.symbols[0]!, this.marketNow(), MAX_PAYLOAD));
         break;
       case 'skipKlines': {
         // From the next minute boundary, so the candle forming now still gets its final push.
@@ -819,7 +834,7 @@ export class ExchangeSim {
   private handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
-    if (path !== '/public/') {
+    if (path !== PUBLIC_WS_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -850,7 +865,7 @@ export class ExchangeSim {
       for (const a of f.args) this.subscribe(client, a.symbol.toUpperCase(), a.ch);
     } else if (f.op === 'unsubscribe') {
       for (const a of f.args) client.subs.delete(`${a.symbol.toUpperCase()}|${a.ch}`);
-      this.send(client, `{"op":"unsubscribe","ts":${this.marketNow()},"data":"success"}`);
+      this.send(client, encodeUnsubscribeAck(this.marketNow()));
     }
     // Unknown ops, channels and non-JSON get no reply (notes §1.3).
   }
@@ -859,19 +874,16 @@ export class ExchangeSim {
     const market = this.markets.get(symbol);
     if (market === undefined) {
       // An unknown symbol gets one frame of empty levels and then nothing (notes §1.3).
-      if (ch.startsWith('depth_book')) {
-        this.send(client, `{"ch":"${ch}","symbol":"${symbol}","ts":${this.marketNow()},"data":{"b":[["",""]],"a":[["",""]]}}`);
-      }
+      if (isDepthChannel(ch)) this.send(client, emptyBookFrame(ch, symbol, this.marketNow()));
       return;
     }
-    const intervalMs = klineChannelMs(ch);
-    const kind =
-      ch === 'depth_book1' ? 'book' : ch === 'trade' ? 'trade' : ch === 'price' ? 'price' : intervalMs !== null ? 'kline' : null;
+    const kind = channelKind(ch);
     if (kind === null) return;
+    const intervalMs = kind === 'kline' ? klineChannelMs(ch) : null;
     const key = `${symbol}|${ch}`;
     if (client.subs.has(key)) return;
     if (client.subs.size >= MAX_SUBSCRIPTIONS) {
-      this.send(client, '{"op":"subscribe","data":{"msg":"subscribe channel > 300","nonce":"","result":false}}');
+      this.send(client, SUBSCRIBE_LIMIT_FRAME);
       return;
     }
     const sub: Sub = { market, ch, kind, intervalMs: intervalMs ?? 0, lastBucket: -1 };
@@ -985,23 +997,7 @@ export class ExchangeSim {
   }
 
   private nextGarbage(): string {
-    const sym = this.opts.symbols[0]!;
-    const ts = this.marketNow();
-    const i = this.garbageIndex++ % 6;
-    switch (i) {
-      case 0:
-        return `{"ch":"depth_book1","symbol":"${sym}","ts":${ts},"data":{"b":[["9`; // truncated: not JSON
-      case 1:
-        return `{"ch":"depth_book1","symbol":"${sym}","ts":${ts},"data":{"b":[["NaN","1"]],"a":[["95000.1","1"]]}}`;
-      case 2:
-        return `{"ch":"depth_book1","symbol":"${sym}","ts":${ts},"data":{"b":[["95001.0","1"]],"a":[["95000.1","1"]]}}`;
-      case 3:
-        return `{"ch":"trade","symbol":"${sym}","ts":${ts},"data":[{"t":"${new Date(ts).toISOString()}","p":"-5","v":"1","s":"buy"}]}`;
-      case 4:
-        return `{"event":"channel_pushed","data":{"kline":{}}}`;
-      default:
-        return `{"ch":"depth_book1","symbol":"${sym}","ts":${ts},"data":{"b":[["",""]],"a":[["",""]]}}`;
-    }
+    return malformedFrame(this.garbageIndex++, this.opts.symbols[0]!, this.marketNow());
   }
 
   // ---- REST ------------------------------------------------------------------------------------
@@ -1012,19 +1008,19 @@ export class ExchangeSim {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(body);
     };
-    const paramError = (msg: string): void => reply(200, JSON.stringify({ code: 2, data: null, msg }));
+    const paramError = (msg: string): void => reply(200, encodeRestParamError(msg));
     if (url.pathname === '/sim/fault' && req.method === 'POST') return this.handleFaultPost(req, reply);
     if (url.pathname === '/sim/status' && req.method === 'GET') return reply(200, JSON.stringify(this.status()));
     if (url.pathname === '/sim/flood' && req.method === 'GET') return reply(200, JSON.stringify(this.floodReport(Number(url.searchParams.get('since') ?? 0) || 0)));
     if (req.method !== 'GET') return reply(405, '{"code":405,"msg":"Method Not Allowed"}');
-    const market = this.markets.get((url.searchParams.get('symbol') ?? '').toUpperCase());
-    if (url.pathname === '/api/v1/futures/market/kline') {
+    const market = this.markets.get(querySymbol(url.searchParams).toUpperCase());
+    if (url.pathname === KLINE_PATH) {
       if (market === undefined) return paramError('Parameter error: symbol');
-      const intervalMs = REST_INTERVAL_MS[url.searchParams.get('interval') ?? ''];
+      const q = parseKlineQuery(url.searchParams);
+      const intervalMs = restIntervalMs(q.interval);
       if (intervalMs === undefined) return paramError('Parameter error: interval');
-      const limit = intParam(url, 'limit') ?? 100;
-      const startTime = intParam(url, 'startTime');
-      const endTime = intParam(url, 'endTime');
+      const limit = q.limit ?? 100;
+      const { startTime, endTime } = q;
       if (Number.isNaN(limit) || Number.isNaN(startTime) || Number.isNaN(endTime) || limit <= 0) {
         return paramError('Parameter error');
       }
@@ -1032,7 +1028,7 @@ export class ExchangeSim {
       const candles = market.restCandles(intervalMs, Math.min(limit, 200), startTime, endTime, this.opts.restFormingCandle);
       return reply(200, encodeRestKlines(this.skipRestLow > 0 ? candles.map((c) => this.corrupted(c, intervalMs)) : candles));
     }
-    if (url.pathname === '/api/v1/futures/market/funding_rate') {
+    if (url.pathname === FUNDING_RATE_PATH) {
       if (market === undefined) return paramError('Parameter error: symbol');
       this.advanceAll();
       const k = Math.floor(market.tick.ts / FUNDING_PERIOD_MS);
@@ -1110,8 +1106,8 @@ class FloodFrames {
     if (ts !== this.headTs) {
       this.headTs = ts;
       this.heads = [
-        Buffer.from(`{"ch":"trade","symbol":"${this.symbol}","ts":${ts},"data":[{"t":"${iso}",`, 'latin1'),
-        Buffer.from(`{"ch":"depth_book1","symbol":"${this.symbol}","ts":${ts},`, 'latin1'),
+        Buffer.from(tradeHead(this.symbol, ts, iso), 'latin1'),
+        Buffer.from(bookHead(this.symbol, ts), 'latin1'),
       ];
     }
     return this.heads[book ? 1 : 0];
@@ -1136,9 +1132,7 @@ class FloodFrames {
       const full = book
         ? encodeBook(this.symbol, 0, bid, ask, bookQty(p, 0), bookQty(p, 1))
         : encodeTrade(this.symbol, 0, p % 2 === 0 ? ask : bid, Math.round((0.001 + (p % 7) * 0.01) * 1e4) / 1e4, p % 2 === 0 ? 'buy' : 'sell');
-      const head0 = book
-        ? `{"ch":"depth_book1","symbol":"${this.symbol}","ts":0,`
-        : `{"ch":"trade","symbol":"${this.symbol}","ts":0,"data":[{"t":"${new Date(0).toISOString()}",`;
+      const head0 = book ? bookHead(this.symbol, 0) : tradeHead(this.symbol, 0, new Date(0).toISOString());
       if (!full.startsWith(head0)) throw new Error('flood: the codec frame layout changed');
       t = Buffer.from(full.slice(head0.length), 'latin1');
       cache[p] = t;
@@ -1150,19 +1144,6 @@ class FloodFrames {
 /** The net.Socket under a ws WebSocket, to cork a batch of sends into one write. */
 function socketOf(ws: WebSocket): Duplex | undefined {
   return (ws as unknown as { _socket?: Duplex })._socket;
-}
-
-/** An integer query parameter: null when absent, NaN when malformed. */
-function intParam(url: URL, name: string): number | null {
-  const v = url.searchParams.get(name);
-  if (v === null || v === '') return null;
-  const n = Number(v);
-  return Number.isInteger(n) ? n : NaN;
-}
-
-/** One frame just over 64 KiB (valid JSON), which a client with maxPayload 64 KiB must refuse. */
-function oversizedFrame(symbol: string, ts: number): string {
-  return `{"ch":"depth_book1","symbol":"${symbol}","ts":${ts},"data":{"b":[["95000.0","1"]],"a":[["95000.1","1"]]},"pad":"${'x'.repeat(MAX_PAYLOAD + 16)}"}`;
 }
 
 // ---- Worker entry ------------------------------------------------------------------------------
