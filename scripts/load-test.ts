@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { BOOK_CHANNEL, encodeSubscribe, publicWsUrl, pushChannelOf, TRADE_CHANNEL } from '../src/shared/bitunix/index.js';
-import { floodBid, type FloodRecord, type SimFloodReport } from '../src/workers/exchange-sim.js';
+import { floodBid, type FloodRecord, type SimFloodReport } from '../src/workers/exchange-sim/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);

@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { decodeFrame, decodeRestKlines, encodeSubscribe, type Frame } from '../src/shared/bitunix/index.js';
 import { parseCandleCsv } from '../src/shared/candle-csv.js';
 import type { Candle } from '../src/shared/types.js';
-import { ExchangeSim, type SimStatus, type SimWorkerMessage } from '../src/workers/exchange-sim.js';
+import { ExchangeSim, type SimStatus, type SimWorkerMessage } from '../src/workers/exchange-sim/index.js';
 import { spawnWorker } from '../src/main/spawn-worker.js';
 
 const MIN = 60_000;
@@ -242,7 +242,7 @@ describe('replay pacing, worker mode and withheld klines', () => {
   it('at speed N the stream takes market time / N; in a worker it posts replay-done', async () => {
     const t0 = Date.UTC(2025, 0, 1);
     const candles = synthetic(t0, 5);
-    const worker = spawnWorker('exchange-sim', { workerData: { kind: 'exchange-sim', options: { replay: { candles, speed: 600 } } } });
+    const worker = spawnWorker('exchange-sim/worker', { workerData: { kind: 'exchange-sim', options: { replay: { candles, speed: 600 } } } });
     const messages: SimWorkerMessage[] = [];
     worker.on('message', (m: SimWorkerMessage) => messages.push(m));
     const exited = new Promise((r) => worker.once('exit', r));
