@@ -17,7 +17,7 @@ export interface Sub {
 
 export interface Client {
   ws: WebSocket;
-  /** The connection under `ws` (from the HTTP upgrade), corked around a batch of sends so they leave in one write. */
+  /** The connection under `ws`, from the HTTP upgrade: a flood batch is written to it at once, a replay batch corked. */
   socket: Duplex;
   subs: Map<string, Sub>;
   lastRecvWall: number;

@@ -1,7 +1,7 @@
 // One symbol's simulated market: 1-minute candles (closed and forming) and the latest tick, driven by the
 // seeded price process or by a replay tape. Candles pushed and served by REST all come from these.
 import { PriceProcess, type PriceTick } from '../../shared/price-process.js';
-import type { ReplayTape } from '../../shared/replay-tape.js';
+import { candleOfMinutes, type ReplayTape } from '../../shared/replay-tape.js';
 import { createRng } from '../../shared/rng.js';
 import type { Candle } from '../../shared/types.js';
 
@@ -108,20 +108,14 @@ export class SymbolMarket {
   candleAt(intervalMs: number, bucket: number): Candle | null {
     const first = this.minutes[0]!.ts;
     if (bucket < first) return null;
-    let out: Candle | null = null;
-    for (let m = bucket; m < bucket + intervalMs; m += MINUTE) {
-      const idx = (m - first) / MINUTE;
-      const c = idx < this.minutes.length ? this.minutes[idx]! : m === this.forming?.ts ? this.forming : null;
-      if (c === null) break;
-      if (out === null) out = { ...c };
-      else {
-        if (c.high > out.high) out.high = c.high;
-        if (c.low < out.low) out.low = c.low;
-        out.close = c.close;
-        out.volume = Math.round((out.volume + c.volume) * 1e4) / 1e4;
-      }
-    }
-    return out;
+    return candleOfMinutes(
+      (m) => {
+        const idx = (m - first) / MINUTE;
+        return idx < this.minutes.length ? this.minutes[idx]! : m === this.forming?.ts ? this.forming : null;
+      },
+      intervalMs,
+      bucket,
+    );
   }
 
   /**
