@@ -29,6 +29,7 @@ const CLEAN_RUN_MS = 1500;
 const POLL_MS = 40;
 const EXIT_TIMEOUT_MS = 20_000;
 
+/** A journal line as read back, untyped: the journal under test may be damaged, so each field is checked. */
 type Line = { seq: number; event: string; [k: string]: unknown };
 
 /** What the harness saw in the state dir while engines ran: each is an acknowledgement. */

@@ -61,7 +61,7 @@ describe('shutdown causes', { concurrency: 2 }, () => {
     const e = await ended(h);
     assert.deepEqual([e.code, e.reason, e.position], [0, 'kill_file', null]);
     assert.ok(!existsSync(kill), 'the kill file is removed when seen');
-    const exit = readEvents(h.stateDir).find((x) => x.event === 'Exit' && x.orderId === h.orderId);
+    const exit = readEvents(h.stateDir).filter((x) => x.event === 'Exit').find((x) => x.orderId === h.orderId);
     assert.equal(exit?.reason, 'FORCE_CLOSE');
   });
 

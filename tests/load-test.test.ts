@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeFrame, encodeBook, encodeKline, encodeTrade, FrameReader, type DecodeOptions } from '../src/shared/bitunix/index.js';
+import type { ExitEvent, FillEvent } from '../src/shared/events.js';
 import { floodBid, type FloodRecord } from '../src/workers/exchange-sim/index.js';
 import { checkCrossings, runLoadTest } from '../scripts/load-test.js';
 
@@ -120,8 +121,8 @@ describe('the stop-crossing check', () => {
     id: 1, symbol: 'BTCUSDT', ratePerSec: 1000, seconds: 1, swing: -5, bases: { BTCUSDT: 95_000 }, startedAt: 0, endedAt: 1,
     sent: 100, conflated: 0, drops: [], rotation: ['book', 'trade'], tsLog: [0, T, 4, T + 1], tsLogTruncated: false,
   };
-  const fill = { seq: 1, event: 'Fill', orderId: 'o1', side: 'LONG', price: 95_000, sl: 94_999.55, tp: 95_100, at: T - 5_000 };
-  const exit = (price: number, at: number) => ({ seq: 2, event: 'Exit', orderId: 'o1', reason: 'SL', price, at });
+  const fill: FillEvent = { event: 'Fill', orderId: 'o1', side: 'LONG', price: 95_000, qty: 0.01, fee: 0.57, liquidity: 'taker', sl: 94_999.55, tp: 95_100, at: T - 5_000 };
+  const exit = (price: number, at: number): ExitEvent => ({ event: 'Exit', orderId: 'o1', reason: 'SL', price, qty: 0.01, pnl: (price - 95_000) * 0.01, fee: 0.57, source: 'tick', at });
 
   it('accepts the exit at the first crossing frame (its exact ts and bid)', () => {
     const [c] = checkCrossings([flood], [fill, exit(94_999.4, T + 1)]);

@@ -83,7 +83,7 @@ test('where the recorded socket went down, the replay is blind as the live sessi
   await drop();
   const { code } = await r.exit;
   assert.equal(code, 0, r.stderr() + r.stdout().slice(-2000));
-  const spansOf = (dir: string) => readEvents(dir).filter((e) => e.event === 'BlindSpan' && e.cause === 'disconnect').map((e) => [e.fromTs, e.toTs]);
+  const spansOf = (dir: string) => readEvents(dir).filter((e) => e.event === 'BlindSpan').filter((e) => e.cause === 'disconnect').map((e) => [e.fromTs, e.toTs]);
   const liveSpans = spansOf(live);
   assert.ok(liveSpans.length >= 2, `the live session was blind twice: ${JSON.stringify(liveSpans)}`);
 

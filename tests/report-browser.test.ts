@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { EngineEvent, JournalEntry } from '../src/shared/events.js';
+import { sessionStart } from './helpers/events.js';
 import { createRng } from '../src/shared/rng.js';
 import type { Candle } from '../src/shared/types.js';
 import type { Logger } from '../src/main/logger.js';
@@ -122,7 +123,7 @@ test('report.html opened from disk draws candles with markers and the equity cur
   const candles = randomWalkCandles(120);
   const id = `BTCUSDT-${T0 + 30 * MIN}-LONG`;
   const events: EngineEvent[] = [
-    { event: 'SessionStart', balance: 10_000 },
+    sessionStart({ balance: 10_000 }),
     { event: 'Fill', orderId: id, side: 'LONG', price: candles[31]!.open, qty: 0.1, fee: 2.5, liquidity: 'taker', sl: candles[31]!.open - 300, tp: candles[31]!.open + 600, at: T0 + 31 * MIN + 5_000 },
     { event: 'Exit', orderId: id, reason: 'TP', price: candles[60]!.close, qty: 0.1, pnl: (candles[60]!.close - candles[31]!.open) * 0.1, fee: 2.5, source: 'tick', at: T0 + 60 * MIN + 30_000 },
   ];

@@ -8,6 +8,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sealSnapshot } from '../src/shared/state-schema.js';
+import type { JournalEntry } from '../src/shared/events.js';
 import type { StateSnapshot } from '../src/shared/types.js';
 import { runTorture, summaryLine, verifyStateDir, type TortureResult } from '../scripts/torture.js';
 import { tempDir } from './helpers/engine.js';
@@ -33,7 +34,7 @@ test(`kill -9 at ${KILLS} random instants: every restart loads, nothing acknowle
   assert.ok(r.observations.snapshots.size >= 3, `${r.observations.snapshots.size} snapshots seen while engines ran`);
   assert.ok(r.observations.lines.size >= r.stats.events / 2, `${r.observations.lines.size} journal lines seen while engines ran`);
   assert.ok(r.stats.exits <= r.stats.fills);
-  const events = readFileSync(path.join(r.stateDir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; source?: string });
+  const events = readFileSync(path.join(r.stateDir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalEntry);
   const loaded = events.filter((e) => e.event === 'StateLoaded').map((e) => e.source);
   assert.equal(loaded[0], 'fresh');
   assert.ok(loaded.slice(1).every((s) => s === 'primary' || s === 'journal'), `restarts load the primary (or the journal before any snapshot): ${loaded.join(',')}`);

@@ -9,7 +9,7 @@ import { PaperBroker } from '../shared/broker.js';
 import { contractKind, DEFAULT_BROKER_CONFIG, type BrokerConfig } from '../shared/broker-config.js';
 import { CandleBuilder } from '../shared/candle-builder.js';
 import type { Clock } from '../shared/clock.js';
-import type { EngineEvent } from '../shared/events.js';
+import type { EngineEvent, StopReason } from '../shared/events.js';
 import { ReconnectPolicy } from '../shared/reconnect-policy.js';
 import { createRng, type Rng } from '../shared/rng.js';
 import { sealSnapshot } from '../shared/state-schema.js';
@@ -48,17 +48,7 @@ import { CumulativeBuckets } from '../shared/cumulative-buckets.js';
 import { loadChartLib, renderReport } from './report-html.js';
 import { startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
 
-export type StopReason =
-  | 'signal'
-  | 'duration'
-  | 'kill_file'
-  | 'breaker'
-  | 'ws_fatal'
-  | 'error_budget'
-  | 'memory'
-  | 'lock_compromised'
-  | 'replay_end'
-  | 'fatal';
+export type { StopReason } from '../shared/events.js';
 
 /** Stops that flatten the position; a signal (or a crash) keeps it for the next start. */
 const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file', 'breaker', 'replay_end']);
