@@ -20,7 +20,7 @@ const KLINE_CHANNEL: Record<KlineInterval, string> = {
   '1h': 'market_kline_60min',
 };
 
-/** WS kline channel for an interval; one hour is `60min`, never `1h`. */
+/** WS kline channel for an interval; one hour is `60min`, never `1h` (docs/bitunix-wire.md §1.5.3). */
 export function klineChannel(interval: KlineInterval): string {
   const ch = KLINE_CHANNEL[interval];
   if (ch === undefined) throw new Error(`klineChannel: unsupported interval ${String(interval)}`);

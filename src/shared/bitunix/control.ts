@@ -1,12 +1,12 @@
 // The control frames: what a client sends (subscribe, the JSON ping) and the server's answers.
 import { isObj, num } from './wire-values.js';
 
-/** One subscribe frame for every channel of a symbol (the exchange counts frames). */
+/** One subscribe frame for every channel of a symbol (the exchange counts frames, docs/bitunix-wire.md §1.2). */
 export function encodeSubscribe(symbol: string, channels: string[]): string {
   return JSON.stringify({ op: 'subscribe', args: channels.map((ch) => ({ symbol, ch })) });
 }
 
-/** The JSON keepalive; `ping` is Unix seconds. Never a protocol-level ping. */
+/** The JSON keepalive; `ping` is Unix seconds. Never a protocol-level ping (docs/bitunix-wire.md §1.2). */
 export function encodePing(unixSeconds: number): string {
   return `{"op":"ping","ping":${Math.floor(unixSeconds)}}`;
 }

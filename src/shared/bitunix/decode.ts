@@ -26,7 +26,7 @@ export function decodeFrame(text: string, opts?: DecodeOptions): Frame {
   }
   try {
     if (!isObj(msg)) return bad('unknown_shape', 'not an object');
-    // Route on `op` first: a (rare) subscribe ack carries both `op` and `ch`.
+    // Route on `op` first: a (rare) subscribe ack carries both `op` and `ch` (docs/bitunix-wire.md §1.6).
     if (typeof msg.op === 'string') return decodeControl(msg, msg.op);
     const ch = msg.ch;
     if (typeof ch === 'string') return decodePush(msg, ch, opts);
@@ -81,7 +81,7 @@ function decodeBook(symbol: string, ts: number, data: unknown): Frame {
   const bl: unknown = b[0];
   const al: unknown = a[0];
   if (!Array.isArray(bl) || !Array.isArray(al) || bl.length < 2 || al.length < 2) return bad('unknown_shape', 'depth level');
-  // An unknown symbol gets one frame whose levels are empty strings.
+  // An unknown symbol gets one frame whose levels are empty strings (docs/bitunix-wire.md §1.3).
   if (bl[0] === '' || al[0] === '') return bad('empty_book');
   const bid = num(bl[0]);
   const ask = num(al[0]);
@@ -123,7 +123,7 @@ function decodeKline(symbol: string, ts: number, channel: string, data: unknown)
   if (!Number.isFinite(volume)) return numReason(data.b, 'b');
   if (open <= 0 || high <= 0 || low <= 0 || close <= 0) return bad('non_positive_price', 'kline');
   if (volume < 0) return bad('bad_number', 'negative volume');
-  // `open` outside [low, high] is real Bitunix data and is accepted; the rest must hold.
+  // `open` outside [low, high] is real Bitunix data (docs/bitunix-wire.md §2.1) and is accepted; the rest must hold.
   if (high < low || close > high || close < low) return bad('bad_number', `inconsistent kline h ${high} l ${low} c ${close}`);
   return { type: 'kline', symbol, ts, channel, open, high, low, close, volume };
 }
@@ -145,7 +145,7 @@ function decodePrice(symbol: string, ts: number, data: unknown): Frame {
 }
 
 function decodeTicker(symbol: string, ts: number, data: unknown): Frame {
-  // Tolerate an array payload: use its last element.
+  // Tolerate an array payload (docs/bitunix-wire.md §1.6): use its last element.
   const d: unknown = Array.isArray(data) ? data[data.length - 1] : data;
   if (!isObj(d)) return bad('unknown_shape', 'ticker data');
   const last = num(d.la);

@@ -5,7 +5,7 @@
 import { KLINE_PREFIX } from './channels.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_FUTURE_MS, type DecodeOptions, type Frame } from './frame.js';
 
-// It accepts only the exact layout the exchange sends (key order, no spaces):
+// It accepts only the exact layout the exchange sends (docs/bitunix-wire.md §1.5.4–§1.5.5: key order, no spaces):
 //   {"ch":"depth_book1","symbol":S,"ts":N,"data":{"b":[[P,Q]],"a":[[P,Q]]}}
 //   {"ch":"trade","symbol":S,"ts":N,"data":[{"t":T,"p":P,"v":Q,"s":D},...]}
 //   {"ch":"market_kline_<n>min","symbol":S,"ts":N,"data":{"o":P,"c":P,"h":P,"l":P,"b":Q,"q":Q}}

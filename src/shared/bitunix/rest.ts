@@ -29,7 +29,7 @@ function restData(body: string, what: string): unknown {
 }
 
 /**
- * Klines arrive newest first with the volume names swapped (`quoteVol` holds the base quantity).
+ * Klines arrive newest first with the volume names swapped (`quoteVol` holds the base quantity, docs/bitunix-wire.md §2.1).
  * Rather than trusting either name, the base quantity is the smaller of the two when the price is above 1
  * (turnover = quantity × price), the larger below it. Returns candles ascending by open time, deduplicated.
  */
@@ -79,7 +79,7 @@ export interface FundingRate {
   markPrice: number;
 }
 
-/** `data` may be an object or a one-element array. */
+/** `data` may be an object or a one-element array (docs/bitunix-wire.md §2.2). */
 export function decodeFundingRate(body: string): FundingRate {
   const raw = restData(body, 'funding_rate');
   const d: unknown = Array.isArray(raw) ? raw[0] : raw;

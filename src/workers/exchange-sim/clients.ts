@@ -21,6 +21,6 @@ export interface Client {
   socket: Duplex;
   subs: Map<string, Sub>;
   lastRecvWall: number;
-  /** The server second the socket opened, echoed in pongs. */
+  /** The server second the socket opened, echoed in pongs (docs/bitunix-wire.md §1.2). */
   openSecond: number;
 }

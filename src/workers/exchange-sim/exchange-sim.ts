@@ -303,13 +303,13 @@ export class ExchangeSim {
       for (const a of f.args) client.subs.delete(`${a.symbol.toUpperCase()}|${a.ch}`);
       this.send(client, encodeUnsubscribeAck(this.marketNow()));
     }
-    // Unknown ops, channels and non-JSON get no reply.
+    // Unknown ops, channels and non-JSON get no reply (docs/bitunix-wire.md §1.3).
   }
 
   private subscribe(client: Client, symbol: string, ch: string): void {
     const market = this.markets.get(symbol);
     if (market === undefined) {
-      // An unknown symbol gets one frame of empty levels and then nothing.
+      // An unknown symbol gets one frame of empty levels and then nothing (docs/bitunix-wire.md §1.3).
       if (isDepthChannel(ch)) this.send(client, emptyBookFrame(ch, symbol, this.marketNow()));
       return;
     }
@@ -324,7 +324,7 @@ export class ExchangeSim {
     }
     const sub: Sub = { market, ch, kind, intervalMs: intervalMs ?? 0, lastBucket: -1 };
     client.subs.set(key, sub);
-    // The first data frame is the only confirmation. A replay pushes candles only as it
+    // The first data frame is the only confirmation (docs/bitunix-wire.md §1.3). A replay pushes candles only as it
     // plays them, so its kline stream holds exactly the live candles.
     if (this.replay === null) this.pushSub(client, sub);
     else {
@@ -391,7 +391,7 @@ export class ExchangeSim {
           encodePrice(m.symbol, t.ts, {
             markPrice: m.markPrice(),
             indexPrice: m.indexPrice(),
-            fundingRate: m.fundingEstimate(k - 1), // `fr` is the rate settled at `ft`
+            fundingRate: m.fundingEstimate(k - 1), // `fr` is the rate settled at `ft` (docs/bitunix-wire.md §1.5.6)
             fundingTime: k * FUNDING_PERIOD_MS,
             nextFundingTime: (k + 1) * FUNDING_PERIOD_MS,
           }),
