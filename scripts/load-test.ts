@@ -18,8 +18,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { BOOK_CHANNEL, encodeSubscribe, publicWsUrl, pushChannelOf, TRADE_CHANNEL } from '../src/shared/bitunix/index.js';
 import type { EngineEvent, ExitEvent, FillEvent, JournalEntry } from '../src/shared/events.js';
-import { floodBid, type FloodRecord, type SimFloodReport } from '../src/workers/exchange-sim.js';
+import { floodBid, type FloodRecord, type SimFloodReport } from '../src/workers/exchange-sim/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
@@ -254,12 +255,12 @@ function runBaselineClient(url: string, symbol: string): void {
   let lastAt = 0;
   const ws = new WebSocket(url, { maxPayload: 64 * 1024, perMessageDeflate: false });
   ws.on('open', () => {
-    ws.send(JSON.stringify({ op: 'subscribe', args: [{ symbol, ch: 'depth_book1' }, { symbol, ch: 'trade' }] }));
+    ws.send(encodeSubscribe(symbol, [BOOK_CHANNEL, TRADE_CHANNEL]));
     process.send!({ type: 'open' });
   });
   ws.on('message', (data: WebSocket.RawData) => {
-    const msg = JSON.parse(data.toString()) as { ch?: string };
-    if (msg.ch === 'depth_book1' || msg.ch === 'trade') {
+    const ch = pushChannelOf(JSON.parse(data.toString()));
+    if (ch === BOOK_CHANNEL || ch === TRADE_CHANNEL) {
       ticks++;
       lastAt = Date.now();
     }
@@ -335,7 +336,7 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
     const engineArgs = [
       ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
       ...(process.env.LOAD_TEST_ENGINE_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''), // e.g. --trace-gc
-      MAIN, '--symbol', ENGINE_SYMBOL, '--ws-url', `ws://127.0.0.1:${simPort}/public/`, '--rest-url', simUrl,
+      MAIN, '--symbol', ENGINE_SYMBOL, '--ws-url', publicWsUrl(`ws://127.0.0.1:${simPort}`), '--rest-url', simUrl,
       '--state-dir', stateDir, '--strategy', STRATEGY, '--min-trade-interval', '0', '--slip-bps', '0',
       '--latency-ms', '20-50', '--risk-pct', '0.1', '--max-losses', '100000', '--max-drawdown-pct', '100',
       '--seed', '1', '--http-port', '0', '--idle-timeout', '30', '--stale-timeout', '60',
@@ -357,7 +358,7 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
 
     // 3. the baseline client, in its own process
     let waiting: ((c: { ticks: number; lastAt: number }) => void) | null = null;
-    baseline = startChild(['--import', 'tsx', SELF, '--baseline-client', `ws://127.0.0.1:${simPort}/public/`, BASELINE_SYMBOL], { ipc: true });
+    baseline = startChild(['--import', 'tsx', SELF, '--baseline-client', publicWsUrl(`ws://127.0.0.1:${simPort}`), BASELINE_SYMBOL], { ipc: true });
     let baselineOpen = false;
     baseline.proc.on('message', (m: { type: string; ticks?: number; lastAt?: number; message?: string }) => {
       if (m.type === 'open') baselineOpen = true;

@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ExecutionQueue } from '../src/main/execution-queue.js';
 import { TradingCore, type CoreSink } from '../src/main/trading-core.js';
-import { decodeFrame, encodeBook } from '../src/shared/bitunix-codec.js';
+import { decodeFrame, encodeBook } from '../src/shared/bitunix/index.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
 import { freshBrokerState } from '../src/shared/broker-state.js';

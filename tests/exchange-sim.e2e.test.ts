@@ -16,10 +16,10 @@ import {
   encodePing,
   encodeSubscribe,
   type Frame,
-} from '../src/shared/bitunix-codec.js';
+} from '../src/shared/bitunix/index.js';
 import { PriceProcess } from '../src/shared/price-process.js';
 import { createRng } from '../src/shared/rng.js';
-import { ExchangeSim, type SimWorkerMessage } from '../src/workers/exchange-sim.js';
+import { ExchangeSim, type SimWorkerMessage } from '../src/workers/exchange-sim/index.js';
 import { spawnWorker } from '../src/main/spawn-worker.js';
 
 const MIN = 60_000;
@@ -347,7 +347,7 @@ describe('exchange simulator lifecycle', () => {
   });
 
   it('runs as a worker thread: listening, faults by message, stop -> stopped, thread exits', async () => {
-    const worker = spawnWorker('exchange-sim', { workerData: { kind: 'exchange-sim', options: SIM_OPTS } });
+    const worker = spawnWorker('exchange-sim/worker', { workerData: { kind: 'exchange-sim', options: SIM_OPTS } });
     const messages: SimWorkerMessage[] = [];
     const next = (type: SimWorkerMessage['type']): Promise<SimWorkerMessage> =>
       new Promise((resolve) => {

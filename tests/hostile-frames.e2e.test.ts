@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { encodeBook, encodeKline, encodePrice, encodeTrade } from '../src/shared/bitunix-codec.js';
-import type { SimStatus } from '../src/workers/exchange-sim.js';
+import { encodeBook, encodeKline, encodePrice, encodeTrade } from '../src/shared/bitunix/index.js';
+import type { SimStatus } from '../src/workers/exchange-sim/index.js';
 import { embeddedSimPort, FIXTURES, MAIN, postSimFault, readEvents, readJson, run, tempDir, waitFor, type Run } from './helpers/engine.js';
 
 const engines: Run[] = [];

@@ -7,9 +7,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeFrame, encodeBook, encodeKline, encodeTrade, FrameReader, type DecodeOptions } from '../src/shared/bitunix-codec.js';
+import { decodeFrame, encodeBook, encodeKline, encodeTrade, FrameReader, type DecodeOptions } from '../src/shared/bitunix/index.js';
 import type { ExitEvent, FillEvent } from '../src/shared/events.js';
-import { floodBid, type FloodRecord } from '../src/workers/exchange-sim.js';
+import { floodBid, type FloodRecord } from '../src/workers/exchange-sim/index.js';
 import { checkCrossings, runLoadTest } from '../scripts/load-test.js';
 
 const TS = 1_795_821_008_284;

@@ -8,10 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { decodeFrame, decodeRestKlines, encodeSubscribe, type Frame } from '../src/shared/bitunix-codec.js';
+import { decodeFrame, decodeRestKlines, encodeSubscribe, type Frame } from '../src/shared/bitunix/index.js';
 import { parseCandleCsv } from '../src/shared/candle-csv.js';
 import type { Candle } from '../src/shared/types.js';
-import { ExchangeSim, type SimStatus, type SimWorkerMessage } from '../src/workers/exchange-sim.js';
+import { ExchangeSim, type SimStatus, type SimWorkerMessage } from '../src/workers/exchange-sim/index.js';
 import { spawnWorker } from '../src/main/spawn-worker.js';
 
 const MIN = 60_000;
@@ -281,7 +281,7 @@ describe('replay pacing, worker mode and withheld klines', () => {
   it('in a worker, a paced replay streams every candle and posts replay-done', async () => {
     const t0 = Date.UTC(2025, 0, 1);
     const candles = synthetic(t0, 5);
-    const worker = spawnWorker('exchange-sim', { workerData: { kind: 'exchange-sim', options: { replay: { candles, speed: 600 } } } });
+    const worker = spawnWorker('exchange-sim/worker', { workerData: { kind: 'exchange-sim', options: { replay: { candles, speed: 600 } } } });
     const messages: SimWorkerMessage[] = [];
     worker.on('message', (m: SimWorkerMessage) => messages.push(m));
     const exited = new Promise((r) => worker.once('exit', r));

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TradingCore, type CoreConfig, type CoreSink } from '../src/main/trading-core.js';
-import { decodeFrame, encodeBook, encodeKline, encodePrice } from '../src/shared/bitunix-codec.js';
+import { decodeFrame, encodeBook, encodeKline, encodePrice } from '../src/shared/bitunix/index.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
 import { freshBrokerState } from '../src/shared/broker-state.js';

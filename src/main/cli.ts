@@ -3,9 +3,8 @@
 // accepted. A bad flag or value throws ConfigError with one line saying what and why; main exits 2 on it.
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { BITUNIX_REST_URL, BITUNIX_WS_URL } from '../shared/bitunix/index.js';
 import {
-  BITUNIX_REST_URL,
-  BITUNIX_WS_URL,
   INTERVAL_MS,
   type EngineConfig,
   type FeedKind,

@@ -69,5 +69,3 @@ export const INTERVAL_MS: Record<Interval, number> = {
   '1h': 3_600_000,
 };
 
-export const BITUNIX_WS_URL = 'wss://fapi.bitunix.com/public/';
-export const BITUNIX_REST_URL = 'https://fapi.bitunix.com';

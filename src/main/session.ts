@@ -4,7 +4,7 @@
 // frame is read; nothing on that path waits for the disk or a worker.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
-import { klineChannel, type Frame } from '../shared/bitunix-codec.js';
+import { marketChannels, type Frame } from '../shared/bitunix/index.js';
 import { PaperBroker } from '../shared/broker.js';
 import { contractKind, DEFAULT_BROKER_CONFIG, type BrokerConfig } from '../shared/broker-config.js';
 import { CandleBuilder } from '../shared/candle-builder.js';
@@ -299,7 +299,7 @@ export class Session {
     // A replay's history is the one closed before its first streamed candle, seeded before any frame is read.
     if (this.replay) await this.seedCandles(this.replay.tape.firstLiveTs);
 
-    const channels = ['depth_book1', 'trade', klineChannel(this.cfg.interval), 'price'];
+    const channels = marketChannels(this.cfg.interval);
     const handlers: FeedHandlers = {
       onFrame: this.replay
         ? (frame, recv, recvHr) => this.onReplayFrame(frame, recv, recvHr)

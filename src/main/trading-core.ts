@@ -2,7 +2,7 @@
 // candles; closed candles through the strategy into orders; quotes back into the broker. Everything
 // the core decides leaves through its sink (journal, execution queue, backfill, stop), so the session
 // owns sockets, timers and files while this stays testable frame by frame.
-import type { Frame } from '../shared/bitunix-codec.js';
+import type { Frame } from '../shared/bitunix/index.js';
 import { BlindSpanTracker, SeenPrices, unseenRange, type BlindCause, type BlindSpan } from '../shared/blind-spans.js';
 import { orderDueAt, type PaperBroker } from '../shared/broker.js';
 import type { CandleBuilder } from '../shared/candle-builder.js';

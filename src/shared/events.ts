@@ -1,7 +1,7 @@
 // Journal events. Broker events change state and are replayed by `applyEvent`; the others are facts
 // about the session. Every journal line is `{seq, ts, event, ...payload}`, its fields in the order the
 // recorder wrote them: these types describe the lines, they do not shape them.
-import type { BadFrameReason, KlineInterval } from './bitunix-codec.js';
+import type { BadFrameReason, KlineInterval } from './bitunix/index.js';
 import type { BlindCause } from './blind-spans.js';
 import type { CandleRejection } from './candle-validator.js';
 import type { LoadResult } from './persistence-api.js';

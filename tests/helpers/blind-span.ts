@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeRestKlines } from '../../src/shared/bitunix-codec.js';
+import { decodeRestKlines } from '../../src/shared/bitunix/index.js';
 import { FIXTURES, MAIN, readEvents, readJson, run, startSim, tempDir, waitFor, waitForSnapshotPosition, type EntryOf, type Run } from './engine.js';
 
 /** Stop distance of the position (bps); excursions go well past it. */
