@@ -1,4 +1,4 @@
-// Load test (SPEC §7–§8, issue 6): the simulator floods book/trade frames at stepped rates against the built
+// Load test (docs/simulator.md, docs/targets.md): the simulator floods book/trade frames at stepped rates against the built
 // engine (`dist/main.js` on its live `bitunix` feed path), and, in the same run, against a bare `ws` client
 // that only JSON.parses them (the baseline: the raw receive rate of this machine at that moment). Per step
 // it reports sent and processed rates, lost and conflated ticks, tick age, stop-decision latency, loop lag,

@@ -1,4 +1,4 @@
-// Loop-lag benchmark (issue 4): a steady stream of book frames goes through the real decode → ring →
+// Loop-lag benchmark: a steady stream of book frames goes through the real decode → ring →
 // broker path while N orders wait their execution latency in the piscina pool. Reports event-loop lag
 // (perf_hooks.monitorEventLoopDelay) and checks that every tick was processed and every order came back.
 //   node --import tsx scripts/loop-lag.ts [--seconds 5] [--rate 5000] [--orders 50] [--latency 500]

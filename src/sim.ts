@@ -1,4 +1,4 @@
-// Standalone exchange simulator (SPEC §7): `node dist/sim.js --port P` serves the simulated Bitunix
+// Standalone exchange simulator (docs/simulator.md): `node dist/sim.js --port P` serves the simulated Bitunix
 // WebSocket and REST endpoints in this process, for the load test and for trying the engine by hand.
 // It can replay a real candle CSV (--replay) and run a fault schedule (--fault-at); faults can also be
 // injected at run time with POST /sim/fault. Prints JSON lines on stdout: {"event":"listening","port":P}

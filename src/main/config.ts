@@ -1,4 +1,4 @@
-// The engine's configuration: every flag of SPEC §9, parsed and validated once by cli.ts.
+// The engine's configuration: every flag (docs/contracts.md), parsed and validated once by cli.ts.
 import type { FeedKind } from '../shared/events.js';
 
 export type { FeedKind };

@@ -1,6 +1,6 @@
 // The trading session: wires feed → ring → broker → candles → strategy → execution queue → broker →
 // journal, and owns the lifecycle tasks (heartbeat, kill switch, duration, stale data, memory, watchdog)
-// and the ordered shutdown of SPEC §6. Every tick is checked against the open position before the next
+// and the ordered shutdown of docs/session-lifecycle.md §2. Every tick is checked against the open position before the next
 // frame is read; nothing on that path waits for the disk or a worker.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';

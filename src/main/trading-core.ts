@@ -17,7 +17,7 @@ import { validateCandles, type CandleRejection } from '../shared/candle-validato
 import { priceBoundFor, type PriceBound } from '../shared/price-bound.js';
 import { PriceGuard } from '../shared/price-guard.js';
 
-/** Ticks going back further than this (market time) are bad frames (SPEC §2, Clocks). */
+/** Ticks going back further than this (market time) are bad frames (docs/reliability.md §5). */
 const TS_BACKWARDS_LIMIT_MS = 5_000;
 export const STRATEGY_HISTORY = 200;
 const MAX_SESSION_CANDLES = 100_000;
