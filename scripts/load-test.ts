@@ -1,4 +1,4 @@
-// Load test (SPEC §7–§8, issue 6): the simulator floods book/trade frames at stepped rates against the built
+// Load test (docs/simulator.md, docs/targets.md): the simulator floods book/trade frames at stepped rates against the built
 // engine (`dist/main.js` on its live `bitunix` feed path), and, in the same run, against a bare `ws` client
 // that only JSON.parses them (the baseline: the raw receive rate of this machine at that moment). Per step
 // it reports sent and processed rates, lost and conflated ticks, tick age, stop-decision latency, loop lag,
@@ -18,7 +18,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { floodBid, type FloodRecord, type SimFloodReport } from '../src/workers/exchange-sim.js';
+import { BOOK_CHANNEL, encodeSubscribe, publicWsUrl, pushChannelOf, TRADE_CHANNEL } from '../src/shared/bitunix/index.js';
+import type { EngineEvent, ExitEvent, FillEvent, JournalEntry } from '../src/shared/events.js';
+import { floodBid, type FloodRecord, type SimFloodReport } from '../src/workers/exchange-sim/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
@@ -253,12 +255,12 @@ function runBaselineClient(url: string, symbol: string): void {
   let lastAt = 0;
   const ws = new WebSocket(url, { maxPayload: 64 * 1024, perMessageDeflate: false });
   ws.on('open', () => {
-    ws.send(JSON.stringify({ op: 'subscribe', args: [{ symbol, ch: 'depth_book1' }, { symbol, ch: 'trade' }] }));
+    ws.send(encodeSubscribe(symbol, [BOOK_CHANNEL, TRADE_CHANNEL]));
     process.send!({ type: 'open' });
   });
   ws.on('message', (data: WebSocket.RawData) => {
-    const msg = JSON.parse(data.toString()) as { ch?: string };
-    if (msg.ch === 'depth_book1' || msg.ch === 'trade') {
+    const ch = pushChannelOf(JSON.parse(data.toString()));
+    if (ch === BOOK_CHANNEL || ch === TRADE_CHANNEL) {
       ticks++;
       lastAt = Date.now();
     }
@@ -334,7 +336,7 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
     const engineArgs = [
       ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
       ...(process.env.LOAD_TEST_ENGINE_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''), // e.g. --trace-gc
-      MAIN, '--symbol', ENGINE_SYMBOL, '--ws-url', `ws://127.0.0.1:${simPort}/public/`, '--rest-url', simUrl,
+      MAIN, '--symbol', ENGINE_SYMBOL, '--ws-url', publicWsUrl(`ws://127.0.0.1:${simPort}`), '--rest-url', simUrl,
       '--state-dir', stateDir, '--strategy', STRATEGY, '--min-trade-interval', '0', '--slip-bps', '0',
       '--latency-ms', '20-50', '--risk-pct', '0.1', '--max-losses', '100000', '--max-drawdown-pct', '100',
       '--seed', '1', '--http-port', '0', '--idle-timeout', '30', '--stale-timeout', '60',
@@ -356,7 +358,7 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
 
     // 3. the baseline client, in its own process
     let waiting: ((c: { ticks: number; lastAt: number }) => void) | null = null;
-    baseline = startChild(['--import', 'tsx', SELF, '--baseline-client', `ws://127.0.0.1:${simPort}/public/`, BASELINE_SYMBOL], { ipc: true });
+    baseline = startChild(['--import', 'tsx', SELF, '--baseline-client', publicWsUrl(`ws://127.0.0.1:${simPort}`), BASELINE_SYMBOL], { ipc: true });
     let baselineOpen = false;
     baseline.proc.on('message', (m: { type: string; ticks?: number; lastAt?: number; message?: string }) => {
       if (m.type === 'open') baselineOpen = true;
@@ -590,7 +592,7 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
     const journal = readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as JournalLine);
+      .map((l) => JSON.parse(l) as JournalEntry);
     const engineFloods = (await getJson<SimFloodReport>(`${simUrl}/sim/flood`)).floods.filter((f) => f.symbol === ENGINE_SYMBOL);
     result.crossings = checkCrossings(engineFloods, journal);
     result.crossingsOk = result.crossings.length > 0 && result.crossings.every((c) => c.ok);
@@ -610,18 +612,6 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
 }
 
 // ---- stop-crossing verification ------------------------------------------------------------------
-
-interface JournalLine {
-  seq: number;
-  event: string;
-  orderId?: string;
-  side?: string;
-  price?: number;
-  sl?: number;
-  tp?: number;
-  reason?: string;
-  at?: number;
-}
 
 /** Market ts of flood frame k, from the flood's ts log. */
 function tsOf(f: FloodRecord, k: number): number {
@@ -644,7 +634,7 @@ function dropped(f: FloodRecord, k: number): boolean {
  * and require the journal's Exit to carry exactly that frame's ts and price (slippage is 0 in the load test).
  * A flood that crosses nothing must leave the position open.
  */
-export function checkCrossings(floods: FloodRecord[], journal: JournalLine[]): CrossingCheck[] {
+export function checkCrossings(floods: FloodRecord[], journal: readonly EngineEvent[]): CrossingCheck[] {
   const out: CrossingCheck[] = [];
   for (const f of floods) {
     const base = f.bases[ENGINE_SYMBOL];
@@ -652,23 +642,23 @@ export function checkCrossings(floods: FloodRecord[], journal: JournalLine[]): C
     const firstTs = f.tsLog[1]!;
     const lastTs = f.tsLog[f.tsLog.length - 1]!;
     // the position standing when the flood began: the last Fill at or before its start with no Exit after it
-    let fill: JournalLine | null = null;
+    let fill: FillEvent | null = null;
     let movedDuring = false;
-    let exit: JournalLine | null = null;
+    let exit: ExitEvent | null = null;
     for (const e of journal) {
-      if (e.event === 'Fill' && e.at! < firstTs) {
+      if (e.event === 'Fill' && e.at < firstTs) {
         fill = e;
         exit = null;
       } else if (e.event === 'Exit' && fill && e.orderId === fill.orderId) {
-        if (e.at! < firstTs) fill = null;
+        if (e.at < firstTs) fill = null;
         else if (!exit) exit = e;
-      } else if (e.event === 'StopMoved' && fill && e.orderId === fill.orderId && !exit && e.at! >= firstTs) movedDuring = true;
+      } else if (e.event === 'StopMoved' && fill && e.orderId === fill.orderId && !exit && e.at >= firstTs) movedDuring = true;
     }
     if (!fill) continue;
     const long = fill.side === 'LONG';
-    const sl = fill.sl!;
-    const tp = fill.tp!;
-    const check: CrossingCheck = { floodId: f.id, orderId: fill.orderId!, side: fill.side!, sl, expected: null, actual: null, ok: false, why: '' };
+    const sl = fill.sl;
+    const tp = fill.tp;
+    const check: CrossingCheck = { floodId: f.id, orderId: fill.orderId, side: fill.side, sl, expected: null, actual: null, ok: false, why: '' };
     if (f.tsLogTruncated) {
       check.why = 'flood log truncated: not verifiable';
       out.push(check);
@@ -691,8 +681,8 @@ export function checkCrossings(floods: FloodRecord[], journal: JournalLine[]): C
         break;
       }
     }
-    const exitInFlood = exit && exit.at! <= lastTs ? exit : null;
-    if (exitInFlood) check.actual = { at: exitInFlood.at!, price: exitInFlood.price!, reason: exitInFlood.reason! };
+    const exitInFlood = exit && exit.at <= lastTs ? exit : null;
+    if (exitInFlood) check.actual = { at: exitInFlood.at, price: exitInFlood.price, reason: exitInFlood.reason };
     if (!check.expected && !check.actual) continue; // nothing crossed, nothing exited: not a crossing
     if (!check.expected) check.why = 'exit without a crossing frame';
     else if (!check.actual) check.why = 'a frame crossed the stop but the engine did not exit in the flood';

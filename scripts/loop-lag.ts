@@ -1,11 +1,11 @@
-// Loop-lag benchmark (issue 4): a steady stream of book frames goes through the real decode → ring →
+// Loop-lag benchmark: a steady stream of book frames goes through the real decode → ring →
 // broker path while N orders wait their execution latency in the piscina pool. Reports event-loop lag
 // (perf_hooks.monitorEventLoopDelay) and checks that every tick was processed and every order came back.
 //   node --import tsx scripts/loop-lag.ts [--seconds 5] [--rate 5000] [--orders 50] [--latency 500]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WorkerPoolExecutor } from '../src/main/trading/worker-pool-executor.js';
 import { TradingCore, type CoreSink } from '../src/main/trading/trading-core.js';
-import { decodeFrame, encodeBook } from '../src/shared/bitunix-codec.js';
+import { decodeFrame, encodeBook } from '../src/shared/bitunix/index.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
 import { freshBrokerState } from '../src/shared/broker-state.js';

@@ -6,7 +6,7 @@
 // --backoff BASE,MAX sets the engine's reconnect backoff in seconds (default 1,4 as in the test; 5,60 is the
 // engine's own default).
 import { parseArgs } from 'node:util';
-import { readEvents, type Entry } from '../tests/helpers/engine.js';
+import { readEvents, type EntryOf } from '../tests/helpers/engine.js';
 import { stopEngine, waitForExit } from '../tests/helpers/blind-span.js';
 import { netnsUnavailable } from '../tests/helpers/netns.js';
 import { withPartition } from '../tests/helpers/partition.js';
@@ -33,7 +33,7 @@ for (let i = 0; i < runs; i++) {
   await withPartition(
     { blackholeMs: seconds * 1000, excursionMs: Math.min(15_000, seconds * 500), seed: 100 + i, engineExtra: ['--backoff-base', String(backoffBase), '--backoff-max', String(backoffMax)], log: (l) => process.stderr.write(`run ${i + 1}: ${l}\n`) },
     async ({ engine, stateDir, fill, restoredAt }) => {
-      let exit: Entry;
+      let exit: EntryOf<'Exit'>;
       try {
         exit = await waitForExit(stateDir, fill.orderId, 90_000);
       } catch (e) {

@@ -1,4 +1,4 @@
-// Measures reconnect times (issue 3): server back → first tick, for network cuts of several lengths,
+// Measures reconnect times: server back → first tick, for network cuts of several lengths,
 // with the default backoff (first retry immediate, then 5 s × 2^n with jitter, capped at 60 s).
 //   npm run build && node --import tsx scripts/reconnect-times.ts [--cuts 5,20,45]
 import path from 'node:path';

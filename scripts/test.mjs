@@ -1,8 +1,15 @@
-// Runs every tests/**/*.test.ts through node:test under tsx. Node 20's --test does not expand globs,
-// so the list is built here; an empty list is an error, never a silent pass. Files run one at a time: many
-// are end-to-end runs with timing (reconnects, replays, floods) that a 2-core machine should not share.
+// Runs every tests/**/*.test.ts through node:test under tsx, in two passes:
+//   1. unit files, several at once (--test-concurrency = cores, or TEST_CONCURRENCY): pure logic, mocked clocks,
+//      in-process servers; nothing in them depends on how fast the machine is;
+//   2. end-to-end files (*.e2e.test.ts), one at a time: real engine processes, accelerated market clocks,
+//      reconnects, floods and load figures, which a 2-core machine should not share.
+// Node 20's --test does not expand globs, so the lists are built here; an empty list is an error, never a
+// silent pass. `node scripts/test.mjs SUBSTRING...` runs only the files whose path contains one of them.
+// Each pass prints its own summary; the last lines are one combined summary in node:test's form
+// (`ℹ tests N`, `ℹ fail N`, `ℹ skipped N`), which .ci/run reads.
 import { readdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -17,6 +24,54 @@ if (files.length === 0) {
   console.error('test: no test files found under tests/');
   process.exit(1);
 }
-const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=300000', ...files];
-const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const isE2e = (f) => f.endsWith('.e2e.test.ts');
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? os.availableParallelism());
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`test: TEST_CONCURRENCY must be a whole number ≥ 1, got ${process.env.TEST_CONCURRENCY}`);
+  process.exit(1);
+}
+const passes = [
+  { name: `unit, ${concurrency} at a time`, concurrency, files: files.filter((f) => !isE2e(f)) },
+  { name: 'end to end, one at a time', concurrency: 1, files: files.filter(isE2e) },
+].filter((p) => p.files.length > 0);
+
+const FIELDS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** Run one pass with its output streamed through; resolve with its exit status and summary figures. */
+function runPass(pass) {
+  const args = ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${pass.concurrency}`, '--test-timeout=300000', ...pass.files];
+  // stdout is piped (to read the summary), so the reporter prints no colours; FORCE_COLOR is not set for it
+  // because the tests' own child processes would inherit it and colour the output they are matched on.
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['inherit', 'pipe', 'inherit'] });
+  let tail = '';
+  child.stdout.on('data', (d) => {
+    process.stdout.write(d);
+    tail = (tail + d.toString()).slice(-4096); // the summary is the last lines
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const figures = {};
+      for (const line of tail.replace(ANSI, '').split('\n')) {
+        const m = /^ℹ (\w+) (\d+(?:\.\d+)?)$/.exec(line.trim());
+        if (m && (FIELDS.includes(m[1]) || m[1] === 'duration_ms')) figures[m[1]] = Number(m[2]);
+      }
+      resolve({ status: code ?? (signal ? 1 : 0), figures });
+    });
+  });
+}
+
+const started = Date.now();
+const results = [];
+for (const pass of passes) {
+  console.log(`\n=== ${pass.name}: ${pass.files.length} files`);
+  const r = await runPass(pass);
+  if (r.figures.tests === undefined) console.error(`test: the ${pass.name} pass printed no summary (exit ${r.status})`);
+  results.push({ ...pass, ...r });
+}
+console.log(`\n=== all passes (${results.map((r) => `${r.name}: ${r.figures.tests ?? '?'} tests`).join('; ')})`);
+for (const f of FIELDS) console.log(`ℹ ${f} ${results.reduce((n, r) => n + (r.figures[f] ?? 0), 0)}`);
+console.log(`ℹ duration_ms ${Date.now() - started}`);
+const failed = results.some((r) => r.status !== 0 || r.figures.tests === undefined);
+process.exit(failed ? 1 : 0);

@@ -1,4 +1,4 @@
-// Kill -9 torture (SPEC §5, §8): run the built engine (dist/main.js) on the embedded simulator with a
+// Kill -9 torture (docs/reliability.md §4, docs/targets.md §4): run the built engine (dist/main.js) on the embedded simulator with a
 // fast-trading plugin on ONE state directory, SIGKILL it at a seeded random instant, restart, N times;
 // then a clean run stopped with SIGINT. While each run lives, the state dir is polled: every state.json and
 // heartbeat.json seen must parse and validate, and every complete journal line and snapshot seen is an
@@ -29,6 +29,7 @@ const CLEAN_RUN_MS = 1500;
 const POLL_MS = 40;
 const EXIT_TIMEOUT_MS = 20_000;
 
+/** A journal line as read back, untyped: the journal under test may be damaged, so each field is checked. */
 type Line = { seq: number; event: string; [k: string]: unknown };
 
 /** What the harness saw in the state dir while engines ran: each is an acknowledgement. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // laptop-agents engine entry (dist/main.js): parse flags, load the strategy, open the state directory,
-// run the session until a stop, exit with the code of SPEC §6 (0 stop, 1 fatal, 2 bad arguments, 3 locked).
+// run the session until a stop, exit with the code of docs/contracts.md (0 stop, 1 fatal, 2 bad arguments, 3 locked).
 import { readFileSync } from 'node:fs';
 import { ConfigError, parseCli } from './main/cli.js';
 import { createLogger } from './main/logger.js';

@@ -1,4 +1,4 @@
-// Standalone exchange simulator (SPEC §7): `node dist/sim.js --port P` serves the simulated Bitunix
+// Standalone exchange simulator (docs/simulator.md): `node dist/sim.js --port P` serves the simulated Bitunix
 // WebSocket and REST endpoints in this process, for the load test and for trying the engine by hand.
 // It can replay a real candle CSV (--replay) and run a fault schedule (--fault-at); faults can also be
 // injected at run time with POST /sim/fault. Prints JSON lines on stdout: {"event":"listening","port":P}
@@ -6,13 +6,14 @@
 // replay ends. Stops cleanly on SIGINT/SIGTERM.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { FUNDING_RATE_PATH, KLINE_PATH, PUBLIC_WS_PATH } from './shared/bitunix/index.js';
 import { parseCandleCsv } from './shared/candle-csv.js';
 import { MAX_TICKS_PER_CANDLE, MIN_TICKS_PER_CANDLE } from './shared/tick-synth.js';
-import { ExchangeSim, type SimFault, type SimOptions } from './workers/exchange-sim.js';
+import { ExchangeSim, parseFaultAt, type ScheduledFault, type SimOptions } from './workers/exchange-sim/index.js';
 
 const HELP = `Usage: node dist/sim.js --port P [options]
 
-Simulated Bitunix futures exchange: WebSocket on ws://HOST:P/public/, REST on http://HOST:P/api/v1/futures/market/...
+Simulated Bitunix futures exchange: WebSocket on ws://HOST:P${PUBLIC_WS_PATH}, REST on http://HOST:P${KLINE_PATH} and ${FUNDING_RATE_PATH}
 Control: POST http://HOST:P/sim/fault with a JSON fault, e.g. {"kind":"drop"}; GET http://HOST:P/sim/status.
 A flood fault may also give "symbol", "base" and "swing" (its price pattern); GET http://HOST:P/sim/flood[?since=ID]
 reports the book/trade frames sent per symbol and each recent flood, enough to recompute every frame.
@@ -42,71 +43,6 @@ Options:
 function fail(message: string): never {
   process.stderr.write(`sim: ${message} (see --help)\n`);
   process.exit(2);
-}
-
-interface ScheduledFault {
-  atSec: number;
-  fault: SimFault;
-}
-
-const POSITIVE = /^\d+(\.\d+)?$/;
-const INTEGER = /^[1-9]\d*$/;
-
-/** `SEC:KIND[=ARG]` → when and what; throws a one-line message. */
-function parseFaultAt(spec: string): ScheduledFault {
-  const m = /^([^:]+):([a-z-]+)(?:=(.*))?$/.exec(spec);
-  if (m === null) throw new Error(`--fault-at '${spec}' is not SEC:KIND[=ARG]`);
-  const [, at, kind, arg] = m as unknown as [string, string, string, string | undefined];
-  if (!POSITIVE.test(at)) throw new Error(`--fault-at '${spec}': time must be seconds >= 0, got '${at}'`);
-  const need = (re: RegExp, what: string): string => {
-    if (arg === undefined || !re.test(arg)) throw new Error(`--fault-at '${spec}': ${kind} needs =${what}`);
-    return arg;
-  };
-  const none = (): void => {
-    if (arg !== undefined) throw new Error(`--fault-at '${spec}': ${kind} takes no argument`);
-  };
-  let fault: SimFault;
-  switch (kind) {
-    case 'drop':
-      none();
-      fault = { kind: 'drop' };
-      break;
-    case 'oversized':
-      none();
-      fault = { kind: 'oversized' };
-      break;
-    case 'refuse':
-    case 'silence':
-      fault = { kind, ms: Math.round(Number(need(POSITIVE, 'SECONDS')) * 1000) };
-      break;
-    case 'garbage':
-      fault = { kind: 'garbage', count: Number(need(INTEGER, 'COUNT (integer >= 1)')) };
-      break;
-    case 'skip-klines':
-      fault = { kind: 'skipKlines', minutes: Number(need(INTEGER, 'MINUTES (integer >= 1)')) };
-      break;
-    case 'flood': {
-      const [rate, secs] = need(/^\d+(\.\d+)?x\d+(\.\d+)?$/, 'RATExSECONDS, e.g. 50000x5').split('x').map(Number) as [number, number];
-      if (!(rate > 0) || !(secs > 0)) throw new Error(`--fault-at '${spec}': flood rate and seconds must be > 0`);
-      fault = { kind: 'flood', ratePerSec: rate, seconds: secs };
-      break;
-    }
-    case 'jump': {
-      const bps = Number(need(/^-?\d+(\.\d+)?$/, 'BPS (a non-zero number of basis points)'));
-      if (bps === 0 || Math.abs(bps) >= 5000) throw new Error(`--fault-at '${spec}': jump must be non-zero and within ±5000 bps`);
-      fault = { kind: 'jump', bps };
-      break;
-    }
-    case 'excursion': {
-      const [bps, secs] = need(/^-?\d+(\.\d+)?x\d+(\.\d+)?$/, 'BPSxSECONDS, e.g. -300x8').split('x').map(Number) as [number, number];
-      if (bps === 0 || Math.abs(bps) >= 5000 || !(secs > 0)) throw new Error(`--fault-at '${spec}': excursion must be non-zero within ±5000 bps, for seconds > 0`);
-      fault = { kind: 'excursion', bps, ms: Math.round(secs * 1000) };
-      break;
-    }
-    default:
-      throw new Error(`--fault-at '${spec}': unknown fault '${kind}' (drop refuse silence garbage oversized skip-klines flood jump excursion)`);
-  }
-  return { atSec: Number(at), fault };
 }
 
 function parse(argv: string[]): { opts: SimOptions; faults: ScheduledFault[] } | null {

@@ -23,7 +23,7 @@ import {
   klineChannelMs,
   restInterval,
   type Frame,
-} from '../src/shared/bitunix-codec.js';
+} from '../src/shared/bitunix/index.js';
 import type { Candle } from '../src/shared/types.js';
 
 // Frames quoted verbatim in notes/bitunix-protocol.md §1.2–§1.5 (captured live unless noted).

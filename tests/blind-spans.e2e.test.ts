@@ -22,7 +22,7 @@ import {
   waitForPosition,
   type SimHandle,
 } from './helpers/blind-span.js';
-import { readEvents, readJson, waitFor, type Entry, type Run } from './helpers/engine.js';
+import { readEvents, readJson, waitFor, type EntryOf, type Run } from './helpers/engine.js';
 
 const HERE = { host: '127.0.0.1' };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -58,7 +58,7 @@ describe('the whole process suspended (SIGSTOP) for 75 s while the price crosses
   let sim: SimHandle;
   let engine: Run;
   let stateDir: string;
-  let fill: Entry;
+  let fill: EntryOf<'Fill'>;
   let crossedAt: number;
   let wokeAt: number;
 

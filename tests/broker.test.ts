@@ -870,7 +870,7 @@ function simulate(seed: number, steps: number, over: Partial<BrokerConfig> = {})
       if (r.next() < 0.5) {
         const side: Side = r.next() < 0.5 ? 'LONG' : 'SHORT';
         const built = buildOrder({ side }, { id: `o${n++}`, refPrice: px, equity: broker.state.equity, riskPct: 1, stopBps: 40, tpR: 2, kind: c.kind, at: t });
-        if (typeof built !== 'string' && broker.checkEntry(built, t, px) === null) pending.push({ order: built, at: t + r.int(50, 500) });
+        if (built.ok && broker.checkEntry(built.value, t, px) === null) pending.push({ order: built.value, at: t + r.int(50, 500) });
       }
     }
     for (let k = pending.length - 1; k >= 0; k--) {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { detectCandleCsvLayout, parseCandleCsv } from '../src/shared/candle-csv.js';
+import { lacking } from './helpers/prerequisite.js';
 
 const DATA = fileURLToPath(new URL('../../shared/data/', import.meta.url));
 const MIN = 60_000;
@@ -44,7 +45,7 @@ describe('real candle CSVs from shared/data', () => {
   for (const c of cases) {
     it(`${c.name}: ${c.rows} contiguous minutes, exact first and last candle`, (t) => {
       const f = load(c.name);
-      if (f === null) return t.skip(`${DATA}${c.name} is not present`);
+      if (f === null) return lacking(t, `${DATA}${c.name} is not present`);
       assert.equal(detectCandleCsvLayout(f.text.slice(0, f.text.indexOf('\n'))).layout, c.layout);
       const candles = parseCandleCsv(f.text, f.file);
       assert.equal(candles.length, c.rows);
@@ -56,7 +57,7 @@ describe('real candle CSVs from shared/data', () => {
 
   it('the full privet1x file puts the all-time high and the 90.5k wick at their UTC minutes (README)', (t) => {
     const f = load('binance_spot_BTCUSDT_1m_2024-12_privet1x.csv');
-    if (f === null) return t.skip('the full privet1x CSV is not present');
+    if (f === null) return lacking(t, 'the full privet1x CSV is not present');
     const candles = parseCandleCsv(f.text, f.file);
     assert.equal(candles.length, 41_761);
     const top = candles.reduce((a, b) => (b.high > a.high ? b : a));

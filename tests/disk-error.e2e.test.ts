@@ -12,6 +12,7 @@ import { isBrokerEvent, type BrokerEvent } from '../src/shared/events.js';
 import { validateSnapshot } from '../src/shared/state-schema.js';
 import type { StateSnapshot } from '../src/shared/types.js';
 import { FIXTURES, MAIN, logLines, readEvents, run, tempDir, waitFor, waitReady, type LogLine, type Run } from './helpers/engine.js';
+import { lacking } from './helpers/prerequisite.js';
 
 const mounts: string[] = [];
 after(() => {
@@ -69,7 +70,7 @@ async function stop(r: Run): Promise<number | null> {
 
 test('disk full mid-run: no crash, no partial file, no new positions, the open position still exits', async (t) => {
   const fs = tmpfs('2m');
-  if ('skip' in fs) return t.skip(fs.skip);
+  if ('skip' in fs) return lacking(t, fs.skip);
   const dir = path.join(fs.dir, 'BTCUSDT');
   // A stop 20 bps away: positions last seconds, long enough to fill the disk while one is open.
   const r = run(MAIN, args(dir, ['--stop-bps', '20', '--tp-r', '1', '--latency-ms', '0-50']));
@@ -143,7 +144,7 @@ test(
   {},
   async (t) => {
     const fs = tmpfs('2m');
-    if ('skip' in fs) return t.skip(fs.skip);
+    if ('skip' in fs) return lacking(t, fs.skip);
     const dir = path.join(fs.dir, 'BTCUSDT');
     // 1.5 s of latency: the heartbeat (every 1 s) hits the full disk before the quote comes back.
     const r = run(MAIN, args(dir, ['--stop-bps', '5', '--tp-r', '1', '--latency-ms', '1500']));

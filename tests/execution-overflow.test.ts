@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WorkerPoolExecutor } from '../src/main/trading/worker-pool-executor.js';
 import { TradingCore, type CoreSink } from '../src/main/trading/trading-core.js';
-import { decodeFrame, encodeBook, encodeKline } from '../src/shared/bitunix-codec.js';
+import { decodeFrame, encodeBook, encodeKline } from '../src/shared/bitunix/index.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
 import { freshBrokerState } from '../src/shared/broker-state.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
-import { encodeRestKlines } from '../src/shared/bitunix-codec.js';
+import { encodeRestKlines } from '../src/shared/bitunix/index.js';
 import { FRAME_LOG_VERSION, type FrameLogHeader } from '../src/shared/frame-log.js';
 import { frameLogFiles, isFrameLog, readFrameLogEntries } from '../src/main/frame-log-reader.js';
 import { FrameRecorder } from '../src/main/frame-recorder.js';

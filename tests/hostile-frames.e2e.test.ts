@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { encodeBook, encodeKline, encodePrice, encodeTrade } from '../src/shared/bitunix-codec.js';
-import type { SimStatus } from '../src/workers/exchange-sim.js';
+import { encodeBook, encodeKline, encodePrice, encodeTrade } from '../src/shared/bitunix/index.js';
+import type { SimStatus } from '../src/workers/exchange-sim/index.js';
 import { embeddedSimPort, FIXTURES, MAIN, postSimFault, readEvents, readJson, run, tempDir, waitFor, type Run } from './helpers/engine.js';
 
 const engines: Run[] = [];
@@ -81,7 +81,8 @@ test('hostile frames and a corrupt REST history move nothing; a real 5 % move st
 
   assert.deepEqual(moneyMoves(), [], 'neither did the corrupt REST candles');
   const funding = readEvents(stateDir)
-    .filter((e) => e.seq > fill.seq && e.event === 'FundingApplied')
+    .filter((e) => e.event === 'FundingApplied')
+    .filter((e) => e.seq > fill.seq)
     .reduce((s, e) => s + (e.amount as number), 0); // a genuine settlement may fall in the run
   assert.ok(Math.abs(heartbeat().equity - (hb.equity + funding)) < 1e-6, `equity unchanged: ${hb.equity} → ${heartbeat().equity}`);
   assert.equal(heartbeat().position?.orderId, fill.orderId, 'the position is still open');
@@ -92,7 +93,7 @@ test('hostile frames and a corrupt REST history move nothing; a real 5 % move st
     if (readEvents(stateDir).some((e) => e.event === 'Exit')) break;
     await new Promise((res) => setTimeout(res, 1000));
   }
-  const exit = await waitFor('the stop', () => readEvents(stateDir).find((e) => e.event === 'Exit' && e.orderId === fill.orderId), 15_000, 100);
+  const exit = await waitFor('the stop', () => readEvents(stateDir).filter((e) => e.event === 'Exit').find((e) => e.orderId === fill.orderId), 15_000, 100);
   assert.equal(exit.reason, 'SL');
   assert.equal(exit.source, 'tick');
   const sl = fill.sl as number;

@@ -28,7 +28,7 @@ test('kill file → flat, HALTED persisted, exit 0; a restart places no order un
   const { code } = await first.exit;
   assert.equal(code, 0, first.stderr());
   const events = readEvents(stateDir);
-  assert.equal(events.find((e) => e.event === 'Exit' && e.orderId === fill.orderId)?.reason, 'FORCE_CLOSE');
+  assert.equal(events.filter((e) => e.event === 'Exit').find((e) => e.orderId === fill.orderId)?.reason, 'FORCE_CLOSE');
   assert.ok(events.some((e) => e.event === 'TradingState' && e.state === 'HALTED' && e.reason === 'kill_switch'), 'HALTED(kill_switch) journaled');
   assert.equal(readJson<{ position: unknown }>(path.join(stateDir, 'state.json')).position, null, 'flat');
   assert.ok(existsSync(path.join(stateDir, 'halt.json')), 'the halt is persisted');

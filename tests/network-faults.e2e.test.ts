@@ -60,10 +60,10 @@ async function cutThroughStop(cutMs: number, extra: string[]): Promise<void> {
   await waitFor('the reconnect after the cut', () => connects(e.stateDir).some((c) => c.ts > backAt), cutMs + 90_000, 100);
   const events = readEvents(e.stateDir);
   const resumed = events.find((c) => c.event === 'WsConnected' && c.ts > backAt)!;
-  const delays = events.filter((x) => x.event === 'WsDisconnected' && x.ts >= cutAt).map((x) => x.retryInMs as number);
+  const delays = events.filter((x) => x.event === 'WsDisconnected').filter((x) => x.ts >= cutAt).map((x) => x.retryInMs);
   const longestStep = Math.max(...delays);
   assert.ok(resumed.ts - backAt <= longestStep + 1500, `data resumed ${resumed.ts - backAt} ms after the server came back (backoff step ${longestStep} ms)`);
-  const exit = await waitFor('the stop to be honoured', () => readEvents(e.stateDir).find((x) => x.event === 'Exit' && x.orderId === fill.orderId), 15_000, 100);
+  const exit = await waitFor('the stop to be honoured', () => readEvents(e.stateDir).filter((x) => x.event === 'Exit').find((x) => x.orderId === fill.orderId), 15_000, 100);
   assert.equal(exit.reason, 'SL', 'the stop crossed during the cut closes the position as a stop');
   const sl = fill.sl as number;
   assert.ok(side === 'LONG' ? (exit.price as number) <= sl : (exit.price as number) >= sl, `a gap fills at the worse price (exit ${exit.price}, stop ${sl})`);

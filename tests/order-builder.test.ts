@@ -1,15 +1,16 @@
 // Signal -> Order: market entry at the close, default stop/target, risk-based size, and refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildOrder, type OrderParams } from '../src/shared/order-builder.js';
+import { buildOrder, type OrderParams, type OrderRefusal } from '../src/shared/order-builder.js';
+import type { Result } from '../src/shared/result.js';
 import type { Order } from '../src/shared/types.js';
 
 const T = Date.UTC(2024, 0, 1, 12, 1);
 const base: OrderParams = { id: 'o1', refPrice: 100_000, equity: 10_000, riskPct: 1, stopBps: 30, tpR: 1.5, kind: 'linear', at: T };
 
-function ok(r: Order | string): Order {
-  assert.equal(typeof r, 'object', `expected an order, got ${String(r)}`);
-  return r as Order;
+function ok(r: Result<Order, OrderRefusal>): Order {
+  assert.ok(r.ok, `expected an order, got ${r.ok ? '' : r.reason}`);
+  return r.value;
 }
 const near = (a: number, b: number): void => assert.ok(Math.abs(a - b) < 1e-9 * Math.max(1, Math.abs(b)), `${a} != ${b}`);
 
@@ -47,21 +48,21 @@ test("the signal's own stop sets the distance; its own target is used as given",
 });
 
 test('levels on the wrong side or non-finite are refused with a reason', () => {
-  assert.equal(buildOrder({ side: 'LONG', sl: 100_100 }, base), 'sl_wrong_side');
-  assert.equal(buildOrder({ side: 'LONG', sl: 100_000 }, base), 'sl_wrong_side');
-  assert.equal(buildOrder({ side: 'LONG', tp: 99_000 }, base), 'tp_wrong_side');
-  assert.equal(buildOrder({ side: 'SHORT', sl: 99_900 }, base), 'sl_wrong_side');
-  assert.equal(buildOrder({ side: 'SHORT', tp: 100_100 }, base), 'tp_wrong_side');
-  assert.equal(buildOrder({ side: 'LONG', sl: Number.NaN }, base), 'sl_not_finite');
-  assert.equal(buildOrder({ side: 'SHORT', tp: Number.POSITIVE_INFINITY }, base), 'tp_not_finite');
-  assert.equal(buildOrder({ side: 'LONG', sl: -5 }, base), 'sl_wrong_side');
+  assert.deepEqual(buildOrder({ side: 'LONG', sl: 100_100 }, base), { ok: false, reason: 'sl_wrong_side' });
+  assert.deepEqual(buildOrder({ side: 'LONG', sl: 100_000 }, base), { ok: false, reason: 'sl_wrong_side' });
+  assert.deepEqual(buildOrder({ side: 'LONG', tp: 99_000 }, base), { ok: false, reason: 'tp_wrong_side' });
+  assert.deepEqual(buildOrder({ side: 'SHORT', sl: 99_900 }, base), { ok: false, reason: 'sl_wrong_side' });
+  assert.deepEqual(buildOrder({ side: 'SHORT', tp: 100_100 }, base), { ok: false, reason: 'tp_wrong_side' });
+  assert.deepEqual(buildOrder({ side: 'LONG', sl: Number.NaN }, base), { ok: false, reason: 'sl_not_finite' });
+  assert.deepEqual(buildOrder({ side: 'SHORT', tp: Number.POSITIVE_INFINITY }, base), { ok: false, reason: 'tp_not_finite' });
+  assert.deepEqual(buildOrder({ side: 'LONG', sl: -5 }, base), { ok: false, reason: 'sl_wrong_side' });
 });
 
 test('no equity, a bad close or a bad side produce no order', () => {
-  assert.equal(buildOrder({ side: 'LONG' }, { ...base, equity: 0 }), 'no_equity');
-  assert.equal(buildOrder({ side: 'LONG' }, { ...base, equity: Number.NaN }), 'no_equity');
-  assert.equal(buildOrder({ side: 'LONG' }, { ...base, refPrice: Number.NaN }), 'invalid_close');
-  assert.equal(buildOrder({ side: 'UP' as 'LONG' }, base), 'invalid_side');
+  assert.deepEqual(buildOrder({ side: 'LONG' }, { ...base, equity: 0 }), { ok: false, reason: 'no_equity' });
+  assert.deepEqual(buildOrder({ side: 'LONG' }, { ...base, equity: Number.NaN }), { ok: false, reason: 'no_equity' });
+  assert.deepEqual(buildOrder({ side: 'LONG' }, { ...base, refPrice: Number.NaN }), { ok: false, reason: 'invalid_close' });
+  assert.deepEqual(buildOrder({ side: 'UP' as 'LONG' }, base), { ok: false, reason: 'invalid_side' });
 });
 
 test('a tight stop is capped to the hard limits instead of sizing an order the broker must refuse', () => {

@@ -2,7 +2,7 @@
 // bound and its market clock follow elapsed time, accelerated feeds and blind spans.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Frame } from '../src/shared/bitunix-codec.js';
+import type { Frame } from '../src/shared/bitunix/index.js';
 import { priceBoundFor } from '../src/shared/price-bound.js';
 import { PriceGuard } from '../src/shared/price-guard.js';
 

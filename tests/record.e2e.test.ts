@@ -8,6 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { FIXTURES, logLines, MAIN, readEvents, readJson, run, tempDir, waitFor, waitReady } from './helpers/engine.js';
 import { journalNormalForm } from '../src/shared/journal-normal-form.js';
+import { lacking } from './helpers/prerequisite.js';
 
 const TRADING = ['--strategy', path.join(FIXTURES, 'flip-strategy.mjs'), '--max-drawdown-pct', '100', '--max-losses', '1000'];
 
@@ -83,7 +84,7 @@ test('where the recorded socket went down, the replay is blind as the live sessi
   await drop();
   const { code } = await r.exit;
   assert.equal(code, 0, r.stderr() + r.stdout().slice(-2000));
-  const spansOf = (dir: string) => readEvents(dir).filter((e) => e.event === 'BlindSpan' && e.cause === 'disconnect').map((e) => [e.fromTs, e.toTs]);
+  const spansOf = (dir: string) => readEvents(dir).filter((e) => e.event === 'BlindSpan').filter((e) => e.cause === 'disconnect').map((e) => [e.fromTs, e.toTs]);
   const liveSpans = spansOf(live);
   assert.ok(liveSpans.length >= 2, `the live session was blind twice: ${JSON.stringify(liveSpans)}`);
 
@@ -98,7 +99,7 @@ test('where the recorded socket went down, the replay is blind as the live sessi
 
 test('a recording on a full disk stops with one warning; the session trades on', async (t) => {
   if (process.getuid?.() !== 0) {
-    t.skip('needs root to mount a small tmpfs');
+    lacking(t, 'needs root to mount a small tmpfs');
     return;
   }
   const root = tempDir('la-record-full-');
@@ -107,7 +108,7 @@ test('a recording on a full disk stops with one warning; the session trades on',
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk], { stdio: 'pipe' });
   } catch (err) {
-    t.skip(`cannot mount a tmpfs here: ${(err as Error).message.split('\n')[0]}`);
+    lacking(t, `cannot mount a tmpfs here: ${(err as Error).message.split('\n')[0]}`);
     return;
   }
   try {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { MAIN, ROOT, readEvents, readJson, run, tempDir } from './helpers/engine.js';
+import { lacking } from './helpers/prerequisite.js';
 
 const DATA_DIR = path.resolve(ROOT, '..', 'shared', 'data');
 const MONTH = path.join(DATA_DIR, 'binance_spot_BTCUSDT_1m_2024-12_privet1x.csv');
@@ -13,7 +14,7 @@ const SHORT = path.join(DATA_DIR, 'binance_spot_BTCUSDT_1m_2024-12_privet1x_firs
 const DAY = 86_400_000;
 
 test('a month replay goes on past breaker trips: halted for the rest of the day, trading again the next', { timeout: 240_000 }, async (t) => {
-  if (!existsSync(MONTH)) return t.skip(`real candle data not found at ${MONTH} (../shared/data is absent)`);
+  if (!existsSync(MONTH)) return lacking(t, `real candle data not found at ${MONTH} (../shared/data is absent)`);
   const stateDir = path.join(tempDir(), 'BTCUSDT');
   // Two losing exits in a row trip the breaker: it trips often in a month.
   const r = run(MAIN, ['--feed', 'replay', '--replay', MONTH, '--speed', 'max', '--state-dir', stateDir, '--seed', '5', '--max-losses', '2']);
@@ -39,7 +40,7 @@ test('a month replay goes on past breaker trips: halted for the rest of the day,
 });
 
 test('metrics.csv ends with a row at the end state that agrees with final_report.json', { timeout: 120_000 }, async (t) => {
-  if (!existsSync(SHORT)) return t.skip(`real candle data not found at ${SHORT} (../shared/data is absent)`);
+  if (!existsSync(SHORT)) return lacking(t, `real candle data not found at ${SHORT} (../shared/data is absent)`);
   const stateDir = path.join(tempDir(), 'BTCUSDT');
   const r = run(MAIN, ['--feed', 'replay', '--replay', SHORT, '--speed', 'max', '--state-dir', stateDir, '--seed', '3',
     '--max-drawdown-pct', '100', '--max-losses', '1000']);

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { logLines, MAIN, ROOT, readEvents, readJson, run, tempDir } from './helpers/engine.js';
+import { lacking } from './helpers/prerequisite.js';
 
 const DATA = path.resolve(ROOT, '..', 'shared', 'data');
 const FIRST3000 = path.join(DATA, 'binance_spot_BTCUSDT_1m_2024-12_privet1x_first3000.csv');
@@ -27,7 +28,7 @@ async function replay(file: string, extra: string[] = []): Promise<{ dir: string
 
 test('a --speed max replay seeds only history closed before its first streamed candle, trades only streamed candles and closes them all', async (t) => {
   if (!existsSync(FIRST3000)) {
-    t.skip(`real candle data not found at ${FIRST3000} (../shared/data is absent)`);
+    lacking(t, `real candle data not found at ${FIRST3000} (../shared/data is absent)`);
     return;
   }
   const opens = openTimes(FIRST3000);
@@ -60,7 +61,7 @@ test('a --speed max replay seeds only history closed before its first streamed c
 
 test('a paced replay whose frames are further apart than --idle-timeout never reconnects and ends on its last candle', async (t) => {
   if (!existsSync(FIRST3000)) {
-    t.skip(`real candle data not found at ${FIRST3000} (../shared/data is absent)`);
+    lacking(t, `real candle data not found at ${FIRST3000} (../shared/data is absent)`);
     return;
   }
   // 200 history candles and 2 streamed ones; at --speed 60 the ticks are ~77 ms apart, over a 50 ms idle timeout.

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { MAIN, ROOT, run, tempDir } from './helpers/engine.js';
 import { journalNormalForm } from '../src/shared/journal-normal-form.js';
+import { lacking } from './helpers/prerequisite.js';
 
 const DATA = path.resolve(ROOT, '..', 'shared', 'data');
 const MONTH = 'binance_spot_BTCUSDT_1m_2024-12_privet1x.csv';
@@ -47,7 +48,7 @@ const files = existsSync(DATA) ? readdirSync(DATA).filter((f) => f.endsWith('.cs
 
 test('every real candle file replays twice at --speed max with the same seed to the same journal', async (t) => {
   if (files.length === 0) {
-    t.skip(`real candle data not found in ${DATA} (../shared/data is absent)`);
+    lacking(t, `real candle data not found in ${DATA} (../shared/data is absent)`);
     return;
   }
   for (const f of files) {
@@ -64,7 +65,7 @@ test('every real candle file replays twice at --speed max with the same seed to 
 test('a paced replay through the simulator socket gives the journal of the in-process --speed max replay', async (t) => {
   const file = path.join(DATA, SHORT);
   if (!existsSync(file)) {
-    t.skip(`real candle data not found at ${file} (../shared/data is absent)`);
+    lacking(t, `real candle data not found at ${file} (../shared/data is absent)`);
     return;
   }
   assertSame(await replayJournal(file, FINITE_SPEED), await replayJournal(file, 'max'), `${SHORT} at --speed ${FINITE_SPEED} and max`);
@@ -73,7 +74,7 @@ test('a paced replay through the simulator socket gives the journal of the in-pr
 test("a month's replay through the simulator socket gives the journal of the in-process one", async (t) => {
   const file = path.join(DATA, MONTH);
   if (!existsSync(file)) {
-    t.skip(`real candle data not found at ${file} (../shared/data is absent)`);
+    lacking(t, `real candle data not found at ${file} (../shared/data is absent)`);
     return;
   }
   assertSame(await replayJournal(file, SOCKET_FULL_SPEED), await replayJournal(file, 'max'), `${MONTH} through the socket and in process`);

@@ -2,7 +2,7 @@
 // between threads, and the in-process REST history answered from the replay's own candles.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeFrame, type Frame } from '../src/shared/bitunix-codec.js';
+import { decodeFrame, type Frame } from '../src/shared/bitunix/index.js';
 import { createFrameRing, FrameRingReader, FrameRingWriter } from '../src/shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../src/shared/replay-tape.js';
 import type { Candle } from '../src/shared/types.js';

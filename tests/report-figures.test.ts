@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyEvent, freshBrokerState } from '../src/shared/broker-state.js';
 import { isBrokerEvent, type BrokerEvent, type EngineEvent, type JournalEntry } from '../src/shared/events.js';
+import { sessionStart } from './helpers/events.js';
 import type { Candle } from '../src/shared/types.js';
 import { buildFinalReport, marketRecord, summaryText } from '../src/main/reports.js';
 
@@ -16,7 +17,7 @@ const exit = (id: string, reason: 'TP' | 'SL', price: number, qty: number, pnl: 
   ({ event: 'Exit', orderId: id, reason, price, qty, pnl, fee, source: 'tick', at });
 
 const EVENTS: EngineEvent[] = [
-  { event: 'SessionStart', balance: 10_000 },
+  sessionStart({ balance: 10_000 }),
   fill('t1', 'LONG', 100, 1, 1, D0 + 1 * H),
   { event: 'FundingApplied', rate: 0.005, amount: -0.5, fundingTime: D0 + 8 * H, side: 'LONG', at: D0 + 8 * H },
   exit('t1', 'TP', 110, 1, 10, 1, D0 + 20 * H),

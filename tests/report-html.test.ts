@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EngineEvent, JournalEntry } from '../src/shared/events.js';
+import { orderQueued, sessionStart } from './helpers/events.js';
 import type { Candle } from '../src/shared/types.js';
 import type { FinalReport } from '../src/main/reports.js';
 import { loadChartLib, MAX_EQUITY_POINTS, renderReport, tradesFromJournal } from '../src/main/report-html.js';
@@ -20,12 +21,12 @@ function journal(events: EngineEvent[]): JournalEntry[] {
 }
 
 const ENTRIES = journal([
-  { event: 'SessionStart', balance: 10_000 },
+  sessionStart({ balance: 10_000 }),
   // a LONG carried over from the previous run: funding, then its exit
   { event: 'FundingApplied', rate: 0.0001, amount: 0.05, fundingTime: T0, side: 'LONG', at: T0 + 10_000 },
   { event: 'Exit', orderId: 'BTCUSDT-old-LONG', reason: 'SL', price: 49_900, qty: 0.01, pnl: 3, fee: 0.2, source: 'candle', at: T0 + 20_000 },
   // trade 1: LONG 0.02 @ 50000, remainder 0.01 @ 50010 (maker), pays funding, exits TP @ 50500
-  { event: 'OrderQueued', orderId: ID1, side: 'LONG', qty: 0.03, sl: 49_500, tp: 50_500, refPrice: 50_000 },
+  orderQueued({ orderId: ID1, side: 'LONG', qty: 0.03, sl: 49_500, tp: 50_500, refPrice: 50_000, at: T0 + 85_000 }),
   { event: 'Fill', orderId: ID1, side: 'LONG', price: 50_000, qty: 0.02, fee: 0.5, liquidity: 'taker', sl: 49_500, tp: 50_500, at: T0 + 90_000 },
   { event: 'WorkingOrderPlaced', order: { id: `${ID1}#rest`, parentId: ID1, side: 'LONG', qty: 0.01, limitPrice: 50_020, createdAt: T0 + 90_000 }, at: T0 + 90_000 },
   { event: 'Fill', orderId: `${ID1}#rest`, side: 'LONG', price: 50_010, qty: 0.01, fee: 0.1, liquidity: 'maker', sl: 49_500, tp: 50_500, at: T0 + 95_000 },
@@ -134,7 +135,7 @@ test('the trade table shows each round trip with exact net PnL and a total', () 
   ]);
   // 2.85 + 13.2925 − 2.511 − 0.254
   assert.match(html, /<tfoot><tr><td colspan="10">Total net PnL of these trades<\/td><td class="num win">\+13\.3775<\/td>/);
-  assert.match(render({ entries: journal([{ event: 'SessionStart' }]) }), /No trades this session\./);
+  assert.match(render({ entries: journal([sessionStart()]) }), /No trades this session\./);
 });
 
 test('markers sit on the candles holding each fill and exit; candles and equity are in chart seconds', () => {

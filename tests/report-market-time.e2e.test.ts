@@ -7,12 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { MAIN, ROOT, readJson, run, tempDir } from './helpers/engine.js';
+import { lacking } from './helpers/prerequisite.js';
 
 const DATA = path.resolve(ROOT, '..', 'shared', 'data', 'binance_spot_BTCUSDT_1m_2024-12_privet1x_first3000.csv');
 
 test('a replay of December 2024 reports December 2024: period, equity axis and trade table; wall clock only in "generated at"', async (t) => {
   if (!existsSync(DATA)) {
-    t.skip(`real candle data not found at ${DATA} (../shared/data is absent)`);
+    lacking(t, `real candle data not found at ${DATA} (../shared/data is absent)`);
     return;
   }
   const stateDir = path.join(tempDir(), 'BTCUSDT');

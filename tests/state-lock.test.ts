@@ -2,7 +2,7 @@
 // dir; a lock whose recorded owner is dead (SIGKILLed, or its pid reused) is taken over at once; a lock
 // without an owner record falls back to the mtime watch and the stale takeover; a lock taken from under
 // its holder calls onCompromised.
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -96,27 +96,46 @@ test('writing the owner file does not trip proper-lockfile\'s own mtime check ov
   assert.equal(existsSync(lockDir(dir)), false);
 });
 
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+/**
+ * Run `decide` with the clock frozen: `Date` and, where no lock is taken, `setTimeout` too. The owner-file
+ * paths decide from the file alone; the mtime watch sleeps between readings until `Date.now()` passes its
+ * deadline and the stale takeover waits for `Date.now()` to age the lock, so on a frozen clock they never end
+ * (the guard, on the real timer and far longer than any file read, reports it) or refuse where a takeover was
+ * due. A taken lock arms its refresh timer, so a takeover freezes `Date` only.
+ */
+async function withFrozenClock<T>(what: string, apis: ('Date' | 'setTimeout')[], decide: () => Promise<T>): Promise<T> {
+  const guardMs = 30_000;
+  let guard: NodeJS.Timeout | undefined;
+  mock.timers.enable({ apis, now: Date.now() });
+  try {
+    return await Promise.race([
+      decide(),
+      new Promise<never>((_, reject) => {
+        guard = realSetTimeout(() => reject(new Error(`${what} waited on the clock (mtime watch or stale wait), not the owner file`)), guardMs);
+      }),
+    ]);
+  } finally {
+    realClearTimeout(guard);
+    mock.timers.reset();
+  }
+}
+
 test('a live holder in another process is refused at once; after its SIGKILL the lock is taken at once', async () => {
   const dir = tmpDir();
   const child = await holder(dir);
-  let refusedMs: number;
   try {
     assert.equal(readOwnerFile(dir).pid, child.pid);
-    const t0 = performance.now();
-    await assert.rejects(acquireStateLock(dir, noCompromise), LockedError);
-    refusedMs = performance.now() - t0;
+    // Both paths answer from the owner file: no mtime watch and no stale wait, so no clock has to move.
+    await assert.rejects(withFrozenClock('the refusal', ['Date', 'setTimeout'], () => acquireStateLock(dir, noCompromise)), LockedError);
   } finally {
     child.kill('SIGKILL');
   }
   await once(child, 'exit');
   assert.equal(child.signalCode, 'SIGKILL');
   assert.equal(existsSync(lockDir(dir)), true, 'SIGKILL leaves the lock behind');
-  const t0 = performance.now();
-  const taken = await acquireStateLock(dir, noCompromise); // default staleness: the stale path would need ≥ 8 s
-  const takeoverMs = performance.now() - t0;
-  // Both paths answer from the owner file: no mtime watch (3.5 s) and no stale wait (8–11 s).
-  assert.ok(refusedMs < 2000, `refused in ${refusedMs.toFixed(0)} ms`);
-  assert.ok(takeoverMs < 2000, `taken over in ${takeoverMs.toFixed(0)} ms`);
+  const taken = await withFrozenClock('the takeover', ['Date'], () => acquireStateLock(dir, noCompromise)); // default staleness
   assert.equal(readOwnerFile(dir).pid, process.pid, 'the owner file now names the new holder');
   await taken.release();
   assert.equal(existsSync(lockDir(dir)), false);

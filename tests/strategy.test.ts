@@ -10,8 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { atr, detectSweep, ema } from '../src/shared/indicators.js';
 import defaultExport, { createDefaultStrategy, defaultStrategy, trendOf } from '../src/shared/strategies/default.js';
 import { validateSignal, validateStrategy, type StrategyContext } from '../src/shared/strategy.js';
+import type { Result } from '../src/shared/result.js';
 import { loadStrategy } from '../src/main/strategy-loader.js';
 import type { Candle, Position } from '../src/shared/types.js';
+import { lacking } from './helpers/prerequisite.js';
 
 const M = 60_000;
 const T0 = 1_733_007_600_000;
@@ -159,7 +161,7 @@ function readCsv(file: string): Candle[] {
 
 test('on 3000 real BTCUSDT minutes the default strategy signals sometimes, not on most candles', (t) => {
   if (!fs.existsSync(DATA)) {
-    t.skip(`data file not found: ${DATA}`);
+    lacking(t, `data file not found: ${DATA}`);
     return;
   }
   const candles = readCsv(DATA);
@@ -180,7 +182,7 @@ test('on 3000 real BTCUSDT minutes the default strategy signals sometimes, not o
     }
     const sig = s.onCandle(window, ctx(i));
     if (sig === null) continue;
-    assert.equal(typeof validateSignal(sig), 'object', `invalid signal at bar ${i}`);
+    assert.ok(validateSignal(sig).ok, `invalid signal at bar ${i}`);
     bars.push(i);
     if (sig.side === 'LONG') longs++;
     if (sig.sl !== undefined) {
@@ -206,17 +208,23 @@ test('on 3000 real BTCUSDT minutes the default strategy signals sometimes, not o
 
 // ---- signal and plugin validation ----
 
-test('validateSignal: null is no trade; a clean copy of a valid signal; a reason string otherwise', () => {
-  assert.equal(validateSignal(null), null);
-  assert.equal(validateSignal(undefined), null);
-  assert.deepEqual(validateSignal({ side: 'LONG', extra: 1 }), { side: 'LONG' });
-  assert.deepEqual(validateSignal({ side: 'SHORT', sl: 101, tp: 98 }), { side: 'SHORT', sl: 101, tp: 98 });
-  assert.match(validateSignal({ side: 'BUY' }) as string, /side must be LONG or SHORT, got BUY/);
-  assert.match(validateSignal({ side: 'LONG', sl: NaN }) as string, /sl must be a finite positive price/);
-  assert.match(validateSignal({ side: 'LONG', tp: Infinity }) as string, /tp must be a finite positive price/);
-  assert.match(validateSignal({ side: 'LONG', sl: '99' }) as string, /sl must be/);
-  assert.match(validateSignal({ side: 'LONG', sl: 102, tp: 101 }) as string, /wrong side/);
-  assert.match(validateSignal('LONG') as string, /must be an object or null/);
+/** The reason a check refused, failing the test when it did not. */
+function refusal(r: Result<unknown, string>): string {
+  assert.equal(r.ok, false, 'expected a refusal');
+  return r.ok ? '' : r.reason;
+}
+
+test('validateSignal: null is no trade; a clean copy of a valid signal; refused with a reason otherwise', () => {
+  assert.deepEqual(validateSignal(null), { ok: true, value: null });
+  assert.deepEqual(validateSignal(undefined), { ok: true, value: null });
+  assert.deepEqual(validateSignal({ side: 'LONG', extra: 1 }), { ok: true, value: { side: 'LONG' } });
+  assert.deepEqual(validateSignal({ side: 'SHORT', sl: 101, tp: 98 }), { ok: true, value: { side: 'SHORT', sl: 101, tp: 98 } });
+  assert.match(refusal(validateSignal({ side: 'BUY' })), /side must be LONG or SHORT, got BUY/);
+  assert.match(refusal(validateSignal({ side: 'LONG', sl: NaN })), /sl must be a finite positive price/);
+  assert.match(refusal(validateSignal({ side: 'LONG', tp: Infinity })), /tp must be a finite positive price/);
+  assert.match(refusal(validateSignal({ side: 'LONG', sl: '99' })), /sl must be/);
+  assert.match(refusal(validateSignal({ side: 'LONG', sl: 102, tp: 101 })), /wrong side/);
+  assert.match(refusal(validateSignal('LONG')), /must be an object or null/);
 });
 
 test('validateStrategy names what is wrong in one line', () => {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { RecordingExecutor } from './helpers/recording-executor.js';
 import { MarketTimeExecutor } from '../src/main/trading/market-time-executor.js';
 import { TradingCore, type CoreConfig, type CoreSink } from '../src/main/trading/trading-core.js';
-import { decodeFrame, encodeBook, encodeKline, encodePrice } from '../src/shared/bitunix-codec.js';
+import { decodeFrame, encodeBook, encodeKline, encodePrice } from '../src/shared/bitunix/index.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
 import { freshBrokerState } from '../src/shared/broker-state.js';

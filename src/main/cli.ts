@@ -1,11 +1,10 @@
-// The command line: every flag of SPEC §9, parsed and validated once into an EngineConfig.
+// The command line: every flag (docs/contracts.md), parsed and validated once into an EngineConfig.
 // One table (FLAGS) drives parsing, defaults and --help, so the help text cannot drift from what is
 // accepted. A bad flag or value throws ConfigError with one line saying what and why; main exits 2 on it.
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { BITUNIX_REST_URL, BITUNIX_WS_URL } from '../shared/bitunix/index.js';
 import {
-  BITUNIX_REST_URL,
-  BITUNIX_WS_URL,
   INTERVAL_MS,
   type EngineConfig,
   type FeedKind,
@@ -341,7 +340,7 @@ export function parseCli(argv: string[], env: { cwd: string; version: string }):
 
   const dryRun = given.has('dry-run');
   const rawLatency = str('latency-ms');
-  // SPEC §6: a dry run has no latency, unless one is asked for explicitly.
+  // docs/session-lifecycle.md §3: a dry run has no latency, unless one is asked for explicitly.
   const latencyMs = rawLatency !== undefined ? parseLatency(rawLatency) : dryRun ? { min: 0, max: 0 } : parseLatency('50-500');
 
   const stateDir = str('state-dir') === undefined ? path.resolve(env.cwd, 'state', symbol) : nonEmptyPath('state-dir', str('state-dir')!, env.cwd);

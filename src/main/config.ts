@@ -1,6 +1,8 @@
-// The engine's configuration: every flag of SPEC §9, parsed and validated once by cli.ts.
+// The engine's configuration: every flag (docs/contracts.md), parsed and validated once by cli.ts.
+import type { FeedKind } from '../shared/events.js';
+
+export type { FeedKind };
 export type Interval = '1m' | '3m' | '5m' | '15m' | '30m' | '1h';
-export type FeedKind = 'bitunix' | 'sim' | 'replay';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 export interface EngineConfig {
@@ -67,5 +69,3 @@ export const INTERVAL_MS: Record<Interval, number> = {
   '1h': 3_600_000,
 };
 
-export const BITUNIX_WS_URL = 'wss://fapi.bitunix.com/public/';
-export const BITUNIX_REST_URL = 'https://fapi.bitunix.com';

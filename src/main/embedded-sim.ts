@@ -1,7 +1,8 @@
 // --feed sim: the exchange simulator in a worker thread on 127.0.0.1 (ephemeral port), speaking the
 // same WebSocket and REST protocol as Bitunix, so the engine's feed code is the one used live.
 import type { Worker } from 'node:worker_threads';
-import type { SimFault, SimOptions } from '../workers/exchange-sim.js';
+import { publicWsUrl } from '../shared/bitunix/index.js';
+import type { SimFault, SimOptions } from '../workers/exchange-sim/index.js';
 import { spawnWorker } from './spawn-worker.js';
 
 export interface EmbeddedSim {
@@ -15,7 +16,7 @@ export interface EmbeddedSim {
 }
 
 export async function startEmbeddedSim(options: SimOptions, timeoutMs = 15_000): Promise<EmbeddedSim> {
-  const worker: Worker = spawnWorker('exchange-sim', { workerData: { kind: 'exchange-sim', options } });
+  const worker: Worker = spawnWorker('exchange-sim/worker', { workerData: { kind: 'exchange-sim', options } });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`simulator did not start within ${timeoutMs} ms`)), timeoutMs);
     worker.once('error', (err) => {
@@ -36,7 +37,7 @@ export async function startEmbeddedSim(options: SimOptions, timeoutMs = 15_000):
   });
   return {
     port,
-    wsUrl: `ws://127.0.0.1:${port}/public/`,
+    wsUrl: publicWsUrl(`ws://127.0.0.1:${port}`),
     restUrl: `http://127.0.0.1:${port}`,
     inject: (fault) => worker.postMessage({ type: 'fault', fault }),
     onReplayDone: (cb) => void replayDone.push(cb),

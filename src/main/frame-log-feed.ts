@@ -3,7 +3,7 @@
 // consumed (--speed max). REST is answered from the recording, and an answer lands before the next frame,
 // so a replay's journal does not depend on how busy the machine is. The replay never reconnects; where the
 // recorded socket went down, the session is told, so it is blind there as the live session was.
-import { decodeFrame, FrameReader, type DecodeOptions, type Frame } from '../shared/bitunix-codec.js';
+import { decodeFrame, FrameReader, type DecodeOptions, type Frame } from '../shared/bitunix/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { FrameSink } from './frame-recorder.js';
 import { frameLogFiles, readFrameLogEntries, type FrameLogFile } from './frame-log-reader.js';

@@ -1,4 +1,4 @@
-// Per-tick latencies (SPEC §8): stop decision (frame received → the open position checked and an exit
+// Per-tick latencies (docs/targets.md §2): stop decision (frame received → the open position checked and an exit
 // decided) and tick age (exchange ts → processed), recorded in an HDR histogram in microseconds so
 // percentiles stay exact under load without per-tick allocation. Read and reset once per heartbeat;
 // each window is folded into `total`, the since-start buckets /metrics exports.

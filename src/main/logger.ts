@@ -1,5 +1,5 @@
 // pino JSON logs to stdout, every line tagged with the symbol; pretty with --pretty (pino-pretty in a
-// worker thread). Flushed synchronously at shutdown so the last lines are not lost (notes §5).
+// worker thread). Flushed synchronously at shutdown so the last lines are not lost (docs/node-traps.md §5).
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 

@@ -1,8 +1,8 @@
 // The market-data socket: connect, subscribe, JSON keepalive, idle detection and reconnect with backoff.
-// Reconnect is a flat state machine driven by timers (never recursion, original bug 3). Every frame is
+// Reconnect is a flat state machine driven by timers (never recursion, original bug 3, docs/original-system.md §9). Every frame is
 // decoded here and handed to the session synchronously, so a tick is processed before the next frame.
 import WebSocket from 'ws';
-import { decodeFrame, encodePing, encodeSubscribe, FrameReader, type Frame } from '../shared/bitunix-codec.js';
+import { decodeFrame, encodePing, encodeSubscribe, FrameReader, type Frame } from '../shared/bitunix/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { ReconnectPolicy } from '../shared/reconnect-policy.js';
 import type { FrameSink } from './frame-recorder.js';

@@ -1,6 +1,6 @@
 // The main thread's handle on the persistence worker. Every method returns a promise the session can
 // leave running (nothing on the tick path awaits the disk). comlink alone leaves calls pending forever when
-// the worker dies (notes/node-libraries.md §2), so this wrapper tracks every call and rejects them all on
+// the worker dies (docs/node-traps.md §2), so this wrapper tracks every call and rejects them all on
 // the worker's 'error'/'exit'. Events: 'compromised' (message: string) when another process took the
 // state lock — stop the session; 'error' (err: Error) when the worker died, emitted only if someone
 // listens, so an unwatched crash cannot throw from EventEmitter.

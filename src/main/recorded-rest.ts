@@ -3,7 +3,7 @@
 // first one). A kline page the recording does not hold verbatim (the replay asks on market time, the live
 // session may have asked on the wall clock) is cut from every kline page recorded for that symbol and
 // interval; the client keeps only candles closed at the replay's market time, so no future candle gets in.
-import { decodeRestKlines, encodeRestKlines } from '../shared/bitunix-codec.js';
+import { decodeRestKlines, encodeRestKlines, KLINE_PATH, parseKlineQuery } from '../shared/bitunix/index.js';
 import type { Candle } from '../shared/types.js';
 
 export interface RecordedResponse {
@@ -12,10 +12,9 @@ export interface RecordedResponse {
   body: string;
 }
 
-const KLINE_PATH = '/api/v1/futures/market/kline';
-
 function klineKey(params: URLSearchParams): string {
-  return `${params.get('symbol') ?? ''}|${params.get('interval') ?? ''}`;
+  const q = parseKlineQuery(params);
+  return `${q.symbol}|${q.interval}`;
 }
 
 export class RecordedRest {
@@ -53,8 +52,9 @@ export class RecordedRest {
   }
 
   private klinePage(byTs: Map<number, Candle>, params: URLSearchParams): string {
-    const end = params.has('endTime') ? Number(params.get('endTime')) : Infinity;
-    const limit = params.has('limit') ? Number(params.get('limit')) : 200;
+    const q = parseKlineQuery(params);
+    const end = q.endTime ?? Infinity;
+    const limit = q.limit ?? 200;
     const page = [...byTs.values()].filter((c) => c.ts < end).sort((a, b) => a.ts - b.ts).slice(-limit);
     return encodeRestKlines(page);
   }

@@ -1,14 +1,11 @@
 // --record of a replay whose history is answered in process (no REST call is made): each answer is written
 // to the frame log as the REST reply that would have carried it, so the recording replays like any other.
-import { encodeFundingRate, encodeRestKlines, restInterval } from '../shared/bitunix-codec.js';
+import { encodeFundingRate, encodeRestKlines, fundingRateQuery, klineQuery } from '../shared/bitunix/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Candle } from '../shared/types.js';
 import { INTERVAL_MS, type Interval } from './config.js';
 import type { FrameSink } from './frame-recorder.js';
 import type { MarketHistory } from './replay-history.js';
-
-const KLINE_PATH = '/api/v1/futures/market/kline';
-const FUNDING_PATH = '/api/v1/futures/market/funding_rate';
 
 export class RecordingHistory implements MarketHistory {
   constructor(
@@ -34,22 +31,21 @@ export class RecordingHistory implements MarketHistory {
     const f = await this.inner.fundingRate();
     if (f.nextFundingTime !== null) {
       const body = encodeFundingRate(this.symbol, { ...f, nextFundingTime: f.nextFundingTime, lastPrice: f.markPrice });
-      this.recorder.rest(`${FUNDING_PATH}?symbol=${this.symbol}`, body, this.clock.now());
+      this.recorder.rest(fundingRateQuery(this.symbol), body, this.clock.now());
     }
     return f;
   }
 
   /** The candles as one kline page ending after `throughTs`. An interval REST does not serve (3m) is not recorded. */
   private page(interval: Interval, throughTs: number, candles: Candle[]): Candle[] {
-    let rest: string;
+    const step = INTERVAL_MS[interval];
+    const endTime = Math.floor(throughTs / step) * step + step;
+    let path: string;
     try {
-      rest = restInterval(interval);
+      path = klineQuery(this.symbol, interval, Math.max(1, candles.length), { endTime });
     } catch {
       return candles;
     }
-    const step = INTERVAL_MS[interval];
-    const endTime = Math.floor(throughTs / step) * step + step;
-    const path = `${KLINE_PATH}?symbol=${this.symbol}&interval=${rest}&limit=${Math.max(1, candles.length)}&endTime=${endTime}`;
     this.recorder.rest(path, encodeRestKlines(candles), this.clock.now());
     return candles;
   }

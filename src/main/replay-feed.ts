@@ -4,7 +4,7 @@
 // wall-clock pace: market time is the tape's, and nothing waits for a quiet connection. Frames come in
 // batches with a turn of the event loop between them, so the journal, snapshots and timers run.
 import type { Worker } from 'node:worker_threads';
-import { decodeFrame, FrameReader } from '../shared/bitunix-codec.js';
+import { decodeFrame, FrameReader } from '../shared/bitunix/index.js';
 import type { Clock } from '../shared/clock.js';
 import { createFrameRing, FrameRingReader } from '../shared/frame-ring.js';
 import type { Candle } from '../shared/types.js';

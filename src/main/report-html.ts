@@ -1,4 +1,4 @@
-// report.html: the end-of-session page a trader opens after a run (SPEC §6). One self-contained file that
+// report.html: the end-of-session page a trader opens after a run (docs/reports.md). One self-contained file that
 // works offline: TradingView's lightweight-charts is inlined, the data is embedded as JSON, and a CSP
 // forbids any network access. Candles carry the entry (Fill) and exit (Exit) markers; below them the
 // equity curve, the trade table (Fill/Exit paired by order id) and the session facts.

@@ -1,4 +1,4 @@
-// End-of-session facts: final_report.json (SPEC §6), the printed summary and metrics.csv. The period and
+// End-of-session facts: final_report.json (docs/reports.md), the printed summary and metrics.csv. The period and
 // the trading figures are on the market's clock (from the journal and the candles); only `durationSec`
 // and `generatedAt` are wall-clock.
 import { markToMarketCurve, type EquityPoint } from '../shared/equity-curve.js';

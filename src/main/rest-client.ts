@@ -2,7 +2,7 @@
 // Bitunix has no 3m REST interval, so 3m history is built from 1m candles. Every request names the
 // engine in its User-Agent (the exchange's CDN challenges anonymous clients), and a rate-limit reply
 // is waited out with a backoff and asked again: it is the exchange saying "later", not bad data.
-import { decodeFundingRate, decodeRestKlines, isRestRateLimited, restInterval, type FundingRate } from '../shared/bitunix-codec.js';
+import { decodeFundingRate, decodeRestKlines, fundingRateQuery, isRestRateLimited, klineQuery, type FundingRate } from '../shared/bitunix/index.js';
 import { aggregate } from '../shared/candle-builder.js';
 import type { Candle } from '../shared/types.js';
 import { INTERVAL_MS, type Interval } from './config.js';
@@ -82,9 +82,7 @@ export class RestClient {
     const out = new Map<number, Candle>();
     let endTime = Math.floor(toTs / step) * step + step; // endTime is exclusive; keep it on the grid
     for (let page = 0; page < 50 && endTime > fromTs; page++) {
-      const url =
-        `${this.baseUrl}/api/v1/futures/market/kline?symbol=${this.symbol}` +
-        `&interval=${restInterval(interval)}&limit=${PAGE}&endTime=${endTime}`;
+      const url = `${this.baseUrl}${klineQuery(this.symbol, interval, PAGE, { endTime })}`;
       const rows = decodeRestKlines(await this.getText(url));
       if (rows.length === 0) break;
       for (const c of rows) if (c.ts >= fromTs && c.ts <= toTs && c.ts + step <= closedBefore) out.set(c.ts, c);
@@ -114,6 +112,6 @@ export class RestClient {
   }
 
   async fundingRate(): Promise<FundingRate> {
-    return decodeFundingRate(await this.getText(`${this.baseUrl}/api/v1/futures/market/funding_rate?symbol=${this.symbol}`));
+    return decodeFundingRate(await this.getText(`${this.baseUrl}${fundingRateQuery(this.symbol)}`));
   }
 }

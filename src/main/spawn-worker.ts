@@ -1,6 +1,6 @@
 // Start a worker from src/workers/<name>: `.ts` under tsx (tests, dev), `.js` from dist in production.
 // Node 20 does not apply tsx's ESM hooks inside worker threads (tsx#354), so under tsx the worker
-// registers them itself before importing its entry (notes/node-libraries.md §8).
+// registers them itself before importing its entry (docs/node-traps.md §8).
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 const isTs = import.meta.url.endsWith('.ts');

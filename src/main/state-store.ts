@@ -1,5 +1,5 @@
 // What the session persists through: the persistence worker, or, with --dry-run, nothing at all
-// (SPEC §6: a dry run writes no state files; logs and the status line only).
+// (docs/session-lifecycle.md §3: a dry run writes no state files; logs and the status line only).
 import { existsSync, unlinkSync } from 'node:fs';
 import { freshBrokerState } from '../shared/broker-state.js';
 import type { JournalEntry } from '../shared/events.js';

@@ -10,7 +10,7 @@ import type { Logger } from './logger.js';
 import type { MetricCounters, TradingStateName } from './prom-metrics.js';
 import { escapeHtml, inlineScript, loadChartLib } from './report-html.js';
 
-/** The heartbeat fields (SPEC §6) plus what /health and /metrics need. */
+/** The heartbeat fields (docs/contracts.md) plus what /health and /metrics need. */
 export interface StatusSnapshot extends MetricCounters {
   ts: number;
   pid: number;

@@ -1,5 +1,5 @@
 // Resolves `--strategy`: the built-in name `default`, or a path to an ES module plugin whose default export is
-// `{name, onCandle}` (SPEC §3). Errors are one line naming the absolute path; the CLI turns them into exit 2.
+// `{name, onCandle}` (docs/strategies.md). Errors are one line naming the absolute path; the CLI turns them into exit 2.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -1,7 +1,7 @@
-// The equity circuit breaker (SPEC §4) as pure functions over BreakerState. Decisions (should it trip,
+// The equity circuit breaker (docs/paper-broker.md §3) as pure functions over BreakerState. Decisions (should it trip,
 // should the day roll) are asked by the broker, which turns them into events; the state changes
 // themselves (`onExit`, `onTripped`, `onReset`) run only inside the broker-state reducer.
-// Fixes the original's bugs 13, 15, 16: drawdown is measured from the day's peak equity including
+// Fixes the original's bugs 13, 15, 16 (docs/original-system.md §9): drawdown is measured from the day's peak equity including
 // unrealized PnL, every kind of exit counts toward the loss streak, the day rolls on UTC market time,
 // and nothing is reset or guessed at startup.
 import type { BrokerConfig } from './broker-config.js';

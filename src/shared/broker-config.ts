@@ -1,5 +1,5 @@
 // Broker settings, validated once by the CLI. Defaults reproduce the original system's numbers
-// (notes/original-system.md §2-§3): fees 2/6 bps, hard limits, 10 orders/min, 24 h working-order expiry.
+// (docs/original-system.md §2-§3): fees 2/6 bps, hard limits, 10 orders/min, 24 h working-order expiry.
 import type { ContractKind } from './types.js';
 
 export interface BrokerConfig {
@@ -25,7 +25,7 @@ export interface BrokerConfig {
   trailActivateR: number;
   /** ...and then trails this many R behind the best price. */
   trailDistanceR: number;
-  /** Circuit breaker (SPEC §4). */
+  /** Circuit breaker (docs/paper-broker.md §3). */
   maxDrawdownPct: number;
   maxLosses: number;
   /** How many processed client order ids to remember for idempotency. */

@@ -1,5 +1,5 @@
-// The paper broker (SPEC §4): decides fills, exits, funding and breaker trips for one symbol and
-// returns them as BrokerEvents. Every state change goes through the reducer (broker-state.ts), so the
+// The paper broker: decides fills, exits, funding and breaker trips for one symbol and returns them
+// as BrokerEvents. Every state change goes through the reducer (broker-state.ts), so the
 // journal of returned events replays to exactly `broker.state`. No I/O, no wall clock (all times are
 // market ms passed in), randomness only from the injected Rng (exit slippage).
 //
@@ -7,112 +7,35 @@
 // latest closed candle's volume and what is left of its liquidity (refreshed by every close the
 // engine sees: live, seeded or backfilled), the tick-level peak of equity including unrealized PnL
 // until it is journaled at the next candle close (BreakerPeak), and the history of trailed stops used to
-// judge candles.
-import {
-  breakerAt,
-  dailyLossPct,
-  dayRolled,
-  drawdownTrip,
-  lossStreakTrip,
-  utcDay,
-  type BreakerTrip,
-} from './breaker.js';
+// judge candles. The rules themselves live in their own modules (entry-rules, exit-rules, taker-fill,
+// candle-liquidity, working-orders, funding-schedule); this class orders them and emits what they decide.
+import { dayRolled, drawdownTrip, lossStreakTrip, utcDay, type BreakerTrip } from './breaker.js';
 import type { UnseenRange } from './blind-spans.js';
 import type { BrokerConfig } from './broker-config.js';
-import { ORDER_RATE_WINDOW_MS, reducerFor, type BrokerReducer } from './broker-state.js';
-import type { BrokerEvent } from './events.js';
-import {
-  adverse,
-  baseQty,
-  fee,
-  fundingAmount,
-  grossPnl,
-  impactBps,
-  isFinitePositive,
-  notional,
-  qtyFromBase,
-  sideSign,
-  touchPrice,
-} from './pricing.js';
+import { mid, orderDueAt, plain, validBook, validCandle, validOrder, validTick } from './broker-inputs.js';
+import { reducerFor, type BrokerReducer } from './broker-state.js';
+import { CandleLiquidity } from './candle-liquidity.js';
+import { entryRefusal } from './entry-rules.js';
+import type { BrokerEvent, EntryRefusal, OrderRejectReason, WorkingCancelReason } from './events.js';
+import { candleExit, StopHistory, tickExit, trailedStop, unseenExit, type ExitDecision } from './exit-rules.js';
+import { settlementsDue } from './funding-schedule.js';
+import { adverse, fee, fundingAmount, grossPnl, isFinitePositive, notional, touchPrice } from './pricing.js';
+import { takerFillEvent, takerPrice, takerTouch } from './taker-fill.js';
+import { entryRemainder, workingRemainder } from './working-orders.js';
 import type { Rng } from './rng.js';
-import type { BrokerState, Candle, ExitReason, FillQuote, Order, Position, Tick, WorkingOrder } from './types.js';
+import type { BrokerState, Candle, FillQuote, Order, Position, Tick } from './types.js';
 
-/** A working order's worst acceptable price: the parent fill price this many bps worse. */
-export const WORKING_ORDER_TOLERANCE_BPS = 10;
-/** StopMoved is emitted only for moves of at least this share of R (bounds journal volume). */
-export const STOP_STEP_R = 0.1;
-/** Most funding settlements noted at once (a position restored after a long downtime). */
-const MAX_SETTLEMENTS_AT_ONCE = 1000;
-
-type WorkingCancelReason = 'shutdown' | 'expired' | 'position_closed' | 'breaker';
-
-interface ExitDecision {
-  reason: ExitReason;
-  /** Price before exit slippage. */
-  price: number;
-}
-
-function validBook(bid: number, ask: number): boolean {
-  return isFinitePositive(bid) && isFinitePositive(ask) && bid <= ask;
-}
-
-function validTick(t: Tick | null | undefined): t is Tick {
-  return !!t && Number.isFinite(t.ts) && validBook(t.bid, t.ask);
-}
-
-function validCandle(c: Candle | null | undefined): c is Candle {
-  return (
-    !!c &&
-    Number.isFinite(c.ts) &&
-    [c.open, c.high, c.low, c.close].every(isFinitePositive) &&
-    c.low <= c.high &&
-    Number.isFinite(c.volume) &&
-    c.volume >= 0
-  );
-}
-
-function validOrder(o: Order): boolean {
-  return (
-    typeof o.id === 'string' &&
-    o.id.length > 0 &&
-    (o.side === 'LONG' || o.side === 'SHORT') &&
-    isFinitePositive(o.qty) &&
-    isFinitePositive(o.sl) &&
-    isFinitePositive(o.tp) &&
-    Number.isFinite(o.createdAt) &&
-    (o.latencyMs === undefined || (Number.isFinite(o.latencyMs) && o.latencyMs >= 0))
-  );
-}
-
-/** The first market time an order may be priced at: its time plus its sampled latency. */
-export function orderDueAt(o: Order): number {
-  return o.createdAt + (o.latencyMs ?? 0);
-}
-
-const mid = (bid: number, ask: number): number => (bid + ask) / 2;
-
-/** `${parent}#rest`, then `#rest2`, `#rest3`... for what is left after each partial fill. */
-function nextRestId(w: WorkingOrder): string {
-  const m = /#rest(\d*)$/.exec(w.id);
-  const n = m ? (m[1] === '' ? 1 : Number(m[1])) : 0;
-  return `${w.parentId}#rest${n + 1}`;
-}
-
-/** Turns -0 into 0 so events survive a JSON round trip unchanged. */
-const plain = (x: number): number => x + 0;
+export { orderDueAt } from './broker-inputs.js';
+export { STOP_STEP_R } from './exit-rules.js';
+export { WORKING_ORDER_TOLERANCE_BPS } from './working-orders.js';
 
 export class PaperBroker {
   private s: BrokerState;
   private readonly reduce: BrokerReducer;
-  /** Volume (base coin) of the newest closed candle seen; null until one arrives. */
-  private lastVolume: number | null = null;
-  private lastVolumeTs = -Infinity;
-  /** Base coin still available until the next close: what fills took since then is gone. */
-  private liquidityLeft = Infinity;
+  private readonly liquidity: CandleLiquidity;
   /** Today's peak equity including unrealized PnL at tick resolution. */
   private livePeak: number;
-  /** Stops in force for the open position since each market time; null when unknown (after a restart). */
-  private stops: { at: number; sl: number }[] | null = null;
+  private readonly stops = new StopHistory();
   /** Latest valid market time seen, for stamping rejections of inputs that carry no usable time. */
   private lastAt = 0;
 
@@ -123,6 +46,7 @@ export class PaperBroker {
   ) {
     this.s = state;
     this.reduce = reducerFor(cfg.processedIdsCap);
+    this.liquidity = new CandleLiquidity(cfg);
     this.livePeak = state.breaker.peakEquity;
   }
 
@@ -132,15 +56,16 @@ export class PaperBroker {
 
   // ---------------------------------------------------------------- entries
 
-  checkEntry(order: Order, at: number, refPrice: number): string | null {
+  /** Why the entry would be refused at `refPrice`, or null when the broker would take it. */
+  checkEntry(order: Order, at: number, refPrice: number): EntryRefusal | null {
     if (!validOrder(order) || !Number.isFinite(at) || !isFinitePositive(refPrice)) return 'invalid_order';
-    return this.entryReject(order, at, refPrice);
+    return entryRefusal(this.s, this.cfg, order, at, refPrice);
   }
 
   applyQuote(order: Order, quote: FillQuote): BrokerEvent[] {
     const out: BrokerEvent[] = [];
     const at = Number.isFinite(quote.ts) ? quote.ts : Number.isFinite(order.createdAt) ? order.createdAt : this.lastAt;
-    const reject = (reason: string): BrokerEvent[] => {
+    const reject = (reason: OrderRejectReason): BrokerEvent[] => {
       this.emit(out, { event: 'OrderRejected', orderId: String(order.id), reason, at });
       return out;
     };
@@ -153,50 +78,23 @@ export class PaperBroker {
     this.rollDay(at, this.markEquity(mid(quote.bid, quote.ask)), out);
 
     const buying = order.side === 'LONG';
-    const touch = touchPrice(buying, quote.bid, quote.ask);
-    const fillQty = this.liquidityCap(order.qty, touch);
-    const bps = this.takerSlipBps(fillQty, touch);
-    const price = adverse(touch, buying, bps);
+    const touch = takerTouch(order.side, quote.bid, quote.ask);
+    const fillQty = this.liquidity.cap(order.qty, touch);
+    const taken = takerPrice(this.cfg, order.side, fillQty, touch);
+    const price = taken.price;
 
-    const reason = this.entryReject(order, at, price);
+    const reason = entryRefusal(this.s, this.cfg, order, at, price);
     if (reason) return reject(reason);
     // The book moved past the bracket during the latency: the stop or target would already be crossed.
     const inside = buying ? order.sl < price && price < order.tp : order.tp < price && price < order.sl;
     if (!inside) return reject('bracket_crossed');
 
-    this.emit(out, {
-      event: 'Fill',
-      orderId: order.id,
-      side: order.side,
-      price,
-      qty: fillQty,
-      fee: fee(notional(this.cfg.kind, fillQty, price), this.cfg.takerBps),
-      liquidity: 'taker',
-      sl: order.sl,
-      tp: order.tp,
-      at,
-      orderAt: order.createdAt,
-      latencyMs: order.latencyMs ?? 0,
-      priceBeforeSlippage: touch,
-      slipBps: bps,
-    });
-    this.useLiquidity(fillQty, touch);
-    this.stops = [{ at, sl: order.sl }];
-    const remainder = order.qty - fillQty;
-    if (remainder > order.qty * 1e-9) {
-      this.emit(out, {
-        event: 'WorkingOrderPlaced',
-        order: {
-          id: `${order.id}#rest`,
-          parentId: order.id,
-          side: order.side,
-          qty: remainder,
-          limitPrice: adverse(price, buying, WORKING_ORDER_TOLERANCE_BPS),
-          createdAt: at,
-        },
-        at,
-      });
-    }
+    const terms = { orderId: order.id, side: order.side, qty: fillQty, sl: order.sl, tp: order.tp, at, orderAt: order.createdAt, latencyMs: order.latencyMs ?? 0 };
+    this.emit(out, takerFillEvent(this.cfg, terms, taken));
+    this.liquidity.use(fillQty, touch);
+    this.stops.opened(at, order.sl);
+    const rest = entryRemainder(order, fillQty, price, at);
+    if (rest) this.emit(out, { event: 'WorkingOrderPlaced', order: rest, at });
     return out;
   }
 
@@ -214,7 +112,7 @@ export class PaperBroker {
     this.seen(at);
     this.rollDay(at, this.equityWith(tick), out);
     const pos = this.s.position;
-    const hit = pos ? this.tickExit(pos, tick) : null;
+    const hit = pos ? tickExit(pos, tick) : null;
     const exiting = hit !== null && !(stopsOnly && hit.reason === 'TP');
     // Before the exit: a position that closes on this very tick was still held at the settlement. While a
     // span is recovered its candles say whether it was (onBlindSpan), unless this tick closes it anyway.
@@ -248,7 +146,7 @@ export class PaperBroker {
     this.rollDay(at, this.markEquity(candle.close), out);
     const pos = this.s.position;
     if (pos && at > pos.openedAt) {
-      const hit = this.candleExit(pos, candle);
+      const hit = candleExit(pos, candle, this.stops.at(pos, candle.ts));
       if (hit) this.exit(hit, 'candle', at, out);
     }
     return out;
@@ -264,8 +162,7 @@ export class PaperBroker {
     const out: BrokerEvent[] = [];
     const first = this.s.position;
     if (!first || first.openedAt >= span.toTs) return out;
-    const { sl, trailed } = this.stopAt(first, span.fromTs);
-    const stopReason: ExitReason = trailed ? 'TRAIL' : 'SL';
+    const stop = this.stops.at(first, span.fromTs);
     for (const r of [...ranges].sort((a, b) => a.ts - b.ts)) {
       // Still held when this candle opened: it owes any settlement up to then (a candle opening inside the
       // span has a known open; one that began before the span adds no settlement the ticks did not see).
@@ -273,16 +170,7 @@ export class PaperBroker {
       const pos: Position | null = this.s.position;
       if (!pos || pos !== first) break;
       const at = Math.max(pos.openedAt, Math.min(r.ts + intervalMs, span.toTs));
-      let d: ExitDecision | null = null;
-      const long = pos.side === 'LONG';
-      const open = r.open;
-      if (long) {
-        if (r.low !== null && r.low <= sl) d = { reason: stopReason, price: open !== null ? Math.min(sl, open) : sl };
-        else if (r.high !== null && r.high >= pos.tp) d = { reason: 'TP', price: open !== null ? Math.max(pos.tp, open) : pos.tp };
-      } else {
-        if (r.high !== null && r.high >= sl) d = { reason: stopReason, price: open !== null ? Math.max(sl, open) : sl };
-        else if (r.low !== null && r.low <= pos.tp) d = { reason: 'TP', price: open !== null ? Math.min(pos.tp, open) : pos.tp };
-      }
+      const d = unseenExit(pos, r, stop);
       if (!d) continue;
       this.seen(at);
       this.rollDay(at, this.markEquity(d.price), out);
@@ -296,10 +184,7 @@ export class PaperBroker {
    * liquidity the next fills may take, until the next close.
    */
   noteClosedCandle(candle: Candle): void {
-    if (!validCandle(candle) || !(candle.ts > this.lastVolumeTs)) return;
-    this.lastVolumeTs = candle.ts;
-    this.lastVolume = candle.volume;
-    this.liquidityLeft = candle.volume > 0 ? this.cfg.liquidityFraction * candle.volume : Infinity;
+    if (validCandle(candle)) this.liquidity.noteClose(candle);
   }
 
   /**
@@ -432,63 +317,14 @@ export class PaperBroker {
     if (at > this.lastAt) this.lastAt = at;
   }
 
-  private entryReject(order: Order, at: number, price: number): string | null {
-    const s = this.s;
-    const cfg = this.cfg;
-    if (s.processedOrderIds.includes(order.id)) return 'duplicate_order_id';
-    if (s.position) return 'position_open';
-    const b = breakerAt(s.breaker, at, s.equity);
-    if (b.tripped) return 'breaker_tripped';
-    if (s.lastEntryAt !== null && at - s.lastEntryAt < cfg.minTradeIntervalMs) return 'throttled';
-    const inWindow = s.recentOrderTimes.filter((t) => t > at - ORDER_RATE_WINDOW_MS && t <= at).length;
-    if (inWindow >= cfg.maxOrdersPerMinute) return 'rate_limit_exceeded';
-    if (dailyLossPct(b, s.equity) >= cfg.maxDailyLossPct) return 'daily_loss_exceeded';
-    const n = notional(cfg.kind, order.qty, price);
-    if (n > cfg.maxNotional) return 'notional_exceeded';
-    if (!(s.equity > 0) || n / s.equity > cfg.maxLeverage) return 'leverage_exceeded';
-    return null;
-  }
-
-  /** One entry takes at most liquidityFraction × the latest closed candle's volume; no known volume, no cap. */
-  private liquidityCap(qty: number, price: number): number {
-    if (this.lastVolume === null || !(this.lastVolume > 0)) return qty;
-    const maxBase = this.cfg.liquidityFraction * this.lastVolume;
-    if (baseQty(this.cfg.kind, qty, price) <= maxBase) return qty;
-    return qtyFromBase(this.cfg.kind, maxBase, price);
-  }
-
-  /** What fills took from the latest candle's liquidity: a remainder waits for the next close. */
-  private useLiquidity(qty: number, price: number): void {
-    this.liquidityLeft = Math.max(0, this.liquidityLeft - baseQty(this.cfg.kind, qty, price));
-  }
-
-  /** A taker's adverse move: the configured slippage plus the impact of this fill's notional. */
-  private takerSlipBps(qty: number, touch: number): number {
-    return this.cfg.slipBps + impactBps(notional(this.cfg.kind, qty, touch), this.cfg.impactBpsPerMillion);
-  }
-
-  /** Latest settlement noted or applied (-Infinity when none). */
-  private fundingAccountedTo(): number {
-    const due = this.s.fundingDue;
-    const last = this.s.lastFundingTime ?? -Infinity;
-    return due && due.length > 0 ? Math.max(last, due[due.length - 1]!.fundingTime) : last;
-  }
-
-  /**
-   * Notes FundingDue for each settlement in (already accounted, at] that the open position was held
-   * through (opened at or before it). On the tick path this is a division and two comparisons.
-   */
+  /** Notes FundingDue for each settlement up to `at` the open position was held through and owes. */
   private noteFundingDue(at: number, markPrice: number, out: BrokerEvent[]): void {
     const pos = this.s.position;
     if (!pos || !isFinitePositive(markPrice)) return;
     const step = this.cfg.fundingIntervalMs;
-    const latest = Math.floor(at / step) * step;
-    if (latest < pos.openedAt) return;
-    const accounted = this.fundingAccountedTo();
-    if (latest <= accounted) return;
-    const first = Math.max(Math.ceil(pos.openedAt / step) * step, Math.floor(accounted / step) * step + step);
-    const from = Math.max(first, latest - (MAX_SETTLEMENTS_AT_ONCE - 1) * step);
-    for (let ft = from; ft <= latest; ft += step) {
+    const due = settlementsDue(this.s, pos.openedAt, at, step);
+    if (!due) return;
+    for (let ft = due.from; ft <= due.latest; ft += step) {
       this.emit(out, { event: 'FundingDue', fundingTime: ft, side: pos.side, qty: pos.qty, markPrice, at });
     }
   }
@@ -527,43 +363,6 @@ export class PaperBroker {
     this.trip(drawdownTrip(this.s.breaker, this.livePeak, equityNow, this.cfg), at, out);
   }
 
-  private tickExit(pos: Position, tick: Tick): ExitDecision | null {
-    if (pos.side === 'LONG') {
-      if (tick.bid <= pos.sl) return { reason: pos.trailActive ? 'TRAIL' : 'SL', price: tick.bid };
-      if (tick.bid >= pos.tp) return { reason: 'TP', price: tick.bid };
-    } else {
-      if (tick.ask >= pos.sl) return { reason: pos.trailActive ? 'TRAIL' : 'SL', price: tick.ask };
-      if (tick.ask <= pos.tp) return { reason: 'TP', price: tick.ask };
-    }
-    return null;
-  }
-
-  /**
-   * The stop a whole candle can be judged against: the one in force at its open. Stops only tighten,
-   * so a low (LONG) below it crossed whatever stop was in force at that moment, while a low between it
-   * and a stop trailed later in the candle may have happened before the trail (ticks decide those).
-   */
-  private stopAt(pos: Position, ts: number): { sl: number; trailed: boolean } {
-    if (!this.stops || this.stops.length === 0) return { sl: pos.sl, trailed: pos.trailActive };
-    let i = 0;
-    for (let k = 1; k < this.stops.length; k++) if (this.stops[k]!.at <= ts) i = k;
-    return { sl: this.stops[i]!.sl, trailed: i > 0 };
-  }
-
-  /** Stop-first when both are touched; a candle opening beyond a level fills at the open (gap-through). */
-  private candleExit(pos: Position, c: Candle): ExitDecision | null {
-    const { sl, trailed } = this.stopAt(pos, c.ts);
-    const stopReason: ExitReason = trailed ? 'TRAIL' : 'SL';
-    if (pos.side === 'LONG') {
-      if (c.low <= sl) return { reason: stopReason, price: Math.min(sl, c.open) };
-      if (c.high >= pos.tp) return { reason: 'TP', price: Math.max(pos.tp, c.open) };
-    } else {
-      if (c.high >= sl) return { reason: stopReason, price: Math.max(sl, c.open) };
-      if (c.low <= pos.tp) return { reason: 'TP', price: Math.min(pos.tp, c.open) };
-    }
-    return null;
-  }
-
   private exit(
     d: ExitDecision,
     source: 'tick' | 'candle' | 'forced',
@@ -589,24 +388,17 @@ export class PaperBroker {
       slipBps: slip,
       ...(span ? { recovered: true as const, span } : {}),
     });
-    this.stops = null;
+    this.stops.closed();
     this.cancelAll('position_closed', at, out);
     this.trip(lossStreakTrip(this.s.breaker, this.cfg), at, out);
     this.checkDrawdown(this.s.equity, at, out);
   }
 
-  /** Trails the stop once price is trailActivateR in favour; emits only moves of at least STOP_STEP_R. */
   private trail(pos: Position, tick: Tick, out: BrokerEvent[]): void {
-    const r = pos.riskDistance;
-    if (!(r > 0)) return;
-    const sign = sideSign(pos.side);
-    const mark = touchPrice(pos.side === 'SHORT', tick.bid, tick.ask);
-    const best = sign > 0 ? Math.max(pos.best, mark) : Math.min(pos.best, mark);
-    if (sign * (best - pos.entry) < this.cfg.trailActivateR * r) return;
-    const sl = best - sign * this.cfg.trailDistanceR * r;
-    if (sign * (sl - pos.sl) < STOP_STEP_R * r * (1 - 1e-9)) return;
-    this.emit(out, { event: 'StopMoved', orderId: pos.orderId, sl, best, at: tick.ts });
-    this.stops?.push({ at: tick.ts, sl });
+    const move = trailedStop(pos, tick, this.cfg);
+    if (!move) return;
+    this.emit(out, { event: 'StopMoved', orderId: pos.orderId, sl: move.sl, best: move.best, at: tick.ts });
+    this.stops.moved(tick.ts, move.sl);
   }
 
   /**
@@ -623,35 +415,19 @@ export class PaperBroker {
         this.emit(out, { event: 'WorkingOrderCancelled', id: w.id, reason: 'position_closed', at: tick.ts });
         continue;
       }
-      // Never on the tick it was placed on; and only against a known candle's liquidity (after a
-      // restart, not before the seeded history says what the market trades).
-      if (!(tick.ts > w.createdAt) || this.lastVolume === null || !(this.liquidityLeft > 0)) continue;
-      const buying = w.side === 'LONG';
-      const touch = touchPrice(buying, tick.bid, tick.ask);
-      const room = qtyFromBase(this.cfg.kind, this.liquidityLeft, touch);
+      // Never on the tick it was placed on; and only against a known candle's liquidity.
+      if (!(tick.ts > w.createdAt)) continue;
+      const touch = takerTouch(w.side, tick.bid, tick.ask);
+      const room = this.liquidity.room(touch);
+      if (room === null) continue;
       const qty = room >= w.qty * (1 - 1e-9) ? w.qty : room;
-      const bps = this.takerSlipBps(qty, touch);
-      const price = adverse(touch, buying, bps);
-      if (buying ? price > w.limitPrice : price < w.limitPrice) continue;
-      this.emit(out, {
-        event: 'Fill',
-        orderId: w.id,
-        side: w.side,
-        price,
-        qty,
-        fee: fee(notional(this.cfg.kind, qty, price), this.cfg.takerBps),
-        liquidity: 'taker',
-        sl: pos.sl,
-        tp: pos.tp,
-        at: tick.ts,
-        orderAt: w.createdAt,
-        latencyMs: 0,
-        priceBeforeSlippage: touch,
-        slipBps: bps,
-      });
-      this.useLiquidity(qty, touch);
+      const taken = takerPrice(this.cfg, w.side, qty, touch);
+      if (w.side === 'LONG' ? taken.price > w.limitPrice : taken.price < w.limitPrice) continue;
+      const terms = { orderId: w.id, side: w.side, qty, sl: pos.sl, tp: pos.tp, at: tick.ts, orderAt: w.createdAt, latencyMs: 0 };
+      this.emit(out, takerFillEvent(this.cfg, terms, taken));
+      this.liquidity.use(qty, touch);
       if (qty < w.qty) {
-        this.emit(out, { event: 'WorkingOrderPlaced', order: { ...w, id: nextRestId(w), qty: w.qty - qty }, at: tick.ts });
+        this.emit(out, { event: 'WorkingOrderPlaced', order: workingRemainder(w, qty), at: tick.ts });
       }
     }
   }

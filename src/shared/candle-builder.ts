@@ -1,7 +1,7 @@
 // Candle builder: turns Bitunix kline pushes (the whole in-progress candle, with a frame ts but no open time)
 // into closed candles on market time, and tells the caller which candles it missed so they can be backfilled
-// from REST and run through the exit checks in order (SPEC §2 Candles/Gaps).
-// Timestamps are epoch-ms numbers everywhere and compared numerically (original bug 7); the forming candle is
+// from REST and run through the exit checks in order (docs/reliability.md §1).
+// Timestamps are epoch-ms numbers everywhere and compared numerically (original bug 7, docs/original-system.md §9); the forming candle is
 // never reported as closed (bug 9); backfilled candles are only ever inserted in time order (bug 8); intra-bar
 // updates of the forming candle are kept, not dropped (bug 10).
 import type { Candle } from './types.js';

@@ -1,5 +1,12 @@
-// Journal events (SPEC §5). Broker events change state and are replayed by `applyEvent`;
-// the others are facts about the session. Every journal line is `{seq, ts, event, ...payload}`.
+// Journal events. Broker events change state and are replayed by `applyEvent`; the others are facts
+// about the session. Every journal line is `{seq, ts, event, ...payload}`, its fields in the order the
+// recorder wrote them: these types describe the lines, they do not shape them.
+import type { BadFrameReason, KlineInterval } from './bitunix/index.js';
+import type { BlindCause } from './blind-spans.js';
+import type { CandleRejection } from './candle-validator.js';
+import type { LoadResult } from './persistence-api.js';
+import type { GuardRejection } from './price-guard.js';
+import type { TradingStateName, TradingStateReason } from './trading-state.js';
 import type { ExitReason, FundingDue, Side, WorkingOrder } from './types.js';
 
 // Fill and Exit carry what a reader needs to recheck the price from the journal alone:
@@ -46,12 +53,26 @@ export interface ExitEvent {
   recovered?: true;
   span?: { fromTs: number; toTs: number };
 }
+/** Why the broker refuses an entry it could otherwise fill (also answered before queueing, by checkEntry). */
+export type EntryRefusal =
+  | 'invalid_order'
+  | 'duplicate_order_id'
+  | 'position_open'
+  | 'breaker_tripped'
+  | 'throttled'
+  | 'rate_limit_exceeded'
+  | 'daily_loss_exceeded'
+  | 'notional_exceeded'
+  | 'leverage_exceeded';
+/** Why a quoted order did not fill: a refused entry, or a quote it cannot be priced from. */
+export type OrderRejectReason = EntryRefusal | 'invalid_quote' | 'quote_before_latency' | 'bracket_crossed';
 export interface OrderRejectedEvent {
   event: 'OrderRejected';
   orderId: string;
-  reason: string;
+  reason: OrderRejectReason;
   at: number;
 }
+export type WorkingCancelReason = 'shutdown' | 'expired' | 'position_closed' | 'breaker';
 export interface WorkingOrderPlacedEvent {
   event: 'WorkingOrderPlaced';
   order: WorkingOrder;
@@ -60,7 +81,7 @@ export interface WorkingOrderPlacedEvent {
 export interface WorkingOrderCancelledEvent {
   event: 'WorkingOrderCancelled';
   id: string;
-  reason: 'shutdown' | 'expired' | 'position_closed' | 'breaker';
+  reason: WorkingCancelReason;
   at: number;
 }
 export interface StopMovedEvent {
@@ -120,46 +141,170 @@ export type BrokerEvent =
   | BreakerTrippedEvent
   | BreakerResetEvent
   | BreakerPeakEvent;
+export type BrokerEventName = BrokerEvent['event'];
 
-/** Session facts: never replayed into broker state. */
-export interface SessionEvent {
-  event:
-    | 'SessionStart'
-    | 'SessionEnd'
-    | 'StateLoaded'
-    | 'StateQuarantined'
-    | 'OrderQueued'
-    | 'OrderDropped'
-    | 'WsConnected'
-    | 'WsDisconnected'
-    | 'WsFatal'
-    | 'StaleData'
-    | 'GapBackfilled'
-    | 'BadFrames'
-    | 'StrategyError'
-    | 'BlindSpan'
-    | 'TradingState';
-  [field: string]: unknown;
+// ── session facts: never replayed into broker state ──
+
+/** Why a session ended: SessionEnd's reason and the session's stop(). */
+export type StopReason =
+  | 'signal'
+  | 'duration'
+  | 'kill_file'
+  | 'breaker'
+  | 'ws_fatal'
+  | 'error_budget'
+  | 'memory'
+  | 'lock_compromised'
+  | 'replay_end'
+  | 'fatal';
+export type FeedKind = 'bitunix' | 'sim' | 'replay';
+/** A dropped frame's reason: the codec's, the price guard's, a tick older than the book, or a REST candle's. */
+export type BadFrameCause = BadFrameReason | GuardRejection | 'ts_backwards' | `rest_${CandleRejection}`;
+
+export interface SessionStartEvent {
+  event: 'SessionStart';
+  pid: number;
+  version: string;
+  balance: number;
+  feed: FeedKind;
+  strategy: string;
+  interval: KlineInterval;
+  dryRun: boolean;
+  /** Wall-clock ms the session started. */
+  at: number;
+}
+export interface SessionEndEvent {
+  event: 'SessionEnd';
+  reason: StopReason;
+  exitCode: number;
+  errors: number;
+}
+export interface StateLoadedEvent {
+  event: 'StateLoaded';
+  source: LoadResult['source'];
+  snapshotSeq: number;
+  lastSeq: number;
+  replayed: number;
+  journalRead: LoadResult['journalRead'];
+}
+/** A state file that failed its checks and was set aside. */
+export interface StateQuarantinedEvent {
+  event: 'StateQuarantined';
+  file: string;
+}
+export interface OrderQueuedEvent {
+  event: 'OrderQueued';
+  orderId: string;
+  side: Side;
+  qty: number;
+  sl: number;
+  tp: number;
+  refPrice: number;
+  at: number;
+  latencyMs?: number;
+}
+export interface OrderDroppedEvent {
+  event: 'OrderDropped';
+  orderId: string;
+  reason: 'queue_full';
+  depth: number;
+}
+export interface WsConnectedEvent {
+  event: 'WsConnected';
+  reconnects: number;
+}
+export interface WsDisconnectedEvent {
+  event: 'WsDisconnected';
+  /** What the socket said or did (free text: a close code, an error message). */
+  reason: string;
+  retryInMs: number;
+  consecutiveFailures: number;
+}
+export interface WsFatalEvent {
+  event: 'WsFatal';
+  reason: string;
+}
+export interface StaleDataEvent {
+  event: 'StaleData';
+  lastTickAgeSec: number;
+}
+export interface GapBackfilledEvent {
+  event: 'GapBackfilled';
+  fromTs: number;
+  toTs: number;
+  candles: number;
+}
+/** Frames dropped so far this session, in total and by reason. */
+export interface BadFramesEvent {
+  event: 'BadFrames';
+  total: number;
+  byReason: Partial<Record<BadFrameCause, number>>;
+}
+export interface StrategyErrorEvent {
+  event: 'StrategyError';
+  strategy: string;
+  candleTs: number;
+  message: string;
+}
+export interface BlindSpanEvent {
+  event: 'BlindSpan';
+  fromTs: number;
+  toTs: number;
+  /** The first of `causes`. */
+  cause: BlindCause;
+  causes: BlindCause[];
+  seconds: number;
+}
+export interface TradingStateEvent {
+  event: 'TradingState';
+  state: TradingStateName;
+  reason: TradingStateReason | null;
+  previous: TradingStateName;
 }
 
+/** Session facts: never replayed into broker state. */
+export type SessionEvent =
+  | SessionStartEvent
+  | SessionEndEvent
+  | StateLoadedEvent
+  | StateQuarantinedEvent
+  | OrderQueuedEvent
+  | OrderDroppedEvent
+  | WsConnectedEvent
+  | WsDisconnectedEvent
+  | WsFatalEvent
+  | StaleDataEvent
+  | GapBackfilledEvent
+  | BadFramesEvent
+  | StrategyErrorEvent
+  | BlindSpanEvent
+  | TradingStateEvent;
+export type SessionEventName = SessionEvent['event'];
+
 export type EngineEvent = BrokerEvent | SessionEvent;
+export type EngineEventName = EngineEvent['event'];
+/** The event of one kind: `EventOf<'Fill'>` is FillEvent. */
+export type EventOf<K extends EngineEventName> = Extract<EngineEvent, { event: K }>;
 
 /** A line of events.jsonl. `ts` is wall-clock ms when the event was recorded. */
 export type JournalEntry = EngineEvent & { seq: number; ts: number };
 
-export const BROKER_EVENT_NAMES: ReadonlySet<string> = new Set([
-  'Fill',
-  'Exit',
-  'OrderRejected',
-  'WorkingOrderPlaced',
-  'WorkingOrderCancelled',
-  'StopMoved',
-  'FundingApplied',
-  'FundingDue',
-  'BreakerTripped',
-  'BreakerReset',
-  'BreakerPeak',
-]);
+// The union's kinds at run time: `satisfies` makes a kind missing here, or one the union lacks, a compile error.
+const BROKER_KINDS = {
+  Fill: true,
+  Exit: true,
+  OrderRejected: true,
+  WorkingOrderPlaced: true,
+  WorkingOrderCancelled: true,
+  StopMoved: true,
+  FundingApplied: true,
+  FundingDue: true,
+  BreakerTripped: true,
+  BreakerReset: true,
+  BreakerPeak: true,
+} as const satisfies Record<BrokerEventName, true>;
+
+export const BROKER_EVENT_NAMES: ReadonlySet<string> = new Set(Object.keys(BROKER_KINDS) as BrokerEventName[]);
 
 export function isBrokerEvent(e: { event: string }): e is BrokerEvent {
   return BROKER_EVENT_NAMES.has(e.event);

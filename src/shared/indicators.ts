@@ -1,4 +1,4 @@
-// Indicators used by the built-in strategy, with the original's exact formulas (notes/original-system.md §4.3):
+// Indicators used by the built-in strategy, with the original's exact formulas (docs/original-system.md §4.3):
 // EMA seeded by an SMA, ATR as the simple mean of the last 14 true ranges, cumulative VWAP, sweep detection.
 // `null` means "not enough data"; a value of 0 is a real value (the original treated a zero EMA as missing).
 import type { Candle } from './types.js';

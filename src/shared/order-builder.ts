@@ -1,8 +1,9 @@
-// Turns a strategy's Signal into an entry Order the way the original engine did (SPEC §3, notes §4.1):
+// Turns a strategy's Signal into an entry Order the way the original engine did:
 // market entry at the candle close, stop `stopBps` away unless the signal names `sl`, target `tpR` × the
 // stop distance unless it names `tp`, and a size that loses `riskPct` % of equity at the stop.
 // A signal whose levels are non-finite or on the wrong side of the entry is refused with a reason,
 // so a buggy plugin costs a log line, never a nonsensical position.
+import { ok, refused, type Result } from './result.js';
 import type { ContractKind, Order, Signal } from './types.js';
 
 export interface OrderParams {
@@ -32,34 +33,46 @@ export interface OrderParams {
 
 const LIMIT_HEADROOM = 0.98;
 
+/** Why a signal cannot be traded as an order. */
+export type OrderRefusal =
+  | 'invalid_side'
+  | 'invalid_close'
+  | 'no_equity'
+  | 'invalid_sizing'
+  | 'sl_not_finite'
+  | 'tp_not_finite'
+  | 'sl_wrong_side'
+  | 'tp_wrong_side'
+  | 'invalid_qty';
+
 /** The order, or the reason the signal cannot be traded. */
-export function buildOrder(signal: Signal, p: OrderParams): Order | string {
+export function buildOrder(signal: Signal, p: OrderParams): Result<Order, OrderRefusal> {
   const { equity, id, at } = p;
   const entry = p.refPrice;
-  if (signal.side !== 'LONG' && signal.side !== 'SHORT') return 'invalid_side';
-  if (!Number.isFinite(entry) || entry <= 0) return 'invalid_close';
-  if (!Number.isFinite(equity) || equity <= 0) return 'no_equity';
-  if (!(p.riskPct > 0) || !(p.stopBps > 0) || !(p.tpR > 0)) return 'invalid_sizing';
-  if (signal.sl !== undefined && !Number.isFinite(signal.sl)) return 'sl_not_finite';
-  if (signal.tp !== undefined && !Number.isFinite(signal.tp)) return 'tp_not_finite';
+  if (signal.side !== 'LONG' && signal.side !== 'SHORT') return refused('invalid_side');
+  if (!Number.isFinite(entry) || entry <= 0) return refused('invalid_close');
+  if (!Number.isFinite(equity) || equity <= 0) return refused('no_equity');
+  if (!(p.riskPct > 0) || !(p.stopBps > 0) || !(p.tpR > 0)) return refused('invalid_sizing');
+  if (signal.sl !== undefined && !Number.isFinite(signal.sl)) return refused('sl_not_finite');
+  if (signal.tp !== undefined && !Number.isFinite(signal.tp)) return refused('tp_not_finite');
 
   const sign = signal.side === 'LONG' ? 1 : -1;
   const sl = signal.sl ?? entry - sign * entry * (p.stopBps / 10_000);
   // The stop must be strictly on the losing side (below a long's entry, above a short's).
-  if (!(sign * (entry - sl) > 0) || sl <= 0) return 'sl_wrong_side';
+  if (!(sign * (entry - sl) > 0) || sl <= 0) return refused('sl_wrong_side');
   const distance = Math.abs(entry - sl);
   const tp = signal.tp ?? entry + sign * distance * p.tpR;
-  if (!(sign * (tp - entry) > 0) || tp <= 0) return 'tp_wrong_side';
+  if (!(sign * (tp - entry) > 0) || tp <= 0) return refused('tp_wrong_side');
 
   const risk = (equity * p.riskPct) / 100;
   // Linear: base coins losing `risk` over `distance`. Inverse: USD contracts, whose loss at the stop is
-  // qty × distance / entry (notes §8.2 item 18), so qty = risk × entry / distance.
+  // qty × distance / entry, so qty = risk × entry / distance.
   let qty = p.kind === 'linear' ? risk / distance : (risk * entry) / distance;
   const capNotional = Math.min(p.maxNotional ?? Infinity, p.maxLeverage !== undefined ? equity * p.maxLeverage : Infinity) * LIMIT_HEADROOM;
   // Linear notional is qty × price; inverse qty is already USD notional.
   const capQty = p.kind === 'linear' ? capNotional / entry : capNotional;
   if (qty > capQty) qty = capQty;
-  if (!Number.isFinite(qty) || qty <= 0) return 'invalid_qty';
+  if (!Number.isFinite(qty) || qty <= 0) return refused('invalid_qty');
 
-  return { id, side: signal.side, qty, refPrice: entry, sl, tp, createdAt: at };
+  return ok({ id, side: signal.side, qty, refPrice: entry, sl, tp, createdAt: at });
 }

@@ -1,5 +1,5 @@
 // The contract between the session (main thread) and the persistence worker, which alone touches the
-// state directory (DESIGN.md, ownership table). Types and message tags only: both threads import this.
+// state directory (docs/architecture.md, ownership table). Types and message tags only: both threads import this.
 import type { JournalEntry } from './events.js';
 import type { BrokerState, StateSnapshot } from './types.js';
 
@@ -57,7 +57,7 @@ export const HALT_FILE = 'halt.json';
 export interface OpenOptions {
   dir: string;
   symbol: string;
-  /** Backup generations kept next to state.json (SPEC §5, --backups). */
+  /** Backup generations kept next to state.json (docs/reliability.md §4, --backups). */
   backups: number;
   /** Equity of a fresh state when the journal has no SessionStart to take it from (--balance). */
   balance: number;

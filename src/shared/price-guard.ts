@@ -8,7 +8,7 @@
 // start with nothing open) the first price is taken as it comes: there is nothing to judge it by and nothing
 // it could close; a restart with a position open anchors the guard at the position's entry instead.
 // Pure: no I/O and no clock of its own; the caller passes each frame's wall-clock receive time.
-import type { Frame } from './bitunix-codec.js';
+import type { Frame } from './bitunix/index.js';
 import { withinBound, type PriceBound, type TrustedPrice } from './price-bound.js';
 
 export type GuardRejection = 'wrong_symbol' | 'future_ts' | 'implausible_price' | 'implausible_mark' | 'implausible_funding';

@@ -1,6 +1,6 @@
 // Pricing arithmetic for the paper broker: fees, adverse slippage and impact, notional and PnL for
 // linear (qty in base coin) and inverse (qty in USD contracts) perpetuals. Plain functions so the
-// broker, the reports and the tests share one definition of every number (notes §2, §8.2 item 18).
+// broker, the reports and the tests share one definition of every number (docs/original-system.md §2, §8.2 item 18).
 import type { ContractKind, Side } from './types.js';
 
 const BPS = 10_000;
@@ -51,7 +51,7 @@ export function touchPrice(buying: boolean, bid: number, ask: number): number {
 /**
  * Gross PnL in the quote coin of closing `qty` opened at `entry` at `exit`.
  * Linear: (exit - entry) × qty for LONG. Inverse: qty × (1/entry - 1/exit) coins, valued at `exit`
- * (notes §8.2 item 18). SHORT mirrors both.
+ * (docs/original-system.md §8.2 item 18). SHORT mirrors both.
  */
 export function grossPnl(kind: ContractKind, side: Side, entry: number, exit: number, qty: number): number {
   const s = sideSign(side);
@@ -62,7 +62,7 @@ export function grossPnl(kind: ContractKind, side: Side, entry: number, exit: nu
 
 /**
  * Average entry after adding `q2` at `p2` to `q1` at `p1`: the qty-weighted mean, as the original's
- * position engine did (notes §8.2 item 18). Exact for linear; for inverse the exact (harmonic) mean
+ * position engine did (docs/original-system.md §8.2 item 18). Exact for linear; for inverse the exact (harmonic) mean
  * differs only in the second order of the price gap, and the reducer that calls this does not know the kind.
  */
 export function averageEntry(q1: number, p1: number, q2: number, p2: number): number {

@@ -4,7 +4,7 @@
 // the same frames to the engine's decoder without one. Both read them here, so both deliver the same bytes
 // in the same order, and the replay's market clock (first streamed candle, last frame) is known up front.
 // Pure and deterministic.
-import { encodeBook, encodeKline, encodePrice, encodeTrade, klineChannelMs } from './bitunix-codec.js';
+import { channelKind, encodeBook, encodeKline, encodePrice, encodeTrade, klineChannelMs } from './bitunix/index.js';
 import type { PriceTick } from './price-process.js';
 import { inferPriceTick, synthTicks } from './tick-synth.js';
 import type { Candle } from './types.js';
@@ -38,12 +38,9 @@ export type TapeEmit<C> = (client: C, sub: TapeSub, frame: string, bucket: numbe
 /** The subscriptions a channel list makes, in the order the simulator serves them. */
 export function tapeSubs(channels: readonly string[]): TapeSub[] {
   return channels.map((ch) => {
-    const intervalMs = klineChannelMs(ch);
-    if (intervalMs !== null) return { kind: 'kline', ch, intervalMs };
-    if (ch === 'depth_book1') return { kind: 'book', ch, intervalMs: 0 };
-    if (ch === 'trade') return { kind: 'trade', ch, intervalMs: 0 };
-    if (ch === 'price') return { kind: 'price', ch, intervalMs: 0 };
-    throw new Error(`replay: channel ${ch} is not on the tape`);
+    const kind = channelKind(ch);
+    if (kind === null) throw new Error(`replay: channel ${ch} is not on the tape`);
+    return { kind, ch, intervalMs: kind === 'kline' ? klineChannelMs(ch)! : 0 };
   });
 }
 

@@ -1,4 +1,4 @@
-// The state.json schema (SPEC §5): a checksum over a canonical JSON form, and validators that say in one
+// The state.json schema (docs/contracts.md): a checksum over a canonical JSON form, and validators that say in one
 // line why a snapshot or a journal line is unusable. The loader trusts nothing it reads from disk: a file
 // that parses but was hand-edited, half-written or written by another version must be refused, not loaded.
 import { createHash } from 'node:crypto';

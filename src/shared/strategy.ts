@@ -1,7 +1,8 @@
-// The strategy contract (SPEC §3): built-in and plugin strategies see the closed candles and a small context
+// The strategy contract: built-in and plugin strategies see the closed candles and a small context
 // and return a Signal or null. Plugins are untrusted code, so both the module shape and every returned signal
 // are validated here before the engine acts on them.
 import type { Candle, Position, Signal } from './types.js';
+import { ok, refused, type Result } from './result.js';
 
 export interface StrategyContext {
   symbol: string;
@@ -48,27 +49,27 @@ function isPrice(v: unknown): v is number {
 
 /**
  * Check what a strategy returned: null/undefined → null (no trade); a valid signal → a clean copy
- * `{side, sl?, tp?}`; anything else → a string saying why it is invalid (the engine counts an error, no trade).
+ * `{side, sl?, tp?}`; anything else → refused, saying why it is invalid (the engine counts an error, no trade).
  */
-export function validateSignal(x: unknown): Signal | null | string {
-  if (x === null || x === undefined) return null;
-  if (typeof x !== 'object' || Array.isArray(x)) return `signal must be an object or null, got ${describe(x)}`;
+export function validateSignal(x: unknown): Result<Signal | null, string> {
+  if (x === null || x === undefined) return ok(null);
+  if (typeof x !== 'object' || Array.isArray(x)) return refused(`signal must be an object or null, got ${describe(x)}`);
   const s = x as { side?: unknown; sl?: unknown; tp?: unknown };
-  if (s.side !== 'LONG' && s.side !== 'SHORT') return `signal side must be LONG or SHORT, got ${String(s.side)}`;
+  if (s.side !== 'LONG' && s.side !== 'SHORT') return refused(`signal side must be LONG or SHORT, got ${String(s.side)}`);
   const out: Signal = { side: s.side };
   if (s.sl !== undefined) {
-    if (!isPrice(s.sl)) return `signal sl must be a finite positive price, got ${String(s.sl)}`;
+    if (!isPrice(s.sl)) return refused(`signal sl must be a finite positive price, got ${String(s.sl)}`);
     out.sl = s.sl;
   }
   if (s.tp !== undefined) {
-    if (!isPrice(s.tp)) return `signal tp must be a finite positive price, got ${String(s.tp)}`;
+    if (!isPrice(s.tp)) return refused(`signal tp must be a finite positive price, got ${String(s.tp)}`);
     out.tp = s.tp;
   }
   if (out.sl !== undefined && out.tp !== undefined) {
     // Whatever the entry, a LONG's stop is below its target and a SHORT's above.
     if (out.side === 'LONG' ? out.sl >= out.tp : out.sl <= out.tp) {
-      return `signal ${out.side} has sl ${out.sl} on the wrong side of tp ${out.tp}`;
+      return refused(`signal ${out.side} has sl ${out.sl} on the wrong side of tp ${out.tp}`);
     }
   }
-  return out;
+  return ok(out);
 }

@@ -1,8 +1,8 @@
 // The tick ring: a SharedArrayBuffer the main thread writes every tick into and execution workers read the
-// latest tick from, without messages or locks (SPEC §1, DESIGN "tick ring"). Single writer, many readers.
+// latest tick from, without messages or locks (docs/architecture.md). Single writer, many readers.
 // Prices are Float64 and Atomics do not work on Float64Array, so each slot has its own seqlock counter
 // (odd = being written); a reader retries until it copies a slot whose counter was even and unchanged
-// around the copy, so it never returns a torn tick (notes/node-libraries.md §7, measured there).
+// around the copy, so it never returns a torn tick (docs/node-traps.md §7, measured there).
 // One refinement over the notes' reader: the counter must also be the value the published tick left (2 × the
 // slot's lap), not just even. Otherwise a reader can copy a lapped slot that is stable but not yet published
 // and then, on its next read, return the older published tick: ts going backwards (seen in the worker test).

@@ -20,7 +20,7 @@ export interface Candle {
   volume: number;
 }
 
-/** What a strategy returns on a closed candle (SPEC §3). */
+/** What a strategy returns on a closed candle (docs/strategies.md). */
 export interface Signal {
   side: Side;
   sl?: number;

@@ -1,8 +1,8 @@
-// The persistence worker (SPEC §5, DESIGN.md): the only code that touches the state directory. It holds
+// The persistence worker (docs/reliability.md §4, docs/architecture.md): the only code that touches the state directory. It holds
 // the state lock for the whole run, loads the newest valid generation at start, and then serves journal
 // appends, coalesced snapshot writes and side files over comlink, so the main thread never waits on disk.
 // It never logs and never crashes on an I/O error: every failure comes back as a rejected call with a
-// clear message and is kept in status().lastError. No top-level await (notes/node-libraries.md §8).
+// clear message and is kept in status().lastError. No top-level await (docs/node-traps.md §8).
 import { parentPort } from 'node:worker_threads';
 import { mkdir, readFile, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeRestKlines } from '../../src/shared/bitunix-codec.js';
-import { FIXTURES, MAIN, readEvents, readJson, run, startSim, tempDir, waitFor, waitForSnapshotPosition, type Entry, type Run } from './engine.js';
+import { decodeRestKlines } from '../../src/shared/bitunix/index.js';
+import { FIXTURES, MAIN, readEvents, readJson, run, startSim, tempDir, waitFor, waitForSnapshotPosition, type EntryOf, type Run } from './engine.js';
 
 /** Stop distance of the position (bps); excursions go well past it. */
 export const STOP_BPS = 40;
@@ -97,7 +97,7 @@ export async function marketNow(sim: SimHandle): Promise<number> {
 }
 
 /** Wait for the engine's first Fill and its snapshot on disk (so a kill keeps the position). */
-export async function waitForPosition(stateDir: string, r: Run): Promise<Entry> {
+export async function waitForPosition(stateDir: string, r: Run): Promise<EntryOf<'Fill'>> {
   // the first entry follows the first closed live candle: up to a minute of market time after start
   const fill = await waitFor('the first Fill', () => {
     if (r.child.exitCode !== null) throw new Error(`engine exited ${r.child.exitCode} before a Fill\n${r.stderr()}\n${r.stdout().slice(-3000)}`);
@@ -114,29 +114,29 @@ export async function earlyInACandle(sim: SimHandle, maxIntoMinuteMs: number): P
 }
 
 /** An excursion of `bps` against the position's side (down for a LONG), for `ms`. */
-export function against(fill: Entry, bps: number, ms: number): Record<string, unknown> {
+export function against(fill: EntryOf<'Fill'>, bps: number, ms: number): Record<string, unknown> {
   return { kind: 'excursion', bps: fill.side === 'LONG' ? -bps : bps, ms };
 }
 
 /** Precondition: the simulator's candles since `fromTs` show the stop crossed (the excursion took effect). */
-export async function assertStopCrossedInCandles(sim: SimHandle, fill: Entry, fromTs: number): Promise<void> {
+export async function assertStopCrossedInCandles(sim: SimHandle, fill: EntryOf<'Fill'>, fromTs: number): Promise<void> {
   const r = await sim.control(`/api/v1/futures/market/kline?symbol=BTCUSDT&interval=1m&limit=10&startTime=${Math.floor(fromTs / MINUTE) * MINUTE}`);
   const candles = decodeRestKlines(r.text);
-  const sl = fill.sl as number;
+  const sl = fill.sl;
   const crossed = fill.side === 'LONG' ? Math.min(...candles.map((k) => k.low)) < sl : Math.max(...candles.map((k) => k.high)) > sl;
   assert.ok(crossed, `the exchange's candles show the ${fill.side} stop ${sl} crossed: ${JSON.stringify(candles)}`);
 }
 
 /** The Exit of the position, once there is one; a timeout says what the journal holds since the fill. */
-export async function waitForExit(stateDir: string, orderId: unknown, timeoutMs: number, what = 'the Exit of the position'): Promise<Entry> {
+export async function waitForExit(stateDir: string, orderId: string, timeoutMs: number, what = 'the Exit of the position'): Promise<EntryOf<'Exit'>> {
   try {
-    return await waitFor(what, () => readEvents(stateDir).find((e) => e.event === 'Exit' && e.orderId === orderId), timeoutMs, 200);
+    return await waitFor(what, () => readEvents(stateDir).filter((e) => e.event === 'Exit').find((e) => e.orderId === orderId), timeoutMs, 200);
   } catch (e) {
     const events = readEvents(stateDir);
-    const fillSeq = events.find((x) => x.event === 'Fill' && x.orderId === orderId)?.seq ?? 0;
+    const fillSeq = events.filter((x) => x.event === 'Fill').find((x) => x.orderId === orderId)?.seq ?? 0;
     const since = events
       .filter((x) => x.seq > fillSeq && !['Candle', 'BadFrames'].includes(x.event))
-      .map((x) => `${x.event}${typeof x.reason === 'string' ? `(${x.reason})` : ''}`);
+      .map((x) => `${x.event}${'reason' in x && typeof x.reason === 'string' ? `(${x.reason})` : ''}`);
     throw new Error(`${(e as Error).message}; journal since the fill: ${since.join(', ') || 'nothing'}`);
   }
 }
@@ -146,25 +146,25 @@ export async function waitForExit(stateDir: string, orderId: unknown, timeoutMs:
  * excursion (market time `crossedAt`), at the stop level or worse, never beyond the excursion itself;
  * the span is journaled with one of `causes`; nothing else closed the position.
  */
-export function assertRecoveredStop(stateDir: string, fill: Entry, crossedAt: number, causes: string[]): Entry {
+export function assertRecoveredStop(stateDir: string, fill: EntryOf<'Fill'>, crossedAt: number, causes: string[]): EntryOf<'Exit'> {
   const events = readEvents(stateDir);
-  const exits = events.filter((e) => e.event === 'Exit' && e.orderId === fill.orderId);
+  const exits = events.filter((e) => e.event === 'Exit').filter((e) => e.orderId === fill.orderId);
   assert.equal(exits.length, 1, `exactly one Exit of the position: ${JSON.stringify(exits)}`);
   const exit = exits[0]!;
   assert.equal(exit.recovered, true, `the exit was recovered from the candles of the blind span: ${JSON.stringify(exit)}`);
-  assert.ok(['SL', 'TRAIL'].includes(exit.reason as string), `closed by its stop: ${exit.reason}`);
-  const span = exit.span as { fromTs: number; toTs: number } | undefined;
+  assert.ok(['SL', 'TRAIL'].includes(exit.reason), `closed by its stop: ${exit.reason}`);
+  const span = exit.span;
   assert.ok(span && span.fromTs <= crossedAt && crossedAt <= span.toTs, `the exit's span ${JSON.stringify(span)} covers the crossing at ${crossedAt}`);
-  const moved = events.filter((e) => e.event === 'StopMoved' && e.orderId === fill.orderId && e.seq < exit.seq).at(-1);
-  const sl = (moved?.sl ?? fill.sl) as number;
-  const price = exit.price as number;
+  const moved = events.filter((e) => e.event === 'StopMoved').filter((e) => e.orderId === fill.orderId && e.seq < exit.seq).at(-1);
+  const sl = moved?.sl ?? fill.sl;
+  const price = exit.price;
   const long = fill.side === 'LONG';
   assert.ok(long ? price <= sl : price >= sl, `${fill.side} stop ${sl}: exit at the level or worse, got ${price}`);
-  const entry = fill.price as number;
+  const entry = fill.price;
   assert.ok(Math.abs(price / entry - 1) < 0.04, `never beyond the 3 % excursion (entry ${entry}, exit ${price})`);
-  const spans = events.filter((e) => e.event === 'BlindSpan' && (e.fromTs as number) <= crossedAt && crossedAt <= (e.toTs as number));
+  const spans = events.filter((e) => e.event === 'BlindSpan').filter((e) => e.fromTs <= crossedAt && crossedAt <= e.toTs);
   assert.ok(spans.length >= 1, `a BlindSpan covering ${crossedAt} is journaled: ${JSON.stringify(events.filter((e) => e.event === 'BlindSpan'))}`);
-  assert.ok(spans.some((s) => causes.includes(s.cause as string)), `its cause is one of ${causes}: ${JSON.stringify(spans)}`);
+  assert.ok(spans.some((s) => causes.includes(s.cause)), `its cause is one of ${causes}: ${JSON.stringify(spans)}`);
   return exit;
 }
 

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { EngineEventName, JournalEntry } from '../../src/shared/events.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const MAIN = path.join(ROOT, 'dist', 'main.js');
@@ -43,7 +44,10 @@ export function readJson<T = Record<string, unknown>>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
-export type Entry = { seq: number; ts: number; event: string; [k: string]: unknown };
+/** A journal line as read back: narrow on `event` (e.g. `filter((e) => e.event === 'Exit')`) to read its fields. */
+export type Entry = JournalEntry;
+/** A journal line of one kind. */
+export type EntryOf<K extends EngineEventName> = Extract<JournalEntry, { event: K }>;
 
 export function readEvents(dir: string): Entry[] {
   const file = path.join(dir, 'events.jsonl');

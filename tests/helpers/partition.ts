@@ -4,7 +4,7 @@
 // crosses the stop and comes back; then the route is removed. Shared by the end-to-end test and by
 // scripts/partition-recovery.ts, which times the recovery.
 import { against, assertStopCrossedInCandles, Cleanup, inject, marketNow, startEngine, startStandaloneSim, waitForPosition, type SimHandle } from './blind-span.js';
-import type { Entry, Run } from './engine.js';
+import type { EntryOf, Run } from './engine.js';
 import { createNetnsPair, type NetnsPair } from './netns.js';
 import path from 'node:path';
 
@@ -25,7 +25,7 @@ export interface PartitionRun {
   sim: SimHandle;
   engine: Run;
   stateDir: string;
-  fill: Entry;
+  fill: EntryOf<'Fill'>;
   /** Market time the price crossed the stop. */
   crossedAt: number;
   /** Wall time the route was removed. */

@@ -1,6 +1,6 @@
 // A replay's end is decided by the tape's market time, and its trading state is refreshed per closed candle (not
 // by the wall-clock heartbeat), so its journal lines fall at the same frame on every run.
-import type { Frame } from '../../shared/bitunix-codec.js';
+import type { Frame } from '../../shared/bitunix/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { FrameLogFeedHandlers } from '../frame-log-feed.js';
 import type { Logger } from '../logger.js';

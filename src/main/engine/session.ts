@@ -3,12 +3,12 @@
 // it in engine/ (composition, tasks, recovery, status, end of session) and in trading/ (the tick path).
 // Every tick is checked against the open position before the next frame is read; nothing on that path waits
 // for the disk or a worker.
-import { klineChannel } from '../../shared/bitunix-codec.js';
+import { marketChannels } from '../../shared/bitunix/index.js';
 import { PaperBroker } from '../../shared/broker.js';
 import { contractKind } from '../../shared/broker-config.js';
 import { CandleBuilder } from '../../shared/candle-builder.js';
 import type { Clock } from '../../shared/clock.js';
-import type { EngineEvent } from '../../shared/events.js';
+import type { EngineEvent, StopReason } from '../../shared/events.js';
 import { createRng, type Rng } from '../../shared/rng.js';
 import type { Strategy } from '../../shared/strategy.js';
 import { TickRing } from '../../shared/tick-ring.js';
@@ -43,17 +43,7 @@ import { brokerConfigOf, coreConfigOf, createExecutor, createRecorder, createSoc
 import { ProcessHealth } from './process-health.js';
 import { WebhookNotifier } from '../notifier.js';
 
-export type StopReason =
-  | 'signal'
-  | 'duration'
-  | 'kill_file'
-  | 'breaker'
-  | 'ws_fatal'
-  | 'error_budget'
-  | 'memory'
-  | 'lock_compromised'
-  | 'replay_end'
-  | 'fatal';
+export type { StopReason } from '../../shared/events.js';
 
 /** Stops that flatten the position; a signal (or a crash) keeps it for the next start. */
 const CLOSES_POSITION: ReadonlySet<StopReason> = new Set(['duration', 'kill_file', 'breaker', 'replay_end']);
@@ -298,7 +288,7 @@ export class Session {
     // A replay's history is the one closed before its first streamed candle, seeded before any frame is read.
     if (this.replay) await seedCandles(this.history(), this.replay.tape.firstLiveTs);
 
-    const channels = ['depth_book1', 'trade', klineChannel(this.cfg.interval), 'price'];
+    const channels = marketChannels(this.cfg.interval);
     const handlers: FeedHandlers = {
       onFrame: this.replay
         ? (frame, recv, recvHr) => this.replayRun.onTapeFrame(frame, recv, recvHr, this.replay!.tape.endTs)

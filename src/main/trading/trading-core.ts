@@ -3,24 +3,24 @@
 // the core decides leaves through its sink (journal, execution queue, backfill, stop), so the session
 // owns sockets, timers and files while this stays testable frame by frame. Orders wait out their latency in an
 // Executor (worker pool or market time); the core does not know which.
-import type { Frame } from '../../shared/bitunix-codec.js';
+import type { Frame } from '../../shared/bitunix/index.js';
 import { BlindSpanTracker, SeenPrices, unseenRange, type BlindCause, type BlindSpan } from '../../shared/blind-spans.js';
 import { orderDueAt, type PaperBroker } from '../../shared/broker.js';
 import type { CandleBuilder } from '../../shared/candle-builder.js';
-import type { BrokerEvent, EngineEvent } from '../../shared/events.js';
+import type { BadFrameCause, BrokerEvent, EngineEvent } from '../../shared/events.js';
 import { buildOrder } from '../../shared/order-builder.js';
 import { LatencyHistogram } from '../latency-histogram.js';
 import { validateSignal, type Strategy } from '../../shared/strategy.js';
 import type { TickRing } from '../../shared/tick-ring.js';
 import type { Rng } from '../../shared/rng.js';
 import type { Candle, ContractKind, FillQuote, Order, Tick } from '../../shared/types.js';
-import { validateCandles } from '../../shared/candle-validator.js';
+import { validateCandles, type CandleRejection } from '../../shared/candle-validator.js';
 import { priceBoundFor, type PriceBound } from '../../shared/price-bound.js';
 import { PriceGuard } from '../../shared/price-guard.js';
 import { brokerEventLog } from './broker-event-log.js';
 import type { Executor } from './executor.js';
 
-/** Ticks going back further than this (market time) are bad frames. */
+/** Ticks going back further than this (market time) are bad frames (docs/reliability.md §5). */
 const TS_BACKWARDS_LIMIT_MS = 5_000;
 export const STRATEGY_HISTORY = 200;
 const MAX_SESSION_CANDLES = 100_000;
@@ -91,7 +91,7 @@ export class TradingCore {
   private lastTickTs = 0;
   /** Every candle closed live this session (bounded), for candles.csv and the report. */
   readonly closedCandles: Candle[] = [];
-  private readonly _badFrames = new Map<string, number>();
+  private readonly _badFrames = new Map<BadFrameCause, number>();
   private _badFramesTotal = 0;
   /** Judges every market frame before it may move money (only trusted ticks reach the ring and the broker). */
   readonly guard: PriceGuard;
@@ -325,14 +325,15 @@ export class TradingCore {
       this.sink.error(`strategy ${this.strategy.name} threw on candle ${c.ts}: ${message}`);
       return;
     }
-    const signal = validateSignal(raw);
-    if (typeof signal === 'string') {
-      this.sink.error(`strategy ${this.strategy.name} returned an invalid signal: ${signal}`);
+    const checked = validateSignal(raw);
+    if (!checked.ok) {
+      this.sink.error(`strategy ${this.strategy.name} returned an invalid signal: ${checked.reason}`);
       return;
     }
+    const signal = checked.value;
     if (signal === null) return;
     const at = Math.max(this._lastMarketTs, c.ts + this.cfg.intervalMs);
-    const order = buildOrder(signal, {
+    const built = buildOrder(signal, {
       // One order per candle and side: the id is the idempotency key, stable across restarts.
       id: `${this.cfg.symbol}-${c.ts}-${signal.side}`,
       refPrice: c.close,
@@ -345,10 +346,11 @@ export class TradingCore {
       maxNotional: this.broker.cfg.maxNotional,
       maxLeverage: this.broker.cfg.maxLeverage,
     });
-    if (typeof order === 'string') {
-      this.sink.warn({ signal, reason: order }, 'signal not tradable');
+    if (!built.ok) {
+      this.sink.warn({ signal, reason: built.reason }, 'signal not tradable');
       return;
     }
+    const order = built.value;
     const refused = this.broker.checkEntry(order, at, c.close);
     if (refused) {
       this.sink.info({ orderId: order.id, reason: refused }, 'entry refused before queueing');
@@ -401,7 +403,7 @@ export class TradingCore {
     if (tripped) this.sink.breakerTripped();
   }
 
-  countBad(reason: string, n = 1): void {
+  countBad(reason: BadFrameCause, n = 1): void {
     this._badFrames.set(reason, (this._badFrames.get(reason) ?? 0) + n);
     this._badFramesTotal += n;
   }
@@ -412,7 +414,7 @@ export class TradingCore {
    */
   screenCandles(candles: Candle[], intervalMs = this.cfg.intervalMs): Candle[] {
     const { accepted, rejected } = validateCandles(candles, { intervalMs, bound: this.priceBound, reference: this.guard.reference });
-    for (const [reason, n] of Object.entries(rejected)) this.countBad(`rest_${reason}`, n);
+    for (const [reason, n] of Object.entries(rejected) as [CandleRejection, number][]) this.countBad(`rest_${reason}`, n);
     return accepted;
   }
 
@@ -442,6 +444,6 @@ export class TradingCore {
   get fillsBlocked(): string | null { return this._fillsBlocked; }
   /** Candles closed this session. */
   get barIndex(): number { return this._barIndex; }
-  get badFrames(): ReadonlyMap<string, number> { return this._badFrames; }
+  get badFrames(): ReadonlyMap<BadFrameCause, number> { return this._badFrames; }
   get badFramesTotal(): number { return this._badFramesTotal; }
 }

@@ -1,5 +1,5 @@
-// The worker-pool executor, a bounded execution queue: capacity counts queued and in-flight orders; an order over
-// capacity is refused at once (the caller emits OrderDropped) so nothing grows or stalls. Latency waits
+// The worker-pool executor, a bounded execution queue (docs/paper-broker.md §1): capacity counts queued and in-flight
+// orders; an order over capacity is refused at once (the caller emits OrderDropped) so nothing grows or stalls. Latency waits
 // run in a piscina pool, many at once per worker thread; quotes come back to the main thread as data.
 // Each order carries its latency (market ms, sampled when it was queued); the wait is that latency on
 // the wall clock, scaled for a simulator whose market clock runs faster.
@@ -39,7 +39,7 @@ export class WorkerPoolExecutor implements Executor {
       idleTimeout: 60_000,
       // Latency waits are timers inside the task, so one thread overlaps every wait.
       concurrentTasksPerWorker: Math.max(1, opts.capacity),
-      // postMessage mode: 'sync' atomics would freeze a worker's timers between tasks.
+      // postMessage mode: 'sync' atomics would freeze a worker's timers between tasks (docs/node-traps.md §1).
       atomics: 'disabled',
       workerData: { ringBuffer: opts.ring.buffer },
     });

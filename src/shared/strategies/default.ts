@@ -1,4 +1,4 @@
-// The built-in `default` strategy: the original's setup logic (notes/original-system.md §4.2 A1 + A3) without
+// The built-in `default` strategy: the original's setup logic (docs/original-system.md §4.2 A1 + A3) without
 // its bugs. Trend from EMA20/EMA50; in a trend, a pullback entry only when the close is near EMA20 (the
 // original fired on every trending candle, bug 22); otherwise a reclaimed liquidity sweep with EMA and volume
 // filters, whose VWAP target is kept only when it lies on the profitable side (bug 24). A 5-bar cooldown

@@ -1,4 +1,4 @@
-// Durable, atomic file replacement on one filesystem (notes/node-libraries.md §4): write a temp file in the
+// Durable, atomic file replacement on one filesystem (docs/node-traps.md §4): write a temp file in the
 // same directory, fsync it, rename it over the target, fsync the directory. A crash at any instant leaves
 // either the old or the new content under the target name, never a partial file. Backup generations are
 // rotated with hard links and renames, so the primary file is never missing at any instant either.
@@ -53,14 +53,14 @@ export async function writeDurable(file: string, data: string | Uint8Array): Pro
   await fsyncDir(path.dirname(file));
 }
 
-/** Name of backup generation `n` (1 = newest): state.json.bak, state.json.bak.2, … (SPEC §5). */
+/** Name of backup generation `n` (1 = newest): state.json.bak, state.json.bak.2, … (docs/reliability.md §4). */
 export function backupName(file: string, n: number): string {
   return n === 1 ? `${file}.bak` : `${file}.bak.${n}`;
 }
 
 /**
  * Replace `file` with `data`, keeping the previous `backups` versions as generations .bak … .bak.N.
- * Order (SPEC §5): temp file → fsync → rotate → rename → fsync dir. The current file is hard-linked
+ * Order (docs/reliability.md §4): temp file → fsync → rotate → rename → fsync dir. The current file is hard-linked
  * before anything moves, so a failure before the rotation leaves every generation where it was.
  */
 export async function rotateAndWrite(file: string, data: string | Uint8Array, backups: number): Promise<void> {

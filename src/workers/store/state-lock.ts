@@ -1,7 +1,7 @@
-// The state-directory lock (SPEC §5): one engine per state dir, held for the whole run through
-// proper-lockfile (notes/node-libraries.md §3). The lock is the directory `<dir>/state.json.lock`; this
+// The state-directory lock (docs/contracts.md): one engine per state dir, held for the whole run through
+// proper-lockfile (docs/node-traps.md §3). The lock is the directory `<dir>/state.json.lock`; this
 // module writes an `owner` file inside it (pid, process start token, host) as part of creating it, so a
-// newcomer can tell at once who holds it (SPEC §8: kill -9 → trading-ready in < 2 s):
+// newcomer can tell at once who holds it (docs/targets.md §4: kill -9 → trading-ready in < 2 s):
 //   - owner alive → LockedError at once (exit 3);
 //   - owner dead (no such pid, a zombie, or the pid reused by another process) → the lock is moved
 //     aside and taken at once, no stale wait. Under pm2 a restart right after a SIGKILL must not exit 3,

@@ -33,7 +33,7 @@ test('kill -9 with an open position: the next start resumes the position and the
   assert.equal(loaded.length, 2);
   assert.equal(loaded[1]!.source, 'primary');
   // the resumed position is the one opened before the kill: it is closed by the second run's duration stop
-  const exits = events.filter((e) => e.event === 'Exit' && e.orderId === before.position.orderId);
+  const exits = events.filter((e) => e.event === 'Exit').filter((e) => e.orderId === before.position.orderId);
   assert.equal(exits.length, 1, 'the resumed position is exited exactly once');
   assert.equal(exits[0]!.qty, before.position.qty);
   assert.equal(events.filter((e) => e.event === 'Fill' && e.orderId === before.position.orderId).length, 1, 'no fill is duplicated');

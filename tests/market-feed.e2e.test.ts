@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import pino from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MarketFeed, type FeedHandlers } from '../src/main/market-feed.js';
-import { encodeBook } from '../src/shared/bitunix-codec.js';
+import { encodeBook } from '../src/shared/bitunix/index.js';
 import { systemClock } from '../src/shared/clock.js';
 import { ReconnectPolicy } from '../src/shared/reconnect-policy.js';
 import { createRng } from '../src/shared/rng.js';

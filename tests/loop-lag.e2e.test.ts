@@ -1,6 +1,8 @@
 // Order execution never blocks market data (SPEC §1, §8): with 50 orders waiting 500 ms in the pool,
-// a steady tick stream is processed completely and the event loop stays responsive. Wall-clock figures
-// are asserted with a generous margin (shared CI machines); BENCHMARKS.md holds the measured numbers.
+// a steady tick stream is processed completely and the event loop stays responsive. The lag is a real-time
+// property of the real worker pool, so this runs in the serial end-to-end pass with a generous bound: an
+// order whose latency held the main thread would lag it by that latency (500 ms); the measured numbers
+// (p99 well under 5 ms) are in BENCHMARKS.md, not asserted here.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { measureLoopLag } from '../scripts/loop-lag.js';
@@ -12,5 +14,5 @@ test('50 orders in execution latency: every tick processed, every order back, lo
   assert.equal(r.ordersBack, 50, 'every order was executed (quoted) — none lost');
   assert.equal(r.ticksProcessed, r.ticksSent, 'every tick was checked');
   assert.ok(r.ticksSent >= 3900, `the stream ran (${r.ticksSent} ticks)`);
-  assert.ok(r.lagP99Ms < 25, `event-loop lag p99 ${r.lagP99Ms.toFixed(2)} ms (target < 5 ms, margin for shared machines)`);
+  assert.ok(r.lagP99Ms < 100, `event-loop lag p99 ${r.lagP99Ms.toFixed(2)} ms: an order's 500 ms latency held the main thread?`);
 });

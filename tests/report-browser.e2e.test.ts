@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { EngineEvent, JournalEntry } from '../src/shared/events.js';
+import { sessionStart } from './helpers/events.js';
 import { createRng } from '../src/shared/rng.js';
 import type { Candle } from '../src/shared/types.js';
 import type { Logger } from '../src/main/logger.js';
@@ -18,6 +19,7 @@ import type { FinalReport } from '../src/main/reports.js';
 import { loadChartLib, renderReport } from '../src/main/report-html.js';
 import { startStatusServer, type LiveSample, type StatusSnapshot } from '../src/main/status-server.js';
 import { MAIN, ROOT, run, tempDir } from './helpers/engine.js';
+import { lacking } from './helpers/prerequisite.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
@@ -118,11 +120,11 @@ function randomWalkCandles(n: number): Candle[] {
 }
 
 test('report.html opened from disk draws candles with markers and the equity curve, no console errors', async (t) => {
-  if (!haveChromium || !context) return t.skip('chromium not installed');
+  if (!haveChromium || !context) return lacking(t, 'chromium not installed');
   const candles = randomWalkCandles(120);
   const id = `BTCUSDT-${T0 + 30 * MIN}-LONG`;
   const events: EngineEvent[] = [
-    { event: 'SessionStart', balance: 10_000 },
+    sessionStart({ balance: 10_000 }),
     { event: 'Fill', orderId: id, side: 'LONG', price: candles[31]!.open, qty: 0.1, fee: 2.5, liquidity: 'taker', sl: candles[31]!.open - 300, tp: candles[31]!.open + 600, at: T0 + 31 * MIN + 5_000 },
     { event: 'Exit', orderId: id, reason: 'TP', price: candles[60]!.close, qty: 0.1, pnl: (candles[60]!.close - candles[31]!.open) * 0.1, fee: 2.5, source: 'tick', at: T0 + 60 * MIN + 30_000 },
   ];
@@ -158,7 +160,7 @@ test('report.html opened from disk draws candles with markers and the equity cur
 });
 
 test('the live page draws the equity curve from server-sent events and shows the latest sample', async (t) => {
-  if (!haveChromium || !context) return t.skip('chromium not installed');
+  if (!haveChromium || !context) return lacking(t, 'chromium not installed');
   const snap = { symbol: 'BTCUSDT', status: 'running', lastTickAgeMs: 100, staleAfterMs: 30_000 } as StatusSnapshot;
   const server = await startStatusServer({
     port: 0,
@@ -198,8 +200,8 @@ test('the live page draws the equity curve from server-sent events and shows the
 });
 
 test("the report of a month's replay: the chart covers the whole month, hundreds of markers drawn, labels on hover", async (t) => {
-  if (!haveChromium || !context) return t.skip('chromium not installed');
-  if (!existsSync(MONTH)) return t.skip(`real candle data not found at ${MONTH} (../shared/data is absent)`);
+  if (!haveChromium || !context) return lacking(t, 'chromium not installed');
+  if (!existsSync(MONTH)) return lacking(t, `real candle data not found at ${MONTH} (../shared/data is absent)`);
   const stateDir = path.join(tempDir(), 'BTCUSDT');
   const r = run(MAIN, ['--feed', 'replay', '--replay', MONTH, '--speed', 'max', '--state-dir', stateDir, '--seed', '3', '--max-drawdown-pct', '100', '--max-losses', '1000']);
   assert.equal((await r.exit).code, 0, r.stderr() + r.stdout().slice(-2000));

@@ -8,8 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { connectOrStatus } from './helpers/ws.js';
-import { decodeFrame, decodeRestKlines, encodeSubscribe, type Frame } from '../src/shared/bitunix-codec.js';
-import type { SimStatus } from '../src/workers/exchange-sim.js';
+import { decodeFrame, decodeRestKlines, encodeSubscribe, type Frame } from '../src/shared/bitunix/index.js';
+import type { SimStatus } from '../src/workers/exchange-sim/index.js';
 
 const MIN = 60_000;
 const CLI = fileURLToPath(new URL('../src/sim.ts', import.meta.url));

@@ -2,16 +2,16 @@
 // the WebSocket streams synthesised ticks and klines once a client subscribes, and a client that buckets
 // the klines by ts ends with every live candle carrying exactly the file's OHLCV. At speed max the replay
 // waits for a slow reader instead of dropping frames; at speed N it is paced; it ends with replay-done.
-import { after, describe, it } from 'node:test';
+import { after, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { decodeFrame, decodeRestKlines, encodeSubscribe, type Frame } from '../src/shared/bitunix-codec.js';
+import { decodeFrame, decodeRestKlines, encodeSubscribe, type Frame } from '../src/shared/bitunix/index.js';
 import { parseCandleCsv } from '../src/shared/candle-csv.js';
 import type { Candle } from '../src/shared/types.js';
-import { ExchangeSim, type SimStatus, type SimWorkerMessage } from '../src/workers/exchange-sim.js';
+import { ExchangeSim, type SimStatus, type SimWorkerMessage } from '../src/workers/exchange-sim/index.js';
 import { spawnWorker } from '../src/main/spawn-worker.js';
 
 const MIN = 60_000;
@@ -239,24 +239,59 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
 });
 
 describe('replay pacing, worker mode and withheld klines', () => {
-  it('at speed N the stream takes market time / N; in a worker it posts replay-done', async () => {
+  it('at speed N each tick goes out when its market time / N of (mocked) wall time has passed, and not before', async () => {
+    const t0 = Date.UTC(2025, 0, 1);
+    const speed = 600;
+    const sim = new ExchangeSim({ replay: { candles: synthetic(t0, 5), speed } });
+    sims.push(sim);
+    const port = await sim.start();
+    let done = -1;
+    sim.onReplayDone((n) => (done = n));
+    // Real I/O goes on while the mocked clock stands still; waiting is counted in event-loop turns, not ms.
+    const turns = async (what: string, pred: () => boolean): Promise<void> => {
+      for (let i = 0; !pred(); i++) {
+        if (i > 2_000_000) throw new Error(`no ${what} after 2 000 000 event-loop turns`);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    mock.timers.enable({ apis: ['Date', 'setTimeout'], now: Date.now() });
+    try {
+      const rec = new Recorder(port);
+      sockets.push(rec.ws);
+      await turns('first replayed frame', () => rec.lastTs > 0);
+      const anchor = sim.marketNow(); // the end of history: the first tick is due at once
+      const tickSpacing = MIN / 13; // 13 ticks per candle
+      // market span from the end of history to the last tick: 4 min + 12/13 min = 295 385 ms; / 600 = 492.3 ms
+      for (let wall = 10; wall <= 480; wall += 10) {
+        mock.timers.tick(10);
+        for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+        const served = sim.marketNow() - anchor;
+        assert.ok(served <= wall * speed, `at ${wall} ms: ${served} ms of market time served, ahead of the pace`);
+        assert.ok(served > wall * speed - tickSpacing, `at ${wall} ms: only ${served} ms of market time served`);
+      }
+      assert.equal(done, -1, 'done before its market span / speed');
+      mock.timers.tick(20);
+      await turns('replay-done', () => done >= 0);
+      assert.equal(done, 5);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('in a worker, a paced replay streams every candle and posts replay-done', async () => {
     const t0 = Date.UTC(2025, 0, 1);
     const candles = synthetic(t0, 5);
-    const worker = spawnWorker('exchange-sim', { workerData: { kind: 'exchange-sim', options: { replay: { candles, speed: 600 } } } });
+    const worker = spawnWorker('exchange-sim/worker', { workerData: { kind: 'exchange-sim', options: { replay: { candles, speed: 600 } } } });
     const messages: SimWorkerMessage[] = [];
     worker.on('message', (m: SimWorkerMessage) => messages.push(m));
     const exited = new Promise((r) => worker.once('exit', r));
     try {
       await until('listening', () => messages.some((m) => m.type === 'listening'));
       const port = (messages.find((m) => m.type === 'listening') as { port: number }).port;
-      const start = Date.now();
       const rec = new Recorder(port);
       sockets.push(rec.ws);
       await until('replay-done', () => messages.some((m) => m.type === 'replay-done'));
-      const elapsed = Date.now() - start;
       assert.deepEqual(messages.find((m) => m.type === 'replay-done'), { type: 'replay-done', candles: 5 });
-      // market span from the end of history to the last tick: 4 min + 12/13 min = 295 385 ms; / 600 = 492 ms
-      assert.ok(elapsed >= 450, `paced: ${elapsed} ms`);
       await until('the last kline', () => rec.klines.size === 5);
       for (const c of candles.slice(200)) assert.deepEqual(ohlcv(rec.klines.get(c.ts)), ohlcv(c));
       rec.ws.terminate();

@@ -7,8 +7,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeFrame, encodeBook, encodeKline, encodeTrade, FrameReader, type DecodeOptions } from '../src/shared/bitunix-codec.js';
-import { floodBid, type FloodRecord } from '../src/workers/exchange-sim.js';
+import { decodeFrame, encodeBook, encodeKline, encodeTrade, FrameReader, type DecodeOptions } from '../src/shared/bitunix/index.js';
+import type { ExitEvent, FillEvent } from '../src/shared/events.js';
+import { floodBid, type FloodRecord } from '../src/workers/exchange-sim/index.js';
 import { checkCrossings, runLoadTest } from '../scripts/load-test.js';
 
 const TS = 1_795_821_008_284;
@@ -120,8 +121,8 @@ describe('the stop-crossing check', () => {
     id: 1, symbol: 'BTCUSDT', ratePerSec: 1000, seconds: 1, swing: -5, bases: { BTCUSDT: 95_000 }, startedAt: 0, endedAt: 1,
     sent: 100, conflated: 0, drops: [], rotation: ['book', 'trade'], tsLog: [0, T, 4, T + 1], tsLogTruncated: false,
   };
-  const fill = { seq: 1, event: 'Fill', orderId: 'o1', side: 'LONG', price: 95_000, sl: 94_999.55, tp: 95_100, at: T - 5_000 };
-  const exit = (price: number, at: number) => ({ seq: 2, event: 'Exit', orderId: 'o1', reason: 'SL', price, at });
+  const fill: FillEvent = { event: 'Fill', orderId: 'o1', side: 'LONG', price: 95_000, qty: 0.01, fee: 0.57, liquidity: 'taker', sl: 94_999.55, tp: 95_100, at: T - 5_000 };
+  const exit = (price: number, at: number): ExitEvent => ({ event: 'Exit', orderId: 'o1', reason: 'SL', price, qty: 0.01, pnl: (price - 95_000) * 0.01, fee: 0.57, source: 'tick', at });
 
   it('accepts the exit at the first crossing frame (its exact ts and bid)', () => {
     const [c] = checkCrossings([flood], [fill, exit(94_999.4, T + 1)]);
@@ -147,7 +148,9 @@ describe('npm run load-test, CI form', () => {
       assert.ok(s.sent >= s.offered, `${s.target} ${s.rate}/s: sent ${s.sent} of ${s.offered}`);
     }
     const low = r.engine[0]!;
-    assert.ok(low.tickAgeP99Ms !== null && low.tickAgeP99Ms < 1_000, `tick age p99 ${low.tickAgeP99Ms} ms`); // sanity, not a benchmark
+    // Sanity on a real engine, not a benchmark (BENCHMARKS.md has the figures): ticks that queue behind a
+    // backlog age by seconds; at 2 000/s a healthy engine handles each within milliseconds.
+    assert.ok(low.tickAgeP99Ms !== null && low.tickAgeP99Ms < 1_000, `tick age p99 ${low.tickAgeP99Ms} ms`);
     assert.ok(r.crossings.length >= 1, 'the flood swept at least one standing stop');
     for (const c of r.crossings) assert.equal(c.ok, true, `${c.why}: ${JSON.stringify(c)}`);
     assert.equal(r.crossingsOk, true);

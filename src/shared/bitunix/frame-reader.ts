@@ -1,0 +1,229 @@
+// The FrameReader: the two frames that arrive thousands of times a second (depth_book1 and trade pushes in
+// the exchange's own layout), and kline pushes, read straight from the socket's bytes, without a string or
+// JSON.parse: the load test's profile showed the parse and the object graph it builds as the engine's
+// largest cost.
+import { KLINE_PREFIX } from './channels.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_FUTURE_MS, type DecodeOptions, type Frame } from './frame.js';
+
+// It accepts only the exact layout the exchange sends (docs/bitunix-wire.md §1.5.4–§1.5.5: key order, no spaces):
+//   {"ch":"depth_book1","symbol":S,"ts":N,"data":{"b":[[P,Q]],"a":[[P,Q]]}}
+//   {"ch":"trade","symbol":S,"ts":N,"data":[{"t":T,"p":P,"v":Q,"s":D},...]}
+//   {"ch":"market_kline_<n>min","symbol":S,"ts":N,"data":{"o":P,"c":P,"h":P,"l":P,"b":Q,"q":Q}}
+// with printable-ASCII strings without escapes, `ts` a JSON integer of at most 15 digits, prices and sizes
+// plain decimals of at most 15 digits, and only frames that pass every check decodeFrame makes. For anything
+// else it returns null and the caller decodes the text, so both paths give the same Frame for the same frame.
+
+function ascii(s: string): Uint8Array {
+  return Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+}
+
+const LIT_BOOK1 = ascii('{"ch":"depth_book1","symbol":"');
+const LIT_CH = ascii('{"ch":"');
+const LIT_KLINE = ascii(`{"ch":"${KLINE_PREFIX}`);
+const LIT_SYMBOL = ascii('","symbol":"');
+const LIT_O = ascii('{"o":"');
+const LIT_C = ascii('","c":"');
+const LIT_H = ascii('","h":"');
+const LIT_L = ascii('","l":"');
+const LIT_B = ascii('","b":"');
+const LIT_Q = ascii('","q":"');
+const LIT_KLINE_END = ascii('"}}');
+const LIT_TRADE = ascii('{"ch":"trade","symbol":"');
+const LIT_TS = ascii('","ts":');
+const LIT_DATA = ascii(',"data":');
+const LIT_BID = ascii('{"b":[["');
+const LIT_SEP = ascii('","');
+const LIT_ASK = ascii('"]],"a":[["');
+const LIT_BOOK_END = ascii('"]]}}');
+const LIT_T = ascii('{"t":"');
+const LIT_P = ascii('","p":"');
+const LIT_V = ascii('","v":"');
+const LIT_S = ascii('","s":"');
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+function bytesAt(b: Uint8Array, i: number, lit: Uint8Array): boolean {
+  const n = lit.length;
+  if (i + n > b.length) return false;
+  for (let j = 0; j < n; j++) if (b[i + j] !== lit[j]) return false;
+  return true;
+}
+
+/** The end of the run of digits and dots that starts at `i`. */
+function decimalEnd(b: Uint8Array, i: number): number {
+  for (; i < b.length; i++) {
+    const c = b[i]!;
+    if (!((c >= 48 && c <= 57) || c === 46)) break;
+  }
+  return i;
+}
+
+/**
+ * b[start, end) (digits and dots) as Number() reads it: NaN unless it has at most one inner '.' and at most
+ * 15 digits. Exact: the digits form an integer below 2^53, and one IEEE division by an exact power of ten
+ * rounds correctly, which is what Number() does.
+ */
+function plainDecimal(b: Uint8Array, start: number, end: number): number {
+  let m = 0;
+  let frac = -1;
+  for (let j = start; j < end; j++) {
+    const c = b[j]!;
+    if (c === 46) {
+      if (frac >= 0 || j === start) return NaN;
+      frac = 0;
+    } else {
+      m = m * 10 + (c - 48);
+      if (frac >= 0) frac++;
+    }
+  }
+  const digits = end - start - (frac >= 0 ? 1 : 0);
+  if (digits === 0 || digits > 15 || frac === 0) return NaN;
+  return frac > 0 ? m / POW10[frac]! : m;
+}
+
+/** The closing quote of a printable-ASCII string without escapes that starts at `i`, or -1. */
+function plainStringEnd(b: Uint8Array, i: number): number {
+  for (; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 34) return i;
+    if (c < 32 || c > 126 || c === 92) return -1;
+  }
+  return -1;
+}
+
+/** One per socket: it keeps the last symbol's string, so a push allocates only its Frame. */
+export class FrameReader {
+  private readonly symbols = new RepeatedString();
+  private readonly channels = new RepeatedString();
+
+  /** The Frame of a hot push in the exact layout, or null: decode the text instead (decodeFrame). */
+  decode(b: Uint8Array, opts?: DecodeOptions): Frame | null {
+    const n = b.length;
+    if (n > (opts?.maxBytes ?? DEFAULT_MAX_BYTES)) return null;
+    const book = bytesAt(b, 0, LIT_BOOK1);
+    let channel = '';
+    let i: number;
+    if (book) i = LIT_BOOK1.length;
+    else if (bytesAt(b, 0, LIT_TRADE)) i = LIT_TRADE.length;
+    else if (bytesAt(b, 0, LIT_KLINE)) {
+      const ce = plainStringEnd(b, LIT_CH.length);
+      if (ce < 0 || !bytesAt(b, ce, LIT_SYMBOL)) return null;
+      channel = this.channels.of(b, LIT_CH.length, ce);
+      i = ce + LIT_SYMBOL.length;
+    } else return null;
+    let e = plainStringEnd(b, i);
+    if (e < 0) return null;
+    const symbol = this.symbols.of(b, i, e);
+    if (!bytesAt(b, e, LIT_TS)) return null;
+    // ts: a JSON integer (no leading zero), at most 15 digits
+    const tsStart = e + LIT_TS.length;
+    i = tsStart;
+    let ts = 0;
+    for (; i < n; i++) {
+      const c = b[i]!;
+      if (c < 48 || c > 57) break;
+      ts = ts * 10 + (c - 48);
+    }
+    const tsDigits = i - tsStart;
+    if (tsDigits === 0 || tsDigits > 15 || (tsDigits > 1 && b[tsStart] === 48)) return null;
+    if (opts !== undefined && opts.nowMs !== undefined && ts > opts.nowMs + (opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS)) return null;
+    if (!bytesAt(b, i, LIT_DATA)) return null;
+    i += LIT_DATA.length;
+    if (channel !== '') return klineFrom(b, i, symbol, ts, channel);
+    if (book) {
+      if (!bytesAt(b, i, LIT_BID)) return null;
+      i += LIT_BID.length;
+      e = decimalEnd(b, i);
+      const bid = plainDecimal(b, i, e);
+      if (!bytesAt(b, e, LIT_SEP)) return null;
+      i = e + LIT_SEP.length;
+      e = decimalEnd(b, i);
+      const bidQty = plainDecimal(b, i, e);
+      if (!bytesAt(b, e, LIT_ASK)) return null;
+      i = e + LIT_ASK.length;
+      e = decimalEnd(b, i);
+      const ask = plainDecimal(b, i, e);
+      if (!bytesAt(b, e, LIT_SEP)) return null;
+      i = e + LIT_SEP.length;
+      e = decimalEnd(b, i);
+      const askQty = plainDecimal(b, i, e);
+      if (e + LIT_BOOK_END.length !== n || !bytesAt(b, e, LIT_BOOK_END)) return null;
+      // NaN fails every comparison: those, and bad values, take the text path for the exact reason.
+      if (!(bid > 0 && ask > 0 && bidQty >= 0 && askQty >= 0 && bid < ask)) return null;
+      return { type: 'book', symbol, ts, bid, ask, bidQty, askQty };
+    }
+    if (b[i] !== 91) return null; // [
+    i++;
+    let price = NaN;
+    let qty = NaN;
+    for (;;) {
+      if (!bytesAt(b, i, LIT_T)) return null;
+      e = plainStringEnd(b, i + LIT_T.length);
+      if (e < 0 || !bytesAt(b, e, LIT_P)) return null;
+      i = e + LIT_P.length;
+      e = decimalEnd(b, i);
+      price = plainDecimal(b, i, e);
+      if (!bytesAt(b, e, LIT_V)) return null;
+      i = e + LIT_V.length;
+      e = decimalEnd(b, i);
+      qty = plainDecimal(b, i, e);
+      if (Number.isNaN(price) || Number.isNaN(qty) || !bytesAt(b, e, LIT_S)) return null;
+      e = plainStringEnd(b, e + LIT_S.length);
+      if (e < 0 || b[e + 1] !== 125) return null; // "}
+      const c = b[e + 2];
+      i = e + 3;
+      if (c === 44) continue; // , another trade: the frame's last one counts
+      if (c !== 93 || b[i] !== 125 || i + 1 !== n) return null; // ]} and the end
+      break;
+    }
+    if (!(price > 0 && qty >= 0)) return null;
+    return { type: 'trade', symbol, ts, price, qty };
+  }
+
+}
+
+/** A string read from bytes, reused while the bytes repeat (a socket's symbol and channel do). */
+class RepeatedString {
+  private bytes = new Uint8Array(0);
+  private text = '';
+
+  of(b: Uint8Array, start: number, end: number): string {
+    const prev = this.bytes;
+    let same = prev.length === end - start;
+    for (let j = 0; same && j < prev.length; j++) same = prev[j] === b[start + j];
+    if (!same) {
+      let s = '';
+      for (let j = start; j < end; j++) s += String.fromCharCode(b[j]!);
+      this.text = s;
+      this.bytes = b.slice(start, end);
+    }
+    return this.text;
+  }
+}
+
+/** What follows o, c, h, l, b and q in a kline body; the values read, in that order. */
+const KLINE_SEPS = [LIT_C, LIT_H, LIT_L, LIT_B, LIT_Q, LIT_KLINE_END];
+const KLINE_VALUES = new Float64Array(6);
+
+/** The kline body from b[i] on (`{"o":...}}` to the end), or null: decode the text instead. */
+function klineFrom(b: Uint8Array, i: number, symbol: string, ts: number, channel: string): Frame | null {
+  if (!bytesAt(b, i, LIT_O)) return null;
+  i += LIT_O.length;
+  const v = KLINE_VALUES;
+  for (let k = 0; k < 6; k++) {
+    const e = decimalEnd(b, i);
+    v[k] = plainDecimal(b, i, e);
+    if (Number.isNaN(v[k])) return null;
+    const next = KLINE_SEPS[k]!;
+    if (!bytesAt(b, e, next)) return null;
+    i = e + next.length;
+  }
+  if (i !== b.length) return null;
+  const open = v[0]!;
+  const close = v[1]!;
+  const high = v[2]!;
+  const low = v[3]!;
+  const volume = v[4]!;
+  // Bad values take the text path for the exact reason (an open outside [low, high] is real data, accepted).
+  if (!(open > 0 && high > 0 && low > 0 && close > 0 && volume >= 0) || high < low || close > high || close < low) return null;
+  return { type: 'kline', symbol, ts, channel, open, high, low, close, volume };
+}

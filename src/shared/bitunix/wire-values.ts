@@ -1,0 +1,66 @@
+// How Bitunix writes values: numbers as decimal strings, times as ISO strings. Shared by the decoders
+// (reading either form) and the encoders (writing the exchange's exact text).
+
+export type Obj = Record<string, unknown>;
+
+export function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Wire numbers are strings; JSON numbers are accepted too. Anything else (and '') is NaN. */
+export function num(v: unknown): number {
+  if (typeof v === 'string') return v.length === 0 ? NaN : Number(v);
+  if (typeof v === 'number') return v;
+  return NaN;
+}
+
+const DEC_CACHE_BITS = 16;
+const DEC_KEY = new Float64Array(1);
+const DEC_BITS = new Int32Array(DEC_KEY.buffer);
+const decNums = new Float64Array(1 << DEC_CACHE_BITS).fill(NaN);
+const decDigits = new Int8Array(1 << DEC_CACHE_BITS);
+const decTexts: string[] = new Array<string>(1 << DEC_CACHE_BITS).fill('');
+
+/**
+ * A number as the exchange writes it: a decimal string without exponent for the sizes we produce. Prices
+ * repeat from frame to frame, so the text of recent numbers is kept in a small table (replays and floods
+ * encode millions of them); the table only saves the formatting, it never changes a result.
+ */
+export function dec(n: number, digits: number): string {
+  DEC_KEY[0] = n;
+  const slot = Math.imul(DEC_BITS[0]! ^ DEC_BITS[1]!, 0x9e3779b1) >>> (32 - DEC_CACHE_BITS);
+  if (decNums[slot] === n && decDigits[slot] === digits) return decTexts[slot]!;
+  const s = String(n);
+  // String() switches to exponent form below 1e-6; fall back to a fixed form then.
+  const text = s.includes('e') ? n.toFixed(digits).replace(/\.?0+$/, '') : s;
+  decNums[slot] = n;
+  decDigits[slot] = digits;
+  decTexts[slot] = text;
+  return text;
+}
+
+let isoMinute = NaN;
+let isoPrefix = '';
+/** `new Date(ms).toISOString()` for an integer ms in years 1970-9999, the date and hour:minute of the last call kept. */
+export function isoMs(ms: number): string {
+  const minute = ms - (ms % 60_000);
+  if (minute !== isoMinute) {
+    isoMinute = minute;
+    isoPrefix = new Date(minute).toISOString().slice(0, 17);
+  }
+  const r = ms - minute;
+  const sec = Math.floor(r / 1000);
+  const milli = r - sec * 1000;
+  return `${isoPrefix}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
+
+export function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** ISO time as Bitunix writes settlement times: seconds precision when the milliseconds are zero. */
+export function iso(ms: number): string {
+  const s = new Date(ms).toISOString();
+  return s.endsWith('.000Z') ? `${s.slice(0, -5)}Z` : s;
+}
