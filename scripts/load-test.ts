@@ -5,14 +5,16 @@
 // RSS and CPU; then the highest rate held (no tick lost or conflated, tick age p99 < 50 ms) against
 // 0.8 × the baseline's best. Every flood that meets a standing stop is checked against the engine's journal:
 // the exit must be at the first frame that crossed the stop (its exact ts and price, recomputed from the
-// simulator's deterministic flood pattern). `--soak MIN` then holds one rate and samples RSS every 10 s.
+// simulator's deterministic flood pattern). `--soak MIN` then holds one rate and samples RSS every 10 s;
+// `--heap-snapshots DIR` has the engine write a heap snapshot at soak minute 5 and at the end (between
+// floods, as writing one pauses the engine) and prints what grew between the two.
 //
 //   npm run load-test -- [--rates 10000,50000,...] [--seconds N] [--json FILE] [--soak MIN --soak-rate R]
-//                        [--cpu-prof DIR] [--keep]
+//                        [--heap-snapshots DIR] [--cpu-prof DIR] [--keep]
 //
 // Everything runs on 127.0.0.1, bounded in count and time; every child is killed at the end, even on failure.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +23,7 @@ import WebSocket from 'ws';
 import { BOOK_CHANNEL, encodeSubscribe, publicWsUrl, pushChannelOf, TRADE_CHANNEL } from '../src/shared/bitunix/index.js';
 import type { EngineEvent, ExitEvent, FillEvent, JournalEntry } from '../src/shared/events.js';
 import { floodBid, type FloodRecord, type SimFloodReport } from '../src/workers/exchange-sim/index.js';
+import { diffHeaps, formatHeapDiff, readHeapSnapshot, type HeapDiff } from './heap-diff.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
@@ -40,6 +43,8 @@ const HELD_AGE_P99_MS = 50;
 const BOUNDARY_BEFORE_MS = 800;
 const BOUNDARY_AFTER_MS = 3_000;
 const SOAK_STEP_SECONDS = 60;
+/** RSS growth is also measured from this far into the soak (start-up and warm-up allocations are done). */
+const SOAK_SETTLED_MS = 5 * MINUTE;
 const CLK_TCK = 100;
 const PRICE_STEP = 0.1;
 
@@ -52,6 +57,8 @@ export interface LoadTestOptions {
   soakRate: number;
   /** Directory for the engine's --cpu-prof output (null = no profile). */
   cpuProfDir: string | null;
+  /** Directory for the soak's two engine heap snapshots (null = none). */
+  heapSnapshotDir?: string | null;
   /** Keep the temp directory (state dir, logs). */
   keep: boolean;
   log: (line: string) => void;
@@ -106,6 +113,11 @@ export interface SoakResult {
   rss: [number, number][];
   /** Last sample vs the first one after warm-up (the 10 s sample), in percent. */
   rssGrowthPct: number;
+  /** From the 300 s sample (the first one when the soak is shorter) to the last, and the largest one after it. */
+  rssSettled: { fromSec: number; fromMb: number; growthPct: number; maxMb: number; maxGrowthPct: number };
+  /** Heap snapshots written by the engine (each pauses it while written) and what grew from the first to the last. */
+  heapSnapshots: { atSec: number; file: string; pauseMs: number; rssBeforeMb: number; rssAfterMb: number }[];
+  heapDiff: HeapDiff | null;
   sent: number;
   processed: number;
   lost: number;
@@ -335,6 +347,7 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
     let statusUrl = '';
     const engineArgs = [
       ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
+      ...(o.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${o.heapSnapshotDir}`] : []),
       ...(process.env.LOAD_TEST_ENGINE_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''), // e.g. --trace-gc
       MAIN, '--symbol', ENGINE_SYMBOL, '--ws-url', publicWsUrl(`ws://127.0.0.1:${simPort}`), '--rest-url', simUrl,
       '--state-dir', stateDir, '--strategy', STRATEGY, '--min-trade-interval', '0', '--slip-bps', '0',
@@ -547,9 +560,28 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
         }
       }, 100);
       const steps: StepResult[] = [];
+      const snapshots: SoakResult['heapSnapshots'] = [];
+      /** Between floods only: the engine's main thread stops while it writes the file. */
+      const heapSnapshot = async (): Promise<void> => {
+        const snapDir = o.heapSnapshotDir!;
+        const had = new Set(readdirSync(snapDir));
+        const rssBeforeMb = rssMbOf(enginePid);
+        const t = Date.now();
+        process.kill(enginePid, 'SIGUSR2');
+        const file = await until('the engine heap snapshot', () => readdirSync(snapDir).find((f) => !had.has(f) && f.endsWith('.heapsnapshot') && f.includes(`.${enginePid}.`)) ?? null, 120_000, 100);
+        // written synchronously on the main thread: once /health answers again, the file is complete
+        await until('the engine to answer after its heap snapshot', () => health().then(() => true, () => null), 120_000, 100);
+        snapshots.push({ atSec: Math.round((t - soakStart) / 1000), file: path.join(snapDir, file), pauseMs: Date.now() - t, rssBeforeMb, rssAfterMb: rssMbOf(enginePid) });
+        o.log(`heap snapshot ${file}: engine paused ~${Date.now() - t} ms, RSS ${rssBeforeMb} → ${rssMbOf(enginePid)} MB`);
+        await sleep(2_500); // the heartbeat that covers the pause stays out of the next step's windows
+      };
+      // writing a snapshot raises the engine's RSS by about its heap size for a while: RSS figures after the first
+      // snapshot include that, so measure RSS growth with a run that takes none
+      const firstSnapshotAt = soakStart + Math.min(SOAK_SETTLED_MS, (o.soakMinutes * MINUTE * 2) / 3);
       try {
         // one flood per minute-boundary window (up to SOAK_STEP_SECONDS), the last one ending with a sweep
         while (soakEnd - Date.now() > 3_000) {
+          if (o.heapSnapshotDir && snapshots.length === 0 && Date.now() >= firstSnapshotAt) await heapSnapshot();
           await clearOfBoundary(stepMs(1, o.soakRate, true));
           const budget = Math.min(msToGuard(), soakEnd - Date.now());
           const pos = await standing();
@@ -563,19 +595,30 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
         }
         const want = Math.floor((o.soakMinutes * MINUTE) / 10_000);
         await until('the last RSS sample', () => (rss.length >= want ? true : null), 15_000, 100).catch(() => undefined);
+        if (o.heapSnapshotDir) await heapSnapshot(); // after the last RSS sample, which it would inflate
       } finally {
         clearInterval(sampler);
       }
       const first = rss[0]?.[1] ?? NaN;
       const lastRss = rss[rss.length - 1]?.[1] ?? NaN;
+      const settled = rss.find(([sec]) => sec >= SOAK_SETTLED_MS / 1000) ?? rss[0] ?? [0, NaN];
+      const maxSettled = Math.max(...rss.filter(([sec]) => sec >= settled[0]).map(([, mb]) => mb));
+      const pct = (from: number, to: number): number => round(((to - from) / from) * 100, 2);
+      let heapDiff: HeapDiff | null = null;
+      if (snapshots.length >= 2) {
+        heapDiff = diffHeaps(readHeapSnapshot(snapshots[0]!.file), readHeapSnapshot(snapshots[snapshots.length - 1]!.file), 15);
+        writeFileSync(path.join(o.heapSnapshotDir!, 'heap-diff.txt'), `${formatHeapDiff(heapDiff)}\n`);
+      }
       result.soak = {
-        minutes: o.soakMinutes, rate: o.soakRate, rss, rssGrowthPct: round(((lastRss - first) / first) * 100, 2),
+        minutes: o.soakMinutes, rate: o.soakRate, rss, rssGrowthPct: pct(first, lastRss),
+        rssSettled: { fromSec: settled[0], fromMb: settled[1], growthPct: pct(settled[1], lastRss), maxMb: maxSettled, maxGrowthPct: pct(settled[1], maxSettled) },
+        heapSnapshots: snapshots, heapDiff,
         sent: steps.reduce((a, s) => a + s.sent, 0), processed: steps.reduce((a, s) => a + s.processed, 0),
         lost: steps.reduce((a, s) => a + s.lost, 0), conflated: steps.reduce((a, s) => a + s.conflated, 0),
         tickAgeP99MsWorst: Math.max(0, ...steps.map((s) => s.tickAgeP99Ms ?? 0)),
         stopDecisionP99UsWorst: Math.max(0, ...steps.map((s) => s.stopDecisionP99Us ?? 0)),
       };
-      o.log(`soak ${o.soakMinutes} min at ${o.soakRate}/s: RSS ${rss.map((s) => s[1]).join(' ')} MB, growth ${result.soak.rssGrowthPct} %, lost ${result.soak.lost}`);
+      o.log(`soak ${o.soakMinutes} min at ${o.soakRate}/s: RSS ${rss.map((s) => s[1]).join(' ')} MB, growth ${result.soak.rssGrowthPct} %, from ${settled[0]} s ${result.soak.rssSettled.growthPct} % (max ${result.soak.rssSettled.maxGrowthPct} %), lost ${result.soak.lost}`);
     }
     clearInterval(hbTimer);
 
@@ -735,8 +778,11 @@ export function formatTable(r: LoadTestResult): string {
   if (r.soak) {
     const s = r.soak;
     lines.push(
-      `soak ${s.minutes} min at ${s.rate}/s: RSS every 10 s ${s.rss.map((x) => x[1]).join(', ')} MB; growth ${fmt(s.rssGrowthPct, 2)} % (10 s sample → last); sent ${s.sent}, lost ${s.lost}, conflated ${s.conflated}; worst tick age p99 ${fmt(s.tickAgeP99MsWorst, 1)} ms, stop p99 ${fmt(s.stopDecisionP99UsWorst)} µs`,
+      `soak ${s.minutes} min at ${s.rate}/s: RSS every 10 s ${s.rss.map((x) => x[1]).join(', ')} MB; growth ${fmt(s.rssGrowthPct, 2)} % (10 s sample → last), ` +
+        `${fmt(s.rssSettled.growthPct, 2)} % (${s.rssSettled.fromSec} s sample ${s.rssSettled.fromMb} MB → last; max after it ${s.rssSettled.maxMb} MB, ${fmt(s.rssSettled.maxGrowthPct, 2)} %); sent ${s.sent}, lost ${s.lost}, conflated ${s.conflated}; worst tick age p99 ${fmt(s.tickAgeP99MsWorst, 1)} ms, stop p99 ${fmt(s.stopDecisionP99UsWorst)} µs`,
     );
+    for (const h of s.heapSnapshots) lines.push(`heap snapshot at ${h.atSec} s: ${h.file} (engine paused ~${h.pauseMs} ms, RSS ${h.rssBeforeMb} → ${h.rssAfterMb} MB)`);
+    if (s.heapDiff) lines.push(`heap diff, first snapshot → last:\n${formatHeapDiff(s.heapDiff)}`);
   }
   lines.push(`engine final report: status ${r.final.status ?? '—'}, errors ${r.final.errors ?? '—'}, exit ${r.final.exitCode ?? '—'}, trades ${r.final.trades ?? '—'}`);
   if (r.errors.length) lines.push(`load-test errors:\n  ${r.errors.join('\n  ')}`);
@@ -778,12 +824,13 @@ async function cli(): Promise<void> {
       soak: { type: 'string', default: '0' },
       'soak-rate': { type: 'string', default: '1000' },
       'cpu-prof': { type: 'string' },
+      'heap-snapshots': { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('npm run load-test -- [--rates 10000,50000,...] [--seconds N] [--json FILE] [--soak MIN --soak-rate R] [--cpu-prof DIR] [--keep]\n');
+    process.stdout.write('npm run load-test -- [--rates 10000,50000,...] [--seconds N] [--json FILE] [--soak MIN --soak-rate R] [--heap-snapshots DIR] [--cpu-prof DIR] [--keep]\n');
     return;
   }
   const rates = values.rates.split(',').map(Number);
@@ -799,11 +846,14 @@ async function cli(): Promise<void> {
   if (!(soakMinutes >= 0 && soakMinutes <= 120)) bad('--soak must be minutes in [0, 120]');
   if (!(soakRate > 0 && soakRate <= 200_000)) bad('--soak-rate must be in (0, 200000]');
   const cpuProfDir = values['cpu-prof'] ? path.resolve(values['cpu-prof']) : null;
+  const heapSnapshotDir = values['heap-snapshots'] ? path.resolve(values['heap-snapshots']) : null;
+  if (heapSnapshotDir && !(soakMinutes > 0)) bad('--heap-snapshots needs --soak');
+  if (heapSnapshotDir) mkdirSync(heapSnapshotDir, { recursive: true });
   process.on('SIGINT', () => {
     killAll();
     process.exit(130);
   });
-  const r = await runLoadTest({ rates, seconds, soakMinutes, soakRate, cpuProfDir, keep: values.keep, log: (l) => process.stderr.write(`${l}\n`) });
+  const r = await runLoadTest({ rates, seconds, soakMinutes, soakRate, cpuProfDir, heapSnapshotDir, keep: values.keep, log: (l) => process.stderr.write(`${l}\n`) });
   process.stdout.write(`${formatTable(r)}\n`);
   if (cpuProfDir) {
     // one profile per thread: the engine's main thread is the busiest
