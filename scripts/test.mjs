@@ -36,6 +36,7 @@ const passes = [
 ].filter((p) => p.files.length > 0);
 
 const FIELDS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
+// biome-ignore lint/suspicious/noControlCharactersInRegex: it strips the ANSI colour codes of the runner's output
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** Run one pass with its output streamed through; resolve with its exit status and summary figures. */

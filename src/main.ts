@@ -25,7 +25,7 @@ function die(code: number, message: string): never {
 
 async function main(): Promise<void> {
   const ver = version();
-  let parsed;
+  let parsed: ReturnType<typeof parseCli>;
   try {
     parsed = parseCli(process.argv.slice(2), { cwd: process.cwd(), version: ver });
   } catch (err) {
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   const config = parsed.config;
-  let strategy;
+  let strategy: Awaited<ReturnType<typeof loadStrategy>>;
   try {
     strategy = await loadStrategy(config.strategy, process.cwd());
   } catch (err) {

@@ -72,7 +72,10 @@ export function validateCandles(candles: readonly Candle[], check: CandleCheck):
     at = { price: c.close, ts: c.ts + I };
   }
   const accepted: Candle[] = [];
-  unique.forEach((c, i) => (keep[i] ? accepted.push(c) : reject('implausible_price')));
+  unique.forEach((c, i) => {
+    if (keep[i]) accepted.push(c);
+    else reject('implausible_price');
+  });
   return { accepted, rejected };
 }
 

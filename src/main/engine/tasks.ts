@@ -43,8 +43,12 @@ export function periodic(ms: number, fn: () => void, onError: (message: string) 
 /** Several tasks started in order and stopped together. */
 export function allOf(tasks: readonly Task[]): Task {
   return {
-    start: () => tasks.forEach((t) => t.start()),
-    stop: () => tasks.forEach((t) => t.stop()),
+    start: () => {
+      for (const t of tasks) t.start();
+    },
+    stop: () => {
+      for (const t of tasks) t.stop();
+    },
   };
 }
 
