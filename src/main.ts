@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   try {
     parsed = parseCli(process.argv.slice(2), { cwd: process.cwd(), version: ver });
   } catch (err) {
-    if (err instanceof ConfigError) die(2, `${err.message} (see --help)`);
+    if (err instanceof ConfigError) die(2, err.message.includes('see --help') ? err.message : `${err.message} (see --help)`);
     throw err;
   }
   if (parsed.kind !== 'run') {

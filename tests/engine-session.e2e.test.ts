@@ -86,6 +86,11 @@ test('bad flags exit 2 with one clear line; --help documents the flags', async (
   assert.equal(lines.length, 1, bad.stderr());
   assert.match(lines[0]!, /--risk-pct/);
 
+  // An unknown flag's message says "see --help" once, not "see --help (see --help)".
+  const unknown = run(MAIN, ['--no-such-flag']);
+  assert.equal((await unknown.exit).code, 2);
+  assert.equal(unknown.stderr().split('see --help').length - 1, 1, unknown.stderr());
+
   const missing = run(MAIN, ['--strategy', '/nonexistent/strategy.mjs']);
   assert.equal((await missing.exit).code, 2);
   assert.match(missing.stderr(), /strategy/);

@@ -5,16 +5,3 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
-
-export class TestClock implements Clock {
-  constructor(private t = 0) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-  set(ms: number): void {
-    this.t = ms;
-  }
-}
