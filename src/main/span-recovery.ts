@@ -3,7 +3,7 @@
 // not see. One fetch at a time; a failed fetch is retried with a capped backoff until it succeeds or the session
 // stops, and entries stay blocked meanwhile (the core stays `recovering`). Nothing here runs on the tick path.
 import type { BlindSpan } from '../shared/blind-spans.js';
-import { SPAN_CANDLE_MS } from '../shared/blind-spans.js';
+import { minuteOf } from '../shared/blind-spans.js';
 import type { Candle } from '../shared/types.js';
 import type { Logger } from './logger.js';
 
@@ -63,7 +63,7 @@ export class SpanRecovery {
         this.again = false;
         spans = [...this.deps.pending()];
         if (spans.length === 0) break;
-        const fromTs = Math.floor(Math.min(...spans.map((s) => s.fromTs)) / SPAN_CANDLE_MS) * SPAN_CANDLE_MS;
+        const fromTs = minuteOf(Math.min(...spans.map((s) => s.fromTs)));
         const toTs = Math.max(...spans.map((s) => s.toTs));
         let candles: Candle[];
         try {

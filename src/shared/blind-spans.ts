@@ -22,7 +22,8 @@ export const SPAN_CANDLE_MS = 60_000;
 /** Per-minute extremes kept for judging partly seen candles (older minutes count as unseen). */
 const SEEN_MINUTES_KEPT = 120;
 
-const bucketOf = (ts: number): number => Math.floor(ts / SPAN_CANDLE_MS) * SPAN_CANDLE_MS;
+/** Open time of the 1-minute candle holding `ts`. */
+export const minuteOf = (ts: number): number => Math.floor(ts / SPAN_CANDLE_MS) * SPAN_CANDLE_MS;
 
 /** What the engine saw of one minute, tick by tick: the extremes of the trade prices. */
 export interface SeenMinute {
@@ -46,7 +47,7 @@ export class SeenPrices {
   observe(ts: number, low: number, high: number): void {
     if (!(low > 0) || !(high >= low)) return;
     if (ts < this.current || ts >= this.current + SPAN_CANDLE_MS || this.currentMinute === null) {
-      const b = bucketOf(ts);
+      const b = minuteOf(ts);
       let m = this.minutes.get(b);
       if (!m) {
         m = { high, low };
@@ -95,10 +96,6 @@ export class BlindSpanTracker {
     return this.open !== null;
   }
 
-  get openCauses(): readonly BlindCause[] {
-    return this.open?.causes ?? [];
-  }
-
   /** Spans closed but not yet recovered, merged, oldest first. */
   get pending(): readonly BlindSpan[] {
     return this.waiting;
@@ -141,10 +138,6 @@ export class BlindSpanTracker {
     return merged;
   }
 
-  /** Everything pending at once, as one list to recover in time order. */
-  takePending(): BlindSpan[] {
-    return [...this.waiting];
-  }
 
   /** These spans were recovered: they stop blocking entries. A span merged into a larger one meanwhile stays. */
   recovered(spans: readonly BlindSpan[]): void {
@@ -161,7 +154,7 @@ function mergeSpans(a: BlindSpan, b: BlindSpan): BlindSpan {
 /** Open times of the 1-minute candles overlapping a span, the forming one included. */
 export function spanMinutes(span: Pick<BlindSpan, 'fromTs' | 'toTs'>): number[] {
   const out: number[] = [];
-  for (let b = bucketOf(span.fromTs); b <= bucketOf(span.toTs); b += SPAN_CANDLE_MS) out.push(b);
+  for (let b = minuteOf(span.fromTs); b <= minuteOf(span.toTs); b += SPAN_CANDLE_MS) out.push(b);
   return out;
 }
 
