@@ -372,6 +372,18 @@ test('side files are replaced atomically; names that could clobber state are ref
   assert.deepEqual(ls(dir), ['events.jsonl', 'final_report.json']);
 });
 
+test('a side file given as bytes is written as those bytes, and its buffer moves to the worker instead of being copied', async () => {
+  const dir = tmpDir();
+  await withStore(dir, async (c) => {
+    const page = '<p>equity 10000 → 10250 · 41,761 candles — ok</p>\n';
+    const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(page));
+    bytes.write(page);
+    await c.writeFile('report.html', bytes);
+    assert.equal(readFileSync(path.join(dir, 'report.html'), 'utf8'), page);
+    assert.equal(bytes.buffer.byteLength, 0, 'the sent buffer is detached: it was transferred, not cloned');
+  });
+});
+
 test('a second engine on the same dir is refused with a LockedError naming the dir', async () => {
   const dir = tmpDir();
   await withStore(dir, async () => {

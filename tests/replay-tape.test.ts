@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeFrame, type Frame } from '../src/shared/bitunix/index.js';
+import { packCandles, unpackCandles } from '../src/shared/candle-pack.js';
 import { createFrameRing, FrameRingReader, FrameRingWriter } from '../src/shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../src/shared/replay-tape.js';
 import type { Candle } from '../src/shared/types.js';
@@ -91,4 +92,12 @@ test('the in-process REST history serves only candles closed by the replay\'s ma
   const fives = await h.lastClosed('5m', 3, now);
   assert.deepEqual(fives.map((c) => c.ts), [T0 + 215 * MINUTE, T0 + 220 * MINUTE, T0 + 225 * MINUTE]);
   assert.equal(fives.at(-1)!.volume, [225, 226, 227, 228, 229].reduce((a, i) => a + file[i]!.volume, 0));
+});
+
+test('candles handed to the encoding thread as packed numbers come back bit for bit', () => {
+  const cs = candles(50).map((c, i) => ({ ...c, open: c.open + 0.1 + 0.2, volume: i === 0 ? 0 : c.volume / 3 }));
+  const packed = packCandles(cs);
+  assert.equal(packed.length, 6 * cs.length);
+  assert.deepEqual(unpackCandles(packed), cs);
+  assert.throws(() => unpackCandles(new Float64Array(7)), /not a whole number of candles/);
 });

@@ -22,7 +22,12 @@ export function escapeHtml(s: string): string {
 
 /** JSON that is safe inside a <script> element: no `<`, `>`, `&` or line separators survive literally. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
+  return scriptSafe(JSON.stringify(value));
+}
+
+/** JSON text made script-safe (each replaced character stands alone, so pieces of one text can go one by one). */
+function scriptSafe(json: string): string {
+  return json
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')
@@ -378,21 +383,27 @@ function candleWord(bars: readonly ChartCandle[], raw: number): string {
 }
 
 export function renderReport(input: ReportInput): string {
+  return renderReportParts(input).join('');
+}
+
+/**
+ * The page in pieces, in order (their concatenation is renderReport's page): a month's page is megabytes, and
+ * the pieces can be encoded one by one instead of flattened into one string first.
+ */
+export function renderReportParts(input: ReportInput): string[] {
   const trades = tradesFromJournal(input.entries);
   const candles = chartCandles(input.candles);
   const { markers, labels } = labelMarkers(tradeMarkers(input.entries, trades, candles.map((c) => c.time)));
-  const data = {
-    symbol: input.symbol,
-    candles,
-    markers,
-    labels,
-    legendHint: markers.length > 0 ? `${markers.length} entries and exits: point at a marker to read it; click a trade in the table to zoom to it` : 'no trades',
-    equity: chartEquity(input.equity),
-    colors: COLORS,
-  };
+  const legendHint = markers.length > 0 ? `${markers.length} entries and exits: point at a marker to read it; click a trade in the table to zoom to it` : 'no trades';
+  // JSON.stringify of { symbol, candles, markers, labels, legendHint, equity, colors }, with the two long arrays in slices.
+  const data = [`{"symbol":${JSON.stringify(input.symbol)},"candles":`];
+  jsonArrayParts(candles, data);
+  data.push(`,"markers":${JSON.stringify(markers)},"labels":${JSON.stringify(labels)},"legendHint":${JSON.stringify(legendHint)},"equity":`);
+  jsonArrayParts(chartEquity(input.equity), data);
+  data.push(`,"colors":${JSON.stringify(COLORS)}}`);
   const symbol = escapeHtml(input.symbol);
   const r = input.report;
-  return `<!doctype html>
+  const head = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -413,11 +424,27 @@ ${factsHtml(r)}
 <section><h2>Trades</h2>
 ${tradeTableHtml(trades)}
 </section>
-<script id="report-data" type="application/json">${scriptJson(data)}</script>
-<script>${inlineScript(input.chartLib)}</script>
+<script id="report-data" type="application/json">`;
+  const tail = `</script>
 <script>${PAGE_SCRIPT}</script>
 <footer class="muted">Generated at ${escapeHtml(fmtTime(input.generatedAt ?? Date.parse(r.generatedAt)))} UTC (wall clock); every other time on this page is market time.</footer>
 </body>
 </html>
 `;
+  return [head, ...data.map(scriptSafe), '</script>\n<script>', inlineScript(input.chartLib), tail];
+}
+
+/** Items per slice of a long array's JSON. */
+const JSON_SLICE = 2048;
+
+/** `JSON.stringify(items)` appended to `out` in slices (no single string of the whole array). */
+function jsonArrayParts(items: readonly unknown[], out: string[]): void {
+  if (items.length === 0) {
+    out.push('[]');
+    return;
+  }
+  for (let i = 0; i < items.length; i += JSON_SLICE) {
+    const body = JSON.stringify(items.slice(i, i + JSON_SLICE)).slice(1, -1);
+    out.push(`${i === 0 ? '[' : ','}${body}${i + JSON_SLICE >= items.length ? ']' : ''}`);
+  }
 }

@@ -79,8 +79,11 @@ export interface PersistenceApi {
   append(entries: JournalEntry[]): Promise<void>;
   /** Coalesced durable snapshot write with rotation. Resolves when this snapshot (or a newer one) is durable. */
   snapshot(s: StateSnapshot): Promise<void>;
-  /** Atomically replace a side file in the state dir (heartbeat.json, final_report.json, metrics.csv, report.html). Not rotated. */
-  writeFile(name: string, content: string): Promise<void>;
+  /**
+   * Atomically replace a side file in the state dir (heartbeat.json, final_report.json, metrics.csv, report.html).
+   * Not rotated. Bytes (UTF-8) that own their whole buffer are handed over, not copied: the caller must not reuse them.
+   */
+  writeFile(name: string, content: string | Uint8Array): Promise<void>;
   /** Poll the operator's files: the kill file (removed when seen, wherever --kill-file points) and halt.json. */
   controlFiles(killFile: string): Promise<ControlFiles>;
   /** Remove a side file (halt.json on --resume); absent is fine. */

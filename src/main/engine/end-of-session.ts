@@ -4,8 +4,8 @@ import type { EquityPoint } from '../../shared/equity-curve.js';
 import type { JournalEntry } from '../../shared/events.js';
 import type { BrokerState, Candle, ContractKind } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
-import { loadChartLib, renderReport } from '../report-html.js';
-import { buildFinalReport, candlesCsv, marketRecord, metricsCsv, type FinalReport, type MetricsSample } from '../reports.js';
+import { loadChartLib, renderReportParts } from '../report-html.js';
+import { buildFinalReport, candlesCsvParts, marketRecord, metricsCsv, type FinalReport, type MetricsSample } from '../reports.js';
 import type { StateStore } from '../state-store.js';
 
 /** metrics.csv keeps the last two days of 1 Hz samples (memory stays flat on long runs). */
@@ -73,21 +73,41 @@ export function endOfSession(o: SessionOutcome): EndOfSession {
   return { report, curve: market.curve };
 }
 
-/** The files, written side by side; one that fails does not keep the others from being written. */
+/** Strings as one UTF-8 buffer of their own (encoded piece by piece: no flattened copy of the whole). */
+export function utf8Bytes(parts: readonly string[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += Buffer.byteLength(p, 'utf8');
+  const out = Buffer.allocUnsafeSlow(n);
+  let at = 0;
+  for (const p of parts) at += out.write(p, at, 'utf8');
+  return out;
+}
+
+/**
+ * The files, one after the other: each is built just before it is written and dropped after, so a month's
+ * candles.csv and report.html are never in memory together (peak RSS). One that fails does not keep the
+ * others from being written.
+ */
 export async function writeEndOfSessionFiles(
   store: StateStore,
   log: Logger,
   end: EndOfSession,
   a: { symbol: string; metrics: MetricsLog; candles: Candle[]; entries: JournalEntry[] },
 ): Promise<void> {
-  const html = async (): Promise<void> => {
-    const page = renderReport({ symbol: a.symbol, candles: a.candles, entries: a.entries, equity: end.curve, report: end.report, chartLib: await loadChartLib() });
-    await store.writeFile('report.html', page);
-  };
-  await Promise.allSettled([
-    store.writeFile('final_report.json', `${JSON.stringify(end.report, null, 2)}\n`),
-    store.writeFile('metrics.csv', a.metrics.csv()),
-    store.writeFile('candles.csv', candlesCsv(a.candles)),
-    html().catch((err: unknown) => log.error({ err: (err as Error).message }, 'report.html could not be written')),
-  ]);
+  const files: [string, () => Promise<string | Uint8Array>][] = [
+    ['final_report.json', async () => `${JSON.stringify(end.report, null, 2)}\n`],
+    ['metrics.csv', async () => utf8Bytes([a.metrics.csv()])],
+    ['candles.csv', async () => utf8Bytes(candlesCsvParts(a.candles))],
+    [
+      'report.html',
+      async () => utf8Bytes(renderReportParts({ symbol: a.symbol, candles: a.candles, entries: a.entries, equity: end.curve, report: end.report, chartLib: await loadChartLib() })),
+    ],
+  ];
+  for (const [name, content] of files) {
+    try {
+      await store.writeFile(name, await content());
+    } catch (err) {
+      log.error({ err: (err as Error).message }, `${name} could not be written`);
+    }
+  }
 }
