@@ -14,7 +14,7 @@ export function num(v: unknown): number {
   return NaN;
 }
 
-const DEC_CACHE_BITS = 16;
+const DEC_CACHE_BITS = 12;
 const DEC_KEY = new Float64Array(1);
 const DEC_BITS = new Int32Array(DEC_KEY.buffer);
 const decNums = new Float64Array(1 << DEC_CACHE_BITS).fill(NaN);
