@@ -383,24 +383,19 @@ function candleWord(bars: readonly ChartCandle[], raw: number): string {
 }
 
 export function renderReport(input: ReportInput): string {
-  return renderReportParts(input).join('');
+  return [...renderReportParts(input)].join('');
 }
 
 /**
- * The page in pieces, in order (their concatenation is renderReport's page): a month's page is megabytes, and
- * the pieces can be encoded one by one instead of flattened into one string first.
+ * The page in pieces, in order, each made when asked for (their concatenation is renderReport's page): a month's
+ * page is megabytes, and the pieces can be encoded one by one instead of all being held as strings first.
  */
-export function renderReportParts(input: ReportInput): string[] {
+export function* renderReportParts(input: ReportInput): Generator<string> {
   const trades = tradesFromJournal(input.entries);
   const candles = chartCandles(input.candles);
   const { markers, labels } = labelMarkers(tradeMarkers(input.entries, trades, candles.map((c) => c.time)));
   const legendHint = markers.length > 0 ? `${markers.length} entries and exits: point at a marker to read it; click a trade in the table to zoom to it` : 'no trades';
-  // JSON.stringify of { symbol, candles, markers, labels, legendHint, equity, colors }, with the two long arrays in slices.
-  const data = [`{"symbol":${JSON.stringify(input.symbol)},"candles":`];
-  jsonArrayParts(candles, data);
-  data.push(`,"markers":${JSON.stringify(markers)},"labels":${JSON.stringify(labels)},"legendHint":${JSON.stringify(legendHint)},"equity":`);
-  jsonArrayParts(chartEquity(input.equity), data);
-  data.push(`,"colors":${JSON.stringify(COLORS)}}`);
+  const equity = chartEquity(input.equity);
   const symbol = escapeHtml(input.symbol);
   const r = input.report;
   const head = `<!doctype html>
@@ -431,20 +426,29 @@ ${tradeTableHtml(trades)}
 </body>
 </html>
 `;
-  return [head, ...data.map(scriptSafe), '</script>\n<script>', inlineScript(input.chartLib), tail];
+  yield head;
+  // JSON.stringify of { symbol, candles, markers, labels, legendHint, equity, colors }, the two long arrays in slices.
+  yield scriptSafe(`{"symbol":${JSON.stringify(input.symbol)},"candles":`);
+  for (const s of jsonArrayParts(candles)) yield scriptSafe(s);
+  yield scriptSafe(`,"markers":${JSON.stringify(markers)},"labels":${JSON.stringify(labels)},"legendHint":${JSON.stringify(legendHint)},"equity":`);
+  for (const s of jsonArrayParts(equity)) yield scriptSafe(s);
+  yield scriptSafe(`,"colors":${JSON.stringify(COLORS)}}`);
+  yield '</script>\n<script>';
+  yield inlineScript(input.chartLib);
+  yield tail;
 }
 
 /** Items per slice of a long array's JSON. */
-const JSON_SLICE = 2048;
+const JSON_SLICE = 512;
 
-/** `JSON.stringify(items)` appended to `out` in slices (no single string of the whole array). */
-function jsonArrayParts(items: readonly unknown[], out: string[]): void {
+/** `JSON.stringify(items)` in slices (no single string of the whole array). */
+function* jsonArrayParts(items: readonly unknown[]): Generator<string> {
   if (items.length === 0) {
-    out.push('[]');
+    yield '[]';
     return;
   }
   for (let i = 0; i < items.length; i += JSON_SLICE) {
     const body = JSON.stringify(items.slice(i, i + JSON_SLICE)).slice(1, -1);
-    out.push(`${i === 0 ? '[' : ','}${body}${i + JSON_SLICE >= items.length ? ']' : ''}`);
+    yield `${i === 0 ? '[' : ','}${body}${i + JSON_SLICE >= items.length ? ']' : ''}`;
   }
 }

@@ -181,19 +181,21 @@ export function metricsCsv(samples: MetricsSample[]): string {
 
 /** The session's closed candles, oldest first (open time in ms and ISO, OHLCV). */
 export function candlesCsv(candles: Candle[]): string {
-  return candlesCsvParts(candles).join('');
+  return [...candlesCsvParts(candles)].join('');
 }
 
 /** Rows per piece of candlesCsvParts. */
-const CSV_PIECE_ROWS = 2048;
+const CSV_PIECE_ROWS = 256;
 
-/** candles.csv in pieces (a month is megabytes: no array of every row, no single string of the whole). */
-export function candlesCsvParts(candles: readonly Candle[]): string[] {
-  const out = ['ts,time,open,high,low,close,volume\n'];
+/**
+ * candles.csv piece by piece, each made when asked for: a month is megabytes, and a piece's text, until it is
+ * encoded, costs many times its length (every row and number is a string of its own).
+ */
+export function* candlesCsvParts(candles: readonly Candle[]): Generator<string> {
+  yield 'ts,time,open,high,low,close,volume\n';
   for (let i = 0; i < candles.length; i += CSV_PIECE_ROWS) {
     let piece = '';
     for (const c of candles.slice(i, i + CSV_PIECE_ROWS)) piece += `${c.ts},${new Date(c.ts).toISOString()},${c.open},${c.high},${c.low},${c.close},${c.volume}\n`;
-    out.push(piece);
+    yield piece;
   }
-  return out;
 }

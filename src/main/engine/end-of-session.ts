@@ -73,13 +73,27 @@ export function endOfSession(o: SessionOutcome): EndOfSession {
   return { report, curve: market.curve };
 }
 
-/** Strings as one UTF-8 buffer of their own (encoded piece by piece: no flattened copy of the whole). */
-export function utf8Bytes(parts: readonly string[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += Buffer.byteLength(p, 'utf8');
-  const out = Buffer.allocUnsafeSlow(n);
+/** Bytes of one chunk of utf8Chunks (a piece longer than that gets a chunk of its own). */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Strings as UTF-8 byte chunks, each piece encoded into the current chunk as soon as it is made: no piece is
+ * kept as a string, and the whole is never copied into one buffer.
+ */
+export function utf8Chunks(parts: Iterable<string>): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let chunk = Buffer.allocUnsafeSlow(0);
   let at = 0;
-  for (const p of parts) at += out.write(p, at, 'utf8');
+  for (const p of parts) {
+    const need = Buffer.byteLength(p, 'utf8');
+    if (at + need > chunk.length) {
+      if (at > 0) out.push(chunk.subarray(0, at));
+      chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, need));
+      at = 0;
+    }
+    at += chunk.write(p, at, 'utf8');
+  }
+  if (at > 0) out.push(chunk.subarray(0, at));
   return out;
 }
 
@@ -94,13 +108,13 @@ export async function writeEndOfSessionFiles(
   end: EndOfSession,
   a: { symbol: string; metrics: MetricsLog; candles: Candle[]; entries: JournalEntry[] },
 ): Promise<void> {
-  const files: [string, () => Promise<string | Uint8Array>][] = [
+  const files: [string, () => Promise<string | Uint8Array[]>][] = [
     ['final_report.json', async () => `${JSON.stringify(end.report, null, 2)}\n`],
-    ['metrics.csv', async () => utf8Bytes([a.metrics.csv()])],
-    ['candles.csv', async () => utf8Bytes(candlesCsvParts(a.candles))],
+    ['metrics.csv', async () => utf8Chunks([a.metrics.csv()])],
+    ['candles.csv', async () => utf8Chunks(candlesCsvParts(a.candles))],
     [
       'report.html',
-      async () => utf8Bytes(renderReportParts({ symbol: a.symbol, candles: a.candles, entries: a.entries, equity: end.curve, report: end.report, chartLib: await loadChartLib() })),
+      async () => utf8Chunks(renderReportParts({ symbol: a.symbol, candles: a.candles, entries: a.entries, equity: end.curve, report: end.report, chartLib: await loadChartLib() })),
     ],
   ];
   for (const [name, content] of files) {
