@@ -98,9 +98,9 @@ export function utf8Chunks(parts: Iterable<string>): Uint8Array[] {
 }
 
 /**
- * The files, one after the other: each is built just before it is written and dropped after, so a month's
- * candles.csv and report.html are never in memory together (peak RSS). One that fails does not keep the
- * others from being written.
+ * The files, one after the other: each is built just before it is written and handed to the worker, so a
+ * month's candles.csv and report.html are never in this thread's memory together (peak RSS). One that fails
+ * does not keep the others from being written.
  */
 export async function writeEndOfSessionFiles(
   store: StateStore,
@@ -117,11 +117,17 @@ export async function writeEndOfSessionFiles(
       async () => utf8Chunks(renderReportParts({ symbol: a.symbol, candles: a.candles, entries: a.entries, equity: end.curve, report: end.report, chartLib: await loadChartLib() })),
     ],
   ];
+  // The next file is built while the worker writes the previous one (its bytes have moved there already).
+  let writing: Promise<void> = Promise.resolve();
   for (const [name, content] of files) {
+    const failed = (err: unknown): void => log.error({ err: (err as Error).message }, `${name} could not be written`);
     try {
-      await store.writeFile(name, await content());
+      const bytes = await content();
+      await writing;
+      writing = store.writeFile(name, bytes).catch(failed);
     } catch (err) {
-      log.error({ err: (err as Error).message }, `${name} could not be written`);
+      failed(err);
     }
   }
+  await writing;
 }
