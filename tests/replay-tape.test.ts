@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeFrame, type Frame } from '../src/shared/bitunix/index.js';
-import { packCandles, unpackCandles } from '../src/shared/candle-pack.js';
+import { CandleColumns } from '../src/shared/candle-pack.js';
 import { createFrameRing, FrameRingReader, FrameRingWriter } from '../src/shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../src/shared/replay-tape.js';
 import type { Candle } from '../src/shared/types.js';
@@ -94,10 +94,15 @@ test('the in-process REST history serves only candles closed by the replay\'s ma
   assert.equal(fives.at(-1)!.volume, [225, 226, 227, 228, 229].reduce((a, i) => a + file[i]!.volume, 0));
 });
 
-test('candles handed to the encoding thread as packed numbers come back bit for bit', () => {
-  const cs = candles(50).map((c, i) => ({ ...c, open: c.open + 0.1 + 0.2, volume: i === 0 ? 0 : c.volume / 3 }));
-  const packed = packCandles(cs);
-  assert.equal(packed.length, 6 * cs.length);
-  assert.deepEqual(unpackCandles(packed), cs);
-  assert.throws(() => unpackCandles(new Float64Array(7)), /not a whole number of candles/);
+test('candles kept as columns come back bit for bit, and a tape on another tape\'s columns serves the same frames', () => {
+  const cs = candles(250).map((c, i) => ({ ...c, open: c.open + 0.1 + 0.2, volume: i === 0 ? 0 : c.volume / 3 }));
+  const cols = CandleColumns.of(cs);
+  assert.equal(cols.length, cs.length);
+  assert.deepEqual([...cols], cs);
+  assert.deepEqual(cols.slice(3, 5), cs.slice(3, 5));
+  assert.throws(() => new CandleColumns(new Float64Array(7)), /not a whole number of candles/);
+  const channels = ['depth_book1', 'trade', 'price', 'market_kline_1min'];
+  const a = new ReplayTape('BTCUSDT', cs);
+  const b = new ReplayTape('BTCUSDT', new CandleColumns(a.candles.data));
+  assert.deepEqual(play(b, channels), play(new ReplayTape('BTCUSDT', cs), channels));
 });

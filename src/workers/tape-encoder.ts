@@ -2,14 +2,14 @@
 // by the shared codec, exactly as the simulator would send them) into a shared frame ring, while the main
 // thread decodes and trades. It blocks only on a full ring; the main thread ends it when the session stops.
 import { parentPort, workerData } from 'node:worker_threads';
-import { unpackCandles } from '../shared/candle-pack.js';
+import { CandleColumns } from '../shared/candle-pack.js';
 import { FrameRingWriter } from '../shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../shared/replay-tape.js';
 
 export interface TapeEncoderData {
   kind: 'tape-encoder';
   symbol: string;
-  /** The file's candles, packCandles' layout (transferred, not cloned). */
+  /** The tape's candles (CandleColumns' data, in shared memory: read in place, not copied). */
   candles: Float64Array;
   channels: string[];
   ring: SharedArrayBuffer;
@@ -19,7 +19,7 @@ export interface TapeEncoderData {
 const STEPS_PER_PUBLISH = 256;
 
 function run(d: TapeEncoderData): void {
-  const tape = new ReplayTape(d.symbol, unpackCandles(d.candles));
+  const tape = new ReplayTape(d.symbol, new CandleColumns(d.candles));
   const subs = tapeSubs(d.channels);
   const ring = new FrameRingWriter(d.ring);
   const put = (frame: string): void => {
