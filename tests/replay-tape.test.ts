@@ -2,7 +2,7 @@
 // between threads, and the in-process REST history answered from the replay's own candles.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeFrame, type Frame } from '../src/shared/bitunix/index.js';
+import { decodeFrame, FrameReader, type Frame } from '../src/shared/bitunix/index.js';
 import { CandleColumns } from '../src/shared/candle-pack.js';
 import { createFrameRing, FrameRingReader, FrameRingWriter } from '../src/shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../src/shared/replay-tape.js';
@@ -105,4 +105,22 @@ test('candles kept as columns come back bit for bit, and a tape on another tape\
   const a = new ReplayTape('BTCUSDT', cs);
   const b = new ReplayTape('BTCUSDT', new CandleColumns(a.candles.data));
   assert.deepEqual(play(b, channels), play(new ReplayTape('BTCUSDT', cs), channels));
+});
+
+test('the byte reader gives every frame of a tape (book, trade, kline and price pushes) as the text decoder does', () => {
+  const subs = tapeSubs(['depth_book1', 'trade', 'price', 'market_kline_1min', 'market_kline_5min']);
+  const tape = new ReplayTape('BTCUSDT', candles(230).map((c, i) => ({ ...c, open: c.open + (i % 3) / 100, close: c.close + 0.05 })));
+  const reader = new FrameReader();
+  const kinds = new Set<string>();
+  while (!tape.done) {
+    tape.step([0], () => subs, (_c, s, f) => {
+      const fast = reader.decode(Buffer.from(f, 'latin1'));
+      assert.ok(fast !== null, `${s.kind} frame left to the text decoder: ${f}`);
+      assert.deepEqual(fast, decodeFrame(f));
+      kinds.add(fast.type);
+    });
+  }
+  assert.deepEqual([...kinds].sort(), ['book', 'kline', 'price', 'trade']);
+  // A negative funding rate is outside the byte reader's layout: the text decoder reads it.
+  assert.equal(reader.decode(Buffer.from('{"ch":"price","symbol":"BTCUSDT","ts":1,"data":{"ip":"1","mp":"1","fr":"-0.01","ft":"2024-12-01T00:00:00Z","nft":"2024-12-01T08:00:00Z"}}')), null);
 });
