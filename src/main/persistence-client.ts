@@ -92,12 +92,8 @@ export class PersistenceClient extends EventEmitter implements PersistenceApi {
   snapshot(s: StateSnapshot): Promise<void> {
     return this.call(() => this.remote.snapshot(s));
   }
-  writeFile(name: string, content: string | readonly Uint8Array[]): Promise<void> {
-    if (typeof content === 'string') return this.call(() => this.remote.writeFile(name, content));
-    // A page of megabytes would be copied twice by a message (out of this heap, into the worker's); its buffers move
-    // instead. Never a slab of Buffer's shared pool (other buffers live in it): those small ones are copied.
-    const moved = content.map((c) => c.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > Buffer.poolSize);
-    return this.call(() => this.remote.writeFile(name, Comlink.transfer(content, [...new Set(moved)])));
+  writeFile(name: string, content: string | Uint8Array): Promise<void> {
+    return this.call(() => this.remote.writeFile(name, content));
   }
   close(): Promise<void> {
     return this.call(() => this.remote.close());

@@ -40,7 +40,7 @@ export class DryRunStore implements StateStore {
     this.appended += entries.length;
   }
   async snapshot(_s: StateSnapshot): Promise<void> {}
-  async writeFile(_name: string, _content: string | readonly Uint8Array[]): Promise<void> {}
+  async writeFile(_name: string, _content: string | Uint8Array): Promise<void> {}
   /** A dry run still honours the kill switch (it keeps no halt, having no state). */
   async controlFiles(killFile: string): Promise<ControlFiles> {
     if (!existsSync(killFile)) return { kill: false, halted: false };

@@ -81,10 +81,10 @@ export interface PersistenceApi {
   snapshot(s: StateSnapshot): Promise<void>;
   /**
    * Atomically replace a side file in the state dir (heartbeat.json, final_report.json, metrics.csv, report.html).
-   * Not rotated. Content given as UTF-8 byte chunks (written in order) is handed over, not copied: the caller
-   * must not reuse them.
+   * Not rotated. Content may be UTF-8 bytes: a view of a SharedArrayBuffer is read in place, not copied (the
+   * caller must leave those bytes alone until the write resolves).
    */
-  writeFile(name: string, content: string | readonly Uint8Array[]): Promise<void>;
+  writeFile(name: string, content: string | Uint8Array): Promise<void>;
   /** Poll the operator's files: the kill file (removed when seen, wherever --kill-file points) and halt.json. */
   controlFiles(killFile: string): Promise<ControlFiles>;
   /** Remove a side file (halt.json on --resume); absent is fine. */

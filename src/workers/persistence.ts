@@ -304,7 +304,7 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
       });
     },
 
-    writeFile(name: string, content: string | readonly Uint8Array[]): Promise<void> {
+    writeFile(name: string, content: string | Uint8Array): Promise<void> {
       try {
         assertWritable();
         const bad = sideFileProblem(name);

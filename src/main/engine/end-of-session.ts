@@ -73,34 +73,38 @@ export function endOfSession(o: SessionOutcome): EndOfSession {
   return { report, curve: market.curve };
 }
 
-/** Bytes of one chunk of utf8Chunks (a piece longer than that gets a chunk of its own). */
-const CHUNK_BYTES = 1 << 20;
+/** Room for the largest end-of-session file (a month's report.html is about 6 MB, candles.csv at its bound 9 MB). */
+const SIDE_FILE_ROOM = 32 << 20;
 
 /**
- * Strings as UTF-8 byte chunks, each piece encoded into the current chunk as soon as it is made: no piece is
- * kept as a string, and the whole is never copied into one buffer.
+ * Where the large end-of-session files are encoded, one at a time: UTF-8 in shared memory, which the persistence
+ * worker reads in place. Nothing is copied into a message, and no buffer is left behind in either heap for its
+ * garbage collector to find (a month's report.html is megabytes). Its pages are the system's zero pages until
+ * written, so the room to spare costs no memory; a larger file than that grows it.
  */
-export function utf8Chunks(parts: Iterable<string>): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let chunk = Buffer.allocUnsafeSlow(0);
-  let at = 0;
-  for (const p of parts) {
-    const need = Buffer.byteLength(p, 'utf8');
-    if (at + need > chunk.length) {
-      if (at > 0) out.push(chunk.subarray(0, at));
-      chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, need));
-      at = 0;
+export class SideFileBytes {
+  private bytes = new Uint8Array(new SharedArrayBuffer(SIDE_FILE_ROOM));
+
+  /** The pieces' UTF-8, each encoded as soon as it is made (none is kept as a string); valid until the next call. */
+  encode(parts: Iterable<string>): Uint8Array {
+    let at = 0;
+    for (const p of parts) {
+      const need = Buffer.byteLength(p, 'utf8');
+      if (at + need > this.bytes.length) {
+        const grown = new Uint8Array(new SharedArrayBuffer(Math.max(2 * this.bytes.length, at + need)));
+        grown.set(this.bytes.subarray(0, at));
+        this.bytes = grown;
+      }
+      at += Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length).write(p, at, 'utf8');
     }
-    at += chunk.write(p, at, 'utf8');
+    return this.bytes.subarray(0, at);
   }
-  if (at > 0) out.push(chunk.subarray(0, at));
-  return out;
 }
 
 /**
- * The files, one after the other: each is built just before it is written and handed to the worker, so a
- * month's candles.csv and report.html are never in this thread's memory together (peak RSS). One that fails
- * does not keep the others from being written.
+ * The files, one after the other: each is built just before it is written, into the same shared bytes, so a
+ * month's candles.csv and report.html are never in memory together (peak RSS). One that fails does not keep
+ * the others from being written.
  */
 export async function writeEndOfSessionFiles(
   store: StateStore,
@@ -108,26 +112,21 @@ export async function writeEndOfSessionFiles(
   end: EndOfSession,
   a: { symbol: string; metrics: MetricsLog; candles: Candle[]; entries: JournalEntry[] },
 ): Promise<void> {
-  const files: [string, () => Promise<string | Uint8Array[]>][] = [
+  const shared = new SideFileBytes();
+  const files: [string, () => Promise<string | Uint8Array>][] = [
     ['final_report.json', async () => `${JSON.stringify(end.report, null, 2)}\n`],
-    ['metrics.csv', async () => utf8Chunks([a.metrics.csv()])],
-    ['candles.csv', async () => utf8Chunks(candlesCsvParts(a.candles))],
+    ['metrics.csv', async () => shared.encode([a.metrics.csv()])],
+    ['candles.csv', async () => shared.encode(candlesCsvParts(a.candles))],
     [
       'report.html',
-      async () => utf8Chunks(renderReportParts({ symbol: a.symbol, candles: a.candles, entries: a.entries, equity: end.curve, report: end.report, chartLib: await loadChartLib() })),
+      async () => shared.encode(renderReportParts({ symbol: a.symbol, candles: a.candles, entries: a.entries, equity: end.curve, report: end.report, chartLib: await loadChartLib() })),
     ],
   ];
-  // The next file is built while the worker writes the previous one (its bytes have moved there already).
-  let writing: Promise<void> = Promise.resolve();
   for (const [name, content] of files) {
-    const failed = (err: unknown): void => log.error({ err: (err as Error).message }, `${name} could not be written`);
     try {
-      const bytes = await content();
-      await writing;
-      writing = store.writeFile(name, bytes).catch(failed);
+      await store.writeFile(name, await content());
     } catch (err) {
-      failed(err);
+      log.error({ err: (err as Error).message }, `${name} could not be written`);
     }
   }
-  await writing;
 }

@@ -2,7 +2,7 @@
 // same directory, fsync it, rename it over the target, fsync the directory. A crash at any instant leaves
 // either the old or the new content under the target name, never a partial file. Backup generations are
 // rotated with hard links and renames, so the primary file is never missing at any instant either.
-import { link, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, open, readdir, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
@@ -25,17 +25,12 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length; ) at += (await fh.write(bytes, at, bytes.length - at)).bytesWritten;
-}
-
 /** Write `data` to a fresh temp file next to `file` and fsync it. Returns the temp path (removed on error). */
-async function writeTmp(file: string, data: string | Uint8Array | readonly Uint8Array[]): Promise<string> {
+async function writeTmp(file: string, data: string | Uint8Array): Promise<string> {
   const tmp = tmpName(file);
   const fh = await open(tmp, 'wx', 0o644);
   try {
-    if (typeof data === 'string' || data instanceof Uint8Array) await fh.writeFile(data);
-    else for (const chunk of data) await writeAll(fh, chunk);
+    await fh.writeFile(data);
     await fh.sync();
   } catch (e) {
     await fh.close().catch(() => {});
@@ -47,7 +42,7 @@ async function writeTmp(file: string, data: string | Uint8Array | readonly Uint8
 }
 
 /** Atomically and durably replace `file` with `data`. */
-export async function writeDurable(file: string, data: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
+export async function writeDurable(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = await writeTmp(file, data);
   try {
     await rename(tmp, file);
