@@ -198,19 +198,18 @@ export class FrameReader {
   private priceFrom(b: Uint8Array, i: number, symbol: string, ts: number): Frame | null {
     if (!bytesAt(b, i, LIT_IP)) return null;
     i += LIT_IP.length;
-    let e = decimalEnd(b, i);
-    const indexPrice = plainDecimal(b, i, e);
-    if (!bytesAt(b, e, LIT_MP)) return null;
-    i = e + LIT_MP.length;
-    e = decimalEnd(b, i);
-    const markPrice = plainDecimal(b, i, e);
-    if (!bytesAt(b, e, LIT_FR)) return null;
-    i = e + LIT_FR.length;
-    e = decimalEnd(b, i);
-    const frPct = plainDecimal(b, i, e);
-    if (!bytesAt(b, e, LIT_FT)) return null;
-    i = e + LIT_FT.length;
-    e = plainStringEnd(b, i);
+    const v = PRICE_VALUES;
+    for (let k = 0; k < PRICE_SEPS.length; k++) {
+      const e = decimalEnd(b, i);
+      v[k] = plainDecimal(b, i, e);
+      const next = PRICE_SEPS[k]!;
+      if (!bytesAt(b, e, next)) return null;
+      i = e + next.length;
+    }
+    const indexPrice = v[0]!;
+    const markPrice = v[1]!;
+    const frPct = v[2]!;
+    let e = plainStringEnd(b, i);
     if (e < 0) return null;
     const fundingTime = this.fundingTimes.of(b, i, e);
     if (!bytesAt(b, e, LIT_NFT)) return null;
@@ -244,6 +243,10 @@ class RepeatedString {
     return this.text;
   }
 }
+
+/** What follows ip, mp and fr in a price body; the values read, in that order. */
+const PRICE_SEPS = [LIT_MP, LIT_FR, LIT_FT];
+const PRICE_VALUES = new Float64Array(3);
 
 /** An ISO time read from bytes as Date.parse reads its text, parsed again only when the bytes change. */
 class RepeatedTime {
