@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { JournalEntry } from '../shared/events.js';
+import { jsonArrayParts } from '../shared/json-slices.js';
 import type { Candle } from '../shared/types.js';
 import { tradesFromJournal, type TradeRow } from '../shared/trade-rows.js';
 import { fmtDuration, periodText, type FinalReport } from './reports.js';
@@ -436,19 +437,4 @@ ${tradeTableHtml(trades)}
   yield '</script>\n<script>';
   yield inlineScript(input.chartLib);
   yield tail;
-}
-
-/** Items per slice of a long array's JSON. */
-const JSON_SLICE = 512;
-
-/** `JSON.stringify(items)` in slices (no single string of the whole array). */
-function* jsonArrayParts(items: readonly unknown[]): Generator<string> {
-  if (items.length === 0) {
-    yield '[]';
-    return;
-  }
-  for (let i = 0; i < items.length; i += JSON_SLICE) {
-    const body = JSON.stringify(items.slice(i, i + JSON_SLICE)).slice(1, -1);
-    yield `${i === 0 ? '[' : ','}${body}${i + JSON_SLICE >= items.length ? ']' : ''}`;
-  }
 }

@@ -44,9 +44,7 @@ export function coreConfigOf(c: EngineConfig, rng: Rng): CoreConfig {
     tpR: c.tpR,
     latency: { ...c.latencyMs, rng },
     marketSpeed: c.feed === 'sim' ? c.simSpeed : c.feed === 'replay' ? (c.speed === 'max' ? Infinity : c.speed) : 1,
-    // See createExecutor: a replay has no execution workers; its market clock is not the wall clock.
-    publishTicks: c.feed !== 'replay',
-    measureTickAge: c.feed !== 'replay',
+    replay: c.feed === 'replay', // see createExecutor
   };
 }
 

@@ -58,10 +58,8 @@ export interface CoreConfig {
   marketSpeed?: number;
   /** Default: priceBoundFor(symbol). */
   priceBound?: PriceBound;
-  /** Ticks go to the tick ring for the execution workers (default true); a replay executes on the tick path and has none. */
-  publishTicks?: boolean;
-  /** Tick age (exchange ts → processed) is measured (default true); a replay's market time is the tape's, so it means nothing there. */
-  measureTickAge?: boolean;
+  /** A replay: no execution workers read the tick ring, and tick age (exchange ts → wall clock) means nothing on a tape. */
+  replay?: boolean;
 }
 
 export class TradingCore {
@@ -100,8 +98,6 @@ export class TradingCore {
   /** Judges every market frame before it may move money (only trusted ticks reach the ring and the broker). */
   readonly guard: PriceGuard;
   private readonly priceBound: PriceBound;
-  private readonly publishTicks: boolean;
-  private readonly measureTickAge: boolean;
 
   constructor(
     private readonly cfg: CoreConfig,
@@ -114,8 +110,6 @@ export class TradingCore {
   ) {
     executor.deliverTo((order, quote) => this.onQuote(order, quote));
     this.priceBound = cfg.priceBound ?? priceBoundFor(cfg.symbol);
-    this.publishTicks = cfg.publishTicks ?? true;
-    this.measureTickAge = cfg.measureTickAge ?? true;
     this.guard = new PriceGuard({ symbol: cfg.symbol, bound: this.priceBound, marketSpeed: cfg.marketSpeed ?? 1 });
     const pos = broker.state.position;
     if (pos) this.guard.anchor(pos.entry, pos.openedAt);
@@ -175,7 +169,7 @@ export class TradingCore {
     this.tick.ts = ts;
     if (ts > this._lastMarketTs) this._lastMarketTs = ts;
     if (ts > this.lastTickTs) this.lastTickTs = ts;
-    if (this.publishTicks) this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv);
+    if (this.cfg.replay !== true) { this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv); this.tickAge.recordMs(recv - ts); }
     const t = this.tick;
     this.seenPrices.observe(ts, t.last < t.bid ? t.last : t.bid, t.last > t.ask ? t.last : t.ask);
     if (this.spans.isOpen) {
@@ -183,7 +177,6 @@ export class TradingCore {
       if (span) this.sink.blindSpan(span);
     }
     this._ticks++;
-    if (this.measureTickAge) this.tickAge.recordMs(recv - ts);
     this._lastTickWall = recv;
     if (this._stale) {
       this._stale = false;
