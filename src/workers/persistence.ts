@@ -18,8 +18,8 @@ import {
   type HaltRecord,
   type LoadResult,
   type OpenOptions,
-  type PersistenceApi,
   type PersistenceStatus,
+  type PersistenceWorkerApi,
 } from '../shared/persistence-api.js';
 import { JournalFold } from '../shared/journal-fold.js';
 import { brokerStateOf, sealSnapshot, validateSnapshot } from '../shared/state-schema.js';
@@ -59,7 +59,7 @@ function sideFileProblem(name: string): string | null {
 }
 
 /** The API served to the main thread. `notifyParent` carries the out-of-band "lock compromised" message. */
-export function createPersistence(notifyParent: (msg: CompromisedMessage) => void): PersistenceApi {
+export function createPersistence(notifyParent: (msg: CompromisedMessage) => void): PersistenceWorkerApi {
   let dir = '';
   let symbol = '';
   let backups = 0;
