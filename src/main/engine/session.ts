@@ -1,6 +1,7 @@
 // The trading session: the order in which the parts start (state, core, status, market source, feed, tasks) and
 // the ordered shutdown (intake, executor, flatten, final snapshot and files, lock, workers). The parts live beside
-// it in engine/ (composition, tasks, recovery, status, end of session) and in trading/ (the tick path).
+// it in engine/ (composition, market intake and events, tasks and the heartbeat, recovery, status, end of session)
+// and in trading/ (the tick path).
 // Every tick is checked against the open position before the next frame is read; nothing on that path waits
 // for the disk or a worker.
 import { PaperBroker } from '../../shared/broker.js';
