@@ -91,7 +91,14 @@ export interface PersistenceApi {
   removeFile(name: string): Promise<void>;
   /** Flush everything pending, release the lock. Idempotent. */
   close(): Promise<void>;
-  /** Health: last error (disk full, EACCES...) or null, and counters. */
+}
+
+/**
+ * What the worker serves: the API plus its counters. The engine never reads them (a failed write reaches it as
+ * a rejected call); they let a test see what the worker did, e.g. how many snapshot writes it coalesced.
+ */
+export interface PersistenceWorkerApi extends PersistenceApi {
+  /** Last error (disk full, EACCES...) or null, and counters. */
   status(): Promise<PersistenceStatus>;
 }
 

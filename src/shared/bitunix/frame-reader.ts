@@ -145,24 +145,12 @@ export class FrameReader {
     if (channel !== '') return klineFrom(b, i, symbol, ts, channel);
     if (isPrice) return this.priceFrom(b, i, symbol, ts);
     if (book) {
-      if (!bytesAt(b, i, LIT_BID)) return null;
-      i += LIT_BID.length;
-      e = decimalEnd(b, i);
-      const bid = plainDecimal(b, i, e);
-      if (!bytesAt(b, e, LIT_SEP)) return null;
-      i = e + LIT_SEP.length;
-      e = decimalEnd(b, i);
-      const bidQty = plainDecimal(b, i, e);
-      if (!bytesAt(b, e, LIT_ASK)) return null;
-      i = e + LIT_ASK.length;
-      e = decimalEnd(b, i);
-      const ask = plainDecimal(b, i, e);
-      if (!bytesAt(b, e, LIT_SEP)) return null;
-      i = e + LIT_SEP.length;
-      e = decimalEnd(b, i);
-      const askQty = plainDecimal(b, i, e);
-      if (e + LIT_BOOK_END.length !== n || !bytesAt(b, e, LIT_BOOK_END)) return null;
-      // NaN fails every comparison: those, and bad values, take the text path for the exact reason.
+      if (!bytesAt(b, i, LIT_BID) || readValues(b, i + LIT_BID.length, BOOK_SEPS, BOOK_VALUES) !== n) return null;
+      const bid = BOOK_VALUES[0]!;
+      const bidQty = BOOK_VALUES[1]!;
+      const ask = BOOK_VALUES[2]!;
+      const askQty = BOOK_VALUES[3]!;
+      // Bad values take the text path for the exact reason.
       if (!(bid > 0 && ask > 0 && bidQty >= 0 && askQty >= 0 && bid < ask)) return null;
       return { type: 'book', symbol, ts, bid, ask, bidQty, askQty };
     }
@@ -197,15 +185,9 @@ export class FrameReader {
   /** The price body from b[i] on, or null: decode the text instead. Settlement times repeat for hours: parsed once. */
   private priceFrom(b: Uint8Array, i: number, symbol: string, ts: number): Frame | null {
     if (!bytesAt(b, i, LIT_IP)) return null;
-    i += LIT_IP.length;
+    i = readValues(b, i + LIT_IP.length, PRICE_SEPS, PRICE_VALUES);
+    if (i < 0) return null;
     const v = PRICE_VALUES;
-    for (let k = 0; k < PRICE_SEPS.length; k++) {
-      const e = decimalEnd(b, i);
-      v[k] = plainDecimal(b, i, e);
-      const next = PRICE_SEPS[k]!;
-      if (!bytesAt(b, e, next)) return null;
-      i = e + next.length;
-    }
     const indexPrice = v[0]!;
     const markPrice = v[1]!;
     const frPct = v[2]!;
@@ -264,24 +246,33 @@ class RepeatedTime {
   }
 }
 
+/** What follows the bid, its size, the ask and its size in a depth_book1 body; the values read, in that order. */
+const BOOK_SEPS = [LIT_SEP, LIT_ASK, LIT_SEP, LIT_BOOK_END];
+const BOOK_VALUES = new Float64Array(4);
 /** What follows o, c, h, l, b and q in a kline body; the values read, in that order. */
 const KLINE_SEPS = [LIT_C, LIT_H, LIT_L, LIT_B, LIT_Q, LIT_KLINE_END];
 const KLINE_VALUES = new Float64Array(6);
 
-/** The kline body from b[i] on (`{"o":...}}` to the end), or null: decode the text instead. */
-function klineFrom(b: Uint8Array, i: number, symbol: string, ts: number, channel: string): Frame | null {
-  if (!bytesAt(b, i, LIT_O)) return null;
-  i += LIT_O.length;
-  const v = KLINE_VALUES;
-  for (let k = 0; k < 6; k++) {
+/**
+ * Plain decimals from b[i] on, each followed by its separator in `seps`, read into `out` (no allocation on the
+ * hot path); the index after the last separator, or -1 when the layout differs or a value is not a plain decimal.
+ */
+function readValues(b: Uint8Array, i: number, seps: readonly Uint8Array[], out: Float64Array): number {
+  for (let k = 0; k < seps.length; k++) {
     const e = decimalEnd(b, i);
-    v[k] = plainDecimal(b, i, e);
-    if (Number.isNaN(v[k])) return null;
-    const next = KLINE_SEPS[k]!;
-    if (!bytesAt(b, e, next)) return null;
+    out[k] = plainDecimal(b, i, e);
+    if (Number.isNaN(out[k])) return -1;
+    const next = seps[k]!;
+    if (!bytesAt(b, e, next)) return -1;
     i = e + next.length;
   }
-  if (i !== b.length) return null;
+  return i;
+}
+
+/** The kline body from b[i] on (`{"o":...}}` to the end), or null: decode the text instead. */
+function klineFrom(b: Uint8Array, i: number, symbol: string, ts: number, channel: string): Frame | null {
+  if (!bytesAt(b, i, LIT_O) || readValues(b, i + LIT_O.length, KLINE_SEPS, KLINE_VALUES) !== b.length) return null;
+  const v = KLINE_VALUES;
   const open = v[0]!;
   const close = v[1]!;
   const high = v[2]!;
