@@ -218,6 +218,7 @@ const orDash = (x: number | null, f: (x: number) => string = String): string => 
 
 function factsHtml(r: FinalReport): string {
   const pos = r.position ? `${r.position.side} ${fmtNum(r.position.qty)} @ ${fmtNum(r.position.entry)} (kept for the next start)` : 'flat';
+  const ts = r.tradingState;
   const facts: [string, string, string?][] = [
     ['Status', `${r.status} (exit ${r.exitCode})`, r.status === 'success' ? 'win' : 'loss'],
     ['Stop reason', r.reason],
@@ -238,9 +239,7 @@ function factsHtml(r: FinalReport): string {
     ['Exposure', `${r.exposurePct.toFixed(1)} % of the period`],
     ['Average holding time', orDash(r.avgHoldingSec, fmtDuration)],
     ['Position at end', pos],
-    ...(r.tradingState
-      ? ([['Trading state at end', `${r.tradingState.state}${r.tradingState.reason ? ` (${r.tradingState.reason})` : ''}`, r.tradingState.state === 'ACTIVE' ? '' : 'loss']] as [string, string, string][])
-      : []),
+    ...(ts ? [['Trading state at end', `${ts.state}${ts.reason ? ` (${ts.reason})` : ''}`, ts.state === 'ACTIVE' ? '' : 'loss'] as [string, string, string]] : []),
     ['Ticks', String(r.ticks)],
     ['Bad frames', String(r.badFrames)],
     ['Reconnects', String(r.reconnects)],
@@ -394,7 +393,8 @@ export function renderReport(input: ReportInput): string {
 export function* renderReportParts(input: ReportInput): Generator<string> {
   const trades = tradesFromJournal(input.entries);
   const candles = chartCandles(input.candles);
-  const { markers, labels } = labelMarkers(tradeMarkers(input.entries, trades, candles.map((c) => c.time)));
+  const times = candles.map((c) => c.time);
+  const { markers, labels } = labelMarkers(tradeMarkers(input.entries, trades, times));
   const legendHint = markers.length > 0 ? `${markers.length} entries and exits: point at a marker to read it; click a trade in the table to zoom to it` : 'no trades';
   const equity = chartEquity(input.equity);
   const symbol = escapeHtml(input.symbol);
