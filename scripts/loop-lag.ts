@@ -43,7 +43,10 @@ export async function measureLoopLag(opts: { seconds: number; rate: number; orde
   // Counted once per order: a quote that came back before its due tick is delivered again when the market reaches it.
   const quoted = new Set<string>();
   exec.deliverTo((o, q) => {
-    if (!quoted.has(o.id)) (quoted.add(o.id), back++);
+    if (!quoted.has(o.id)) {
+      quoted.add(o.id);
+      back++;
+    }
     core.onQuote(o, q);
   });
   // an open position with a wide bracket, so every tick runs the stop/target/trailing checks

@@ -18,7 +18,7 @@ import { JournalFold } from '../src/shared/journal-fold.js';
 import { createRng } from '../src/shared/rng.js';
 import { brokerStateOf, validateSnapshot } from '../src/shared/state-schema.js';
 import type { BrokerState, StateSnapshot } from '../src/shared/types.js';
-import { logLines, type LogLine } from '../tests/helpers/engine.js';
+import { logLines } from '../tests/helpers/engine.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 export const MAIN = path.join(ROOT, 'dist', 'main.js');

@@ -98,7 +98,10 @@ function setup(signal: Side | null = null, state = freshBrokerState(10_000, T0))
     gap: () => {}, blindSpan: (s) => void spans.push(s), breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
   };
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0, slipBps: 0 }, createRng(1), state);
-  const strategy = { name: 't', onCandle: () => (strategyCalls++, signal ? { side: signal } : null) };
+  const strategy = { name: 't', onCandle: () => {
+    strategyCalls++;
+    return signal ? { side: signal } : null;
+  } };
   const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: M, riskPct: 1, stopBps: 30, tpR: 1.5 },
     broker, new CandleBuilder(M), TickRing.allocate(64), strategy, sink, new RecordingExecutor(submitted));
   const book = (ts: number, bid: number): void => core.onFrame(decodeFrame(encodeBook('BTCUSDT', ts, bid, bid + 0.1, 1, 1)), ts);

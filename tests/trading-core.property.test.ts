@@ -37,7 +37,7 @@ function allFinite(x: unknown, path = 'state'): string | null {
 // Enters on every candle, alternating sides, with its own (sometimes absurd) levels.
 const greedy: Strategy = {
   name: 'greedy',
-  onCandle: (candles, ctx) => (ctx.position ? null : { side: ctx.barIndex % 2 ? 'LONG' : 'SHORT' }),
+  onCandle: (_candles, ctx) => (ctx.position ? null : { side: ctx.barIndex % 2 ? 'LONG' : 'SHORT' }),
 };
 
 function harness() {

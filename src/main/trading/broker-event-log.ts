@@ -7,8 +7,8 @@ export interface LogLine {
   msg: string;
 }
 
-/** `seq` is the event's journal seq (void when the sink does not number events). */
-export function brokerEventLog(e: BrokerEvent, seq: number | void): LogLine | null {
+/** `seq` is the event's journal seq (undefined when the sink does not number events). */
+export function brokerEventLog(e: BrokerEvent, seq: number | undefined): LogLine | null {
   switch (e.event) {
     case 'Fill':
       return { level: 'info', obj: { seq, orderId: e.orderId, side: e.side, price: e.price, qty: e.qty, fee: e.fee, sl: e.sl, tp: e.tp }, msg: `FILL ${e.side} ${e.qty} @ ${e.price}` };

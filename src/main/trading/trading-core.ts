@@ -26,7 +26,7 @@ const MAX_SESSION_CANDLES = 100_000;
 
 export interface CoreSink {
   /** Journal an event (broker events change state and are replayed on restart); returns its seq. */
-  record(e: EngineEvent): number | void;
+  record(e: EngineEvent): number | undefined;
   /** Broker state changed: a snapshot is due. */
   changed(): void;
   /** Closed candles are missing between two closes: fetch them. */
@@ -172,7 +172,7 @@ export class TradingCore {
     if (ts > this.lastTickTs) this.lastTickTs = ts;
     if (this.cfg.replay !== true) { this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv); this.tickAge.recordMs(recv - ts); }
     const t = this.tick;
-    this.seenPrices.observe(ts, t.last < t.bid ? t.last : t.bid, t.last > t.ask ? t.last : t.ask);
+    this.seenPrices.observe(ts, Math.min(t.last, t.bid), Math.max(t.last, t.ask));
     if (this.spans.isOpen) {
       const span = this.spans.resume(ts);
       if (span) this.sink.blindSpan(span);

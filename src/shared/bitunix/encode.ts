@@ -1,6 +1,6 @@
 // Encoding the exchange's market pushes, byte-compatible with what Bitunix sends: the simulator serves
 // them and tests feed them to the decoder.
-import { BOOK_CHANNEL, TRADE_CHANNEL, PRICE_CHANNEL } from './channels.js';
+import { BOOK_CHANNEL, TRADE_CHANNEL } from './channels.js';
 import { dec, iso, isoMs, round } from './wire-values.js';
 
 /** The start of a book push, up to the `data` field (the flood writes the rest from a cache). */

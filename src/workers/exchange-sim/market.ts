@@ -1,6 +1,6 @@
 // One symbol's simulated market: 1-minute candles (closed and forming) and the latest tick, driven by the
 // seeded price process or by a replay tape. Candles pushed and served by REST all come from these.
-import { PriceProcess, type PriceTick } from '../../shared/price-process.js';
+import type { PriceProcess, PriceTick } from '../../shared/price-process.js';
 import { candleOfMinutes, type ReplayTape } from '../../shared/replay-tape.js';
 import { createRng } from '../../shared/rng.js';
 import type { Candle } from '../../shared/types.js';
