@@ -44,6 +44,7 @@ export function memoryParts(s: SoakMemorySample): Map<string, number> {
     parts.set('main heap used', c.main.heapUsedMb);
     parts.set('main external', c.main.externalMb);
     parts.set('main array buffers', c.main.arrayBuffersMb);
+    for (const [space, size] of Object.entries(c.main.spacesMb ?? {})) parts.set(`main ${space}`, size);
     for (const w of c.workers) {
       const key = `${w.thread} heap total`;
       parts.set(key, Math.round(((parts.get(key) ?? 0) + w.heapTotalMb) * 100) / 100);
@@ -63,4 +64,34 @@ export function memoryGrowth(from: SoakMemorySample, to: SoakMemorySample): stri
   const rows = names.map((n) => ({ n, x: a.get(n) ?? 0, y: b.get(n) ?? 0 }));
   rows.sort((p, q) => Math.abs(q.y - q.x) - Math.abs(p.y - p.x));
   return rows.map(({ n, x, y }) => `${n}: ${x.toFixed(1)} → ${y.toFixed(1)} MB (${y - x >= 0 ? '+' : ''}${(y - x).toFixed(2)})`);
+}
+
+export interface RssWindow {
+  fromSec: number;
+  toSec: number;
+  minMb: number;
+  meanMb: number;
+  maxMb: number;
+}
+
+/**
+ * RSS samples summarised per window of `windowSec` (the first window starts at 0). A single sample lands
+ * anywhere in a garbage-collection cycle (the heap swings by a few MB between collections), so the window
+ * figures say more about a trend than one sample against another.
+ */
+export function rssWindows(rss: readonly [number, number][], windowSec = 300): RssWindow[] {
+  const groups = new Map<number, number[]>();
+  for (const [sec, mb] of rss) {
+    const from = Math.floor((sec - 1) / windowSec) * windowSec; // the 300 s sample closes the first window
+    const g = groups.get(from) ?? [];
+    g.push(mb);
+    groups.set(from, g);
+  }
+  return [...groups].map(([fromSec, mbs]) => ({
+    fromSec,
+    toSec: fromSec + windowSec,
+    minMb: Math.min(...mbs),
+    meanMb: Math.round((mbs.reduce((a, b) => a + b, 0) / mbs.length) * 10) / 10,
+    maxMb: Math.max(...mbs),
+  }));
 }

@@ -1,6 +1,7 @@
 // Where the process's memory is, once per heartbeat: the main thread's heap, external and array-buffer memory,
 // and every worker's own heap (each answers over a BroadcastChannel, src/workers/memory-census.ts). RSS minus
 // the heaps is native memory: sockets, the allocator, code. A soak that sees RSS grow can tell which it was.
+import { getHeapSpaceStatistics } from 'node:v8';
 import { BroadcastChannel } from 'node:worker_threads';
 import { isThreadMemory, MEMORY_CENSUS_ASK, MEMORY_CENSUS_CHANNEL, threadMemoryOf, type ThreadMemory } from '../shared/memory-census.js';
 
@@ -28,7 +29,7 @@ export class MemoryCensus {
   /** The figures now (workers: their answers since the last call), then asks the workers again. */
   take(): MemoryFigures {
     const u = process.memoryUsage();
-    const main = threadMemoryOf('main', 0, u);
+    const main = threadMemoryOf('main', 0, u, getHeapSpaceStatistics());
     const workers = [...this.answers.values()].sort((a, b) => a.thread.localeCompare(b.thread) || a.threadId - b.threadId);
     this.answers = new Map();
     this.channel.postMessage(MEMORY_CENSUS_ASK);

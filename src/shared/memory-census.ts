@@ -13,12 +13,21 @@ export interface ThreadMemory {
   heapUsedMb: number;
   externalMb: number;
   arrayBuffersMb: number;
+  /** Committed size of each V8 heap space (new_space, old_space, code_space, large_object_space, ...). */
+  spacesMb: Record<string, number>;
 }
 
 const mb = (bytes: number): number => Math.round((bytes / 1048576) * 100) / 100;
 
-export function threadMemoryOf(thread: string, threadId: number, u: { heapTotal: number; heapUsed: number; external: number; arrayBuffers: number }): ThreadMemory {
-  return { thread, threadId, heapTotalMb: mb(u.heapTotal), heapUsedMb: mb(u.heapUsed), externalMb: mb(u.external), arrayBuffersMb: mb(u.arrayBuffers) };
+export function threadMemoryOf(
+  thread: string,
+  threadId: number,
+  u: { heapTotal: number; heapUsed: number; external: number; arrayBuffers: number },
+  spaces: readonly { space_name: string; space_size: number }[],
+): ThreadMemory {
+  const spacesMb: Record<string, number> = {};
+  for (const s of spaces) if (s.space_size > 0) spacesMb[s.space_name] = mb(s.space_size);
+  return { thread, threadId, heapTotalMb: mb(u.heapTotal), heapUsedMb: mb(u.heapUsed), externalMb: mb(u.external), arrayBuffersMb: mb(u.arrayBuffers), spacesMb };
 }
 
 export function isThreadMemory(x: unknown): x is ThreadMemory {
