@@ -13,8 +13,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { applyEvent, freshBrokerState } from '../src/shared/broker-state.js';
-import { isBrokerEvent, type BrokerEvent } from '../src/shared/events.js';
+import type { JournalEntry } from '../src/shared/events.js';
+import { JournalFold } from '../src/shared/journal-fold.js';
 import { createRng } from '../src/shared/rng.js';
 import { brokerStateOf, validateSnapshot } from '../src/shared/state-schema.js';
 import type { BrokerState, StateSnapshot } from '../src/shared/types.js';
@@ -283,25 +283,25 @@ export function verifyStateDir(dir: string, obs: Observations, runs: RunRecord[]
     v.push('no SessionStart with balance and at in the journal');
     return v;
   }
-  let state = freshBrokerState(genesis.balance, genesis.at);
+  // The engine's own recovery fold, from nothing: what a start with no snapshot would restore.
+  const fold = new JournalFold(null, genesis.balance);
   const snaps = [...obs.snapshots.values()].sort((a, b) => a.seq - b.seq);
   let si = 0;
   const checkSnapsUpTo = (seq: number): void => {
     for (; si < snaps.length && snaps[si]!.seq <= seq; si++) {
-      if (!isDeepStrictEqual(brokerStateOf(snaps[si]!), state)) v.push(`snapshot seq ${snaps[si]!.seq} seen during a run differs from the journal fold up to it`);
+      if (!isDeepStrictEqual(brokerStateOf(snaps[si]!), fold.result)) v.push(`snapshot seq ${snaps[si]!.seq} seen during a run differs from the journal fold up to it`);
     }
   };
   for (const e of entries) {
     checkSnapsUpTo(e.seq - 1);
-    if (isBrokerEvent(e)) {
-      try {
-        state = applyEvent(state, e as unknown as BrokerEvent);
-      } catch (err) {
-        v.push(`fold fails at seq ${e.seq}: ${(err as Error).message}`);
-      }
+    try {
+      fold.add(e as unknown as JournalEntry);
+    } catch (err) {
+      v.push(`fold fails at seq ${e.seq}: ${(err as Error).message}`);
     }
   }
   checkSnapsUpTo(Number.POSITIVE_INFINITY);
+  const state = fold.result;
 
   // the end state: state.json and final_report.json are exactly the fold
   const final = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as StateSnapshot;

@@ -37,8 +37,6 @@ const DEPTH_WIRE =
   '{"ch":"depth_book15","symbol":"BTCUSDT","ts":1790126515693,"data":{"b":[["86699.6","2.274"],["86699.5","2.7407"],["86699.4","3.093"]],"a":[["86699.7","0.7095"],["86699.8","2.1992"],["86699.9","1.457"]]}}';
 const PRICE_WIRE =
   '{"ch":"price","symbol":"BTCUSDT","ts":1790126515695,"data":{"ip":"86720.6","mp":"86688.3","fr":"-0.00077","ft":"2026-09-23T00:00:00Z","nft":"2026-09-23T08:00:00Z"}}';
-const TICKER_WIRE =
-  '{"ch":"ticker","symbol":"BTCUSDT","ts":1790126515684,"data":{"s":"BTCUSDT","o":"85567","la":"86688.2","h":"86815.6","l":"85080","b":"27478.1701","q":"2362759522.50052","r":"1.3103182302"}}';
 const PONG_DOC = '{"op":"ping","pong":1732519687,"ping":1732519690}';
 const EMPTY_DEPTH_WIRE = '{"ch":"depth_book15","symbol":"NOPEUSDT","ts":1790126491101,"data":{"b":[["",""],["",""]],"a":[["",""],["",""]]}}';
 const SUB_LIMIT_WIRE = '{"op":"subscribe","data":{"msg":"subscribe channel > 300","nonce":"","result":false}}';
@@ -97,10 +95,6 @@ describe('decodeFrame: captured frames decode to exact numbers', () => {
     assert.equal(f.fundingTime, Date.UTC(2026, 8, 23, 0, 0, 0));
     assert.equal(f.nextFundingTime, Date.UTC(2026, 8, 23, 8, 0, 0));
     assert.equal(f.ts, 1790126515695);
-  });
-
-  it('ticker: last price', () => {
-    assert.deepEqual(decodeFrame(TICKER_WIRE), { type: 'ticker', symbol: 'BTCUSDT', ts: 1790126515684, last: 86688.2 });
   });
 
   it('connect, pong and control frames', () => {
@@ -167,7 +161,6 @@ describe('decodeFrame: every bad-frame reason', () => {
   it('non_positive_price', () => {
     assert.equal(reason(decodeFrame('{"ch":"trade","symbol":"BTCUSDT","ts":1,"data":[{"p":"0","v":"1","s":"buy"}]}')), 'non_positive_price');
     assert.equal(reason(decodeFrame('{"ch":"depth_book1","symbol":"BTCUSDT","ts":1,"data":{"b":[["-1","1"]],"a":[["95000.1","1"]]}}')), 'non_positive_price');
-    assert.equal(reason(decodeFrame('{"ch":"ticker","symbol":"BTCUSDT","ts":1,"data":{"la":"0"}}')), 'non_positive_price');
     assert.equal(reason(decodeFrame('{"ch":"price","symbol":"BTCUSDT","ts":1,"data":{"ip":"1","mp":"-3","fr":"0.01","ft":"2026-09-23T00:00:00Z","nft":"2026-09-23T08:00:00Z"}}')), 'non_positive_price');
   });
 

@@ -36,11 +36,11 @@ test('connections refused for 20 s inside one candle while the price crosses the
     const fill = await waitForPosition(stateDir, engine);
     // the 20 s outage and the reconnect after it fit in the candle the position opened in
     await earlyInACandle(sim, 25_000);
+    const backAt = Date.now() + 20_000; // taken before the fault, so no connect can succeed before it
     await inject(sim, { kind: 'refuse', ms: 20_000 });
     await inject(sim, { kind: 'drop' });
     const crossedAt = await marketNow(sim);
     await inject(sim, against(fill, 300, 8000));
-    const backAt = Date.now() + 20_000;
     await sleep(8500);
     await assertStopCrossedInCandles(sim, fill, crossedAt);
     await waitFor('data after the refusals', () => readEvents(stateDir).some((e) => e.event === 'WsConnected' && e.ts > backAt), 40_000);

@@ -9,8 +9,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { encodeBook, encodeKline, encodePrice, encodeTrade } from '../src/shared/bitunix/index.js';
-import type { SimStatus } from '../src/workers/exchange-sim/index.js';
-import { embeddedSimPort, FIXTURES, MAIN, postSimFault, readEvents, readJson, run, tempDir, waitFor, type Run } from './helpers/engine.js';
+import { embeddedSimPort, FIXTURES, MAIN, postSimFault, readEvents, readJson, run, simStatus, tempDir, waitFor, type Run } from './helpers/engine.js';
 
 const engines: Run[] = [];
 after(() => {
@@ -46,7 +45,7 @@ test('hostile frames and a corrupt REST history move nothing; a real 5 % move st
     }
   }, 10_000);
   const p = hb.price;
-  const m = ((await (await fetch(`http://127.0.0.1:${port}/sim/status`)).json()) as SimStatus).marketNow;
+  const m = (await simStatus(port)).marketNow;
 
   await postSimFault(port, {
     kind: 'inject',

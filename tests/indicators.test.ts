@@ -2,7 +2,7 @@
 // below is worked out by hand in the comment next to it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { atr, detectSweep, ema, emaSeries, trueRange, vwap } from '../src/shared/indicators.js';
+import { atr, detectSweep, ema, trueRange, vwap } from '../src/shared/indicators.js';
 import type { Candle } from '../src/shared/types.js';
 
 const c = (high: number, low: number, close: number, volume = 1, open = close): Candle => ({
@@ -18,11 +18,6 @@ test('ema: SMA seed of the first p values, then e = (v − e)·k + e with k = 2/
   assert.equal(ema([1, 2], 3), null); // fewer than p values
   assert.equal(ema([1, 2, 3], 0), null);
   assert.equal(ema([0, 0, 0], 3), 0); // a zero EMA is a value, not "missing"
-});
-
-test('emaSeries is aligned with the input and null before the seed', () => {
-  assert.deepEqual(emaSeries([1, 2, 3, 4, 5], 3), [null, null, 2, 3, 4]);
-  assert.deepEqual(emaSeries([1, 2], 3), [null, null]);
 });
 
 test('trueRange: max(h − l, |h − prev close|, |l − prev close|)', () => {

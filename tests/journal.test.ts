@@ -22,7 +22,6 @@ test('appends are one line per entry and survive a reopen', async () => {
   await journal.append([]);
   assert.equal(journal.lastSeq, 3);
   assert.equal(readFileSync(file, 'utf8'), line(1, 'SessionStart') + line(2) + line(3));
-  assert.deepEqual((await journal.readAfter(1)).map((e) => e.seq), [2, 3]);
   await journal.close();
 
   const again = await Journal.open(file);

@@ -9,11 +9,16 @@ import { describe, test } from 'node:test';
 import { FIXTURES, MAIN, readEvents, readJson, run, tempDir, waitFor, type Run } from './helpers/engine.js';
 import { lacking } from './helpers/prerequisite.js';
 
+/** An engine on the embedded simulator, flip strategy, wide stop. */
+function flipEngine(stateDir: string, extra: string[]): Run {
+  return run(MAIN, ['--feed', 'sim', '--sim-speed', '60', '--state-dir', stateDir, '--strategy', path.join(FIXTURES, 'flip-strategy.mjs'),
+    '--stop-bps', '3000', '--tp-r', '3', '--latency-ms', '50-100', ...extra]);
+}
+
 /** An engine on the embedded simulator that holds a position (wide stop, flip strategy). */
 async function holding(extra: string[] = []): Promise<{ r: Run; stateDir: string; orderId: string }> {
   const stateDir = path.join(tempDir(), 'BTCUSDT');
-  const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '60', '--state-dir', stateDir, '--strategy', path.join(FIXTURES, 'flip-strategy.mjs'),
-    '--stop-bps', '3000', '--tp-r', '3', '--latency-ms', '50-100', ...extra]);
+  const r = flipEngine(stateDir, extra);
   const fill = await waitFor('a Fill', () => readEvents(stateDir).find((e) => e.event === 'Fill'), 60_000, 100);
   return { r, stateDir, orderId: fill.orderId as string };
 }
@@ -73,7 +78,12 @@ describe('shutdown causes', { concurrency: 2 }, () => {
   });
 
   test('memory cap: a graceful stop with exit 1 (pm2 restarts it), position kept', async () => {
-    const h = await holding(['--max-rss-mb', '64']);
+    // Any engine is over 64 MB at its first heartbeat, so the position is opened by a first run and the capped
+    // run starts holding it (a cap from the start would race the first fill).
+    const first = await holding();
+    first.r.child.kill('SIGINT');
+    assert.equal((await ended(first)).position?.orderId, first.orderId);
+    const h = { r: flipEngine(first.stateDir, ['--max-rss-mb', '64']), stateDir: first.stateDir, orderId: first.orderId };
     const e = await ended(h);
     assert.deepEqual([e.code, e.reason], [1, 'memory']);
     assert.equal(e.position?.orderId, h.orderId);

@@ -10,6 +10,7 @@ import { encodeBook } from '../src/shared/bitunix/index.js';
 import { systemClock } from '../src/shared/clock.js';
 import { ReconnectPolicy } from '../src/shared/reconnect-policy.js';
 import { createRng } from '../src/shared/rng.js';
+import { waitFor } from './helpers/engine.js';
 
 const log = pino({ level: 'silent' });
 const servers: WebSocketServer[] = [];
@@ -79,7 +80,8 @@ test('a silent server is dropped after the idle timeout and reconnected; data re
     handlers({ onDown: (reason) => downs.push(reason), onData: () => data++ }),
   );
   feed.start();
-  await new Promise((r) => setTimeout(r, 2000));
+  await waitFor('data on the second connection', () => data === 2, 20_000, 20);
+  await new Promise((r) => setTimeout(r, 300)); // the second connection keeps streaming: no further drop
   await feed.stop();
   assert.ok(downs.some((d) => d.startsWith('idle')), `dropped for idleness: ${downs.join('; ')}`);
   assert.equal(connections, 2);
@@ -102,7 +104,7 @@ test('a frame over maxPayload errors the socket without crashing; the feed recon
     handlers({ onDown: (reason) => downs.push(reason) }),
   );
   feed.start();
-  await new Promise((r) => setTimeout(r, 800));
+  await waitFor('the reconnect after the oversized frame', () => connections === 2 && downs.length >= 1, 20_000, 20);
   await feed.stop();
   assert.equal(connections, 2);
   assert.ok(downs.length >= 1, 'the oversized frame dropped the socket');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { FIXTURES, MAIN, readEvents, readJson, run, tempDir, waitFor, type Entry, type Run } from './helpers/engine.js';
+import { FIXTURES, MAIN, readEvents, readJson, run, simStatus, tempDir, waitFor, type Entry, type Run } from './helpers/engine.js';
 
 interface Engine {
   r: Run;
@@ -44,6 +44,12 @@ async function stopWithKillFile(e: Engine): Promise<{ reason: string; errors: nu
   return readJson(path.join(e.stateDir, 'final_report.json'));
 }
 
+/** What a failed wait shows: the engine's events since the cut and the end of its output. */
+function explainRun(e: Engine, since: number): string {
+  const events = readEvents(e.stateDir).filter((x) => x.ts >= since - 2000).map((x) => JSON.stringify(x));
+  return `events since the cut:\n${events.join('\n')}\nstdout tail:\n${e.r.stdout().slice(-4000)}\nstderr:\n${e.r.stderr().slice(-2000)}`;
+}
+
 const connects = (dir: string): Entry[] => readEvents(dir).filter((e) => e.event === 'WsConnected');
 
 /** Open a position, cut the network, move the price through the stop while deaf, let the server back. */
@@ -51,18 +57,21 @@ async function cutThroughStop(cutMs: number, extra: string[]): Promise<void> {
   const e = await startEngine(['--strategy', path.join(FIXTURES, 'flip-strategy.mjs'), '--stop-bps', '40', '--tp-r', '20', '--max-ws-errors', '30', ...extra]);
   const fill = await waitFor('a Fill', () => readEvents(e.stateDir).find((x) => x.event === 'Fill'), 60_000, 50);
   const side = fill.side as string;
+  // The server refuses from some instant between these two clocks until cutMs after it: no connect can
+  // succeed before refusedFrom + cutMs, and the server is back by backBy at the latest.
+  const refusedFrom = Date.now();
   await inject(e.port, { kind: 'refuse', ms: cutMs });
+  const backBy = Date.now() + cutMs;
   await inject(e.port, { kind: 'drop' });
   // while the engine is deaf the price gaps 3 % against the position: far through its 0.4 % stop
   await inject(e.port, { kind: 'jump', bps: side === 'LONG' ? -300 : 300 });
-  const cutAt = Date.now();
-  const backAt = cutAt + cutMs;
-  await waitFor('the reconnect after the cut', () => connects(e.stateDir).some((c) => c.ts > backAt), cutMs + 90_000, 100);
+  const cutBack = refusedFrom + cutMs;
+  await waitFor('the reconnect after the cut', () => connects(e.stateDir).some((c) => c.ts > cutBack), cutMs + 90_000, 100, () => explainRun(e, refusedFrom));
   const events = readEvents(e.stateDir);
-  const resumed = events.find((c) => c.event === 'WsConnected' && c.ts > backAt)!;
-  const delays = events.filter((x) => x.event === 'WsDisconnected').filter((x) => x.ts >= cutAt).map((x) => x.retryInMs);
+  const resumed = events.find((c) => c.event === 'WsConnected' && c.ts > cutBack)!;
+  const delays = events.filter((x) => x.event === 'WsDisconnected').filter((x) => x.ts >= refusedFrom).map((x) => x.retryInMs);
   const longestStep = Math.max(...delays);
-  assert.ok(resumed.ts - backAt <= longestStep + 1500, `data resumed ${resumed.ts - backAt} ms after the server came back (backoff step ${longestStep} ms)`);
+  assert.ok(resumed.ts - backBy <= longestStep + 1500, `data resumed ${resumed.ts - backBy} ms after the server came back (backoff step ${longestStep} ms)`);
   const exit = await waitFor('the stop to be honoured', () => readEvents(e.stateDir).filter((x) => x.event === 'Exit').find((x) => x.orderId === fill.orderId), 15_000, 100);
   assert.equal(exit.reason, 'SL', 'the stop crossed during the cut closes the position as a stop');
   const sl = fill.sl as number;
@@ -83,9 +92,9 @@ describe('network faults against the simulator', { concurrency: 3 }, () => {
 
   test('connects refused for 20 s', async () => {
     const e = await startEngine([]);
+    const backAt = Date.now() + 20_000; // taken before the fault, so no connect can succeed before it
     await inject(e.port, { kind: 'refuse', ms: 20_000 });
     await inject(e.port, { kind: 'drop' });
-    const backAt = Date.now() + 20_000;
     await waitFor('data after the refusals', () => connects(e.stateDir).some((c) => c.ts > backAt), 60_000, 100);
     const refused = readEvents(e.stateDir).filter((x) => x.event === 'WsDisconnected');
     assert.ok(refused.length >= 2, 'several refused attempts were made');
@@ -95,8 +104,8 @@ describe('network faults against the simulator', { concurrency: 3 }, () => {
 
   test('a server that goes silent without closing', async () => {
     const e = await startEngine(['--idle-timeout', '3', '--stale-timeout', '6', '--backoff-base', '1', '--backoff-max', '4']);
+    const silentAt = Date.now(); // taken before the fault, so no data can flow before silentAt + 12 s
     await inject(e.port, { kind: 'silence', ms: 12_000 });
-    const silentAt = Date.now();
     await waitFor('the idle timeout to drop the silent socket', () => readEvents(e.stateDir).some((x) => x.event === 'WsDisconnected' && String(x.reason).startsWith('idle')), 15_000, 100);
     await waitFor('StaleData', () => readEvents(e.stateDir).some((x) => x.event === 'StaleData'), 15_000, 100);
     await waitFor('data after the silence', () => connects(e.stateDir).some((c) => c.ts > silentAt + 12_000), 60_000, 100);
@@ -107,7 +116,8 @@ describe('network faults against the simulator', { concurrency: 3 }, () => {
   test('garbage and oversized frames mixed into the stream', async () => {
     const e = await startEngine([]);
     await inject(e.port, { kind: 'garbage', count: 60 });
-    await new Promise((r) => setTimeout(r, 3000)); // garbage is mixed into the stream over time
+    // garbage is mixed into the stream one frame per tick: all of it is on the socket before the oversized frame
+    await waitFor('the garbage to be sent', async () => (await simStatus(e.port)).garbagePending === 0, 30_000, 100);
     const before = connects(e.stateDir).length;
     await inject(e.port, { kind: 'oversized' });
     // a frame over maxPayload (64 KiB) errors the socket: the engine reconnects instead of crashing

@@ -372,6 +372,17 @@ test('side files are replaced atomically; names that could clobber state are ref
   assert.deepEqual(ls(dir), ['events.jsonl', 'final_report.json']);
 });
 
+test('a side file given as UTF-8 bytes in shared memory is written as those bytes', async () => {
+  const dir = tmpDir();
+  await withStore(dir, async (c) => {
+    const page = '<p>equity 10000 → 10250 · 41,761 candles — ok</p>\n';
+    const shared = new Uint8Array(new SharedArrayBuffer(4096));
+    const n = Buffer.from(shared.buffer).write(page, 16);
+    await c.writeFile('report.html', shared.subarray(16, 16 + n));
+    assert.equal(readFileSync(path.join(dir, 'report.html'), 'utf8'), page);
+  });
+});
+
 test('a second engine on the same dir is refused with a LockedError naming the dir', async () => {
   const dir = tmpDir();
   await withStore(dir, async () => {

@@ -2,7 +2,8 @@
 // between threads, and the in-process REST history answered from the replay's own candles.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeFrame, type Frame } from '../src/shared/bitunix/index.js';
+import { decodeFrame, FrameReader, type Frame } from '../src/shared/bitunix/index.js';
+import { CandleColumns } from '../src/shared/candle-pack.js';
 import { createFrameRing, FrameRingReader, FrameRingWriter } from '../src/shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../src/shared/replay-tape.js';
 import type { Candle } from '../src/shared/types.js';
@@ -91,4 +92,35 @@ test('the in-process REST history serves only candles closed by the replay\'s ma
   const fives = await h.lastClosed('5m', 3, now);
   assert.deepEqual(fives.map((c) => c.ts), [T0 + 215 * MINUTE, T0 + 220 * MINUTE, T0 + 225 * MINUTE]);
   assert.equal(fives.at(-1)!.volume, [225, 226, 227, 228, 229].reduce((a, i) => a + file[i]!.volume, 0));
+});
+
+test('candles kept as columns come back bit for bit, and a tape on another tape\'s columns serves the same frames', () => {
+  const cs = candles(250).map((c, i) => ({ ...c, open: c.open + 0.1 + 0.2, volume: i === 0 ? 0 : c.volume / 3 }));
+  const cols = CandleColumns.of(cs);
+  assert.equal(cols.length, cs.length);
+  assert.deepEqual([...cols], cs);
+  assert.deepEqual(cols.slice(3, 5), cs.slice(3, 5));
+  assert.throws(() => new CandleColumns(new Float64Array(7)), /not a whole number of candles/);
+  const channels = ['depth_book1', 'trade', 'price', 'market_kline_1min'];
+  const a = new ReplayTape('BTCUSDT', cs);
+  const b = new ReplayTape('BTCUSDT', new CandleColumns(a.candles.data));
+  assert.deepEqual(play(b, channels), play(new ReplayTape('BTCUSDT', cs), channels));
+});
+
+test('the byte reader gives every frame of a tape (book, trade, kline and price pushes) as the text decoder does', () => {
+  const subs = tapeSubs(['depth_book1', 'trade', 'price', 'market_kline_1min', 'market_kline_5min']);
+  const tape = new ReplayTape('BTCUSDT', candles(230).map((c, i) => ({ ...c, open: c.open + (i % 3) / 100, close: c.close + 0.05 })));
+  const reader = new FrameReader();
+  const kinds = new Set<string>();
+  while (!tape.done) {
+    tape.step([0], () => subs, (_c, s, f) => {
+      const fast = reader.decode(Buffer.from(f, 'latin1'));
+      assert.ok(fast !== null, `${s.kind} frame left to the text decoder: ${f}`);
+      assert.deepEqual(fast, decodeFrame(f));
+      kinds.add(fast.type);
+    });
+  }
+  assert.deepEqual([...kinds].sort(), ['book', 'kline', 'price', 'trade']);
+  // A negative funding rate is outside the byte reader's layout: the text decoder reads it.
+  assert.equal(reader.decode(Buffer.from('{"ch":"price","symbol":"BTCUSDT","ts":1,"data":{"ip":"1","mp":"1","fr":"-0.01","ft":"2024-12-01T00:00:00Z","nft":"2024-12-01T08:00:00Z"}}')), null);
 });

@@ -8,6 +8,7 @@ import type { EngineEvent, JournalEntry } from '../src/shared/events.js';
 import { orderQueued, sessionStart } from './helpers/events.js';
 import type { Candle } from '../src/shared/types.js';
 import type { FinalReport } from '../src/main/reports.js';
+import { jsonArrayParts } from '../src/shared/json-slices.js';
 import { loadChartLib, MAX_EQUITY_POINTS, renderReport, tradesFromJournal } from '../src/main/report-html.js';
 
 const T0 = Date.UTC(2024, 5, 1, 12, 0, 0); // 2024-06-01 12:00:00 UTC, a minute boundary
@@ -273,4 +274,13 @@ test('offline: no external URL, a CSP that blocks the network, the chart library
   const odd = render({ chartLib: 'var s = "</script><b>x</b>"; // <!-- c' });
   assert.ok(odd.includes('var s = "<\\/script><b>x</b>"; // <\\!-- c'));
   assert.equal(odd.match(/<\/script/gi)?.length, 3);
+});
+
+test('a long array\'s JSON in slices joins to exactly JSON.stringify of it', () => {
+  for (const n of [0, 1, 511, 512, 513, 2000]) {
+    const items = Array.from({ length: n }, (_, i) => ({ time: 1733011200 + i * 60, open: 96215.24 + i / 7, note: i % 3 ? null : `a<b & "c"` }));
+    const parts = [...jsonArrayParts(items)];
+    assert.equal(parts.join(''), JSON.stringify(items), `${n} items`);
+    assert.ok(parts.length === Math.max(1, Math.ceil(n / 512)), `${n} items in ${parts.length} slices`);
+  }
 });

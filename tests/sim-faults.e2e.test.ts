@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { connectOrStatus } from './helpers/ws.js';
 import { decodeFrame, decodeRestKlines, encodeSubscribe, type Frame } from '../src/shared/bitunix/index.js';
-import type { SimStatus } from '../src/workers/exchange-sim/index.js';
+import { simStatus } from './helpers/engine.js';
 
 const MIN = 60_000;
 const CLI = fileURLToPath(new URL('../src/sim.ts', import.meta.url));
@@ -64,10 +64,6 @@ async function postFault(port: number, body: unknown): Promise<{ status: number;
   return { status: r.status, json: (await r.json()) as { ok: boolean; error?: string } };
 }
 
-async function status(port: number): Promise<SimStatus> {
-  return (await (await fetch(`http://127.0.0.1:${port}/sim/status`)).json()) as SimStatus;
-}
-
 
 after(() => {
   for (const s of sockets) s.terminate();
@@ -90,8 +86,8 @@ describe('faults over the control endpoint of a simulator in another process', (
     assert.equal((await postFault(port, { kind: 'skipKlines', minutes: 1, restLow: 0 })).status, 400);
     assert.equal((await postFault(port, { kind: 'inject', frames: [] })).status, 400);
     assert.equal((await postFault(port, { kind: 'inject', frames: [{}] })).status, 400);
-    const st = await status(port);
-    assert.deepEqual(Object.keys(st).sort(), ['connections', 'flooding', 'framesSent', 'marketNow', 'replay']);
+    const st = await simStatus(port);
+    assert.deepEqual(Object.keys(st).sort(), ['connections', 'flooding', 'framesSent', 'garbagePending', 'marketNow', 'replay']);
     assert.equal(st.replay, null);
     assert.equal(st.flooding, false);
     assert.ok(Math.abs(st.marketNow - Date.now()) < 3_600_000, 'market time starts at now');
@@ -125,8 +121,8 @@ describe('faults over the control endpoint of a simulator in another process', (
     await until('the first book', () => frames.some((f) => f.type === 'book'));
     const before = frames.length;
     assert.equal((await postFault(port, { kind: 'flood', ratePerSec: 20_000, seconds: 2 })).status, 200);
-    await until('flooding', async () => (await status(port)).flooding);
-    await until('the flood to end', async () => !(await status(port)).flooding, 8000);
+    await until('flooding', async () => (await simStatus(port)).flooding);
+    await until('the flood to end', async () => !(await simStatus(port)).flooding, 8000);
     await until('the flood to arrive', () => frames.length - before >= 0.8 * 40_000, 4000);
     const flood = frames.slice(before);
     assert.deepEqual(flood.filter((f) => f.type === 'bad'), []);
@@ -151,7 +147,7 @@ describe('an excursion: the price moves and comes back', () => {
     const { frames } = client(port, ['depth_book1']);
     await until('a book', () => frames.some((f) => f.type === 'book'));
     const before = lastBid(frames);
-    const from = (await status(port)).marketNow;
+    const from = (await simStatus(port)).marketNow;
     assert.equal((await postFault(port, { kind: 'excursion', bps: -300, ms: 1500 })).status, 200);
     await until('the price to drop 3 %', () => lastBid(frames) < before * 0.98, 3000);
     await until('the price to come back', () => Math.abs(lastBid(frames) / before - 1) < 0.01, 5000);
@@ -163,7 +159,7 @@ describe('an excursion: the price moves and comes back', () => {
   it('REST serves the forming candle, so an excursion inside one candle is visible while it is still forming', async () => {
     const port = await listening(startCli(['--port', '0', '--seed', '6', '--speed', '1']));
     // away from a minute boundary, so the excursion and the query share one forming candle
-    const sec = (await status(port)).marketNow % MIN;
+    const sec = (await simStatus(port)).marketNow % MIN;
     if (sec > 45_000) await new Promise((r) => setTimeout(r, MIN - sec + 1000));
     const price = async (): Promise<number> => {
       const body = await (await fetch(`http://127.0.0.1:${port}/api/v1/futures/market/kline?symbol=BTCUSDT&interval=1m&limit=1`)).text();
@@ -173,7 +169,7 @@ describe('an excursion: the price moves and comes back', () => {
     // nobody is connected: the excursion is seen only by the candle
     assert.equal((await postFault(port, { kind: 'excursion', bps: -300, ms: 1000 })).status, 200);
     await new Promise((r) => setTimeout(r, 2000));
-    const now = (await status(port)).marketNow;
+    const now = (await simStatus(port)).marketNow;
     const body = await (await fetch(`http://127.0.0.1:${port}/api/v1/futures/market/kline?symbol=BTCUSDT&interval=1m&limit=2&endTime=${now}`)).text();
     const forming = decodeRestKlines(body).at(-1)!;
     assert.equal(forming.ts, Math.floor(now / MIN) * MIN, 'the newest candle served is the one still forming');

@@ -11,8 +11,9 @@ import WebSocket from 'ws';
 import { decodeFrame, decodeRestKlines, encodeSubscribe, type Frame } from '../src/shared/bitunix/index.js';
 import { parseCandleCsv } from '../src/shared/candle-csv.js';
 import type { Candle } from '../src/shared/types.js';
-import { ExchangeSim, type SimStatus, type SimWorkerMessage } from '../src/workers/exchange-sim/index.js';
+import { ExchangeSim, type SimWorkerMessage } from '../src/workers/exchange-sim/index.js';
 import { spawnWorker } from '../src/main/spawn-worker.js';
+import { simStatus } from './helpers/engine.js';
 
 const MIN = 60_000;
 const CSV = fileURLToPath(new URL('../../shared/data/binance_spot_BTCUSDT_1m_2024-12_privet1x_first3000.csv', import.meta.url));
@@ -64,10 +65,6 @@ async function rest(port: number, query: string): Promise<Candle[]> {
   return decodeRestKlines(await r.text());
 }
 
-async function status(port: number): Promise<SimStatus> {
-  return (await (await fetch(`http://127.0.0.1:${port}/sim/status`)).json()) as SimStatus;
-}
-
 function ohlcv(c: Candle | Extract<Frame, { type: 'kline' }> | undefined): number[] | undefined {
   return c && [c.open, c.high, c.low, c.close, c.volume];
 }
@@ -107,16 +104,16 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
 
     const history = await rest(port, 'limit=200');
     assert.deepEqual(history, candles.slice(0, 200));
-    assert.deepEqual((await status(port)).replay, { done: false, candles: 0, total: 2800 });
+    assert.deepEqual((await simStatus(port)).replay, { done: false, candles: 0, total: 2800 });
     // nothing streams before a subscriber: the replay waits for the engine
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal((await status(port)).replay?.candles, 0);
+    assert.equal((await simStatus(port)).replay?.candles, 0);
 
     const rec = new Recorder(port);
     sockets.push(rec.ws);
     await until('replay-done', () => replayDone() >= 0);
     assert.equal(replayDone(), 2800);
-    const st = await status(port);
+    const st = await simStatus(port);
     assert.equal(st.replay?.done, true);
     assert.equal(st.marketNow, candles[2999]!.ts + MIN - 1);
     await until('every frame read', () => rec.frames === st.framesSent);
@@ -152,12 +149,12 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
     };
     await until('the reader to pause', () => paused);
     await new Promise((r) => setTimeout(r, 1000));
-    const mid = await status(port);
+    const mid = await simStatus(port);
     assert.equal(mid.replay?.done, false, 'the replay is held back by the unread frames');
     assert.ok(mid.replay!.candles < 2800);
     rec.ws.resume();
     await until('replay-done', () => replayDone() >= 0);
-    await until('every frame read', async () => rec.frames === (await status(port)).framesSent);
+    await until('every frame read', async () => rec.frames === (await simStatus(port)).framesSent);
     assert.equal(rec.klines.size, 2800);
     for (const c of candles.slice(200)) assert.deepEqual(ohlcv(rec.klines.get(c.ts)), ohlcv(c));
   });
@@ -174,9 +171,9 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
       }
     };
     await until('the drop', () => dropped && first.ws.readyState === WebSocket.CLOSED);
-    const held = (await status(port)).replay!.candles;
+    const held = (await simStatus(port)).replay!.candles;
     await new Promise((r) => setTimeout(r, 200));
-    assert.equal((await status(port)).replay!.candles, held, 'no subscriber: the replay does not advance');
+    assert.equal((await simStatus(port)).replay!.candles, held, 'no subscriber: the replay does not advance');
     assert.ok(held < 2800);
     const second = new Recorder(port);
     sockets.push(second.ws);
@@ -209,7 +206,7 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
       }
     };
     await until('replay-done', () => replayDone() >= 0);
-    await until('every frame read', async () => rec.frames === (await status(port)).framesSent);
+    await until('every frame read', async () => rec.frames === (await simStatus(port)).framesSent);
     assert.ok(silenced);
     assert.equal(rec.klines.size, 2800);
     for (const c of candles.slice(200)) assert.deepEqual(ohlcv(rec.klines.get(c.ts)), ohlcv(c));
@@ -230,7 +227,7 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
     await until('replay-done line', () => out.includes('replay-done'));
     const done = JSON.parse(out.split('\n').find((l) => l.includes('replay-done'))!) as unknown;
     assert.deepEqual(done, { event: 'replay-done', candles: 2800 });
-    await until('every frame read', async () => rec.frames === (await status(port)).framesSent);
+    await until('every frame read', async () => rec.frames === (await simStatus(port)).framesSent);
     assert.equal(rec.klines.size, 2800);
     assert.equal(rec.trades.get(candles[200]!.ts)!.length, 6);
     assert.deepEqual(ohlcv(rec.klines.get(candles[2999]!.ts)), ohlcv(candles[2999]));
@@ -310,7 +307,7 @@ describe('replay pacing, worker mode and withheld klines', () => {
     const rec = new Recorder(port);
     sockets.push(rec.ws);
     await until('replay-done', () => replayDone() >= 0);
-    await until('every frame read', async () => rec.frames === (await status(port)).framesSent);
+    await until('every frame read', async () => rec.frames === (await simStatus(port)).framesSent);
     const live = candles.slice(200);
     assert.deepEqual([...rec.klines.keys()], live.slice(2).map((c) => c.ts));
     assert.equal(rec.trades.get(live[0]!.ts)!.length, 12, 'ticks of a withheld minute still flow');

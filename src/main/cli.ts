@@ -68,6 +68,7 @@ const MAX_DURATION_MIN = 34_560; // 24 days
 
 const SEED_RULE = `an integer in 0..${MAX_SEED}`;
 
+// biome-ignore format: one flag per line keeps the table readable as a table
 const FLAGS: readonly Flag[] = [
   // Market data
   { name: 'symbol', group: 'Market data', arg: 'SYM', def: 'BTCUSDT', help: 'contract; BTCUSD-style symbols are inverse', rule: "2-20 letters/digits after upper-casing and removing '/' and '-'" },

@@ -16,8 +16,8 @@ import {
   type ControlFiles,
   type LoadResult,
   type OpenOptions,
-  type PersistenceApi,
   type PersistenceStatus,
+  type PersistenceWorkerApi,
 } from '../shared/persistence-api.js';
 import { spawnWorker } from './spawn-worker.js';
 
@@ -28,10 +28,10 @@ export function isLockedError(e: unknown): boolean {
   return e instanceof Error && e.name === LOCKED_ERROR_NAME;
 }
 
-export class PersistenceClient extends EventEmitter implements PersistenceApi {
+export class PersistenceClient extends EventEmitter implements PersistenceWorkerApi {
   private readonly worker: Worker;
   /** Kept for the client's lifetime: a collected proxy strands its pending calls (comlink#692). */
-  private readonly remote: Comlink.Remote<PersistenceApi>;
+  private readonly remote: Comlink.Remote<PersistenceWorkerApi>;
   private readonly inFlight = new Set<(e: Error) => void>();
   private dead: Error | null = null;
   private terminating = false;
@@ -39,7 +39,7 @@ export class PersistenceClient extends EventEmitter implements PersistenceApi {
   constructor() {
     super();
     this.worker = spawnWorker('persistence');
-    this.remote = Comlink.wrap<PersistenceApi>(nodeEndpoint(this.worker));
+    this.remote = Comlink.wrap<PersistenceWorkerApi>(nodeEndpoint(this.worker));
     this.worker.on('message', (msg: unknown) => {
       const m = msg as { type?: unknown; message?: unknown } | null;
       if (m?.type === COMPROMISED_MESSAGE_TYPE) this.emit('compromised', String(m.message));
@@ -92,7 +92,7 @@ export class PersistenceClient extends EventEmitter implements PersistenceApi {
   snapshot(s: StateSnapshot): Promise<void> {
     return this.call(() => this.remote.snapshot(s));
   }
-  writeFile(name: string, content: string): Promise<void> {
+  writeFile(name: string, content: string | Uint8Array): Promise<void> {
     return this.call(() => this.remote.writeFile(name, content));
   }
   close(): Promise<void> {

@@ -5,9 +5,9 @@
 // batches with a turn of the event loop between them, so the journal, snapshots and timers run.
 import type { Worker } from 'node:worker_threads';
 import { decodeFrame, FrameReader } from '../shared/bitunix/index.js';
+import type { CandleColumns } from '../shared/candle-pack.js';
 import type { Clock } from '../shared/clock.js';
 import { createFrameRing, FrameRingReader } from '../shared/frame-ring.js';
-import type { Candle } from '../shared/types.js';
 import type { FrameSink } from './frame-recorder.js';
 import type { FeedHandlers, FeedState, MarketDataFeed } from './market-feed.js';
 import { spawnWorker } from './spawn-worker.js';
@@ -41,7 +41,7 @@ export class TapeFeed implements MarketDataFeed {
 
   constructor(
     private readonly symbol: string,
-    private readonly candles: Candle[],
+    private readonly candles: CandleColumns,
     private readonly channels: string[],
     private readonly clock: Clock,
     private readonly handlers: TapeFeedHandlers,
@@ -59,7 +59,7 @@ export class TapeFeed implements MarketDataFeed {
 
   start(): void {
     this.stateValue = 'open';
-    const data: TapeEncoderData = { kind: 'tape-encoder', symbol: this.symbol, candles: this.candles, channels: this.channels, ring: this.sab };
+    const data: TapeEncoderData = { kind: 'tape-encoder', symbol: this.symbol, candles: this.candles.data, channels: this.channels, ring: this.sab };
     // The encoder's garbage stays in a small heap of its own, sized for the file's candles.
     const resourceLimits = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24 + Math.ceil((this.candles.length * ENCODER_BYTES_PER_CANDLE) / 1048576) };
     this.worker = spawnWorker('tape-encoder', { workerData: data, resourceLimits });

@@ -24,11 +24,11 @@ export class TapeHistory implements MarketHistory {
   async klinesRange(interval: Interval, fromTs: number, toTs: number, closedBefore: number, maxCandles = Infinity): Promise<Candle[]> {
     const step = INTERVAL_MS[interval];
     const candles = this.tape.candles;
-    const first = candles[0]!.ts;
+    const first = candles.ts(0);
     const now = Math.max(this.marketNow(), this.tape.firstLiveTs);
     const minuteAt = (m: number): Candle | null => {
-      const c = candles[(m - first) / MINUTE];
-      return c !== undefined && c.ts + MINUTE <= now ? c : null;
+      const i = (m - first) / MINUTE;
+      return Number.isInteger(i) && i >= 0 && i < candles.length && candles.ts(i) + MINUTE <= now ? candles.at(i) : null;
     };
     const lo = Math.ceil(Math.max(fromTs, first) / step) * step;
     const out: Candle[] = [];
@@ -53,8 +53,8 @@ export class TapeHistory implements MarketHistory {
     const now = Math.max(this.marketNow(), this.tape.firstLiveTs);
     const k = Math.floor(now / FUNDING_PERIOD_MS);
     const candles = this.tape.candles;
-    const idx = Math.min(Math.floor((now - candles[0]!.ts) / MINUTE) - 1, candles.length - 1);
-    const last = candles[Math.max(0, idx)]!;
+    const idx = Math.min(Math.floor((now - candles.ts(0)) / MINUTE) - 1, candles.length - 1);
+    const last = candles.at(Math.max(0, idx));
     return { rate: 0, nextFundingTime: (k + 1) * FUNDING_PERIOD_MS, intervalHours: FUNDING_PERIOD_MS / 3_600_000, markPrice: last.close };
   }
 }

@@ -5,14 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import { parseCandleCsv } from '../shared/candle-csv.js';
 import { ReplayTape } from '../shared/replay-tape.js';
-import type { Candle } from '../shared/types.js';
+import type { CandleColumns } from '../shared/candle-pack.js';
 import { TapeHistory, type MarketHistory } from './replay-history.js';
 
 export type ReplayTransport = 'memory' | 'socket';
 
 export interface ReplaySource {
-  /** The file's candles as parsed (the simulator builds its own tape from them). */
-  candles: Candle[];
+  /** The file's candles, gap-free (the tape's): the simulator builds its own tape from them, the encoding thread reads them in place. */
+  candles: CandleColumns;
   tape: ReplayTape;
   transport: ReplayTransport;
   /** REST answered from the tape (in process only; the socket path asks the simulator). */
@@ -21,8 +21,9 @@ export interface ReplaySource {
 
 /** `marketNow` is the engine's market time (what an in-process REST answer may include). */
 export async function openReplay(file: string, symbol: string, speed: number | 'max', marketNow: () => number): Promise<ReplaySource> {
-  const candles = parseCandleCsv(await readFile(file, 'utf8'), file);
-  const tape = new ReplayTape(symbol, candles);
+  // The parsed objects are dropped once the tape holds them as columns.
+  const tape = new ReplayTape(symbol, parseCandleCsv(await readFile(file, 'utf8'), file));
+  const candles = tape.candles;
   const transport: ReplayTransport = speed === 'max' ? 'memory' : 'socket';
   return { candles, tape, transport, history: transport === 'memory' ? new TapeHistory(tape, marketNow) : null };
 }

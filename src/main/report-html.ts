@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { JournalEntry } from '../shared/events.js';
+import { jsonArrayParts } from '../shared/json-slices.js';
 import type { Candle } from '../shared/types.js';
 import { tradesFromJournal, type TradeRow } from '../shared/trade-rows.js';
 import { fmtDuration, periodText, type FinalReport } from './reports.js';
@@ -22,7 +23,12 @@ export function escapeHtml(s: string): string {
 
 /** JSON that is safe inside a <script> element: no `<`, `>`, `&` or line separators survive literally. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
+  return scriptSafe(JSON.stringify(value));
+}
+
+/** JSON text made script-safe (each replaced character stands alone, so pieces of one text can go one by one). */
+function scriptSafe(json: string): string {
+  return json
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')
@@ -212,6 +218,7 @@ const orDash = (x: number | null, f: (x: number) => string = String): string => 
 
 function factsHtml(r: FinalReport): string {
   const pos = r.position ? `${r.position.side} ${fmtNum(r.position.qty)} @ ${fmtNum(r.position.entry)} (kept for the next start)` : 'flat';
+  const ts = r.tradingState;
   const facts: [string, string, string?][] = [
     ['Status', `${r.status} (exit ${r.exitCode})`, r.status === 'success' ? 'win' : 'loss'],
     ['Stop reason', r.reason],
@@ -232,9 +239,7 @@ function factsHtml(r: FinalReport): string {
     ['Exposure', `${r.exposurePct.toFixed(1)} % of the period`],
     ['Average holding time', orDash(r.avgHoldingSec, fmtDuration)],
     ['Position at end', pos],
-    ...(r.tradingState
-      ? ([['Trading state at end', `${r.tradingState.state}${r.tradingState.reason ? ` (${r.tradingState.reason})` : ''}`, r.tradingState.state === 'ACTIVE' ? '' : 'loss']] as [string, string, string][])
-      : []),
+    ...(ts ? [['Trading state at end', `${ts.state}${ts.reason ? ` (${ts.reason})` : ''}`, ts.state === 'ACTIVE' ? '' : 'loss'] as [string, string, string]] : []),
     ['Ticks', String(r.ticks)],
     ['Bad frames', String(r.badFrames)],
     ['Reconnects', String(r.reconnects)],
@@ -378,21 +383,23 @@ function candleWord(bars: readonly ChartCandle[], raw: number): string {
 }
 
 export function renderReport(input: ReportInput): string {
+  return [...renderReportParts(input)].join('');
+}
+
+/**
+ * The page in pieces, in order, each made when asked for (their concatenation is renderReport's page): a month's
+ * page is megabytes, and the pieces can be encoded one by one instead of all being held as strings first.
+ */
+export function* renderReportParts(input: ReportInput): Generator<string> {
   const trades = tradesFromJournal(input.entries);
   const candles = chartCandles(input.candles);
-  const { markers, labels } = labelMarkers(tradeMarkers(input.entries, trades, candles.map((c) => c.time)));
-  const data = {
-    symbol: input.symbol,
-    candles,
-    markers,
-    labels,
-    legendHint: markers.length > 0 ? `${markers.length} entries and exits: point at a marker to read it; click a trade in the table to zoom to it` : 'no trades',
-    equity: chartEquity(input.equity),
-    colors: COLORS,
-  };
+  const times = candles.map((c) => c.time);
+  const { markers, labels } = labelMarkers(tradeMarkers(input.entries, trades, times));
+  const legendHint = markers.length > 0 ? `${markers.length} entries and exits: point at a marker to read it; click a trade in the table to zoom to it` : 'no trades';
+  const equity = chartEquity(input.equity);
   const symbol = escapeHtml(input.symbol);
   const r = input.report;
-  return `<!doctype html>
+  const head = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -413,11 +420,21 @@ ${factsHtml(r)}
 <section><h2>Trades</h2>
 ${tradeTableHtml(trades)}
 </section>
-<script id="report-data" type="application/json">${scriptJson(data)}</script>
-<script>${inlineScript(input.chartLib)}</script>
+<script id="report-data" type="application/json">`;
+  const tail = `</script>
 <script>${PAGE_SCRIPT}</script>
 <footer class="muted">Generated at ${escapeHtml(fmtTime(input.generatedAt ?? Date.parse(r.generatedAt)))} UTC (wall clock); every other time on this page is market time.</footer>
 </body>
 </html>
 `;
+  yield head;
+  // JSON.stringify of { symbol, candles, markers, labels, legendHint, equity, colors }, the two long arrays in slices.
+  yield scriptSafe(`{"symbol":${JSON.stringify(input.symbol)},"candles":`);
+  for (const s of jsonArrayParts(candles)) yield scriptSafe(s);
+  yield scriptSafe(`,"markers":${JSON.stringify(markers)},"labels":${JSON.stringify(labels)},"legendHint":${JSON.stringify(legendHint)},"equity":`);
+  for (const s of jsonArrayParts(equity)) yield scriptSafe(s);
+  yield scriptSafe(`,"colors":${JSON.stringify(COLORS)}}`);
+  yield '</script>\n<script>';
+  yield inlineScript(input.chartLib);
+  yield tail;
 }

@@ -4,7 +4,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { freshBrokerState } from '../shared/broker-state.js';
 import type { JournalEntry } from '../shared/events.js';
 import { GENESIS_AT } from '../shared/journal-fold.js';
-import type { ControlFiles, LoadResult, OpenOptions, PersistenceApi, PersistenceStatus } from '../shared/persistence-api.js';
+import type { ControlFiles, LoadResult, OpenOptions, PersistenceApi } from '../shared/persistence-api.js';
 import type { StateSnapshot } from '../shared/types.js';
 import { isLockedError, PersistenceClient } from './persistence-client.js';
 
@@ -21,7 +21,6 @@ export interface StateStore extends PersistenceApi {
 
 /** --dry-run: starts fresh every time and keeps nothing. */
 export class DryRunStore implements StateStore {
-  private appended = 0;
   async open(opts: OpenOptions): Promise<LoadResult> {
     return {
       source: 'fresh',
@@ -36,11 +35,9 @@ export class DryRunStore implements StateStore {
       warnings: [],
     };
   }
-  async append(entries: JournalEntry[]): Promise<void> {
-    this.appended += entries.length;
-  }
+  async append(_entries: JournalEntry[]): Promise<void> {}
   async snapshot(_s: StateSnapshot): Promise<void> {}
-  async writeFile(_name: string, _content: string): Promise<void> {}
+  async writeFile(_name: string, _content: string | Uint8Array): Promise<void> {}
   /** A dry run still honours the kill switch (it keeps no halt, having no state). */
   async controlFiles(killFile: string): Promise<ControlFiles> {
     if (!existsSync(killFile)) return { kill: false, halted: false };
@@ -53,9 +50,6 @@ export class DryRunStore implements StateStore {
   }
   async removeFile(_name: string): Promise<void> {}
   async close(): Promise<void> {}
-  async status(): Promise<PersistenceStatus> {
-    return { lastError: null, snapshotsWritten: 0, entriesAppended: this.appended, locked: false };
-  }
   async terminate(): Promise<void> {}
 }
 

@@ -14,9 +14,17 @@ export interface BreakerTrip {
   detail: string;
 }
 
+const DAY_MS = 86_400_000;
+/** The last day utcDay() wrote, as [start, start + 1 day): asked on every tick, it changes once a day. */
+let dayStart = NaN;
+let dayText = '';
+
 /** UTC calendar day (YYYY-MM-DD) of a market time. */
 export function utcDay(at: number): string {
-  return new Date(at).toISOString().slice(0, 10);
+  if (at >= dayStart && at < dayStart + DAY_MS) return dayText;
+  dayText = new Date(at).toISOString().slice(0, 10);
+  dayStart = Math.floor(at / DAY_MS) * DAY_MS;
+  return dayText;
 }
 
 export function freshBreaker(equity: number, at: number): BreakerState {

@@ -14,22 +14,6 @@ export function ema(values: readonly number[], period: number): number | null {
   return e;
 }
 
-/** EMA at every index (null until the first `period` values exist), aligned with `values`. */
-export function emaSeries(values: readonly number[], period: number): (number | null)[] {
-  const out: (number | null)[] = new Array(values.length).fill(null);
-  if (!(period > 0) || !Number.isInteger(period) || values.length < period) return out;
-  let e = 0;
-  for (let i = 0; i < period; i++) e += values[i];
-  e /= period;
-  out[period - 1] = e;
-  const k = 2 / (period + 1);
-  for (let i = period; i < values.length; i++) {
-    e = (values[i] - e) * k + e;
-    out[i] = e;
-  }
-  return out;
-}
-
 /** max(h − l, |h − prevClose|, |l − prevClose|); just h − l without a previous close. */
 export function trueRange(c: Candle, prevClose: number | null = null): number {
   if (prevClose === null) return c.high - c.low;

@@ -79,15 +79,26 @@ export interface PersistenceApi {
   append(entries: JournalEntry[]): Promise<void>;
   /** Coalesced durable snapshot write with rotation. Resolves when this snapshot (or a newer one) is durable. */
   snapshot(s: StateSnapshot): Promise<void>;
-  /** Atomically replace a side file in the state dir (heartbeat.json, final_report.json, metrics.csv, report.html). Not rotated. */
-  writeFile(name: string, content: string): Promise<void>;
+  /**
+   * Atomically replace a side file in the state dir (heartbeat.json, final_report.json, metrics.csv, report.html).
+   * Not rotated. Content may be UTF-8 bytes: a view of a SharedArrayBuffer is read in place, not copied (the
+   * caller must leave those bytes alone until the write resolves).
+   */
+  writeFile(name: string, content: string | Uint8Array): Promise<void>;
   /** Poll the operator's files: the kill file (removed when seen, wherever --kill-file points) and halt.json. */
   controlFiles(killFile: string): Promise<ControlFiles>;
   /** Remove a side file (halt.json on --resume); absent is fine. */
   removeFile(name: string): Promise<void>;
   /** Flush everything pending, release the lock. Idempotent. */
   close(): Promise<void>;
-  /** Health: last error (disk full, EACCES...) or null, and counters. */
+}
+
+/**
+ * What the worker serves: the API plus its counters. The engine never reads them (a failed write reaches it as
+ * a rejected call); they let a test see what the worker did, e.g. how many snapshot writes it coalesced.
+ */
+export interface PersistenceWorkerApi extends PersistenceApi {
+  /** Last error (disk full, EACCES...) or null, and counters. */
   status(): Promise<PersistenceStatus>;
 }
 

@@ -112,8 +112,6 @@ export class PriceGuard {
       }
       case 'price':
         return this.screenMark(f, recv);
-      case 'ticker':
-        return f.symbol === this.cfg.symbol ? 'trusted' : 'wrong_symbol';
       default:
         return 'trusted';
     }

@@ -6,6 +6,7 @@
 // Pure and deterministic.
 import { channelKind, encodeBook, encodeKline, encodePrice, encodeTrade, klineChannelMs } from './bitunix/index.js';
 import type { PriceTick } from './price-process.js';
+import { CandleColumns } from './candle-pack.js';
 import { inferPriceTick, synthTicks } from './tick-synth.js';
 import type { Candle } from './types.js';
 
@@ -88,7 +89,7 @@ export function bookQty(ts: number, side: number): number {
 
 export class ReplayTape {
   /** Gap-free 1-minute candles; [0, liveFrom) are closed history only, [liveFrom, next) have been streamed. */
-  readonly candles: Candle[];
+  readonly candles: CandleColumns;
   readonly liveFrom: number;
   private nextIndex: number;
   private ticks: PriceTick[];
@@ -102,12 +103,13 @@ export class ReplayTape {
   private readonly ticksPerCandle: number;
   private readonly priceTick: number;
 
+  /** `candles` as columns are another tape's (already gap-free), e.g. shared with the thread that plays them. */
   constructor(
     readonly symbol: string,
-    candles: readonly Candle[],
+    candles: readonly Candle[] | CandleColumns,
     opts: TapeOptions = {},
   ) {
-    this.candles = fillGaps(candles);
+    this.candles = candles instanceof CandleColumns ? candles : CandleColumns.of(fillGaps(candles));
     if (this.candles.length < 2) throw new Error('replay: needs at least 2 candles');
     const liveFrom = Math.min(opts.historyCandles ?? DEFAULT_HISTORY, this.candles.length - 1);
     if (!Number.isInteger(liveFrom) || liveFrom < 1) throw new Error('replay: historyCandles must be an integer >= 1');
@@ -116,20 +118,20 @@ export class ReplayTape {
     this.ticksPerCandle = opts.ticksPerCandle ?? DEFAULT_TICKS_PER_CANDLE;
     this.priceTick = inferPriceTick(this.candles);
     // This also validates the options.
-    const before = synthTicks(this.candles[liveFrom - 1]!, this.ticksPerCandle, this.priceTick);
+    const before = synthTicks(this.candles.at(liveFrom - 1), this.ticksPerCandle, this.priceTick);
     this.tickValue = before[before.length - 1]!;
-    this.ticks = synthTicks(this.candles[liveFrom]!, this.ticksPerCandle, this.priceTick);
-    this.nowValue = this.candles[liveFrom]!.ts - 1;
+    this.ticks = synthTicks(this.candles.at(liveFrom), this.ticksPerCandle, this.priceTick);
+    this.nowValue = this.candles.ts(liveFrom) - 1;
   }
 
   /** Open time of the first streamed candle: the seed is the history closed before it. */
   get firstLiveTs(): number {
-    return this.candles[this.liveFrom]!.ts;
+    return this.candles.ts(this.liveFrom);
   }
 
   /** Market time of the tape's last frame: the final push of the last candle, at its last millisecond. */
   get endTs(): number {
-    return this.candles[this.candles.length - 1]!.ts + MINUTE - 1;
+    return this.candles.ts(this.candles.length - 1) + MINUTE - 1;
   }
 
   /** Candles streamed live (the history excluded). */
@@ -192,7 +194,7 @@ export class ReplayTape {
       }
     }
     if (++this.j < this.ticks.length) return null;
-    const candle = this.candles[this.nextIndex]!;
+    const candle = this.candles.at(this.nextIndex);
     this.formingValue = null;
     this.nextIndex++;
     this.j = 0;
@@ -208,20 +210,20 @@ export class ReplayTape {
         if (f !== null) emit(c, s, f, bucket);
       }
     }
-    if (!last) this.ticks = synthTicks(this.candles[this.nextIndex]!, this.ticksPerCandle, this.priceTick);
+    if (!last) this.ticks = synthTicks(this.candles.at(this.nextIndex), this.ticksPerCandle, this.priceTick);
     return candle;
   }
 
   /** The candle of `intervalMs` opening at `bucket`, aggregated from the 1-minute candles served so far. */
   candleAt(intervalMs: number, bucket: number): Candle | null {
-    const first = this.candles[0]!.ts;
+    const first = this.candles.ts(0);
     if (bucket < first) return null;
     return candleOfMinutes(this.minuteAt, intervalMs, bucket);
   }
 
   private readonly minuteAt = (m: number): Candle | null => {
-    const idx = (m - this.candles[0]!.ts) / MINUTE;
-    return idx < this.nextIndex ? this.candles[idx]! : m === this.formingValue?.ts ? this.formingValue : null;
+    const idx = (m - this.candles.ts(0)) / MINUTE;
+    return idx < this.nextIndex ? this.candles.at(idx) : m === this.formingValue?.ts ? this.formingValue : null;
   };
 
   private trade(t: PriceTick): void {

@@ -35,7 +35,7 @@ function roundTo(x: number, decimals: number): number {
  * The price tick of a candle series: 10^-d for the fewest decimals d (0–8) that every price has, e.g. 0.01
  * for Binance spot, 0.1 for the USDT-M perpetual.
  */
-export function inferPriceTick(candles: readonly Candle[]): number {
+export function inferPriceTick(candles: Iterable<Candle>): number {
   let d = 0;
   for (const c of candles) {
     for (const p of [c.open, c.high, c.low, c.close]) {

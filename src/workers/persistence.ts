@@ -18,11 +18,11 @@ import {
   type HaltRecord,
   type LoadResult,
   type OpenOptions,
-  type PersistenceApi,
   type PersistenceStatus,
+  type PersistenceWorkerApi,
 } from '../shared/persistence-api.js';
 import { JournalFold } from '../shared/journal-fold.js';
-import { brokerStateOf, sealSnapshot, validateSnapshot } from '../shared/state-schema.js';
+import { sealSnapshot, validateSnapshot } from '../shared/state-schema.js';
 import { backupName, quarantine, removeStaleTmp, rotateAndWrite, writeDurable } from './store/durable-file.js';
 import { Journal } from './store/journal.js';
 import { acquireStateLock, type HeldLock } from './store/state-lock.js';
@@ -62,7 +62,7 @@ function sideFileProblem(name: string): string | null {
 }
 
 /** The API served to the main thread. `notifyParent` carries the out-of-band "lock compromised" message. */
-export function createPersistence(notifyParent: (msg: CompromisedMessage) => void): PersistenceApi {
+export function createPersistence(notifyParent: (msg: CompromisedMessage) => void): PersistenceWorkerApi {
   let dir = '';
   let symbol = '';
   let backups = 0;
@@ -95,6 +95,14 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
     if (compromised !== null) return compromisedError();
     lastError = `${what} failed: ${describe(e)}`;
     return new Error(`persistence: ${lastError}`);
+  }
+
+  /** Close the journal, then release the lock (a failed open and close() end the same way). */
+  async function releaseFiles(): Promise<void> {
+    await journal?.close().catch(() => {}); // the handle goes either way; the lock release below is what matters
+    journal = null;
+    await lock?.release();
+    lock = null;
   }
 
   function onCompromised(err: Error): void {
@@ -148,12 +156,11 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
 
     // With a snapshot whose journal position checks out, only the lines after it are read; without one
     // (or when it does not check out) the whole journal is, to rebuild or to find the snapshot's seq.
-    const fold = new JournalFold(snapshot ? brokerStateOf(snapshot) : null, freshBalance);
+    const fold = new JournalFold(snapshot, freshBalance);
     const snapSeq = snapshot?.seq ?? 0;
     const opened = await Journal.open(path.join(dir, JOURNAL_FILE), {
       resume: snapshot?.journalAt ? { seq: snapshot.seq, at: snapshot.journalAt } : undefined,
       onEntry: (e) => {
-        if (e.seq <= snapSeq) return;
         try {
           fold.add(e);
         } catch (err) {
@@ -255,10 +262,7 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
         state = 'open';
         return result;
       } catch (e) {
-        await journal?.close().catch(() => {});
-        journal = null;
-        await lock?.release();
-        lock = null;
+        await releaseFiles();
         state = 'new'; // a failed open (e.g. locked) may be retried
         throw e;
       }
@@ -307,7 +311,7 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
       });
     },
 
-    writeFile(name: string, content: string): Promise<void> {
+    writeFile(name: string, content: string | Uint8Array): Promise<void> {
       try {
         assertWritable();
         const bad = sideFileProblem(name);
@@ -363,10 +367,7 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
         await journalTail;
         while (writer) await writer;
         await sideTail;
-        await journal?.close().catch(() => {});
-        journal = null;
-        await lock?.release();
-        lock = null;
+        await releaseFiles();
         state = 'closed';
       })();
       return closing;

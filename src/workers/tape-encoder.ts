@@ -2,23 +2,24 @@
 // by the shared codec, exactly as the simulator would send them) into a shared frame ring, while the main
 // thread decodes and trades. It blocks only on a full ring; the main thread ends it when the session stops.
 import { parentPort, workerData } from 'node:worker_threads';
+import { CandleColumns } from '../shared/candle-pack.js';
 import { FrameRingWriter } from '../shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../shared/replay-tape.js';
-import type { Candle } from '../shared/types.js';
 
 export interface TapeEncoderData {
   kind: 'tape-encoder';
   symbol: string;
-  candles: Candle[];
+  /** The tape's candles (CandleColumns' data, in shared memory: read in place, not copied). */
+  candles: Float64Array;
   channels: string[];
   ring: SharedArrayBuffer;
 }
 
 /** Steps (ticks) between two publishes: the reader sees frames in batches of about this many ticks. */
-const STEPS_PER_PUBLISH = 64;
+const STEPS_PER_PUBLISH = 256;
 
 function run(d: TapeEncoderData): void {
-  const tape = new ReplayTape(d.symbol, d.candles);
+  const tape = new ReplayTape(d.symbol, new CandleColumns(d.candles));
   const subs = tapeSubs(d.channels);
   const ring = new FrameRingWriter(d.ring);
   const put = (frame: string): void => {

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { EngineEventName, JournalEntry } from '../../src/shared/events.js';
+import type { SimStatus } from '../../src/workers/exchange-sim/types.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const MAIN = path.join(ROOT, 'dist', 'main.js');
@@ -69,14 +70,20 @@ export async function waitFor<T>(
   fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs: number,
   everyMs = 200,
+  explain?: () => string,
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${explain ? `\n${explain()}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** GET /sim/status of a simulator (standalone or embedded) on 127.0.0.1. */
+export async function simStatus(port: number): Promise<SimStatus> {
+  return (await (await fetch(`http://127.0.0.1:${port}/sim/status`)).json()) as SimStatus;
 }
 
 /** Start dist/sim.js on an ephemeral port and return it with the port it printed. */

@@ -6,7 +6,7 @@ import { FRAME_LOG_VERSION } from '../../shared/frame-log.js';
 import { ReconnectPolicy } from '../../shared/reconnect-policy.js';
 import type { Rng } from '../../shared/rng.js';
 import type { TickRing } from '../../shared/tick-ring.js';
-import type { Candle } from '../../shared/types.js';
+import type { CandleColumns } from '../../shared/candle-pack.js';
 import type { EngineConfig } from '../config.js';
 import { FrameRecorder } from '../frame-recorder.js';
 import type { Logger } from '../logger.js';
@@ -44,6 +44,7 @@ export function coreConfigOf(c: EngineConfig, rng: Rng): CoreConfig {
     tpR: c.tpR,
     latency: { ...c.latencyMs, rng },
     marketSpeed: c.feed === 'sim' ? c.simSpeed : c.feed === 'replay' ? (c.speed === 'max' ? Infinity : c.speed) : 1,
+    replay: c.feed === 'replay', // see createExecutor
   };
 }
 
@@ -95,7 +96,7 @@ export interface FeedParts {
 }
 
 /** A replay's tape played in process: its end and its failures are the session's to judge. */
-export function createTapeFeed(p: FeedParts, candles: Candle[], onExhausted: () => void, onFailure: (message: string) => void): MarketDataFeed {
+export function createTapeFeed(p: FeedParts, candles: CandleColumns, onExhausted: () => void, onFailure: (message: string) => void): MarketDataFeed {
   return new TapeFeed(p.cfg.symbol, candles, p.channels, p.clock, { ...p.handlers, onExhausted, onFailure }, p.recorder);
 }
 

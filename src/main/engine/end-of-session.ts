@@ -4,8 +4,8 @@ import type { EquityPoint } from '../../shared/equity-curve.js';
 import type { JournalEntry } from '../../shared/events.js';
 import type { BrokerState, Candle, ContractKind } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
-import { loadChartLib, renderReport } from '../report-html.js';
-import { buildFinalReport, candlesCsv, marketRecord, type FinalReport } from '../reports.js';
+import { loadChartLib, renderReportParts } from '../report-html.js';
+import { buildFinalReport, candlesCsvParts, marketRecord, type FinalReport } from '../reports.js';
 import type { StateStore } from '../state-store.js';
 import type { MetricsLog } from './metrics-log.js';
 
@@ -60,21 +60,60 @@ export function endOfSession(o: SessionOutcome): EndOfSession {
   return { report, curve: market.curve };
 }
 
-/** The files, written side by side; one that fails does not keep the others from being written. */
+/** Room for the largest end-of-session file (a month's report.html is about 6 MB, candles.csv at its bound 9 MB). */
+const SIDE_FILE_ROOM = 32 << 20;
+
+/**
+ * Where the large end-of-session files are encoded, one at a time: UTF-8 in shared memory, which the persistence
+ * worker reads in place. Nothing is copied into a message, and no buffer is left behind in either heap for its
+ * garbage collector to find (a month's report.html is megabytes). Its pages are the system's zero pages until
+ * written, so the room to spare costs no memory; a larger file than that grows it.
+ */
+export class SideFileBytes {
+  private bytes = new Uint8Array(new SharedArrayBuffer(SIDE_FILE_ROOM));
+
+  /** The pieces' UTF-8, each encoded as soon as it is made (none is kept as a string); valid until the next call. */
+  encode(parts: Iterable<string>): Uint8Array {
+    let at = 0;
+    for (const p of parts) {
+      const need = Buffer.byteLength(p, 'utf8');
+      if (at + need > this.bytes.length) {
+        const grown = new Uint8Array(new SharedArrayBuffer(Math.max(2 * this.bytes.length, at + need)));
+        grown.set(this.bytes.subarray(0, at));
+        this.bytes = grown;
+      }
+      at += Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length).write(p, at, 'utf8');
+    }
+    return this.bytes.subarray(0, at);
+  }
+}
+
+/**
+ * The files, one after the other: each is built just before it is written, into the same shared bytes, so a
+ * month's candles.csv and report.html are never in memory together (peak RSS). One that fails does not keep
+ * the others from being written.
+ */
 export async function writeEndOfSessionFiles(
   store: StateStore,
   log: Logger,
   end: EndOfSession,
   a: { symbol: string; metrics: MetricsLog; candles: Candle[]; entries: JournalEntry[] },
 ): Promise<void> {
-  const html = async (): Promise<void> => {
-    const page = renderReport({ symbol: a.symbol, candles: a.candles, entries: a.entries, equity: end.curve, report: end.report, chartLib: await loadChartLib() });
-    await store.writeFile('report.html', page);
-  };
-  await Promise.allSettled([
-    store.writeFile('final_report.json', `${JSON.stringify(end.report, null, 2)}\n`),
-    store.writeFile('metrics.csv', a.metrics.csv()),
-    store.writeFile('candles.csv', candlesCsv(a.candles)),
-    html().catch((err: unknown) => log.error({ err: (err as Error).message }, 'report.html could not be written')),
-  ]);
+  const shared = new SideFileBytes();
+  const files: [string, () => Promise<string | Uint8Array>][] = [
+    ['final_report.json', async () => `${JSON.stringify(end.report, null, 2)}\n`],
+    ['metrics.csv', async () => shared.encode([a.metrics.csv()])],
+    ['candles.csv', async () => shared.encode(candlesCsvParts(a.candles))],
+    [
+      'report.html',
+      async () => shared.encode(renderReportParts({ symbol: a.symbol, candles: a.candles, entries: a.entries, equity: end.curve, report: end.report, chartLib: await loadChartLib() })),
+    ],
+  ];
+  for (const [name, content] of files) {
+    try {
+      await store.writeFile(name, await content());
+    } catch (err) {
+      log.error({ err: (err as Error).message }, `${name} could not be written`);
+    }
+  }
 }

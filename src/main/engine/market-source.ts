@@ -39,7 +39,7 @@ export async function openMarketSource(c: EngineConfig, log: Logger, hooks: Mark
   let source: MarketSource = { wsUrl: c.wsUrl, restUrl: c.restUrl, sim: null, replay };
   if (transport === 'socket') {
     // Paced replays go through the embedded simulator's socket, like a live feed.
-    const sim = await startEmbeddedSim({ symbols: [c.symbol], replay: { candles: replay.candles, speed: c.speed } });
+    const sim = await startEmbeddedSim({ symbols: [c.symbol], replay: { candles: [...replay.candles], speed: c.speed } });
     sim.onReplayDone(hooks.replaySent);
     source = { wsUrl: sim.wsUrl, restUrl: sim.restUrl, sim, replay };
   }

@@ -29,6 +29,8 @@ export class ProcessHealth {
     Atomics.store(this.watchdogBeat, 0, BigInt(Date.now()));
     this.watchdog = spawnWorker('watchdog', {
       workerData: { beat: this.watchdogBeat.buffer, limitMs: WATCHDOG_LIMIT_MS, checkMs: 1000 },
+      // It reads one word a second: the smallest young generation (the default's semi-spaces cost megabytes of RSS).
+      resourceLimits: { maxYoungGenerationSizeMb: 1 },
     });
     this.watchdog.on('error', (err) => this.log.error({ err: err.message }, 'watchdog worker failed'));
     this.watchdog.unref();

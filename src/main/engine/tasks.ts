@@ -40,6 +40,20 @@ export function periodic(ms: number, fn: () => void, onError: (message: string) 
   };
 }
 
+/** Run `fn` once, `ms` after the start, unless stopped before. */
+export function after(ms: number, fn: () => void): Task {
+  let handle: NodeJS.Timeout | null = null;
+  return {
+    start() {
+      handle ??= setTimeout(fn, ms);
+    },
+    stop() {
+      if (handle !== null) clearTimeout(handle);
+      handle = null;
+    },
+  };
+}
+
 /** Several tasks started in order and stopped together. */
 export function allOf(tasks: readonly Task[]): Task {
   return {

@@ -8,9 +8,8 @@ import { BlindSpanTracker, SeenPrices, unseenRange, type BlindCause, type BlindS
 import { orderDueAt, type PaperBroker } from '../../shared/broker.js';
 import type { CandleBuilder } from '../../shared/candle-builder.js';
 import type { BadFrameCause, BrokerEvent, EngineEvent } from '../../shared/events.js';
-import { buildOrder } from '../../shared/order-builder.js';
 import { LatencyHistogram } from '../latency-histogram.js';
-import { validateSignal, type Strategy } from '../../shared/strategy.js';
+import type { Strategy } from '../../shared/strategy.js';
 import type { TickRing } from '../../shared/tick-ring.js';
 import type { Rng } from '../../shared/rng.js';
 import type { Candle, ContractKind, FillQuote, Order, Tick } from '../../shared/types.js';
@@ -18,11 +17,11 @@ import { validateCandles, type CandleRejection } from '../../shared/candle-valid
 import { priceBoundFor, type PriceBound } from '../../shared/price-bound.js';
 import { PriceGuard } from '../../shared/price-guard.js';
 import { brokerEventLog } from './broker-event-log.js';
+import { entryFor, type EntryDeps } from './entry-signal.js';
 import type { Executor } from './executor.js';
 
 /** Ticks going back further than this (market time) are bad frames (docs/reliability.md §5). */
 const TS_BACKWARDS_LIMIT_MS = 5_000;
-export const STRATEGY_HISTORY = 200;
 const MAX_SESSION_CANDLES = 100_000;
 
 export interface CoreSink {
@@ -58,6 +57,8 @@ export interface CoreConfig {
   marketSpeed?: number;
   /** Default: priceBoundFor(symbol). */
   priceBound?: PriceBound;
+  /** A replay: no execution workers read the tick ring, and tick age (exchange ts → wall clock) means nothing on a tape. */
+  replay?: boolean;
 }
 
 export class TradingCore {
@@ -96,17 +97,19 @@ export class TradingCore {
   /** Judges every market frame before it may move money (only trusted ticks reach the ring and the broker). */
   readonly guard: PriceGuard;
   private readonly priceBound: PriceBound;
+  private readonly entry: EntryDeps;
 
   constructor(
     private readonly cfg: CoreConfig,
     readonly broker: PaperBroker,
     readonly builder: CandleBuilder,
     private readonly ring: TickRing,
-    private readonly strategy: Strategy,
+    strategy: Strategy,
     private readonly sink: CoreSink,
     private readonly executor: Executor,
   ) {
     executor.deliverTo((order, quote) => this.onQuote(order, quote));
+    this.entry = { cfg, broker, builder, strategy, sink };
     this.priceBound = cfg.priceBound ?? priceBoundFor(cfg.symbol);
     this.guard = new PriceGuard({ symbol: cfg.symbol, bound: this.priceBound, marketSpeed: cfg.marketSpeed ?? 1 });
     const pos = broker.state.position;
@@ -167,7 +170,7 @@ export class TradingCore {
     this.tick.ts = ts;
     if (ts > this._lastMarketTs) this._lastMarketTs = ts;
     if (ts > this.lastTickTs) this.lastTickTs = ts;
-    this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv);
+    if (this.cfg.replay !== true) { this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv); this.tickAge.recordMs(recv - ts); }
     const t = this.tick;
     this.seenPrices.observe(ts, t.last < t.bid ? t.last : t.bid, t.last > t.ask ? t.last : t.ask);
     if (this.spans.isOpen) {
@@ -175,7 +178,6 @@ export class TradingCore {
       if (span) this.sink.blindSpan(span);
     }
     this._ticks++;
-    this.tickAge.recordMs(recv - ts);
     this._lastTickWall = recv;
     if (this._stale) {
       this._stale = false;
@@ -310,52 +312,8 @@ export class TradingCore {
     if (this._entriesBlocked !== null || this._stale || this.spans.blind) return;
     const st = this.broker.state;
     if (st.breaker.tripped || st.position) return;
-    let raw: unknown;
-    try {
-      raw = this.strategy.onCandle(this.builder.history(STRATEGY_HISTORY), {
-        symbol: this.cfg.symbol,
-        equity: st.equity,
-        position: st.position,
-        intervalMs: this.cfg.intervalMs,
-        barIndex: this._barIndex,
-      });
-    } catch (err) {
-      const message = (err as Error)?.message ?? String(err);
-      this.sink.record({ event: 'StrategyError', strategy: this.strategy.name, candleTs: c.ts, message });
-      this.sink.error(`strategy ${this.strategy.name} threw on candle ${c.ts}: ${message}`);
-      return;
-    }
-    const checked = validateSignal(raw);
-    if (!checked.ok) {
-      this.sink.error(`strategy ${this.strategy.name} returned an invalid signal: ${checked.reason}`);
-      return;
-    }
-    const signal = checked.value;
-    if (signal === null) return;
-    const at = Math.max(this._lastMarketTs, c.ts + this.cfg.intervalMs);
-    const built = buildOrder(signal, {
-      // One order per candle and side: the id is the idempotency key, stable across restarts.
-      id: `${this.cfg.symbol}-${c.ts}-${signal.side}`,
-      refPrice: c.close,
-      equity: st.equity,
-      riskPct: this.cfg.riskPct,
-      stopBps: this.cfg.stopBps,
-      tpR: this.cfg.tpR,
-      kind: this.cfg.kind,
-      at,
-      maxNotional: this.broker.cfg.maxNotional,
-      maxLeverage: this.broker.cfg.maxLeverage,
-    });
-    if (!built.ok) {
-      this.sink.warn({ signal, reason: built.reason }, 'signal not tradable');
-      return;
-    }
-    const order = built.value;
-    const refused = this.broker.checkEntry(order, at, c.close);
-    if (refused) {
-      this.sink.info({ orderId: order.id, reason: refused }, 'entry refused before queueing');
-      return;
-    }
+    const order = entryFor(this.entry, c, this._barIndex, Math.max(this._lastMarketTs, c.ts + this.cfg.intervalMs));
+    if (order === null) return;
     const queued = this.submit(order);
     if (queued) {
       this.sink.record({

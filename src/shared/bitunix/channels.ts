@@ -6,7 +6,6 @@ export const BOOK_CHANNEL = 'depth_book1';
 export const TRADE_CHANNEL = 'trade';
 /** Mark price, index price and funding. */
 export const PRICE_CHANNEL = 'price';
-export const TICKER_CHANNEL = 'ticker';
 export const KLINE_PREFIX = 'market_kline_';
 /** Every depth channel (depth_book1, depth_book5, ...) starts with this. */
 export const DEPTH_PREFIX = 'depth_book';

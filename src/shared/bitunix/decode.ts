@@ -1,7 +1,7 @@
 // Decoding what the exchange sends: decodeFrame turns one WebSocket text frame into a typed Frame (or a
 // `bad` frame with a reason, never a throw). It is the hot path for every frame: one JSON.parse, no
 // regexes, no closures, Number().
-import { DEPTH_PREFIX, KLINE_PREFIX, PRICE_CHANNEL, TICKER_CHANNEL, TRADE_CHANNEL } from './channels.js';
+import { DEPTH_PREFIX, KLINE_PREFIX, PRICE_CHANNEL, TRADE_CHANNEL } from './channels.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_FUTURE_MS, type BadFrameReason, type DecodeOptions, type Frame } from './frame.js';
 import { isObj, num, type Obj } from './wire-values.js';
 
@@ -68,7 +68,6 @@ function decodePush(msg: Obj, ch: string, opts: DecodeOptions | undefined): Fram
   if (ch.startsWith(DEPTH_PREFIX)) return decodeBook(symbol, ts, data);
   if (ch.startsWith(KLINE_PREFIX)) return decodeKline(symbol, ts, ch, data);
   if (ch === PRICE_CHANNEL) return decodePrice(symbol, ts, data);
-  if (ch === TICKER_CHANNEL) return decodeTicker(symbol, ts, data);
   return bad('unknown_shape', `channel ${ch}`);
 }
 
@@ -142,16 +141,6 @@ function decodePrice(symbol: string, ts: number, data: unknown): Frame {
   if (!Number.isFinite(fundingTime) || !Number.isFinite(nextFundingTime)) return bad('bad_number', 'ft/nft');
   if (markPrice <= 0 || indexPrice <= 0) return bad('non_positive_price', `mp ${markPrice} ip ${indexPrice}`);
   return { type: 'price', symbol, ts, markPrice, indexPrice, fundingRate: frPct / 100, fundingTime, nextFundingTime };
-}
-
-function decodeTicker(symbol: string, ts: number, data: unknown): Frame {
-  // Tolerate an array payload (docs/bitunix-wire.md §1.6): use its last element.
-  const d: unknown = Array.isArray(data) ? data[data.length - 1] : data;
-  if (!isObj(d)) return bad('unknown_shape', 'ticker data');
-  const last = num(d.la);
-  if (!Number.isFinite(last)) return numReason(d.la, 'la');
-  if (last <= 0) return bad('non_positive_price', `la ${last}`);
-  return { type: 'ticker', symbol, ts, last };
 }
 
 /** The channel of an already-parsed push, or null when it is not one (a control frame or garbage). */

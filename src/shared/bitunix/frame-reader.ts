@@ -1,5 +1,5 @@
 // The FrameReader: the two frames that arrive thousands of times a second (depth_book1 and trade pushes in
-// the exchange's own layout), and kline pushes, read straight from the socket's bytes, without a string or
+// the exchange's own layout), and kline and price pushes, read straight from the socket's bytes, without a string or
 // JSON.parse: the load test's profile showed the parse and the object graph it builds as the engine's
 // largest cost.
 import { KLINE_PREFIX } from './channels.js';
@@ -9,6 +9,7 @@ import { DEFAULT_MAX_BYTES, DEFAULT_MAX_FUTURE_MS, type DecodeOptions, type Fram
 //   {"ch":"depth_book1","symbol":S,"ts":N,"data":{"b":[[P,Q]],"a":[[P,Q]]}}
 //   {"ch":"trade","symbol":S,"ts":N,"data":[{"t":T,"p":P,"v":Q,"s":D},...]}
 //   {"ch":"market_kline_<n>min","symbol":S,"ts":N,"data":{"o":P,"c":P,"h":P,"l":P,"b":Q,"q":Q}}
+//   {"ch":"price","symbol":S,"ts":N,"data":{"ip":P,"mp":P,"fr":P,"ft":T,"nft":T}}  (a funding rate of at least 0)
 // with printable-ASCII strings without escapes, `ts` a JSON integer of at most 15 digits, prices and sizes
 // plain decimals of at most 15 digits, and only frames that pass every check decodeFrame makes. For anything
 // else it returns null and the caller decodes the text, so both paths give the same Frame for the same frame.
@@ -29,6 +30,12 @@ const LIT_B = ascii('","b":"');
 const LIT_Q = ascii('","q":"');
 const LIT_KLINE_END = ascii('"}}');
 const LIT_TRADE = ascii('{"ch":"trade","symbol":"');
+const LIT_PRICE = ascii('{"ch":"price","symbol":"');
+const LIT_IP = ascii('{"ip":"');
+const LIT_MP = ascii('","mp":"');
+const LIT_FR = ascii('","fr":"');
+const LIT_FT = ascii('","ft":"');
+const LIT_NFT = ascii('","nft":"');
 const LIT_TS = ascii('","ts":');
 const LIT_DATA = ascii(',"data":');
 const LIT_BID = ascii('{"b":[["');
@@ -94,6 +101,8 @@ function plainStringEnd(b: Uint8Array, i: number): number {
 export class FrameReader {
   private readonly symbols = new RepeatedString();
   private readonly channels = new RepeatedString();
+  private readonly fundingTimes = new RepeatedTime();
+  private readonly nextFundingTimes = new RepeatedTime();
 
   /** The Frame of a hot push in the exact layout, or null: decode the text instead (decodeFrame). */
   decode(b: Uint8Array, opts?: DecodeOptions): Frame | null {
@@ -101,9 +110,14 @@ export class FrameReader {
     if (n > (opts?.maxBytes ?? DEFAULT_MAX_BYTES)) return null;
     const book = bytesAt(b, 0, LIT_BOOK1);
     let channel = '';
+    let isPrice = false;
     let i: number;
     if (book) i = LIT_BOOK1.length;
     else if (bytesAt(b, 0, LIT_TRADE)) i = LIT_TRADE.length;
+    else if (bytesAt(b, 0, LIT_PRICE)) {
+      isPrice = true;
+      i = LIT_PRICE.length;
+    }
     else if (bytesAt(b, 0, LIT_KLINE)) {
       const ce = plainStringEnd(b, LIT_CH.length);
       if (ce < 0 || !bytesAt(b, ce, LIT_SYMBOL)) return null;
@@ -129,25 +143,14 @@ export class FrameReader {
     if (!bytesAt(b, i, LIT_DATA)) return null;
     i += LIT_DATA.length;
     if (channel !== '') return klineFrom(b, i, symbol, ts, channel);
+    if (isPrice) return this.priceFrom(b, i, symbol, ts);
     if (book) {
-      if (!bytesAt(b, i, LIT_BID)) return null;
-      i += LIT_BID.length;
-      e = decimalEnd(b, i);
-      const bid = plainDecimal(b, i, e);
-      if (!bytesAt(b, e, LIT_SEP)) return null;
-      i = e + LIT_SEP.length;
-      e = decimalEnd(b, i);
-      const bidQty = plainDecimal(b, i, e);
-      if (!bytesAt(b, e, LIT_ASK)) return null;
-      i = e + LIT_ASK.length;
-      e = decimalEnd(b, i);
-      const ask = plainDecimal(b, i, e);
-      if (!bytesAt(b, e, LIT_SEP)) return null;
-      i = e + LIT_SEP.length;
-      e = decimalEnd(b, i);
-      const askQty = plainDecimal(b, i, e);
-      if (e + LIT_BOOK_END.length !== n || !bytesAt(b, e, LIT_BOOK_END)) return null;
-      // NaN fails every comparison: those, and bad values, take the text path for the exact reason.
+      if (!bytesAt(b, i, LIT_BID) || readValues(b, i + LIT_BID.length, BOOK_SEPS, BOOK_VALUES) !== n) return null;
+      const bid = BOOK_VALUES[0]!;
+      const bidQty = BOOK_VALUES[1]!;
+      const ask = BOOK_VALUES[2]!;
+      const askQty = BOOK_VALUES[3]!;
+      // Bad values take the text path for the exact reason.
       if (!(bid > 0 && ask > 0 && bidQty >= 0 && askQty >= 0 && bid < ask)) return null;
       return { type: 'book', symbol, ts, bid, ask, bidQty, askQty };
     }
@@ -179,6 +182,29 @@ export class FrameReader {
     return { type: 'trade', symbol, ts, price, qty };
   }
 
+  /** The price body from b[i] on, or null: decode the text instead. Settlement times repeat for hours: parsed once. */
+  private priceFrom(b: Uint8Array, i: number, symbol: string, ts: number): Frame | null {
+    if (!bytesAt(b, i, LIT_IP)) return null;
+    i = readValues(b, i + LIT_IP.length, PRICE_SEPS, PRICE_VALUES);
+    if (i < 0) return null;
+    const v = PRICE_VALUES;
+    const indexPrice = v[0]!;
+    const markPrice = v[1]!;
+    const frPct = v[2]!;
+    let e = plainStringEnd(b, i);
+    if (e < 0) return null;
+    const fundingTime = this.fundingTimes.of(b, i, e);
+    if (!bytesAt(b, e, LIT_NFT)) return null;
+    i = e + LIT_NFT.length;
+    e = plainStringEnd(b, i);
+    if (e < 0) return null;
+    const nextFundingTime = this.nextFundingTimes.of(b, i, e);
+    if (e + LIT_KLINE_END.length !== b.length || !bytesAt(b, e, LIT_KLINE_END)) return null; // "}}
+    // NaN fails every comparison: those, and bad values, take the text path for the exact reason.
+    if (!(indexPrice > 0 && markPrice > 0 && frPct >= 0 && Number.isFinite(fundingTime) && Number.isFinite(nextFundingTime))) return null;
+    return { type: 'price', symbol, ts, markPrice, indexPrice, fundingRate: frPct / 100, fundingTime, nextFundingTime };
+  }
+
 }
 
 /** A string read from bytes, reused while the bytes repeat (a socket's symbol and channel do). */
@@ -200,24 +226,53 @@ class RepeatedString {
   }
 }
 
+/** What follows ip, mp and fr in a price body; the values read, in that order. */
+const PRICE_SEPS = [LIT_MP, LIT_FR, LIT_FT];
+const PRICE_VALUES = new Float64Array(3);
+
+/** An ISO time read from bytes as Date.parse reads its text, parsed again only when the bytes change. */
+class RepeatedTime {
+  private readonly text = new RepeatedString();
+  private parsedText: string | null = null;
+  private ms = NaN;
+
+  of(b: Uint8Array, start: number, end: number): number {
+    const t = this.text.of(b, start, end);
+    if (t !== this.parsedText) {
+      this.parsedText = t;
+      this.ms = Date.parse(t);
+    }
+    return this.ms;
+  }
+}
+
+/** What follows the bid, its size, the ask and its size in a depth_book1 body; the values read, in that order. */
+const BOOK_SEPS = [LIT_SEP, LIT_ASK, LIT_SEP, LIT_BOOK_END];
+const BOOK_VALUES = new Float64Array(4);
 /** What follows o, c, h, l, b and q in a kline body; the values read, in that order. */
 const KLINE_SEPS = [LIT_C, LIT_H, LIT_L, LIT_B, LIT_Q, LIT_KLINE_END];
 const KLINE_VALUES = new Float64Array(6);
 
-/** The kline body from b[i] on (`{"o":...}}` to the end), or null: decode the text instead. */
-function klineFrom(b: Uint8Array, i: number, symbol: string, ts: number, channel: string): Frame | null {
-  if (!bytesAt(b, i, LIT_O)) return null;
-  i += LIT_O.length;
-  const v = KLINE_VALUES;
-  for (let k = 0; k < 6; k++) {
+/**
+ * Plain decimals from b[i] on, each followed by its separator in `seps`, read into `out` (no allocation on the
+ * hot path); the index after the last separator, or -1 when the layout differs or a value is not a plain decimal.
+ */
+function readValues(b: Uint8Array, i: number, seps: readonly Uint8Array[], out: Float64Array): number {
+  for (let k = 0; k < seps.length; k++) {
     const e = decimalEnd(b, i);
-    v[k] = plainDecimal(b, i, e);
-    if (Number.isNaN(v[k])) return null;
-    const next = KLINE_SEPS[k]!;
-    if (!bytesAt(b, e, next)) return null;
+    out[k] = plainDecimal(b, i, e);
+    if (Number.isNaN(out[k])) return -1;
+    const next = seps[k]!;
+    if (!bytesAt(b, e, next)) return -1;
     i = e + next.length;
   }
-  if (i !== b.length) return null;
+  return i;
+}
+
+/** The kline body from b[i] on (`{"o":...}}` to the end), or null: decode the text instead. */
+function klineFrom(b: Uint8Array, i: number, symbol: string, ts: number, channel: string): Frame | null {
+  if (!bytesAt(b, i, LIT_O) || readValues(b, i + LIT_O.length, KLINE_SEPS, KLINE_VALUES) !== b.length) return null;
+  const v = KLINE_VALUES;
   const open = v[0]!;
   const close = v[1]!;
   const high = v[2]!;

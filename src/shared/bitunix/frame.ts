@@ -18,7 +18,6 @@ export type Frame =
   | { type: 'kline'; symbol: string; ts: number; channel: string; open: number; high: number; low: number; close: number; volume: number }
   /** `fundingRate` is a fraction (the wire's percent / 100): the rate last settled at `fundingTime`. */
   | { type: 'price'; symbol: string; ts: number; markPrice: number; indexPrice: number; fundingRate: number; fundingTime: number; nextFundingTime: number }
-  | { type: 'ticker'; symbol: string; ts: number; last: number }
   | { type: 'connect'; ok: boolean }
   | { type: 'pong'; pong: number }
   /** Subscribe/unsubscribe acks and other op frames; `ok`/`msg` when the frame carries them (e.g. "subscribe channel > 300"). */

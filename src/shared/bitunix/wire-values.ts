@@ -14,7 +14,7 @@ export function num(v: unknown): number {
   return NaN;
 }
 
-const DEC_CACHE_BITS = 16;
+const DEC_CACHE_BITS = 12;
 const DEC_KEY = new Float64Array(1);
 const DEC_BITS = new Int32Array(DEC_KEY.buffer);
 const decNums = new Float64Array(1 << DEC_CACHE_BITS).fill(NaN);
@@ -59,8 +59,18 @@ export function round(n: number, digits: number): number {
   return Math.round(n * f) / f;
 }
 
+/** The last two times iso() wrote (a price push carries two settlement times, the same for hours). */
+const isoMsKept = [NaN, NaN];
+const isoKept = ['', ''];
+let isoNext = 0;
 /** ISO time as Bitunix writes settlement times: seconds precision when the milliseconds are zero. */
 export function iso(ms: number): string {
+  if (ms === isoMsKept[0]) return isoKept[0]!;
+  if (ms === isoMsKept[1]) return isoKept[1]!;
   const s = new Date(ms).toISOString();
-  return s.endsWith('.000Z') ? `${s.slice(0, -5)}Z` : s;
+  const text = s.endsWith('.000Z') ? `${s.slice(0, -5)}Z` : s;
+  isoMsKept[isoNext] = ms;
+  isoKept[isoNext] = text;
+  isoNext = 1 - isoNext;
+  return text;
 }

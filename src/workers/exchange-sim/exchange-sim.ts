@@ -151,6 +151,7 @@ export class ExchangeSim {
       marketNow: this.marketNow(),
       framesSent: this.framesSent,
       flooding: this.floods.active,
+      garbagePending: this.pendingGarbage,
       replay: r === null ? null : { done: r.tape.done, candles: r.tape.next - r.tape.liveFrom, total: r.tape.liveCandles },
     };
   }

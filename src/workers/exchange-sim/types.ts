@@ -44,6 +44,8 @@ export interface SimStatus {
   marketNow: number;
   framesSent: number;
   flooding: boolean;
+  /** Garbage frames injected but not yet mixed into the stream (one per tick). */
+  garbagePending: number;
   replay: { done: boolean; candles: number; total: number } | null;
 }
 

@@ -285,13 +285,6 @@ export class Journal {
     return { offset: span.offset, bytes: span.bytes, sha256: sha256(buf) };
   }
 
-  /** Entries with seq > `seq`, re-read from disk (the journal is not kept in memory). */
-  async readAfter(seq: number): Promise<JournalEntry[]> {
-    const out: JournalEntry[] = [];
-    await readLines(this.fh, 0, this.size, new LineJudge(0, this.size, (e) => e.seq > seq && out.push(e)));
-    return out;
-  }
-
   async close(): Promise<void> {
     await this.fh.close();
   }
