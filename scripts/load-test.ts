@@ -24,6 +24,8 @@ import { BOOK_CHANNEL, encodeSubscribe, publicWsUrl, pushChannelOf, TRADE_CHANNE
 import type { EngineEvent, ExitEvent, FillEvent, JournalEntry } from '../src/shared/events.js';
 import { floodBid, type FloodRecord, type SimFloodReport } from '../src/workers/exchange-sim/index.js';
 import { diffHeaps, formatHeapDiff, readHeapSnapshot, type HeapDiff } from './heap-diff.js';
+import { memoryGrowth, procMemoryOf, rssWindows, type RssWindow, type SoakMemorySample } from './soak-memory.js';
+import type { MemoryFigures } from '../src/main/memory-census.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
@@ -118,6 +120,13 @@ export interface SoakResult {
   /** Heap snapshots written by the engine (each pauses it while written) and what grew from the first to the last. */
   heapSnapshots: { atSec: number; file: string; pauseMs: number; rssBeforeMb: number; rssAfterMb: number }[];
   heapDiff: HeapDiff | null;
+  /** RSS per 5 minutes, and the growth from the mean of the second window to the mean of the last one. */
+  rssWindows: RssWindow[];
+  rssMeanGrowthPct: number | null;
+  /** With every RSS sample: RSS split by the kernel and the engine's memory census by thread. */
+  memory: SoakMemorySample[];
+  /** What changed from the settled sample to the last, largest change first. */
+  memoryGrowth: string[];
   sent: number;
   processed: number;
   lost: number;
@@ -298,6 +307,7 @@ interface Heartbeat {
   tickAgeMaxMs: number;
   rssMb: number;
   errors: number;
+  memory?: MemoryFigures | null;
 }
 
 interface Health {
@@ -552,10 +562,14 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
       const soakStart = Date.now();
       const soakEnd = soakStart + o.soakMinutes * MINUTE;
       const rss: [number, number][] = [];
+      const memory: SoakMemorySample[] = [];
       let nextSample = soakStart + 10_000;
       const sampler = setInterval(() => {
         if (Date.now() >= nextSample) {
-          rss.push([Math.round((nextSample - soakStart) / 1000), rssMbOf(enginePid)]);
+          const atSec = Math.round((nextSample - soakStart) / 1000);
+          const proc = procMemoryOf(enginePid);
+          rss.push([atSec, proc.rssMb]);
+          memory.push({ atSec, proc, census: heartbeats[heartbeats.length - 1]?.memory ?? null });
           nextSample += 10_000;
         }
       }, 100);
@@ -609,10 +623,13 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
         heapDiff = diffHeaps(readHeapSnapshot(snapshots[0]!.file), readHeapSnapshot(snapshots[snapshots.length - 1]!.file), 15);
         writeFileSync(path.join(o.heapSnapshotDir!, 'heap-diff.txt'), `${formatHeapDiff(heapDiff)}\n`);
       }
+      const windows = rssWindows(rss);
       result.soak = {
         minutes: o.soakMinutes, rate: o.soakRate, rss, rssGrowthPct: pct(first, lastRss),
         rssSettled: { fromSec: settled[0], fromMb: settled[1], growthPct: pct(settled[1], lastRss), maxMb: maxSettled, maxGrowthPct: pct(settled[1], maxSettled) },
         heapSnapshots: snapshots, heapDiff,
+        rssWindows: windows, rssMeanGrowthPct: windows.length >= 3 ? pct(windows[1]!.meanMb, windows[windows.length - 1]!.meanMb) : null,
+        memory, memoryGrowth: memory.length ? memoryGrowth(memory.find((m) => m.atSec >= settled[0]) ?? memory[0]!, memory[memory.length - 1]!) : [],
         sent: steps.reduce((a, s) => a + s.sent, 0), processed: steps.reduce((a, s) => a + s.processed, 0),
         lost: steps.reduce((a, s) => a + s.lost, 0), conflated: steps.reduce((a, s) => a + s.conflated, 0),
         tickAgeP99MsWorst: Math.max(0, ...steps.map((s) => s.tickAgeP99Ms ?? 0)),
@@ -783,6 +800,11 @@ export function formatTable(r: LoadTestResult): string {
     );
     for (const h of s.heapSnapshots) lines.push(`heap snapshot at ${h.atSec} s: ${h.file} (engine paused ~${h.pauseMs} ms, RSS ${h.rssBeforeMb} → ${h.rssAfterMb} MB)`);
     if (s.heapDiff) lines.push(`heap diff, first snapshot → last:\n${formatHeapDiff(s.heapDiff)}`);
+    if (s.rssWindows.length) {
+      lines.push(`RSS per 5 min (min/mean/max MB): ${s.rssWindows.map((w) => `${w.fromSec / 60}–${w.toSec / 60}: ${w.minMb}/${w.meanMb}/${w.maxMb}`).join(', ')}`);
+      if (s.rssMeanGrowthPct !== null) lines.push(`growth of the 5-minute mean RSS from minutes 5–10 to the last window: ${fmt(s.rssMeanGrowthPct, 2)} %`);
+    }
+    if (s.memoryGrowth.length) lines.push(`memory from the ${s.rssSettled.fromSec} s sample to the last:\n  ${s.memoryGrowth.join('\n  ')}`);
   }
   lines.push(`engine final report: status ${r.final.status ?? '—'}, errors ${r.final.errors ?? '—'}, exit ${r.final.exitCode ?? '—'}, trades ${r.final.trades ?? '—'}`);
   if (r.errors.length) lines.push(`load-test errors:\n  ${r.errors.join('\n  ')}`);

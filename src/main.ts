@@ -3,6 +3,7 @@
 // run the session until a stop, exit with the code of docs/contracts.md (0 stop, 1 fatal, 2 bad arguments, 3 locked).
 import { readFileSync } from 'node:fs';
 import { ConfigError, parseCli } from './main/cli.js';
+import { favourSmallHeaps } from './main/heap-mode.js';
 import { createLogger } from './main/logger.js';
 import { Session } from './main/engine/session.js';
 import { isLockedError, openStateStore } from './main/state-store.js';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   const config = parsed.config;
+  const smallHeaps = favourSmallHeaps(config.feed);
   let strategy: Awaited<ReturnType<typeof loadStrategy>>;
   try {
     strategy = await loadStrategy(config.strategy, process.cwd());
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
     void session.stop('fatal', 1);
   });
 
-  log.info({ version: ver, feed: config.feed, stateDir: config.stateDir, dryRun: config.dryRun, seed: config.seed }, 'laptop-agents starting');
+  log.info({ version: ver, feed: config.feed, stateDir: config.stateDir, dryRun: config.dryRun, seed: config.seed, smallHeaps }, 'laptop-agents starting');
   try {
     await session.start();
   } catch (err) {

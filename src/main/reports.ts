@@ -172,12 +172,12 @@ export function summaryText(r: FinalReport): string {
   ].join('\n');
 }
 
-export function metricsCsv(samples: MetricsSample[]): string {
-  const head = 'ts,price,equity,unrealized,position,ticks,queueDepth,loopLagP99Ms,rssMb,errors';
-  const rows = samples.map((s) =>
-    [s.ts, s.price ?? '', round(s.equity, 4), round(s.unrealized, 4), s.position, s.ticks, s.queueDepth, round(s.loopLagP99Ms, 3), round(s.rssMb, 1), s.errors].join(','),
-  );
-  return `${[head, ...rows].join('\n')}\n`;
+export function metricsCsv(samples: Iterable<MetricsSample>): string {
+  const lines = ['ts,price,equity,unrealized,position,ticks,queueDepth,loopLagP99Ms,rssMb,errors'];
+  for (const s of samples) {
+    lines.push([s.ts, s.price ?? '', round(s.equity, 4), round(s.unrealized, 4), s.position, s.ticks, s.queueDepth, round(s.loopLagP99Ms, 3), round(s.rssMb, 1), s.errors].join(','));
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** The session's closed candles, oldest first (open time in ms and ISO, OHLCV). */

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Position } from '../shared/types.js';
+import { LiveHistory, liveEvent, type LiveSample } from './live-history.js';
 import type { Logger } from './logger.js';
 import type { MetricCounters, TradingStateName } from './prom-metrics.js';
 import { escapeHtml, inlineScript, loadChartLib } from './report-html.js';
@@ -32,16 +33,7 @@ export interface StatusSnapshot extends MetricCounters {
   blindSpans?: number;
 }
 
-/** One point of the live page, published once per heartbeat. */
-export interface LiveSample {
-  ts: number;
-  status: string;
-  price: number | null;
-  position: { side: string; qty: number; entry: number } | null;
-  /** Realized equity; the curve plots equity + unrealized. */
-  equity: number;
-  unrealized: number;
-}
+export type { LiveSample };
 
 export interface StatusServer {
   port: number;
@@ -153,7 +145,7 @@ export async function startStatusServer(opts: {
   const host = '127.0.0.1';
   // Read once here: the page is static apart from the symbol; the data comes over /events.
   const page = livePage(opts.getStatus().symbol, await loadChartLib());
-  const history: string[] = [];
+  const history = new LiveHistory(HISTORY);
   const clients = new Set<http.ServerResponse>();
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string, extra: http.OutgoingHttpHeaders = {}): void => {
@@ -174,7 +166,7 @@ export async function startStatusServer(opts: {
       connection: 'keep-alive',
       'x-content-type-options': 'nosniff',
     });
-    res.write(`retry: 2000\n\n${history.join('')}`);
+    res.write(`retry: 2000\n\n${history.text()}`);
     clients.add(res);
     req.on('close', () => clients.delete(res));
   };
@@ -232,9 +224,8 @@ export async function startStatusServer(opts: {
   return {
     port,
     publish(sample: LiveSample): void {
-      const msg = `data: ${JSON.stringify(sample)}\n\n`;
-      history.push(msg);
-      if (history.length > HISTORY) history.shift();
+      const msg = liveEvent(sample);
+      history.push(sample);
       for (const res of clients) {
         if (res.writableLength > MAX_CLIENT_BACKLOG) {
           clients.delete(res);

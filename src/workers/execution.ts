@@ -5,6 +5,9 @@
 import { workerData } from 'piscina';
 import { TickRing } from '../shared/tick-ring.js';
 import type { FillQuote, Order } from '../shared/types.js';
+import { answerMemoryCensus } from './memory-census.js';
+
+answerMemoryCensus('execution');
 
 export interface ExecutionTask {
   order: Order;

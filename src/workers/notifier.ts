@@ -6,6 +6,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { WarningBudget } from '../shared/warning-budget.js';
 import { webhookDocument } from '../shared/webhook-document.js';
+import { answerMemoryCensus } from './memory-census.js';
+
+answerMemoryCensus('notifier');
 
 export interface NotifierData {
   urls: readonly string[];

@@ -26,6 +26,9 @@ import { sealSnapshot, validateSnapshot } from '../shared/state-schema.js';
 import { backupName, quarantine, removeStaleTmp, rotateAndWrite, writeDurable } from './store/durable-file.js';
 import { Journal } from './store/journal.js';
 import { acquireStateLock, type HeldLock } from './store/state-lock.js';
+import { answerMemoryCensus } from './memory-census.js';
+
+answerMemoryCensus('persistence');
 
 export const STATE_FILE = 'state.json';
 export const JOURNAL_FILE = 'events.jsonl';

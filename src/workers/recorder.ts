@@ -8,6 +8,9 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { encodeHeader, encodeItem, frameLogFileName, hourOf, type FrameLogHeader, type ItemKind } from '../shared/frame-log.js';
+import { answerMemoryCensus } from './memory-census.js';
+
+answerMemoryCensus('recorder');
 
 export interface RecorderData {
   kind: 'recorder';

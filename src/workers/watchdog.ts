@@ -7,6 +7,9 @@
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { startWatchdogState, watchdogStep } from '../shared/watchdog-verdict.js';
+import { answerMemoryCensus } from './memory-census.js';
+
+answerMemoryCensus('watchdog');
 
 interface WatchdogData {
   beat: SharedArrayBuffer;

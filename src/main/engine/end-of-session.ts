@@ -5,24 +5,11 @@ import type { JournalEntry } from '../../shared/events.js';
 import type { BrokerState, Candle, ContractKind } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
 import { loadChartLib, renderReportParts } from '../report-html.js';
-import { buildFinalReport, candlesCsvParts, marketRecord, metricsCsv, type FinalReport, type MetricsSample } from '../reports.js';
+import { buildFinalReport, candlesCsvParts, marketRecord, type FinalReport } from '../reports.js';
 import type { StateStore } from '../state-store.js';
+import type { MetricsLog } from './metrics-log.js';
 
-/** metrics.csv keeps the last two days of 1 Hz samples (memory stays flat on long runs). */
-const MAX_METRIC_SAMPLES = 172_800;
-
-export class MetricsLog {
-  private readonly samples: MetricsSample[] = [];
-
-  push(sample: MetricsSample): void {
-    if (this.samples.length >= MAX_METRIC_SAMPLES) this.samples.splice(0, MAX_METRIC_SAMPLES / 10);
-    this.samples.push(sample);
-  }
-
-  csv(): string {
-    return metricsCsv(this.samples);
-  }
-}
+export { MetricsLog } from './metrics-log.js';
 
 export interface SessionOutcome {
   reason: string;

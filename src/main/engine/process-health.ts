@@ -5,6 +5,7 @@ import type { Worker } from 'node:worker_threads';
 import { CumulativeBuckets } from '../../shared/cumulative-buckets.js';
 import { foldLoopDelay } from '../latency-histogram.js';
 import type { Logger } from '../logger.js';
+import { MemoryCensus, type MemoryFigures } from '../memory-census.js';
 import { spawnWorker } from '../spawn-worker.js';
 
 const WATCHDOG_LIMIT_MS = 30_000;
@@ -19,6 +20,8 @@ export class ProcessHealth {
   /** The last heartbeat's loop lag p99 (the lag histogram is reset every heartbeat) and RSS. */
   private _lagP99Ms = 0;
   private _rssMb = 0;
+  private census: MemoryCensus | null = null;
+  private _memory: MemoryFigures | null = null;
 
   constructor(private readonly log: Logger) {}
 
@@ -32,6 +35,7 @@ export class ProcessHealth {
     this.watchdog.on('error', (err) => this.log.error({ err: err.message }, 'watchdog worker failed'));
     this.watchdog.unref();
     this.loopDelay.enable();
+    this.census = new MemoryCensus();
   }
 
   /** The main thread is alive (the watchdog reads this beat from its own thread). */
@@ -42,6 +46,7 @@ export class ProcessHealth {
   /** RSS and the loop lag since the previous sample; returns the unrounded RSS in MB (for the memory cap). */
   sample(): number {
     const rssMb = process.memoryUsage.rss() / 1048576;
+    this._memory = this.census?.take() ?? null;
     // Node 20's histogram counts the sampling interval itself; the lag is what exceeds it.
     const lagP99 = Math.max(0, this.loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS);
     foldLoopDelay(this.loopDelay, LOOP_DELAY_RESOLUTION_MS, this.loopLagTotal);
@@ -59,9 +64,15 @@ export class ProcessHealth {
     return this._rssMb;
   }
 
+  /** The last heartbeat's memory by thread (null before the first). */
+  get memory(): MemoryFigures | null {
+    return this._memory;
+  }
+
   async stop(): Promise<void> {
     this.watchdog?.postMessage('stop');
     await this.watchdog?.terminate();
     this.loopDelay.disable();
+    this.census?.close();
   }
 }

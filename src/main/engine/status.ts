@@ -130,6 +130,8 @@ export class SessionStatus {
       tickAgeMaxMs: core.tickAge.last.maxUs / 1000,
       /** Journal events up to this seq are on disk (fsynced). */
       durableSeq,
+      /** Memory by thread, for a soak that has to say what grew. */
+      memory: d.health.memory,
     };
     this.server?.publish({ ts: now, status: hb.status, price: m.price, position: st.position, equity: st.equity, unrealized: m.unrealized });
     const ts = d.tradingState();
