@@ -101,7 +101,7 @@ export class PromMetrics {
   /** One snapshot per scrape, shared by every metric's collect. */
   private current: MetricCounters | null = null;
 
-  constructor(private readonly src: MetricSources) {
+  constructor(src: MetricSources) {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
     // prom-client names these three gauges *_total, which promtool rejects (a gauge is not a counter);
