@@ -80,16 +80,24 @@ export function diffHeaps(before: HeapSnapshot, after: HeapSnapshot, top = 15): 
   return {
     totalBefore: total(a),
     totalAfter: total(b),
-    bySize: rows.filter((r) => r.sizeDelta > 0).sort((p, q) => q.sizeDelta - p.sizeDelta || p.key.localeCompare(q.key)).slice(0, top),
-    byCount: rows.filter((r) => r.countDelta > 0).sort((p, q) => q.countDelta - p.countDelta || p.key.localeCompare(q.key)).slice(0, top),
+    bySize: rows
+      .filter((r) => r.sizeDelta > 0)
+      .sort((p, q) => q.sizeDelta - p.sizeDelta || p.key.localeCompare(q.key))
+      .slice(0, top),
+    byCount: rows
+      .filter((r) => r.countDelta > 0)
+      .sort((p, q) => q.countDelta - p.countDelta || p.key.localeCompare(q.key))
+      .slice(0, top),
   };
 }
 
-const kb = (n: number): string => (Math.abs(n) < 10_240 ? `${n} B` : Math.abs(n) < 10 * 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+const kb = (n: number): string =>
+  Math.abs(n) < 10_240 ? `${n} B` : Math.abs(n) < 10 * 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`;
 
 export function formatHeapDiff(d: HeapDiff): string {
   const row = (r: HeapGroupDiff): string =>
-    `  ${(r.sizeDelta >= 0 ? '+' : '') + kb(r.sizeDelta)}`.padEnd(16) + `${(r.countDelta >= 0 ? '+' : '') + r.countDelta}`.padStart(9) +
+    `  ${(r.sizeDelta >= 0 ? '+' : '') + kb(r.sizeDelta)}`.padEnd(16) +
+    `${(r.countDelta >= 0 ? '+' : '') + r.countDelta}`.padStart(9) +
     `  ${r.key.slice(0, 80)}  (${r.countBefore} → ${r.countAfter}, ${kb(r.sizeBefore)} → ${kb(r.sizeAfter)})`;
   return [
     `heap: ${d.totalBefore.count} nodes ${kb(d.totalBefore.selfSize)} → ${d.totalAfter.count} nodes ${kb(d.totalAfter.selfSize)} ` +

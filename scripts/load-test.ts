@@ -206,7 +206,9 @@ export function machineInfo(): LoadTestResult['machine'] {
   }
   let nproc = 0;
   try {
-    nproc = readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length;
+    nproc = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('processor')).length;
   } catch {
     /* not Linux */
   }
@@ -331,9 +333,20 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'la-load-'));
   const stateDir = path.join(dir, 'state');
   const result: LoadTestResult = {
-    machine: machineInfo(), startedAt: new Date(t0).toISOString(), durationSec: 0, baseline: [], engine: [],
-    baselineMaxPerSec: 0, highestHeldPerSec: 0, highestHeldRate: null, heldRatio: 0, crossings: [], crossingsOk: false,
-    soak: null, final: { errors: null, status: null, exitCode: null, trades: null }, errors: [],
+    machine: machineInfo(),
+    startedAt: new Date(t0).toISOString(),
+    durationSec: 0,
+    baseline: [],
+    engine: [],
+    baselineMaxPerSec: 0,
+    highestHeldPerSec: 0,
+    highestHeldRate: null,
+    heldRatio: 0,
+    crossings: [],
+    crossingsOk: false,
+    soak: null,
+    final: { errors: null, status: null, exitCode: null, trades: null },
+    errors: [],
   };
   const onExit = (): void => killAll();
   process.on('exit', onExit);
@@ -351,7 +364,8 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
     await until('the simulator to listen', () => simPort || null, 10_000);
     const simUrl = `http://127.0.0.1:${simPort}`;
     const simPid = sim.proc.pid!;
-    const tickFrames = async (symbol: string): Promise<number> => (await getJson<SimFloodReport>(`${simUrl}/sim/flood?since=1000000000`)).tickFrames[symbol] ?? 0;
+    const tickFrames = async (symbol: string): Promise<number> =>
+      (await getJson<SimFloodReport>(`${simUrl}/sim/flood?since=1000000000`)).tickFrames[symbol] ?? 0;
 
     // 2. the engine on its live feed path, pointed at the simulator
     let statusUrl = '';
@@ -359,10 +373,37 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
       ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
       ...(o.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${o.heapSnapshotDir}`] : []),
       ...(process.env.LOAD_TEST_ENGINE_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''), // e.g. --trace-gc
-      MAIN, '--symbol', ENGINE_SYMBOL, '--ws-url', publicWsUrl(`ws://127.0.0.1:${simPort}`), '--rest-url', simUrl,
-      '--state-dir', stateDir, '--strategy', STRATEGY, '--min-trade-interval', '0', '--slip-bps', '0',
-      '--latency-ms', '20-50', '--risk-pct', '0.1', '--max-losses', '100000', '--max-drawdown-pct', '100',
-      '--seed', '1', '--http-port', '0', '--idle-timeout', '30', '--stale-timeout', '60',
+      MAIN,
+      '--symbol',
+      ENGINE_SYMBOL,
+      '--ws-url',
+      publicWsUrl(`ws://127.0.0.1:${simPort}`),
+      '--rest-url',
+      simUrl,
+      '--state-dir',
+      stateDir,
+      '--strategy',
+      STRATEGY,
+      '--min-trade-interval',
+      '0',
+      '--slip-bps',
+      '0',
+      '--latency-ms',
+      '20-50',
+      '--risk-pct',
+      '0.1',
+      '--max-losses',
+      '100000',
+      '--max-drawdown-pct',
+      '100',
+      '--seed',
+      '1',
+      '--http-port',
+      '0',
+      '--idle-timeout',
+      '30',
+      '--stale-timeout',
+      '60',
     ];
     const engineLog = path.join(dir, 'engine.log');
     engine = startChild(engineArgs, {
@@ -372,10 +413,14 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
       },
     });
     const enginePid = engine.proc.pid!;
-    await until('the engine status endpoint', () => {
-      if (engine!.proc.exitCode !== null) throw new Error(`engine exited ${engine!.proc.exitCode}: ${engine!.lines.slice(-5).join('\n')}`);
-      return statusUrl || null;
-    }, 20_000);
+    await until(
+      'the engine status endpoint',
+      () => {
+        if (engine!.proc.exitCode !== null) throw new Error(`engine exited ${engine!.proc.exitCode}: ${engine!.lines.slice(-5).join('\n')}`);
+        return statusUrl || null;
+      },
+      20_000,
+    );
     const health = (): Promise<Health> => getJson<Health>(`${statusUrl}/health`);
     const engineTarget: Target = { name: 'engine', symbol: ENGINE_SYMBOL, pid: enginePid, ticks: async () => (await health()).ticks };
 
@@ -494,13 +539,27 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
       const worst = (f: (h: Heartbeat) => number): number | null => (hbs.length ? Math.max(...hbs.map(f)) : null);
       const stopHbs = hbs.filter((h) => h.stopDecisionP99Us > 0);
       const r: StepResult = {
-        target: t.name, rate, offered, sent, conflated, processed, lost: sent - processed,
+        target: t.name,
+        rate,
+        offered,
+        sent,
+        conflated,
+        processed,
+        lost: sent - processed,
         sentPerSec: Math.round(floodSent / floodSecs),
         processedPerSec: Math.round(Math.min(processed, floodSent) / busy),
-        tickAgeP50Ms: worst((h) => h.tickAgeP50Ms), tickAgeP99Ms: worst((h) => h.tickAgeP99Ms), tickAgeMaxMs: worst((h) => h.tickAgeMaxMs),
-        stopDecisionP99Us: stopHbs.length ? Math.max(...stopHbs.map((h) => h.stopDecisionP99Us)) : null, stopWindows: stopHbs.length,
-        loopLagP99Ms: worst((h) => h.loopLagP99Ms), rssMb: rssMbOf(t.pid), cpuPct: round(cpu), simCpuPct: round(simCpu),
-        held: false, ratioToBaseline: null, crossed: cross !== null,
+        tickAgeP50Ms: worst((h) => h.tickAgeP50Ms),
+        tickAgeP99Ms: worst((h) => h.tickAgeP99Ms),
+        tickAgeMaxMs: worst((h) => h.tickAgeMaxMs),
+        stopDecisionP99Us: stopHbs.length ? Math.max(...stopHbs.map((h) => h.stopDecisionP99Us)) : null,
+        stopWindows: stopHbs.length,
+        loopLagP99Ms: worst((h) => h.loopLagP99Ms),
+        rssMb: rssMbOf(t.pid),
+        cpuPct: round(cpu),
+        simCpuPct: round(simCpu),
+        held: false,
+        ratioToBaseline: null,
+        crossed: cross !== null,
       };
       r.held = r.lost === 0 && r.conflated === 0 && (t !== engineTarget || (r.tickAgeP99Ms !== null && r.tickAgeP99Ms < HELD_AGE_P99_MS));
       return r;
@@ -550,7 +609,9 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
       const b = result.baseline[i];
       r.ratioToBaseline = b && b.processedPerSec > 0 ? round(r.processedPerSec / b.processedPerSec, 2) : null;
       result.engine.push(r);
-      o.log(`engine ${rate}/s: sent ${r.sentPerSec}/s processed ${r.processedPerSec}/s lost ${r.lost} conflated ${r.conflated} age p99 ${r.tickAgeP99Ms} ms stop p99 ${r.stopDecisionP99Us} µs${r.crossed ? ' (stop swept)' : ''}`);
+      o.log(
+        `engine ${rate}/s: sent ${r.sentPerSec}/s processed ${r.processedPerSec}/s lost ${r.lost} conflated ${r.conflated} age p99 ${r.tickAgeP99Ms} ms stop p99 ${r.stopDecisionP99Us} µs${r.crossed ? ' (stop swept)' : ''}`,
+      );
     }
     const held = result.engine.filter((r) => r.held);
     result.highestHeldPerSec = Math.max(0, ...held.map((r) => r.processedPerSec));
@@ -582,10 +643,30 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
         const rssBeforeMb = rssMbOf(enginePid);
         const t = Date.now();
         process.kill(enginePid, 'SIGUSR2');
-        const file = await until('the engine heap snapshot', () => readdirSync(snapDir).find((f) => !had.has(f) && f.endsWith('.heapsnapshot') && f.includes(`.${enginePid}.`)) ?? null, 120_000, 100);
+        const file = await until(
+          'the engine heap snapshot',
+          () => readdirSync(snapDir).find((f) => !had.has(f) && f.endsWith('.heapsnapshot') && f.includes(`.${enginePid}.`)) ?? null,
+          120_000,
+          100,
+        );
         // written synchronously on the main thread: once /health answers again, the file is complete
-        await until('the engine to answer after its heap snapshot', () => health().then(() => true, () => null), 120_000, 100);
-        snapshots.push({ atSec: Math.round((t - soakStart) / 1000), file: path.join(snapDir, file), pauseMs: Date.now() - t, rssBeforeMb, rssAfterMb: rssMbOf(enginePid) });
+        await until(
+          'the engine to answer after its heap snapshot',
+          () =>
+            health().then(
+              () => true,
+              () => null,
+            ),
+          120_000,
+          100,
+        );
+        snapshots.push({
+          atSec: Math.round((t - soakStart) / 1000),
+          file: path.join(snapDir, file),
+          pauseMs: Date.now() - t,
+          rssBeforeMb,
+          rssAfterMb: rssMbOf(enginePid),
+        });
         o.log(`heap snapshot ${file}: engine paused ~${Date.now() - t} ms, RSS ${rssBeforeMb} → ${rssMbOf(enginePid)} MB`);
         await sleep(2_500); // the heartbeat that covers the pause stays out of the next step's windows
       };
@@ -625,17 +706,33 @@ export async function runLoadTest(o: LoadTestOptions): Promise<LoadTestResult> {
       }
       const windows = rssWindows(rss);
       result.soak = {
-        minutes: o.soakMinutes, rate: o.soakRate, rss, rssGrowthPct: pct(first, lastRss),
-        rssSettled: { fromSec: settled[0], fromMb: settled[1], growthPct: pct(settled[1], lastRss), maxMb: maxSettled, maxGrowthPct: pct(settled[1], maxSettled) },
-        heapSnapshots: snapshots, heapDiff,
-        rssWindows: windows, rssMeanGrowthPct: windows.length >= 3 ? pct(windows[1]!.meanMb, windows[windows.length - 1]!.meanMb) : null,
-        memory, memoryGrowth: memory.length ? memoryGrowth(memory.find((m) => m.atSec >= settled[0]) ?? memory[0]!, memory[memory.length - 1]!) : [],
-        sent: steps.reduce((a, s) => a + s.sent, 0), processed: steps.reduce((a, s) => a + s.processed, 0),
-        lost: steps.reduce((a, s) => a + s.lost, 0), conflated: steps.reduce((a, s) => a + s.conflated, 0),
+        minutes: o.soakMinutes,
+        rate: o.soakRate,
+        rss,
+        rssGrowthPct: pct(first, lastRss),
+        rssSettled: {
+          fromSec: settled[0],
+          fromMb: settled[1],
+          growthPct: pct(settled[1], lastRss),
+          maxMb: maxSettled,
+          maxGrowthPct: pct(settled[1], maxSettled),
+        },
+        heapSnapshots: snapshots,
+        heapDiff,
+        rssWindows: windows,
+        rssMeanGrowthPct: windows.length >= 3 ? pct(windows[1]!.meanMb, windows[windows.length - 1]!.meanMb) : null,
+        memory,
+        memoryGrowth: memory.length ? memoryGrowth(memory.find((m) => m.atSec >= settled[0]) ?? memory[0]!, memory[memory.length - 1]!) : [],
+        sent: steps.reduce((a, s) => a + s.sent, 0),
+        processed: steps.reduce((a, s) => a + s.processed, 0),
+        lost: steps.reduce((a, s) => a + s.lost, 0),
+        conflated: steps.reduce((a, s) => a + s.conflated, 0),
         tickAgeP99MsWorst: Math.max(0, ...steps.map((s) => s.tickAgeP99Ms ?? 0)),
         stopDecisionP99UsWorst: Math.max(0, ...steps.map((s) => s.stopDecisionP99Us ?? 0)),
       };
-      o.log(`soak ${o.soakMinutes} min at ${o.soakRate}/s: RSS ${rss.map((s) => s[1]).join(' ')} MB, growth ${result.soak.rssGrowthPct} %, from ${settled[0]} s ${result.soak.rssSettled.growthPct} % (max ${result.soak.rssSettled.maxGrowthPct} %), lost ${result.soak.lost}`);
+      o.log(
+        `soak ${o.soakMinutes} min at ${o.soakRate}/s: RSS ${rss.map((s) => s[1]).join(' ')} MB, growth ${result.soak.rssGrowthPct} %, from ${settled[0]} s ${result.soak.rssSettled.growthPct} % (max ${result.soak.rssSettled.maxGrowthPct} %), lost ${result.soak.lost}`,
+      );
     }
     clearInterval(hbTimer);
 
@@ -746,7 +843,11 @@ export function checkCrossings(floods: FloodRecord[], journal: readonly EngineEv
     if (!check.expected && !check.actual) continue; // nothing crossed, nothing exited: not a crossing
     if (!check.expected) check.why = 'exit without a crossing frame';
     else if (!check.actual) check.why = 'a frame crossed the stop but the engine did not exit in the flood';
-    else if (check.actual.at !== check.expected.ts || Math.abs(check.actual.price - check.expected.price) > 1e-9 || check.actual.reason !== check.expected.reason) {
+    else if (
+      check.actual.at !== check.expected.ts ||
+      Math.abs(check.actual.price - check.expected.price) > 1e-9 ||
+      check.actual.reason !== check.expected.reason
+    ) {
       check.why = 'the exit was not at the first crossing frame';
     } else {
       check.ok = true;
@@ -762,16 +863,50 @@ export function checkCrossings(floods: FloodRecord[], journal: readonly EngineEv
 const fmt = (x: number | null | undefined, d = 0): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
 
 export function formatTable(r: LoadTestResult): string {
-  const head = ['rate/s', 'base recv/s', 'sent/s', 'processed/s', '× base', 'lost', 'confl.', 'age p50/p99/max ms', 'stop p99 µs', 'lag p99 ms', 'RSS MB', 'CPU %', 'sim CPU %', 'held'];
+  const head = [
+    'rate/s',
+    'base recv/s',
+    'sent/s',
+    'processed/s',
+    '× base',
+    'lost',
+    'confl.',
+    'age p50/p99/max ms',
+    'stop p99 µs',
+    'lag p99 ms',
+    'RSS MB',
+    'CPU %',
+    'sim CPU %',
+    'held',
+  ];
   const rows = r.engine.map((e, i) => {
     const b = r.baseline[i];
     return [
-      String(e.rate), fmt(b?.processedPerSec), fmt(e.sentPerSec), fmt(e.processedPerSec), fmt(e.ratioToBaseline, 2), String(e.lost), String(e.conflated),
-      `${fmt(e.tickAgeP50Ms, 1)}/${fmt(e.tickAgeP99Ms, 1)}/${fmt(e.tickAgeMaxMs, 1)}`, `${fmt(e.stopDecisionP99Us)}${e.crossed ? '*' : ''}`, fmt(e.loopLagP99Ms, 2),
-      fmt(e.rssMb), fmt(e.cpuPct), fmt(e.simCpuPct), e.held ? 'yes' : 'no',
+      String(e.rate),
+      fmt(b?.processedPerSec),
+      fmt(e.sentPerSec),
+      fmt(e.processedPerSec),
+      fmt(e.ratioToBaseline, 2),
+      String(e.lost),
+      String(e.conflated),
+      `${fmt(e.tickAgeP50Ms, 1)}/${fmt(e.tickAgeP99Ms, 1)}/${fmt(e.tickAgeMaxMs, 1)}`,
+      `${fmt(e.stopDecisionP99Us)}${e.crossed ? '*' : ''}`,
+      fmt(e.loopLagP99Ms, 2),
+      fmt(e.rssMb),
+      fmt(e.cpuPct),
+      fmt(e.simCpuPct),
+      e.held ? 'yes' : 'no',
     ];
   });
-  const bRows = r.baseline.map((b) => [String(b.rate), fmt(b.sentPerSec), fmt(b.processedPerSec), String(b.lost), String(b.conflated), fmt(b.cpuPct), fmt(b.simCpuPct)]);
+  const bRows = r.baseline.map((b) => [
+    String(b.rate),
+    fmt(b.sentPerSec),
+    fmt(b.processedPerSec),
+    String(b.lost),
+    String(b.conflated),
+    fmt(b.cpuPct),
+    fmt(b.simCpuPct),
+  ]);
   const table = (h: string[], rs: string[][]): string => {
     const w = h.map((c, i) => Math.max(c.length, ...rs.map((x) => x[i]!.length)));
     const line = (x: string[]): string => `| ${x.map((c, i) => c.padStart(w[i]!)).join(' | ')} |`;
@@ -790,7 +925,10 @@ export function formatTable(r: LoadTestResult): string {
     '',
     `baseline max receive rate: ${fmt(r.baselineMaxPerSec)}/s; 0.8 × baseline = ${fmt(0.8 * r.baselineMaxPerSec)}/s`,
     `highest rate held (lost 0, conflated 0, tick age p99 < ${HELD_AGE_P99_MS} ms): ${fmt(r.highestHeldPerSec)}/s (step ${r.highestHeldRate ?? '—'}/s) = ${fmt(r.heldRatio, 2)} × baseline ${r.heldRatio >= 0.8 ? '(meets ≥ 0.8)' : '(below 0.8)'}`,
-    `stop crossings acted on at the first crossing tick: ${okCross}/${r.crossings.length}${r.crossings.filter((c) => !c.ok).map((c) => `\n  flood ${c.floodId} ${c.orderId}: ${c.why} ${JSON.stringify({ expected: c.expected, actual: c.actual })}`).join('')}`,
+    `stop crossings acted on at the first crossing tick: ${okCross}/${r.crossings.length}${r.crossings
+      .filter((c) => !c.ok)
+      .map((c) => `\n  flood ${c.floodId} ${c.orderId}: ${c.why} ${JSON.stringify({ expected: c.expected, actual: c.actual })}`)
+      .join('')}`,
   ];
   if (r.soak) {
     const s = r.soak;
@@ -798,15 +936,20 @@ export function formatTable(r: LoadTestResult): string {
       `soak ${s.minutes} min at ${s.rate}/s: RSS every 10 s ${s.rss.map((x) => x[1]).join(', ')} MB; growth ${fmt(s.rssGrowthPct, 2)} % (10 s sample → last), ` +
         `${fmt(s.rssSettled.growthPct, 2)} % (${s.rssSettled.fromSec} s sample ${s.rssSettled.fromMb} MB → last; max after it ${s.rssSettled.maxMb} MB, ${fmt(s.rssSettled.maxGrowthPct, 2)} %); sent ${s.sent}, lost ${s.lost}, conflated ${s.conflated}; worst tick age p99 ${fmt(s.tickAgeP99MsWorst, 1)} ms, stop p99 ${fmt(s.stopDecisionP99UsWorst)} µs`,
     );
-    for (const h of s.heapSnapshots) lines.push(`heap snapshot at ${h.atSec} s: ${h.file} (engine paused ~${h.pauseMs} ms, RSS ${h.rssBeforeMb} → ${h.rssAfterMb} MB)`);
+    for (const h of s.heapSnapshots)
+      lines.push(`heap snapshot at ${h.atSec} s: ${h.file} (engine paused ~${h.pauseMs} ms, RSS ${h.rssBeforeMb} → ${h.rssAfterMb} MB)`);
     if (s.heapDiff) lines.push(`heap diff, first snapshot → last:\n${formatHeapDiff(s.heapDiff)}`);
     if (s.rssWindows.length) {
-      lines.push(`RSS per 5 min (min/mean/max MB): ${s.rssWindows.map((w) => `${w.fromSec / 60}–${w.toSec / 60}: ${w.minMb}/${w.meanMb}/${w.maxMb}`).join(', ')}`);
+      lines.push(
+        `RSS per 5 min (min/mean/max MB): ${s.rssWindows.map((w) => `${w.fromSec / 60}–${w.toSec / 60}: ${w.minMb}/${w.meanMb}/${w.maxMb}`).join(', ')}`,
+      );
       if (s.rssMeanGrowthPct !== null) lines.push(`growth of the 5-minute mean RSS from minutes 5–10 to the last window: ${fmt(s.rssMeanGrowthPct, 2)} %`);
     }
     if (s.memoryGrowth.length) lines.push(`memory from the ${s.rssSettled.fromSec} s sample to the last:\n  ${s.memoryGrowth.join('\n  ')}`);
   }
-  lines.push(`engine final report: status ${r.final.status ?? '—'}, errors ${r.final.errors ?? '—'}, exit ${r.final.exitCode ?? '—'}, trades ${r.final.trades ?? '—'}`);
+  lines.push(
+    `engine final report: status ${r.final.status ?? '—'}, errors ${r.final.errors ?? '—'}, exit ${r.final.exitCode ?? '—'}, trades ${r.final.trades ?? '—'}`,
+  );
   if (r.errors.length) lines.push(`load-test errors:\n  ${r.errors.join('\n  ')}`);
   return lines.join('\n');
 }
@@ -828,7 +971,10 @@ export function profileTop(file: string, n = 25): { busyMs: number; top: { fn: s
     if (cf.functionName !== '(idle)') self.set(key, (self.get(key) ?? 0) + dt);
   });
   const busyMs = [...self.values()].reduce((a, b) => a + b, 0);
-  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([fn, ms]) => ({ fn, selfMs: round(ms, 1), pct: round((ms / busyMs) * 100, 1) }));
+  const top = [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([fn, ms]) => ({ fn, selfMs: round(ms, 1), pct: round((ms / busyMs) * 100, 1) }));
   return { busyMs: round(busyMs), top };
 }
 
@@ -852,7 +998,9 @@ async function cli(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write('npm run load-test -- [--rates 10000,50000,...] [--seconds N] [--json FILE] [--soak MIN --soak-rate R] [--heap-snapshots DIR] [--cpu-prof DIR] [--keep]\n');
+    process.stdout.write(
+      'npm run load-test -- [--rates 10000,50000,...] [--seconds N] [--json FILE] [--soak MIN --soak-rate R] [--heap-snapshots DIR] [--cpu-prof DIR] [--keep]\n',
+    );
     return;
   }
   const rates = values.rates.split(',').map(Number);
@@ -875,11 +1023,22 @@ async function cli(): Promise<void> {
     killAll();
     process.exit(130);
   });
-  const r = await runLoadTest({ rates, seconds, soakMinutes, soakRate, cpuProfDir, heapSnapshotDir, keep: values.keep, log: (l) => process.stderr.write(`${l}\n`) });
+  const r = await runLoadTest({
+    rates,
+    seconds,
+    soakMinutes,
+    soakRate,
+    cpuProfDir,
+    heapSnapshotDir,
+    keep: values.keep,
+    log: (l) => process.stderr.write(`${l}\n`),
+  });
   process.stdout.write(`${formatTable(r)}\n`);
   if (cpuProfDir) {
     // one profile per thread: the engine's main thread is the busiest
-    const profiles = readdirSync(cpuProfDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => ({ file: path.join(cpuProfDir, f), ...profileTop(path.join(cpuProfDir, f)) }));
+    const profiles = readdirSync(cpuProfDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => ({ file: path.join(cpuProfDir, f), ...profileTop(path.join(cpuProfDir, f)) }));
     const main = profiles.sort((a, b) => b.busyMs - a.busyMs)[0];
     if (main) {
       process.stdout.write(`\nengine main-thread CPU profile ${main.file}: ${main.busyMs} ms busy; self time:\n`);

@@ -34,12 +34,31 @@ export async function measureLoopLag(opts: { seconds: number; rate: number; orde
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, t0));
   let back = 0;
   const sink: CoreSink = {
-    record: () => {}, changed: () => {}, blindSpan: () => {}, gap: () => {},
-    breakerTripped: () => {}, error: () => {}, info: () => {}, warn: () => {},
+    record: () => {},
+    changed: () => {},
+    blindSpan: () => {},
+    gap: () => {},
+    breakerTripped: () => {},
+    error: () => {},
+    info: () => {},
+    warn: () => {},
   };
-  const exec = new WorkerPoolExecutor({ capacity: opts.orders, ring, onFailure: () => { back++; } });
-  const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
-    broker, new CandleBuilder(60_000), ring, { name: 'none', onCandle: () => null }, sink, exec);
+  const exec = new WorkerPoolExecutor({
+    capacity: opts.orders,
+    ring,
+    onFailure: () => {
+      back++;
+    },
+  });
+  const core = new TradingCore(
+    { symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
+    broker,
+    new CandleBuilder(60_000),
+    ring,
+    { name: 'none', onCandle: () => null },
+    sink,
+    exec,
+  );
   // Counted once per order: a quote that came back before its due tick is delivered again when the market reaches it.
   const quoted = new Set<string>();
   exec.deliverTo((o, q) => {
@@ -51,8 +70,10 @@ export async function measureLoopLag(opts: { seconds: number; rate: number; orde
   });
   // an open position with a wide bracket, so every tick runs the stop/target/trailing checks
   core.onFrame(decodeFrame(encodeBook('BTCUSDT', t0, 100_000, 100_000.1, 1, 1)), t0);
-  core.onQuote({ id: 'open', side: 'LONG', qty: 0.1, refPrice: 100_000, sl: 90_000, tp: 110_000, createdAt: t0 },
-    { orderId: 'open', ts: t0, bid: 100_000, ask: 100_000.1, last: 100_000, latencyMs: 0, synthetic: false });
+  core.onQuote(
+    { id: 'open', side: 'LONG', qty: 0.1, refPrice: 100_000, sl: 90_000, tp: 110_000, createdAt: t0 },
+    { orderId: 'open', ts: t0, bid: 100_000, ask: 100_000.1, last: 100_000, latencyMs: 0, synthetic: false },
+  );
   if (!broker.state.position) throw new Error('loop-lag: the position did not open');
 
   // warm the pool so thread start-up is not measured
@@ -98,8 +119,15 @@ export async function measureLoopLag(opts: { seconds: number; rate: number; orde
   await exec.close(1000);
   const ms = (ns: number): number => Math.max(0, ns / 1e6 - RESOLUTION_MS);
   return {
-    seconds: opts.seconds, rate: opts.rate, ticksSent: sent, ticksProcessed: core.ticks - 1, ordersSubmitted: submitted, ordersBack: back,
-    lagP50Ms: ms(h.percentile(50)), lagP99Ms: ms(h.percentile(99)), lagMaxMs: ms(h.max),
+    seconds: opts.seconds,
+    rate: opts.rate,
+    ticksSent: sent,
+    ticksProcessed: core.ticks - 1,
+    ordersSubmitted: submitted,
+    ordersBack: back,
+    lagP50Ms: ms(h.percentile(50)),
+    lagP99Ms: ms(h.percentile(99)),
+    lagMaxMs: ms(h.max),
   };
 }
 

@@ -31,7 +31,13 @@ const rows: string[] = [];
 let failed = false;
 for (let i = 0; i < runs; i++) {
   await withPartition(
-    { blackholeMs: seconds * 1000, excursionMs: Math.min(15_000, seconds * 500), seed: 100 + i, engineExtra: ['--backoff-base', String(backoffBase), '--backoff-max', String(backoffMax)], log: (l) => process.stderr.write(`run ${i + 1}: ${l}\n`) },
+    {
+      blackholeMs: seconds * 1000,
+      excursionMs: Math.min(15_000, seconds * 500),
+      seed: 100 + i,
+      engineExtra: ['--backoff-base', String(backoffBase), '--backoff-max', String(backoffMax)],
+      log: (l) => process.stderr.write(`run ${i + 1}: ${l}\n`),
+    },
     async ({ engine, stateDir, fill, restoredAt }) => {
       let exit: EntryOf<'Exit'>;
       try {

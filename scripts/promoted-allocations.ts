@@ -63,7 +63,9 @@ async function sample(port: number, seconds: number): Promise<SamplingProfile> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { port: { type: 'string' }, seconds: { type: 'string', default: '60' }, top: { type: 'string', default: '25' }, out: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { port: { type: 'string' }, seconds: { type: 'string', default: '60' }, top: { type: 'string', default: '25' }, out: { type: 'string' } },
+  });
   if (!values.port) throw new Error('--port PORT (the engine started with --inspect=127.0.0.1:PORT)');
   const seconds = Number(values.seconds);
   const profile = await sample(Number(values.port), seconds);

@@ -17,7 +17,12 @@ try {
     await fault({ kind: 'refuse', ms: cut * 1000 });
     await fault({ kind: 'drop' });
     const back = Date.now() + cut * 1000;
-    const resumed = await waitFor('data after the cut', () => readEvents(stateDir).find((e) => e.event === 'WsConnected' && e.ts > back), cut * 1000 + 120_000, 50);
+    const resumed = await waitFor(
+      'data after the cut',
+      () => readEvents(stateDir).find((e) => e.event === 'WsConnected' && e.ts > back),
+      cut * 1000 + 120_000,
+      50,
+    );
     const attempts = readEvents(stateDir).filter((e) => e.event === 'WsDisconnected' && e.ts >= back - cut * 1000).length;
     rows.push(`| ${cut} s | ${((resumed.ts - back) / 1000).toFixed(2)} s | ${attempts} |`);
     process.stderr.write(`cut ${cut} s: first tick ${((resumed.ts - back) / 1000).toFixed(2)} s after the server came back (${attempts} failed attempts)\n`);

@@ -67,8 +67,25 @@ async function replayOnce(build: string, dist: string, file: string, stateDir: s
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [path.join(dist, 'main.js'), '--feed', 'replay', '--replay', file, '--speed', 'max', '--seed', SEED, '--state-dir', stateDir,
-      '--max-drawdown-pct', '100', '--max-losses', '1000000', '--log-level', 'warn'],
+    [
+      path.join(dist, 'main.js'),
+      '--feed',
+      'replay',
+      '--replay',
+      file,
+      '--speed',
+      'max',
+      '--seed',
+      SEED,
+      '--state-dir',
+      stateDir,
+      '--max-drawdown-pct',
+      '100',
+      '--max-losses',
+      '1000000',
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -138,7 +155,13 @@ async function main(): Promise<void> {
     }
     const summary = builds.map(([name]) => {
       const mine = results.filter((r) => r.build === name);
-      return { build: name, hungRuns: mine.reduce((a, r) => a + r.hung, 0), medianWallSec: median(mine.map((r) => r.wallSec)), medianTicksPerSec: median(mine.map((r) => r.ticksPerSec)), maxPeakRssMb: Math.max(...mine.map((r) => r.peakRssMb)) };
+      return {
+        build: name,
+        hungRuns: mine.reduce((a, r) => a + r.hung, 0),
+        medianWallSec: median(mine.map((r) => r.wallSec)),
+        medianTicksPerSec: median(mine.map((r) => r.ticksPerSec)),
+        maxPeakRssMb: Math.max(...mine.map((r) => r.peakRssMb)),
+      };
     });
     const [base, self] = summary as [(typeof summary)[0], (typeof summary)[0]];
     const speedup = Math.round((base.medianWallSec / self.medianWallSec) * 100) / 100;
@@ -151,7 +174,15 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`speed-up (median wall time): ${speedup}x; this tree's ${ours.length} journals identical: ${identical}`);
     if (args.json) {
-      const out = { file: path.basename(file), runs, seed: SEED, summary, speedup, journalsIdentical: identical, results: results.map(({ journal: _j, ...r }) => r) };
+      const out = {
+        file: path.basename(file),
+        runs,
+        seed: SEED,
+        summary,
+        speedup,
+        journalsIdentical: identical,
+        results: results.map(({ journal: _j, ...r }) => r),
+      };
       writeFileSync(args.json, `${JSON.stringify(out, null, 2)}\n`);
     }
   } finally {

@@ -31,7 +31,19 @@ const EXIT_TIMEOUT_MS = 30_000;
 const FIRST_RUN_MS = 2_000;
 
 const engineArgs = (stateDir: string): string[] => [
-  MAIN, '--feed', 'sim', '--sim-speed', '60', '--sim-seed', '3', '--seed', '5', '--symbol', 'BTCUSDT', '--state-dir', stateDir,
+  MAIN,
+  '--feed',
+  'sim',
+  '--sim-speed',
+  '60',
+  '--sim-seed',
+  '3',
+  '--seed',
+  '5',
+  '--symbol',
+  'BTCUSDT',
+  '--state-dir',
+  stateDir,
 ];
 
 export interface Restart {
@@ -97,7 +109,11 @@ function lastStateLoaded(stateDir: string): Restart['loaded'] {
   } finally {
     closeSync(fd);
   }
-  const line = buf.toString('utf8').split('\n').reverse().find((l) => l.includes('"event":"StateLoaded"'));
+  const line = buf
+    .toString('utf8')
+    .split('\n')
+    .reverse()
+    .find((l) => l.includes('"event":"StateLoaded"'));
   if (!line) throw new Error('restart-cost: no StateLoaded in the last 256 KB of the journal');
   return JSON.parse(line) as Restart['loaded'];
 }
@@ -130,11 +146,16 @@ export function appendOrdinaryEvents(file: string, n: number): void {
   const make = (i: number): object => {
     const at = t - (n - i) * 60_000;
     switch (i % 5) {
-      case 0: return { event: 'WsConnected', reconnects: i };
-      case 1: return { event: 'OrderQueued', orderId: `bench-${i}`, side: 'LONG', qty: 0.01, sl: 60_000, tp: 61_000, refPrice: 60_500 };
-      case 2: return { event: 'FundingApplied', rate: 0.0001, amount: 0, fundingTime: at, side: 'LONG', at };
-      case 3: return { event: 'WsDisconnected', reason: 'close 1006', retryInMs: 1000, consecutiveFailures: 1 };
-      default: return { event: 'BreakerReset', day: new Date(at).toISOString().slice(0, 10), dayStartEquity: 10_000, at };
+      case 0:
+        return { event: 'WsConnected', reconnects: i };
+      case 1:
+        return { event: 'OrderQueued', orderId: `bench-${i}`, side: 'LONG', qty: 0.01, sl: 60_000, tp: 61_000, refPrice: 60_500 };
+      case 2:
+        return { event: 'FundingApplied', rate: 0.0001, amount: 0, fundingTime: at, side: 'LONG', at };
+      case 3:
+        return { event: 'WsDisconnected', reason: 'close 1006', retryInMs: 1000, consecutiveFailures: 1 };
+      default:
+        return { event: 'BreakerReset', day: new Date(at).toISOString().slice(0, 10), dayStartEquity: 10_000, at };
     }
   };
   const fd = openSync(file, 'a');

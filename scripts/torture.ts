@@ -91,9 +91,32 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export function engineArgs(stateDir: string, simSeed: number, seed: number): string[] {
   return [
-    '--feed', 'sim', '--sim-speed', '120', '--sim-seed', String(simSeed), '--seed', String(seed),
-    '--state-dir', stateDir, '--strategy', FAST_STRATEGY, '--min-trade-interval', '0',
-    '--stop-bps', '5', '--tp-r', '1', '--risk-pct', '0.01', '--max-losses', '100000', '--max-drawdown-pct', '100', '--latency-ms', '0-50',
+    '--feed',
+    'sim',
+    '--sim-speed',
+    '120',
+    '--sim-seed',
+    String(simSeed),
+    '--seed',
+    String(seed),
+    '--state-dir',
+    stateDir,
+    '--strategy',
+    FAST_STRATEGY,
+    '--min-trade-interval',
+    '0',
+    '--stop-bps',
+    '5',
+    '--tp-r',
+    '1',
+    '--risk-pct',
+    '0.01',
+    '--max-losses',
+    '100000',
+    '--max-drawdown-pct',
+    '100',
+    '--latency-ms',
+    '0-50',
   ];
 }
 
@@ -149,7 +172,6 @@ export function observe(dir: string, obs: Observations): string[] {
   }
   return problems;
 }
-
 
 /** One engine run: spawned, polled, then SIGKILLed after `killAfterMs` (or SIGINTed after ready + CLEAN_RUN_MS). */
 async function runEngine(index: number, dir: string, simSeed: number, seed: number, killAfterMs: number | null, obs: Observations): Promise<RunRecord> {
@@ -289,7 +311,8 @@ export function verifyStateDir(dir: string, obs: Observations, runs: RunRecord[]
   let si = 0;
   const checkSnapsUpTo = (seq: number): void => {
     for (; si < snaps.length && snaps[si]!.seq <= seq; si++) {
-      if (!isDeepStrictEqual(brokerStateOf(snaps[si]!), fold.result)) v.push(`snapshot seq ${snaps[si]!.seq} seen during a run differs from the journal fold up to it`);
+      if (!isDeepStrictEqual(brokerStateOf(snaps[si]!), fold.result))
+        v.push(`snapshot seq ${snaps[si]!.seq} seen during a run differs from the journal fold up to it`);
     }
   };
   for (const e of entries) {
@@ -360,7 +383,10 @@ export async function runTorture(opts: TortureOptions): Promise<TortureResult> {
     );
   }
   const violations = verifyStateDir(stateDir, obs, runs);
-  const entries = readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+  const entries = readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
   const journaled = new Set(entries.filter((e) => e.event === 'Fill' || e.event === 'Exit').map((e) => `${e.event}:${String(e.orderId)}`));
   // restarts only: run 0 starts fresh
   const ready = runs.slice(1).flatMap((r) => (r.readyMs === null ? [] : [r.readyMs]));

@@ -62,15 +62,29 @@ function reason(f: Frame): string {
 describe('decodeFrame: captured frames decode to exact numbers', () => {
   it('kline (documentation example): volume is the base quantity b', () => {
     assert.deepEqual(decodeFrame(KLINE_DOC), {
-      type: 'kline', symbol: 'BTCUSDT', ts: 1775541412718, channel: 'market_kline_1min',
-      open: 68581.4, high: 68590, low: 68579.5, close: 68583.4, volume: 5.2395,
+      type: 'kline',
+      symbol: 'BTCUSDT',
+      ts: 1775541412718,
+      channel: 'market_kline_1min',
+      open: 68581.4,
+      high: 68590,
+      low: 68579.5,
+      close: 68583.4,
+      volume: 5.2395,
     });
   });
 
   it('kline (live capture)', () => {
     assert.deepEqual(decodeFrame(KLINE_WIRE), {
-      type: 'kline', symbol: 'BTCUSDT', ts: 1786650732204, channel: 'market_kline_1min',
-      open: 63404.6, high: 63404.8, low: 63404.5, close: 63404.7, volume: 0.2413,
+      type: 'kline',
+      symbol: 'BTCUSDT',
+      ts: 1786650732204,
+      channel: 'market_kline_1min',
+      open: 63404.6,
+      high: 63404.8,
+      low: 63404.5,
+      close: 63404.7,
+      volume: 0.2413,
     });
   });
 
@@ -80,7 +94,13 @@ describe('decodeFrame: captured frames decode to exact numbers', () => {
 
   it('depth: best bid and ask with their sizes', () => {
     assert.deepEqual(decodeFrame(DEPTH_WIRE), {
-      type: 'book', symbol: 'BTCUSDT', ts: 1790126515693, bid: 86699.6, ask: 86699.7, bidQty: 2.274, askQty: 0.7095,
+      type: 'book',
+      symbol: 'BTCUSDT',
+      ts: 1790126515693,
+      bid: 86699.6,
+      ask: 86699.7,
+      bidQty: 2.274,
+      askQty: 0.7095,
     });
   });
 
@@ -121,7 +141,9 @@ describe('decodeFrame: captured frames decode to exact numbers', () => {
   });
 
   it('accepts a kline whose open lies outside [low, high] (real Bitunix data, notes §2.1)', () => {
-    const f = decodeFrame('{"ch":"market_kline_1min","symbol":"BTCUSDT","ts":1789482180000,"data":{"o":"76389","h":"76383.1","l":"76269.8","c":"76300","b":"12.5","q":"953750"}}');
+    const f = decodeFrame(
+      '{"ch":"market_kline_1min","symbol":"BTCUSDT","ts":1789482180000,"data":{"o":"76389","h":"76383.1","l":"76269.8","c":"76300","b":"12.5","q":"953750"}}',
+    );
     assert.equal(f.type, 'kline');
     if (f.type === 'kline') assert.deepEqual([f.open, f.high, f.low, f.close, f.volume], [76389, 76383.1, 76269.8, 76300, 12.5]);
   });
@@ -151,17 +173,35 @@ describe('decodeFrame: every bad-frame reason', () => {
     assert.equal(reason(decodeFrame('{"ch":"trade","symbol":"BTCUSDT","ts":1,"data":[{"p":"Infinity","v":"1","s":"buy"}]}')), 'bad_number');
     assert.equal(reason(decodeFrame('{"ch":"market_kline_1min","symbol":"BTCUSDT","ts":1,"data":{"o":"abc","h":"2","l":"1","c":"1","b":"1"}}')), 'bad_number');
     assert.equal(reason(decodeFrame('{"ch":"trade","symbol":"BTCUSDT","ts":"soon","data":[{"p":"1","v":"1","s":"buy"}]}')), 'bad_number');
-    assert.equal(reason(decodeFrame('{"ch":"price","symbol":"BTCUSDT","ts":1,"data":{"ip":"1","mp":"1","fr":"x","ft":"2026-09-23T00:00:00Z","nft":"2026-09-23T08:00:00Z"}}')), 'bad_number');
+    assert.equal(
+      reason(
+        decodeFrame('{"ch":"price","symbol":"BTCUSDT","ts":1,"data":{"ip":"1","mp":"1","fr":"x","ft":"2026-09-23T00:00:00Z","nft":"2026-09-23T08:00:00Z"}}'),
+      ),
+      'bad_number',
+    );
     // high below low cannot be a candle
-    assert.equal(reason(decodeFrame('{"ch":"market_kline_1min","symbol":"BTCUSDT","ts":1,"data":{"o":"100","h":"99","l":"101","c":"100","b":"1"}}')), 'bad_number');
+    assert.equal(
+      reason(decodeFrame('{"ch":"market_kline_1min","symbol":"BTCUSDT","ts":1,"data":{"o":"100","h":"99","l":"101","c":"100","b":"1"}}')),
+      'bad_number',
+    );
     // close above high
-    assert.equal(reason(decodeFrame('{"ch":"market_kline_1min","symbol":"BTCUSDT","ts":1,"data":{"o":"100","h":"101","l":"99","c":"102","b":"1"}}')), 'bad_number');
+    assert.equal(
+      reason(decodeFrame('{"ch":"market_kline_1min","symbol":"BTCUSDT","ts":1,"data":{"o":"100","h":"101","l":"99","c":"102","b":"1"}}')),
+      'bad_number',
+    );
   });
 
   it('non_positive_price', () => {
     assert.equal(reason(decodeFrame('{"ch":"trade","symbol":"BTCUSDT","ts":1,"data":[{"p":"0","v":"1","s":"buy"}]}')), 'non_positive_price');
     assert.equal(reason(decodeFrame('{"ch":"depth_book1","symbol":"BTCUSDT","ts":1,"data":{"b":[["-1","1"]],"a":[["95000.1","1"]]}}')), 'non_positive_price');
-    assert.equal(reason(decodeFrame('{"ch":"price","symbol":"BTCUSDT","ts":1,"data":{"ip":"1","mp":"-3","fr":"0.01","ft":"2026-09-23T00:00:00Z","nft":"2026-09-23T08:00:00Z"}}')), 'non_positive_price');
+    assert.equal(
+      reason(
+        decodeFrame(
+          '{"ch":"price","symbol":"BTCUSDT","ts":1,"data":{"ip":"1","mp":"-3","fr":"0.01","ft":"2026-09-23T00:00:00Z","nft":"2026-09-23T08:00:00Z"}}',
+        ),
+      ),
+      'non_positive_price',
+    );
   });
 
   it('crossed_book: bid equal to or above ask', () => {
@@ -195,11 +235,17 @@ describe('decodeFrame never throws', () => {
   const isFrame = (f: Frame): boolean => typeof f === 'object' && f !== null && typeof f.type === 'string';
 
   it('on arbitrary strings', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => isFrame(decodeFrame(s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (s) => isFrame(decodeFrame(s))),
+      { numRuns: 2000 },
+    );
   });
 
   it('on arbitrary JSON values', () => {
-    fc.assert(fc.property(fc.jsonValue(), (v) => isFrame(decodeFrame(JSON.stringify(v) ?? 'null'))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => isFrame(decodeFrame(JSON.stringify(v) ?? 'null'))),
+      { numRuns: 2000 },
+    );
   });
 
   it('on envelopes with known channels and arbitrary payloads', () => {
@@ -251,7 +297,13 @@ describe('encoders round-trip through the decoders', () => {
     assert.ok(kline.includes('"q":"15299.55411"'), kline); // q = turnover = 0.2413 × 63404.7, 5 decimals
     assert.deepEqual(decodeFrame(kline), { type: 'kline', symbol: 'BTCUSDT', ts, channel: 'market_kline_60min', ...c });
 
-    const p = { markPrice: 86688.3, indexPrice: 86720.6, fundingRate: -0.0000077, fundingTime: Date.UTC(2026, 8, 23), nextFundingTime: Date.UTC(2026, 8, 23, 8) };
+    const p = {
+      markPrice: 86688.3,
+      indexPrice: 86720.6,
+      fundingRate: -0.0000077,
+      fundingTime: Date.UTC(2026, 8, 23),
+      nextFundingTime: Date.UTC(2026, 8, 23, 8),
+    };
     const price = encodePrice('BTCUSDT', ts, p);
     assert.ok(price.includes('"fr":"-0.00077"') && price.includes('"ft":"2026-09-23T00:00:00Z"') && price.includes('"nft":"2026-09-23T08:00:00Z"'), price);
     const f = decodeFrame(price);
@@ -279,7 +331,10 @@ describe('client frames (what the simulator parses)', () => {
     assert.equal(sub, '{"op":"subscribe","args":[{"symbol":"BTCUSDT","ch":"market_kline_1min"},{"symbol":"BTCUSDT","ch":"depth_book1"}]}');
     assert.deepEqual(decodeClientFrame(sub), {
       op: 'subscribe',
-      args: [{ symbol: 'BTCUSDT', ch: 'market_kline_1min' }, { symbol: 'BTCUSDT', ch: 'depth_book1' }],
+      args: [
+        { symbol: 'BTCUSDT', ch: 'market_kline_1min' },
+        { symbol: 'BTCUSDT', ch: 'depth_book1' },
+      ],
     });
     assert.deepEqual(decodeClientFrame(encodePing(1732519687)), { op: 'ping', ping: 1732519687 });
     assert.deepEqual(decodeClientFrame('{"op":"unsubscribe","args":[{"symbol":"BTCUSDT","ch":"trade"}]}'), {
@@ -292,16 +347,23 @@ describe('client frames (what the simulator parses)', () => {
     for (const t of ['', 'ping', '{"op":"login"}', '{"op":"ping"}', '{"op":"subscribe"}', 'null', '[]']) {
       assert.deepEqual(decodeClientFrame(t), { op: 'unknown' }, t);
     }
-    fc.assert(fc.property(fc.string(), (s) => typeof decodeClientFrame(s).op === 'string'), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string(), (s) => typeof decodeClientFrame(s).op === 'string'),
+      { numRuns: 500 },
+    );
   });
 });
 
 describe('channel and interval names', () => {
   it('WS kline channels use minutes, one hour is 60min', () => {
-    assert.deepEqual(
-      (['1m', '3m', '5m', '15m', '30m', '1h'] as const).map(klineChannel),
-      ['market_kline_1min', 'market_kline_3min', 'market_kline_5min', 'market_kline_15min', 'market_kline_30min', 'market_kline_60min'],
-    );
+    assert.deepEqual((['1m', '3m', '5m', '15m', '30m', '1h'] as const).map(klineChannel), [
+      'market_kline_1min',
+      'market_kline_3min',
+      'market_kline_5min',
+      'market_kline_15min',
+      'market_kline_30min',
+      'market_kline_60min',
+    ]);
     assert.equal(klineChannelMs('market_kline_60min'), 3_600_000);
     assert.equal(klineChannelMs('market_kline_3min'), 180_000);
     assert.equal(klineChannelMs('market_kline_1m'), null); // short form is not accepted by the exchange
@@ -362,7 +424,8 @@ describe('REST funding rate', () => {
   });
 
   it('array form (as documented) decodes the same', () => {
-    const body = '{"code":0,"data":[{"symbol":"BTCUSDT","markPrice":"67419.7","lastPrice":"67412.7","fundingRate":"-0.005776","fundingInterval":"8","nextFundingTime":1771430400000}],"msg":"Success"}';
+    const body =
+      '{"code":0,"data":[{"symbol":"BTCUSDT","markPrice":"67419.7","lastPrice":"67412.7","fundingRate":"-0.005776","fundingInterval":"8","nextFundingTime":1771430400000}],"msg":"Success"}';
     const f = decodeFundingRate(body);
     assert.ok(Math.abs(f.rate - -0.00005776) < 1e-18);
     assert.deepEqual([f.nextFundingTime, f.intervalHours, f.markPrice], [1771430400000, 8, 67419.7]);

@@ -92,7 +92,10 @@ describe('the whole process suspended (SIGSTOP) for 75 s while the price crosses
     assert.doesNotMatch(engine.stderr(), /main loop frozen/);
     const events = readEvents(stateDir);
     assert.equal(events.filter((e) => e.event === 'SessionStart').length, 1, 'one session: the process was not restarted');
-    assert.ok(events.some((e) => e.event === 'WsConnected' && e.ts > wokeAt), 'the feed reconnected after the wake-up');
+    assert.ok(
+      events.some((e) => e.event === 'WsConnected' && e.ts > wokeAt),
+      'the feed reconnected after the wake-up',
+    );
     const hb = readJson<{ ts: number; pid: number }>(path.join(stateDir, 'heartbeat.json'));
     assert.equal(hb.pid, engine.child.pid);
     assert.ok(hb.ts > wokeAt + 20_000, 'the heartbeat goes on after the wake-up');
@@ -107,7 +110,9 @@ describe('the whole process suspended (SIGSTOP) for 75 s while the price crosses
   });
 });
 
-test('killed (SIGKILL) with a position open, the stop crossed and the price back within the minute, restarted: the exit is recovered', { timeout: 180_000 }, async () => {
+test('killed (SIGKILL) with a position open, the stop crossed and the price back within the minute, restarted: the exit is recovered', {
+  timeout: 180_000,
+}, async () => {
   const c = new Cleanup();
   try {
     const sim = await startStandaloneSim(c, HERE, 33);

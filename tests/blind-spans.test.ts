@@ -54,10 +54,13 @@ test('overlapping and touching spans merge into one; separate spans stay apart, 
   t.begin('disconnect', T0 + 10_000);
   t.resume(T0 + 70_000);
   t.add({ fromTs: T0 + 65_000, toTs: T0 + 90_000, causes: ['gap'] });
-  assert.deepEqual(t.pending, [
-    { fromTs: T0 + 10_000, toTs: T0 + 90_000, causes: ['disconnect', 'gap'] },
-    { fromTs: T0 + 5 * M, toTs: T0 + 6 * M, causes: ['gap'] },
-  ].sort((a, b) => a.fromTs - b.fromTs));
+  assert.deepEqual(
+    t.pending,
+    [
+      { fromTs: T0 + 10_000, toTs: T0 + 90_000, causes: ['disconnect', 'gap'] },
+      { fromTs: T0 + 5 * M, toTs: T0 + 6 * M, causes: ['gap'] },
+    ].sort((a, b) => a.fromTs - b.fromTs),
+  );
   // a span judged while a larger one absorbed it stays pending until that one is judged
   t.recovered([{ fromTs: T0 + 5 * M, toTs: T0 + 6 * M, causes: ['gap'] }]);
   assert.equal(t.pending.length, 1);
@@ -71,7 +74,12 @@ test('the minutes checked are every 1-minute candle overlapping the span, the on
 
 test('only what was not seen of a minute counts: extremes beyond the ticks seen, the open only when the span began before it', () => {
   const seen = new SeenPrices();
-  for (const [ts, p] of [[T0 + 1000, 100], [T0 + 9000, 98], [T0 + 50_000, 101]] as const) seen.observe(ts, p, p);
+  for (const [ts, p] of [
+    [T0 + 1000, 100],
+    [T0 + 9000, 98],
+    [T0 + 50_000, 101],
+  ] as const)
+    seen.observe(ts, p, p);
   const candle: Candle = { ts: T0, open: 100, high: 101, low: 90, close: 100, volume: 1 };
   const span = { fromTs: T0 + 10_000, toTs: T0 + 40_000 };
   assert.deepEqual(unseenRange(candle, span, seen.minute(T0)), { ts: T0, high: null, low: 90, open: null });
@@ -94,22 +102,40 @@ function setup(signal: Side | null = null, state = freshBrokerState(10_000, T0))
   const submitted: Order[] = [];
   let strategyCalls = 0;
   const sink: CoreSink = {
-    record: (e) => void events.push(e), changed: () => {},
-    gap: () => {}, blindSpan: (s) => void spans.push(s), breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
+    record: (e) => void events.push(e),
+    changed: () => {},
+    gap: () => {},
+    blindSpan: (s) => void spans.push(s),
+    breakerTripped: () => {},
+    error: (m) => assert.fail(m),
+    info: () => {},
+    warn: () => {},
   };
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0, slipBps: 0 }, createRng(1), state);
-  const strategy = { name: 't', onCandle: () => {
-    strategyCalls++;
-    return signal ? { side: signal } : null;
-  } };
-  const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: M, riskPct: 1, stopBps: 30, tpR: 1.5 },
-    broker, new CandleBuilder(M), TickRing.allocate(64), strategy, sink, new RecordingExecutor(submitted));
+  const strategy = {
+    name: 't',
+    onCandle: () => {
+      strategyCalls++;
+      return signal ? { side: signal } : null;
+    },
+  };
+  const core = new TradingCore(
+    { symbol: 'BTCUSDT', kind: 'linear', intervalMs: M, riskPct: 1, stopBps: 30, tpR: 1.5 },
+    broker,
+    new CandleBuilder(M),
+    TickRing.allocate(64),
+    strategy,
+    sink,
+    new RecordingExecutor(submitted),
+  );
   const book = (ts: number, bid: number): void => core.onFrame(decodeFrame(encodeBook('BTCUSDT', ts, bid, bid + 0.1, 1, 1)), ts);
   const kline = (ts: number, c: number): void =>
     core.onFrame(decodeFrame(encodeKline('BTCUSDT', 'market_kline_1min', ts, { open: c, high: c, low: c, close: c, volume: 10 })), ts);
   const openLong = (at: number): void => {
-    core.onQuote({ id: 'o-1', side: 'LONG', qty: 0.1, refPrice: 100_000, sl: 99_000, tp: 102_000, createdAt: at },
-      { orderId: 'o-1', ts: at, bid: 100_000, ask: 100_000, last: 100_000, latencyMs: 0, synthetic: false });
+    core.onQuote(
+      { id: 'o-1', side: 'LONG', qty: 0.1, refPrice: 100_000, sl: 99_000, tp: 102_000, createdAt: at },
+      { orderId: 'o-1', ts: at, bid: 100_000, ask: 100_000, last: 100_000, latencyMs: 0, synthetic: false },
+    );
   };
   const exits = (): ExitEvent[] => events.filter((e): e is ExitEvent => e.event === 'Exit');
   return { core, broker, events, spans, submitted, book, kline, openLong, exits, calls: () => strategyCalls };
@@ -129,7 +155,7 @@ test('a stop crossed during a 20 s outage inside one candle, the price back when
   const [exit] = h.exits();
   assert.ok(exit, 'the stop crossed while blind is honoured');
   assert.equal(exit.reason, 'SL');
-  assert.equal(exit.price, 99_000, 'at the stop (slippage 0 here), not at the low and not at today\'s price');
+  assert.equal(exit.price, 99_000, "at the stop (slippage 0 here), not at the low and not at today's price");
   assert.equal(exit.recovered, true);
   assert.deepEqual(exit.span, { fromTs: T0 + 10_000, toTs: T0 + 30_000 });
   assert.equal(h.broker.state.position, null);
@@ -213,7 +239,7 @@ test('a kline that skips minutes with a position open is a span of cause gap, ju
   assert.equal(h.exits()[0]?.price, 99_000);
 });
 
-test('after a restart, the saved minute\'s seen range keeps a low seen before a trailed stop from counting as a crossing', () => {
+test("after a restart, the saved minute's seen range keeps a low seen before a trailed stop from counting as a crossing", () => {
   // The first run saw the minute's low (99 500) and then trailed the stop above it; it was killed in that minute.
   const seenBefore = { ts: T0, high: 101_600, low: 99_500 };
   const first = setup();

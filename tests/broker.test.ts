@@ -259,7 +259,22 @@ describe('exits on ticks', () => {
     const x = exitOf(b.onTick(tick(T0 + 2000, 100_450, 100_450.1)));
     const pnl = (100_450 - 100_000.1) * 0.3333; // 149.95167
     const exitFee = 0.3333 * 100_450 * 0.0006; // 20.087991
-    assert.deepEqual({ ...x, pnl: 0, fee: 0 }, { event: 'Exit', orderId: 'o1', reason: 'TP', price: 100_450, qty: 0.3333, pnl: 0, fee: 0, source: 'tick', at: T0 + 2000, priceBeforeSlippage: 100_450, slipBps: 0 });
+    assert.deepEqual(
+      { ...x, pnl: 0, fee: 0 },
+      {
+        event: 'Exit',
+        orderId: 'o1',
+        reason: 'TP',
+        price: 100_450,
+        qty: 0.3333,
+        pnl: 0,
+        fee: 0,
+        source: 'tick',
+        at: T0 + 2000,
+        priceBeforeSlippage: 100_450,
+        slipBps: 0,
+      },
+    );
     near(x.pnl, pnl);
     near(x.fee, exitFee);
     near(b.state.equity, 10_000 - f.fee + pnl - exitFee);
@@ -343,7 +358,13 @@ describe('exits on ticks', () => {
     const b = broker();
     b.applyQuote(longOrder(), quote('o1', T0, 99_999, 100_000));
     const before = b.state;
-    for (const t of [tick(T0 + 1, Number.NaN, 100_000), tick(T0 + 1, 0, 1), tick(Number.NaN, 99_000, 99_001), tick(T0 + 1, 99_000, 98_000), tick(T0 + 1, 99_000, Number.POSITIVE_INFINITY)]) {
+    for (const t of [
+      tick(T0 + 1, Number.NaN, 100_000),
+      tick(T0 + 1, 0, 1),
+      tick(Number.NaN, 99_000, 99_001),
+      tick(T0 + 1, 99_000, 98_000),
+      tick(T0 + 1, 99_000, Number.POSITIVE_INFINITY),
+    ]) {
       assert.deepEqual(b.onTick(t), []);
     }
     assert.equal(b.state, before);
@@ -410,15 +431,11 @@ describe('trailing stop', () => {
     const b = broker();
     b.applyQuote(longOrder({ qty: 0.5, tp: 101_000 }), quote('o1', T0, 99_999, 100_000)); // R = 300
     assert.deepEqual(b.onTick(tick(T0 + 1, 100_299, 100_300)), []);
-    assert.deepEqual(b.onTick(tick(T0 + 2, 100_300, 100_301)), [
-      { event: 'StopMoved', orderId: 'o1', sl: 100_000, best: 100_300, at: T0 + 2 },
-    ]);
+    assert.deepEqual(b.onTick(tick(T0 + 2, 100_300, 100_301)), [{ event: 'StopMoved', orderId: 'o1', sl: 100_000, best: 100_300, at: T0 + 2 }]);
     assert.equal(b.state.position?.trailActive, true);
     assert.deepEqual(b.onTick(tick(T0 + 3, 100_320, 100_321)), []); // a 20 (< 30) move is not journaled
     assert.equal(b.state.position?.sl, 100_000);
-    assert.deepEqual(b.onTick(tick(T0 + 4, 100_330, 100_331)), [
-      { event: 'StopMoved', orderId: 'o1', sl: 100_030, best: 100_330, at: T0 + 4 },
-    ]);
+    assert.deepEqual(b.onTick(tick(T0 + 4, 100_330, 100_331)), [{ event: 'StopMoved', orderId: 'o1', sl: 100_030, best: 100_330, at: T0 + 4 }]);
     assert.deepEqual(b.onTick(tick(T0 + 5, 100_200, 100_201)), []); // never loosens
     assert.equal(b.state.position?.sl, 100_030);
     const x = exitOf(b.onTick(tick(T0 + 6, 100_029, 100_030)));
@@ -429,9 +446,7 @@ describe('trailing stop', () => {
   test('SHORT trails above the best (lowest ask)', () => {
     const b = broker();
     b.applyQuote(shortOrder({ qty: 0.5, tp: 99_000 }), quote('s1', T0, 100_000, 100_001)); // R = 300
-    assert.deepEqual(b.onTick(tick(T0 + 1, 99_699, 99_700)), [
-      { event: 'StopMoved', orderId: 's1', sl: 100_000, best: 99_700, at: T0 + 1 },
-    ]);
+    assert.deepEqual(b.onTick(tick(T0 + 1, 99_699, 99_700)), [{ event: 'StopMoved', orderId: 's1', sl: 100_000, best: 99_700, at: T0 + 1 }]);
     const x = exitOf(b.onTick(tick(T0 + 2, 99_999.5, 100_000.5)));
     assert.deepEqual([x.reason, x.price], ['TRAIL', 100_000.5]);
   });
@@ -455,9 +470,7 @@ describe('funding', () => {
     const b = broker();
     b.applyQuote(longOrder({ qty: 0.5 }), quote('o1', T0, 99_999, 100_000));
     const equity = b.state.equity;
-    assert.deepEqual(b.applyFunding(0.0001, FT, 100_000), [
-      { event: 'FundingApplied', rate: 0.0001, amount: -5, fundingTime: FT, side: 'LONG', at: FT },
-    ]);
+    assert.deepEqual(b.applyFunding(0.0001, FT, 100_000), [{ event: 'FundingApplied', rate: 0.0001, amount: -5, fundingTime: FT, side: 'LONG', at: FT }]);
     near(b.state.equity, equity - 5);
     assert.equal(b.state.stats.funding, -5);
     assert.equal(b.state.lastFundingTime, FT);
@@ -564,7 +577,10 @@ describe('liquidity cap and working orders', () => {
     const b3 = broker();
     b3.onCandle(candle(T0 - MIN, 100_000, 100_010, 99_990, 100_000, 1), MIN);
     b3.applyQuote(longOrder(), quote('o1', T0, 99_999, 100_000));
-    assert.deepEqual(only(b3.cancelWorkingOrders('shutdown', T0 + 5), 'WorkingOrderCancelled').map((e) => e.reason), ['shutdown']);
+    assert.deepEqual(
+      only(b3.cancelWorkingOrders('shutdown', T0 + 5), 'WorkingOrderCancelled').map((e) => e.reason),
+      ['shutdown'],
+    );
     assert.deepEqual(b3.state.workingOrders, []);
   });
 
@@ -729,9 +745,7 @@ describe('precision: what a fill may be priced from, and what the journal proves
     const equity = b.state.equity;
     const restored = new PaperBroker(cfg(), createRng(2), JSON.parse(JSON.stringify(b.state)) as BrokerState);
     for (const x of [b, restored]) {
-      assert.deepEqual(x.applyFunding(0.0001, at8, 98_900), [
-        { event: 'FundingApplied', rate: 0.0001, amount: -5, fundingTime: at8, side: 'LONG', at: at8 },
-      ]);
+      assert.deepEqual(x.applyFunding(0.0001, at8, 98_900), [{ event: 'FundingApplied', rate: 0.0001, amount: -5, fundingTime: at8, side: 'LONG', at: at8 }]);
       near(x.state.equity, equity - 5);
       assert.equal(x.state.fundingDue, undefined);
       assert.deepEqual(x.applyFunding(0.0001, at8, 98_900), [], 'once');
@@ -754,15 +768,24 @@ describe('precision: what a fill may be priced from, and what the journal proves
     const b = broker();
     b.applyQuote(longOrder({ qty: 0.5, sl: 90_000, tp: 110_000 }), quote('o1', T0, 99_999, 100_000));
     const evs = b.settleFundingThrough(T0 + 13 * H, 100_000); // 16:00 and 00:00 passed while deaf
-    assert.deepEqual(only(evs, 'FundingDue').map((e) => e.fundingTime), [T0 + 4 * H, T0 + 12 * H]);
+    assert.deepEqual(
+      only(evs, 'FundingDue').map((e) => e.fundingTime),
+      [T0 + 4 * H, T0 + 12 * H],
+    );
     assert.deepEqual(b.settleFundingThrough(T0 + 13 * H, 100_000), []);
     // Only the newest rate is published: both settlements are paid at it, the older one saying so.
     const paid = only(b.applyFunding(0.0002, T0 + 12 * H, 100_000), 'FundingApplied');
-    assert.deepEqual(paid.map((e) => [e.fundingTime, e.amount, e.rateTime]), [[T0 + 4 * H, -10, T0 + 12 * H], [T0 + 12 * H, -10, undefined]]);
+    assert.deepEqual(
+      paid.map((e) => [e.fundingTime, e.amount, e.rateTime]),
+      [
+        [T0 + 4 * H, -10, T0 + 12 * H],
+        [T0 + 12 * H, -10, undefined],
+      ],
+    );
     assert.equal(b.state.lastFundingTime, T0 + 12 * H);
   });
 
-  test('a settlement inside a blind span is owed only if the span\'s candles show the position still open then', () => {
+  test("a settlement inside a blind span is owed only if the span's candles show the position still open then", () => {
     const at8 = Date.UTC(2024, 0, 1, 16, 0);
     const span = { fromTs: at8 - 2 * MIN, toTs: at8 + 5 * MIN };
     const range = (ts: number, open: number, low: number) => ({ ts, high: open + 10, low, open });
@@ -849,7 +872,9 @@ function simulate(seed: number, steps: number, over: Partial<BrokerConfig> = {})
   let px = 100_000;
   let t = T0;
   let bucket = Math.floor(t / MIN) * MIN;
-  let o = px, h = px, l = px;
+  let o = px,
+    h = px,
+    l = px;
   const pending: { order: Order; at: number }[] = [];
   let n = 0;
   let lastFunding = Math.floor(t / (8 * 3600_000)) * 8 * 3600_000;
@@ -902,7 +927,17 @@ describe('replay', () => {
     const counts: Record<string, number> = {};
     for (const e of events) counts[e.event] = (counts[e.event] ?? 0) + 1;
     // The run must actually exercise every kind of event, or the property proves little.
-    for (const k of ['Fill', 'Exit', 'OrderRejected', 'WorkingOrderPlaced', 'WorkingOrderCancelled', 'StopMoved', 'FundingApplied', 'BreakerTripped', 'BreakerReset']) {
+    for (const k of [
+      'Fill',
+      'Exit',
+      'OrderRejected',
+      'WorkingOrderPlaced',
+      'WorkingOrderCancelled',
+      'StopMoved',
+      'FundingApplied',
+      'BreakerTripped',
+      'BreakerReset',
+    ]) {
       assert.ok((counts[k] ?? 0) > 0, `no ${k} in ${JSON.stringify(counts)}`);
     }
     assert.ok(b.state.stats.trades > 20, `only ${b.state.stats.trades} trades`);
@@ -994,7 +1029,15 @@ describe('no NaN ever enters state (fast-check)', () => {
             case 'quote': {
               const sgn = x.long ? 1 : -1;
               const order: Order = x.sane
-                ? { id: x.id, side: x.long ? 'LONG' : 'SHORT', qty: x.size, refPrice: x.px, sl: x.px * (1 - sgn * 0.003), tp: x.px * (1 + sgn * 0.006), createdAt: t }
+                ? {
+                    id: x.id,
+                    side: x.long ? 'LONG' : 'SHORT',
+                    qty: x.size,
+                    refPrice: x.px,
+                    sl: x.px * (1 - sgn * 0.003),
+                    tp: x.px * (1 + sgn * 0.006),
+                    createdAt: t,
+                  }
                 : { id: x.id, side: x.long ? 'LONG' : 'SHORT', qty: x.qty, refPrice: x.bid, sl: x.sl, tp: x.tp, createdAt: t };
               const q = x.sane ? quote(x.id, t, x.px, x.px + 0.5) : { ...quote(x.id, t, x.bid, x.ask), ts: Number.isFinite(x.qts) ? t : x.qts };
               b.checkEntry(order, t, order.refPrice);

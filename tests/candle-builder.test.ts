@@ -82,7 +82,10 @@ test('backfill inserts the missing candles in order, before the forming one, and
     candle(T0 + 4 * M, 555), // the forming (in-progress) bucket: never accepted as closed
   ]);
   assert.deepEqual(accepted, [candle(T0 + M, 101), candle(T0 + 2 * M, 102), candle(T0 + 3 * M, 103)]);
-  assert.deepEqual(b.history().map((c) => c.close), [100, 101, 102, 103]);
+  assert.deepEqual(
+    b.history().map((c) => c.close),
+    [100, 101, 102, 103],
+  );
   // The forming candle then closes directly after the backfilled ones.
   assert.deepEqual(b.onKline(push(T0 + 5 * M, 105)), { closed: [candle(T0 + 4 * M, 104)], gap: null });
   assert.deepEqual(b.fill([candle(T0 + 2 * M, 1)]), []);
@@ -96,14 +99,20 @@ test('pushes older than the forming bucket or for closed buckets are ignored and
   assert.deepEqual(b.onKline(push(T0 + M + 59_000, 1)), { closed: [], gap: null }); // closed bucket
   assert.deepEqual(b.onKline(push(T0 + 30_000, 1)), { closed: [], gap: null }); // seeded bucket
   assert.equal(b.stale, 2);
-  assert.deepEqual(b.history().map((c) => c.close), [100, 101]);
+  assert.deepEqual(
+    b.history().map((c) => c.close),
+    [100, 101],
+  );
   assert.equal(b.forming?.close, 102);
 });
 
 test('timestamps are compared as numbers: 9_999_960_000 comes before 10_000_020_000 (string order would not)', () => {
   const b = new CandleBuilder(M);
   b.seed([candle(10_000_020_000, 2), candle(9_999_960_000, 1)]);
-  assert.deepEqual(b.history().map((c) => c.ts), [9_999_960_000, 10_000_020_000]);
+  assert.deepEqual(
+    b.history().map((c) => c.ts),
+    [9_999_960_000, 10_000_020_000],
+  );
   assert.deepEqual(b.onKline(push(10_000_080_000, 3)), { closed: [], gap: null });
   assert.deepEqual(b.onKline(push(10_000_050_000, 3)), { closed: [], gap: null }); // older bucket
   assert.equal(b.stale, 1);
@@ -112,8 +121,14 @@ test('timestamps are compared as numbers: 9_999_960_000 comes before 10_000_020_
 test('history(n) returns the newest n closed candles, oldest first, bounded by capacity', () => {
   const b = new CandleBuilder(M, 2_000, 5);
   b.seed(Array.from({ length: 12 }, (_, i) => candle(T0 + i * M, 100 + i)));
-  assert.deepEqual(b.history().map((c) => c.close), [107, 108, 109, 110, 111]);
-  assert.deepEqual(b.history(2).map((c) => c.close), [110, 111]);
+  assert.deepEqual(
+    b.history().map((c) => c.close),
+    [107, 108, 109, 110, 111],
+  );
+  assert.deepEqual(
+    b.history(2).map((c) => c.close),
+    [110, 111],
+  );
   assert.deepEqual(b.history(50).length, 5);
 });
 
@@ -178,7 +193,10 @@ test('a 3000-minute replay with intra-bar pushes, dropped minutes and late frame
   // Every dropped minute was reported exactly once, and nothing else was.
   const reported: number[] = [];
   for (const g of gaps) for (let ts = g.fromTs; ts <= g.toTs; ts += M) reported.push(ts);
-  assert.deepEqual(reported, [...dropped].sort((a, b2) => a - b2));
+  assert.deepEqual(
+    reported,
+    [...dropped].sort((a, b2) => a - b2),
+  );
   // Late frames for already closed minutes were ignored and counted.
   assert.equal(b.stale, lateFrames);
   // The closed stream is the true series, in order, each minute once, with the final OHLCV.

@@ -74,12 +74,18 @@ describe('candle CSV layouts and time forms', () => {
         '10,11,9,10.5,1,2024-12-01 00:00:59.999000+01:00\r\n' +
         '10.5,12,10,11,2,2024-12-01 00:01:59.999-05:00\r\n',
     );
-    assert.deepEqual(close.map((c) => c.ts), [Date.UTC(2024, 10, 30, 23, 0), Date.UTC(2024, 11, 1, 5, 1)]);
+    assert.deepEqual(
+      close.map((c) => c.ts),
+      [Date.UTC(2024, 10, 30, 23, 0), Date.UTC(2024, 11, 1, 5, 1)],
+    );
     assert.deepEqual(close[1], { ts: Date.UTC(2024, 11, 1, 5, 1), open: 10.5, high: 12, low: 10, close: 11, volume: 2 });
     const naive = parseCandleCsv('symbol,interval,datetime,open,high,low,close,volume\nBTCUSDT,1m,2025-06-05 00:37:00,1,2,0.5,1.5,3\n');
     assert.equal(naive[0]!.ts, Date.UTC(2025, 5, 5, 0, 37));
     const open = parseCandleCsv('open_time,open,high,low,close,volume\n1733007600000,1,1,1,1,0\n1733007660,1,1,1,1,0\n2024-11-30T23:02:00Z,1,1,1,1,0\n');
-    assert.deepEqual(open.map((c) => c.ts), [1733007600000, 1733007660000, 1733007720000]);
+    assert.deepEqual(
+      open.map((c) => c.ts),
+      [1733007600000, 1733007660000, 1733007720000],
+    );
   });
 
   it('refuses bad rows naming the file and line', () => {

@@ -45,7 +45,10 @@ test('corrupt candles are rejected by reason; the rest are kept', () => {
   input.push({ ...candles[9]! }); // twice
   const r = validateCandles(input, { intervalMs: M, bound, reference: { price: candles.at(-1)!.close, ts: T0 + 10 * M } });
   assert.deepEqual(r.rejected, { implausible_price: 2, inconsistent_ohlc: 1, off_grid: 1, bad_number: 1, duplicate: 1 });
-  assert.deepEqual(r.accepted.map((c) => (c.ts - T0) / M), [0, 1, 2, 4, 9]);
+  assert.deepEqual(
+    r.accepted.map((c) => (c.ts - T0) / M),
+    [0, 1, 2, 4, 9],
+  );
 });
 
 test('prices far from the trusted one are rejected even when the candles agree with each other', () => {

@@ -36,12 +36,48 @@ function rejects(argv: string[], flag: string): string {
 
 // The flags of the SPEC §9 table, copied by hand (not derived from cli.ts).
 const SPEC_FLAGS = [
-  '--symbol', '--interval', '--feed', '--ws-url', '--rest-url', '--replay', '--speed', '--sim-speed',
-  '--sim-seed', '--strategy', '--balance', '--risk-pct', '--stop-bps', '--tp-r', '--maker-bps', '--taker-bps',
-  '--slip-bps', '--latency-ms', '--exec-queue', '--min-trade-interval', '--max-drawdown-pct', '--max-losses',
-  '--idle-timeout', '--stale-timeout', '--backoff-base', '--backoff-max', '--max-ws-errors', '--state-dir',
-  '--backups', '--duration', '--kill-file', '--max-rss-mb', '--http-port', '--seed', '--webhook', '--dry-run',
-  '--resume', '--record', '--log-level', '--pretty', '--help', '--version',
+  '--symbol',
+  '--interval',
+  '--feed',
+  '--ws-url',
+  '--rest-url',
+  '--replay',
+  '--speed',
+  '--sim-speed',
+  '--sim-seed',
+  '--strategy',
+  '--balance',
+  '--risk-pct',
+  '--stop-bps',
+  '--tp-r',
+  '--maker-bps',
+  '--taker-bps',
+  '--slip-bps',
+  '--latency-ms',
+  '--exec-queue',
+  '--min-trade-interval',
+  '--max-drawdown-pct',
+  '--max-losses',
+  '--idle-timeout',
+  '--stale-timeout',
+  '--backoff-base',
+  '--backoff-max',
+  '--max-ws-errors',
+  '--state-dir',
+  '--backups',
+  '--duration',
+  '--kill-file',
+  '--max-rss-mb',
+  '--http-port',
+  '--seed',
+  '--webhook',
+  '--dry-run',
+  '--resume',
+  '--record',
+  '--log-level',
+  '--pretty',
+  '--help',
+  '--version',
 ];
 
 test('no flags: every default is the one in SPEC §9', () => {
@@ -150,7 +186,11 @@ test('every value flag is parsed as --flag value and as --flag=value', () => {
   }
   const tested = new Set(CASES.map((c) => `--${c[0]}`));
   const booleans = ['--dry-run', '--resume', '--pretty', '--help', '--version'];
-  assert.deepEqual(SPEC_FLAGS.filter((f) => !tested.has(f) && !booleans.includes(f)), [], 'every value flag has a case');
+  assert.deepEqual(
+    SPEC_FLAGS.filter((f) => !tested.has(f) && !booleans.includes(f)),
+    [],
+    'every value flag has a case',
+  );
 });
 
 test('boolean flags take no value', () => {
@@ -277,7 +317,10 @@ test('a flag given twice: the last one wins', () => {
 
 test('--webhook is repeatable: every URL is kept in order; off by default; a non-http URL is rejected', () => {
   assert.deepEqual(run([]).webhooks, []);
-  assert.deepEqual(run(['--webhook', 'http://127.0.0.1:9000/a', '--webhook=https://hooks.example/b']).webhooks, ['http://127.0.0.1:9000/a', 'https://hooks.example/b']);
+  assert.deepEqual(run(['--webhook', 'http://127.0.0.1:9000/a', '--webhook=https://hooks.example/b']).webhooks, [
+    'http://127.0.0.1:9000/a',
+    'https://hooks.example/b',
+  ]);
   assert.match(rejects(['--webhook', 'ftp://x/y'], '--webhook'), /http:\/\/ or https:\/\/ URL/);
   assert.match(rejects(['--webhook', 'not a url'], '--webhook'), /must be/);
 });

@@ -49,9 +49,27 @@ function fillDisk(file: string): void {
 }
 
 const args = (stateDir: string, extra: string[]): string[] => [
-  '--feed', 'sim', '--sim-speed', '120', '--sim-seed', '7', '--seed', '3', '--state-dir', stateDir,
-  '--strategy', path.join(FIXTURES, 'fast-strategy.mjs'), '--min-trade-interval', '0', '--risk-pct', '0.01',
-  '--max-losses', '100000', '--max-drawdown-pct', '100', ...extra,
+  '--feed',
+  'sim',
+  '--sim-speed',
+  '120',
+  '--sim-seed',
+  '7',
+  '--seed',
+  '3',
+  '--state-dir',
+  stateDir,
+  '--strategy',
+  path.join(FIXTURES, 'fast-strategy.mjs'),
+  '--min-trade-interval',
+  '0',
+  '--risk-pct',
+  '0.01',
+  '--max-losses',
+  '100000',
+  '--max-drawdown-pct',
+  '100',
+  ...extra,
 ];
 const readSnapshot = (dir: string): StateSnapshot | null => {
   try {
@@ -77,22 +95,39 @@ test('disk full mid-run: no crash, no partial file, no new positions, the open p
   let before: StateSnapshot;
   try {
     await waitReady(r);
-    before = await waitFor('a snapshot with an open position', () => {
-      const s = readSnapshot(dir);
-      return s?.position ? s : null;
-    }, 30_000, 20);
+    before = await waitFor(
+      'a snapshot with an open position',
+      () => {
+        const s = readSnapshot(dir);
+        return s?.position ? s : null;
+      },
+      30_000,
+      20,
+    );
     fillDisk(path.join(fs.dir, 'filler'));
 
-    const fault = await waitFor('the disk error to be reported', () => {
-      const logs = logLines(r.stdout());
-      const i = faultIndex(logs);
-      return i >= 0 ? { i, line: logs[i]! } : null;
-    }, 10_000, 50);
+    const fault = await waitFor(
+      'the disk error to be reported',
+      () => {
+        const logs = logLines(r.stdout());
+        const i = faultIndex(logs);
+        return i >= 0 ? { i, line: logs[i]! } : null;
+      },
+      10_000,
+      50,
+    );
     assert.match(fault.line.msg, /ENOSPC: no space left on device/);
     assert.match(fault.line.msg, /no new positions until it can/);
     // The position open at the fault is still managed: its exit is decided on ticks after the fault.
-    const exit = await waitFor('the open position to exit after the fault', () =>
-      logLines(r.stdout()).slice(fault.i).find((l) => l.msg.startsWith('EXIT ') && l.orderId === before.position!.orderId), 30_000, 50);
+    const exit = await waitFor(
+      'the open position to exit after the fault',
+      () =>
+        logLines(r.stdout())
+          .slice(fault.i)
+          .find((l) => l.msg.startsWith('EXIT ') && l.orderId === before.position!.orderId),
+      30_000,
+      50,
+    );
     assert.equal(exit.source, 'tick');
     // Four more candles close (one every 0.5 s at --sim-speed 120) and the plugin asks to enter on each: refused.
     await new Promise((res) => setTimeout(res, 2500));
@@ -104,7 +139,11 @@ test('disk full mid-run: no crash, no partial file, no new positions, the open p
 
   const logs = logLines(r.stdout());
   const sinceFault = logs.slice(faultIndex(logs));
-  assert.deepEqual(sinceFault.filter((l) => l.msg.startsWith('FILL ')).map((l) => l.orderId), [], 'no position opened after the fault');
+  assert.deepEqual(
+    sinceFault.filter((l) => l.msg.startsWith('FILL ')).map((l) => l.orderId),
+    [],
+    'no position opened after the fault',
+  );
   assert.equal(logs.filter((l) => l.level >= 60).length, 0, 'nothing fatal');
   // Summary on stdout (final_report.json cannot be written on a full disk).
   assert.match(r.stdout(), /status {5}error \(exit 0, reason: signal\)/);
@@ -114,7 +153,10 @@ test('disk full mid-run: no crash, no partial file, no new positions, the open p
   assert.ok(now, 'state.json still parses');
   assert.equal(validateSnapshot(now), null);
   assert.ok(now.seq >= before.seq);
-  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+    [],
+  );
   const journal = readFileSync(path.join(dir, 'events.jsonl'), 'utf8');
   assert.ok(journal.endsWith('\n'), 'no half-written journal line');
   for (const l of journal.split('\n').filter(Boolean)) JSON.parse(l);
@@ -131,7 +173,9 @@ test('disk full mid-run: no crash, no partial file, no new positions, the open p
   const events = readEvents(dir);
   assert.equal(events.filter((e) => e.event === 'StateLoaded').at(-1)!.source, 'primary');
   const genesis = events.find((e) => e.event === 'SessionStart') as unknown as { balance: number; at: number };
-  const folded = events.filter((e) => isBrokerEvent(e)).reduce((s, e) => applyEvent(s, e as unknown as BrokerEvent), freshBrokerState(genesis.balance, genesis.at));
+  const folded = events
+    .filter((e) => isBrokerEvent(e))
+    .reduce((s, e) => applyEvent(s, e as unknown as BrokerEvent), freshBrokerState(genesis.balance, genesis.at));
   const final = readSnapshot(dir)!;
   assert.equal(validateSnapshot(final), null);
   assert.equal(final.equity, folded.equity);
@@ -139,28 +183,27 @@ test('disk full mid-run: no crash, no partial file, no new positions, the open p
   assert.deepEqual(final.processedOrderIds, folded.processedOrderIds);
 });
 
-test(
-  'disk full while an order waits out its latency: the late fill does not open a position',
-  {},
-  async (t) => {
-    const fs = tmpfs('2m');
-    if ('skip' in fs) return lacking(t, fs.skip);
-    const dir = path.join(fs.dir, 'BTCUSDT');
-    // 1.5 s of latency: the heartbeat (every 1 s) hits the full disk before the quote comes back.
-    const r = run(MAIN, args(dir, ['--stop-bps', '5', '--tp-r', '1', '--latency-ms', '1500']));
-    try {
-      await waitReady(r);
-      const queued = await waitFor('an order in flight', () => readEvents(dir).find((e) => e.event === 'OrderQueued'), 20_000, 10);
-      fillDisk(path.join(fs.dir, 'filler'));
-      await waitFor('the disk error to be reported', () => faultIndex(logLines(r.stdout())) >= 0, 10_000, 50);
-      await new Promise((res) => setTimeout(res, 2000)); // the quote returns meanwhile
-      assert.equal(await stop(r), 0, r.stderr());
-      const logs = logLines(r.stdout());
-      const fills = logs.slice(faultIndex(logs)).filter((l) => l.msg.startsWith('FILL '));
-      assert.deepEqual(fills.map((l) => l.orderId), [], `order ${String(queued.orderId)} filled after the fault`);
-    } finally {
-      r.child.kill('SIGKILL');
-    }
-  },
-);
-
+test('disk full while an order waits out its latency: the late fill does not open a position', {}, async (t) => {
+  const fs = tmpfs('2m');
+  if ('skip' in fs) return lacking(t, fs.skip);
+  const dir = path.join(fs.dir, 'BTCUSDT');
+  // 1.5 s of latency: the heartbeat (every 1 s) hits the full disk before the quote comes back.
+  const r = run(MAIN, args(dir, ['--stop-bps', '5', '--tp-r', '1', '--latency-ms', '1500']));
+  try {
+    await waitReady(r);
+    const queued = await waitFor('an order in flight', () => readEvents(dir).find((e) => e.event === 'OrderQueued'), 20_000, 10);
+    fillDisk(path.join(fs.dir, 'filler'));
+    await waitFor('the disk error to be reported', () => faultIndex(logLines(r.stdout())) >= 0, 10_000, 50);
+    await new Promise((res) => setTimeout(res, 2000)); // the quote returns meanwhile
+    assert.equal(await stop(r), 0, r.stderr());
+    const logs = logLines(r.stdout());
+    const fills = logs.slice(faultIndex(logs)).filter((l) => l.msg.startsWith('FILL '));
+    assert.deepEqual(
+      fills.map((l) => l.orderId),
+      [],
+      `order ${String(queued.orderId)} filled after the fault`,
+    );
+  } finally {
+    r.child.kill('SIGKILL');
+  }
+});

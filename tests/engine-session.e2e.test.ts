@@ -11,9 +11,32 @@ test('a session on the embedded simulator opens and closes positions and leaves 
   const stateDir = path.join(tempDir(), 'BTCUSDT');
   const r = run(
     MAIN,
-    ['--symbol', 'BTCUSDT', '--feed', 'sim', '--sim-speed', '120', '--sim-seed', '11', '--seed', '5', '--duration', '0.5',
-      '--state-dir', stateDir, '--strategy', path.join(FIXTURES, 'flip-strategy.mjs'), '--stop-bps', '8', '--latency-ms', '50-200',
-      '--max-losses', '1000', '--max-drawdown-pct', '50'],
+    [
+      '--symbol',
+      'BTCUSDT',
+      '--feed',
+      'sim',
+      '--sim-speed',
+      '120',
+      '--sim-seed',
+      '11',
+      '--seed',
+      '5',
+      '--duration',
+      '0.5',
+      '--state-dir',
+      stateDir,
+      '--strategy',
+      path.join(FIXTURES, 'flip-strategy.mjs'),
+      '--stop-bps',
+      '8',
+      '--latency-ms',
+      '50-200',
+      '--max-losses',
+      '1000',
+      '--max-drawdown-pct',
+      '50',
+    ],
     { cwd },
   );
   const { code } = await r.exit;
@@ -48,8 +71,28 @@ test('a session on the embedded simulator opens and closes positions and leaves 
 
 test('the circuit breaker ends the session: BreakerTripped, position flattened, exit 0', async () => {
   const stateDir = path.join(tempDir(), 'BTCUSDT');
-  const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '120', '--sim-seed', '11', '--seed', '5', '--duration', '2', '--state-dir', stateDir,
-    '--strategy', path.join(FIXTURES, 'flip-strategy.mjs'), '--stop-bps', '4', '--tp-r', '5', '--max-losses', '1']);
+  const r = run(MAIN, [
+    '--feed',
+    'sim',
+    '--sim-speed',
+    '120',
+    '--sim-seed',
+    '11',
+    '--seed',
+    '5',
+    '--duration',
+    '2',
+    '--state-dir',
+    stateDir,
+    '--strategy',
+    path.join(FIXTURES, 'flip-strategy.mjs'),
+    '--stop-bps',
+    '4',
+    '--tp-r',
+    '5',
+    '--max-losses',
+    '1',
+  ]);
   const { code } = await r.exit;
   assert.equal(code, 0, r.stderr());
   const events = readEvents(stateDir);
@@ -66,8 +109,20 @@ test('the circuit breaker ends the session: BreakerTripped, position flattened, 
 
 test('a plugin that throws costs one error and no crash', async () => {
   const stateDir = path.join(tempDir(), 'BTCUSDT');
-  const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '120', '--sim-seed', '3', '--duration', '0.3', '--state-dir', stateDir,
-    '--strategy', path.join(FIXTURES, 'throw-once-strategy.mjs')]);
+  const r = run(MAIN, [
+    '--feed',
+    'sim',
+    '--sim-speed',
+    '120',
+    '--sim-seed',
+    '3',
+    '--duration',
+    '0.3',
+    '--state-dir',
+    stateDir,
+    '--strategy',
+    path.join(FIXTURES, 'throw-once-strategy.mjs'),
+  ]);
   const { code } = await r.exit;
   assert.equal(code, 0, r.stderr());
   const report = readJson<{ errors: number; lastError: string; status: string }>(path.join(stateDir, 'final_report.json'));
@@ -75,7 +130,10 @@ test('a plugin that throws costs one error and no crash', async () => {
   assert.match(report.lastError, /plugin bug on purpose/);
   const events = readEvents(stateDir);
   assert.equal(events.filter((e) => e.event === 'StrategyError').length, 1);
-  assert.ok(events.some((e) => e.event === 'Fill'), 'it keeps trading after the error');
+  assert.ok(
+    events.some((e) => e.event === 'Fill'),
+    'it keeps trading after the error',
+  );
 });
 
 test('bad flags exit 2 with one clear line; --help documents the flags', async () => {

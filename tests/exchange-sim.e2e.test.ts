@@ -8,15 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { connectOrStatus } from './helpers/ws.js';
-import {
-  CONNECT_FRAME,
-  decodeFrame,
-  decodeFundingRate,
-  decodeRestKlines,
-  encodePing,
-  encodeSubscribe,
-  type Frame,
-} from '../src/shared/bitunix/index.js';
+import { CONNECT_FRAME, decodeFrame, decodeFundingRate, decodeRestKlines, encodePing, encodeSubscribe, type Frame } from '../src/shared/bitunix/index.js';
 import { PriceProcess } from '../src/shared/price-process.js';
 import { createRng } from '../src/shared/rng.js';
 import { ExchangeSim, type SimWorkerMessage } from '../src/workers/exchange-sim/index.js';
@@ -88,7 +80,6 @@ async function getJson(url: string): Promise<{ status: number; body: string }> {
   const r = await fetch(url);
   return { status: r.status, body: await r.text() };
 }
-
 
 it('market time is the start plus speed × wall time elapsed (on a mocked clock)', (t) => {
   t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 5, 9, 0) });
@@ -185,7 +176,9 @@ describe('exchange simulator over real sockets', () => {
       assert.ok(c[i]!.high >= Math.max(c[i]!.open, c[i]!.close) && c[i]!.low <= Math.min(c[i]!.open, c[i]!.close));
     }
     // history joins the live stream: the candle before the market start closes at the start price
-    const pre = decodeRestKlines((await getJson(`${base}/api/v1/futures/market/kline?symbol=BTCUSDT&interval=1m&limit=1&endTime=${Math.floor(START_TS / MIN) * MIN}`)).body);
+    const pre = decodeRestKlines(
+      (await getJson(`${base}/api/v1/futures/market/kline?symbol=BTCUSDT&interval=1m&limit=1&endTime=${Math.floor(START_TS / MIN) * MIN}`)).body,
+    );
     assert.equal(pre.length, 1);
     assert.equal(pre[0]!.close, 95_000);
     // without endTime the still-forming candle comes last, as on the real exchange
@@ -210,7 +203,9 @@ describe('exchange simulator over real sockets', () => {
     const c = closed as unknown as Extract<Frame, { type: 'kline' }>;
     const bucket = Math.floor(c.ts / MIN) * MIN;
     assert.equal(c.ts, bucket + MIN - 1, 'the final push of a bucket is stamped at its last millisecond');
-    const rest = decodeRestKlines((await getJson(`${base}/api/v1/futures/market/kline?symbol=BTCUSDT&interval=1m&startTime=${bucket}&endTime=${bucket + MIN}`)).body);
+    const rest = decodeRestKlines(
+      (await getJson(`${base}/api/v1/futures/market/kline?symbol=BTCUSDT&interval=1m&startTime=${bucket}&endTime=${bucket + MIN}`)).body,
+    );
     assert.equal(rest.length, 1);
     assert.deepEqual(rest[0], { ts: bucket, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume });
   });
@@ -295,7 +290,13 @@ describe('exchange simulator over real sockets', () => {
     sim.inject({ kind: 'silence', ms: 600 });
     const windowEnd = m0 + 600 * SIM_OPTS.speed;
     await p.waitFor(() => p.of('book').some((b) => b.ts >= windowEnd) && p.of('book').filter((b) => b.ts >= windowEnd).length >= 3, 'resumed pushes');
-    assert.deepEqual(p.of('book').filter((b) => b.ts > m0 && b.ts < windowEnd).map((b) => b.ts), []);
+    assert.deepEqual(
+      p
+        .of('book')
+        .filter((b) => b.ts > m0 && b.ts < windowEnd)
+        .map((b) => b.ts),
+      [],
+    );
     assert.equal(p.closeCode, null);
   });
 

@@ -20,16 +20,33 @@ test('60 orders at once: 50 executed or rejected with a reason, 10 OrderDropped'
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, t0));
   let settled = 0;
   const sink: CoreSink = {
-    record: (e) => void events.push(e as EngineEvent & Record<string, unknown>), changed: () => {},
-    blindSpan: () => {}, gap: () => {}, breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
+    record: (e) => void events.push(e as EngineEvent & Record<string, unknown>),
+    changed: () => {},
+    blindSpan: () => {},
+    gap: () => {},
+    breakerTripped: () => {},
+    error: (m) => assert.fail(m),
+    info: () => {},
+    warn: () => {},
   };
   const exec = new WorkerPoolExecutor({
-    capacity: 50, ring,
+    capacity: 50,
+    ring,
     onFailure: (o, err) => assert.fail(`${o.id}: ${err.message}`),
   });
-  const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5, latency: { min: 200, max: 400, rng: createRng(3) } },
-    broker, new CandleBuilder(60_000), ring, { name: 'always', onCandle: () => ({ side: 'LONG' }) }, sink, exec);
-  exec.deliverTo((o, q) => { settled++; core.onQuote(o, q); });
+  const core = new TradingCore(
+    { symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5, latency: { min: 200, max: 400, rng: createRng(3) } },
+    broker,
+    new CandleBuilder(60_000),
+    ring,
+    { name: 'always', onCandle: () => ({ side: 'LONG' }) },
+    sink,
+    exec,
+  );
+  exec.deliverTo((o, q) => {
+    settled++;
+    core.onQuote(o, q);
+  });
   core.onFrame(decodeFrame(encodeBook('BTCUSDT', t0, 100_000, 100_000.1, 1, 1)), t0);
   // 61 kline buckets in a burst close 60 candles: the strategy signals on each one, long before any fill
   for (let i = 0; i <= 60; i++) {
@@ -52,5 +69,8 @@ test('60 orders at once: 50 executed or rejected with a reason, 10 OrderDropped'
   assert.equal(fills.length, 1, 'one position at most');
   for (const r of rejected) assert.ok(typeof r.reason === 'string' && r.reason.length > 0);
   const droppedIds = new Set(dropped.map((d) => d.orderId));
-  assert.ok(!fills.some((f) => droppedIds.has(f.orderId as string)) && !rejected.some((r) => droppedIds.has(r.orderId as string)), 'a dropped order is gone, never applied');
+  assert.ok(
+    !fills.some((f) => droppedIds.has(f.orderId as string)) && !rejected.some((r) => droppedIds.has(r.orderId as string)),
+    'a dropped order is gone, never applied',
+  );
 });

@@ -6,7 +6,16 @@ import { WorkerPoolExecutor } from '../src/main/trading/worker-pool-executor.js'
 import { TickRing } from '../src/shared/tick-ring.js';
 import type { FillQuote, Order } from '../src/shared/types.js';
 
-const order = (id: string, refPrice = 100_000, latencyMs = 300): Order => ({ id, side: 'LONG', qty: 0.1, refPrice, sl: 99_000, tp: 101_000, createdAt: 1, latencyMs });
+const order = (id: string, refPrice = 100_000, latencyMs = 300): Order => ({
+  id,
+  side: 'LONG',
+  qty: 0.1,
+  refPrice,
+  sl: 99_000,
+  tp: 101_000,
+  createdAt: 1,
+  latencyMs,
+});
 
 test('capacity counts in-flight orders; overflow is refused at once; quotes use the tick at the end of the latency', async () => {
   const ring = TickRing.allocate(64);
@@ -46,10 +55,14 @@ test('no tick yet: a synthetic 1 bp spread around the reference price', async ()
   const ring = TickRing.allocate(16);
   const got = new Promise<FillQuote>((resolve, reject) => {
     const q = new WorkerPoolExecutor({
-      capacity: 2, ring,
+      capacity: 2,
+      ring,
       onFailure: (_o, err) => reject(err),
     });
-    q.deliverTo((_o, quote) => { resolve(quote); void q.close(100); });
+    q.deliverTo((_o, quote) => {
+      resolve(quote);
+      void q.close(100);
+    });
     q.submit(order('s', 50_000, 0));
   });
   const quote = await got;
@@ -63,7 +76,8 @@ test('shutdown stops intake and cancels what is still waiting after the budget',
   ring.write(1, 10, 11, 10.5, 1);
   let quoted = 0;
   const q = new WorkerPoolExecutor({
-    capacity: 5, ring,
+    capacity: 5,
+    ring,
     onFailure: () => {},
   });
   q.deliverTo(() => quoted++);

@@ -41,7 +41,10 @@ test('frames and REST bodies land in order, in one file per hour of receive time
   assert.deepEqual(warnings, []);
 
   const files = frameLogFiles(dir, 'BTCUSDT');
-  assert.deepEqual(files.map((f) => path.basename(f.file)), [`BTCUSDT-2026-12-01T09Z-${T0}.frames.jsonl.gz`, `BTCUSDT-2026-12-01T10Z-${T0}.frames.jsonl.gz`]);
+  assert.deepEqual(
+    files.map((f) => path.basename(f.file)),
+    [`BTCUSDT-2026-12-01T09Z-${T0}.frames.jsonl.gz`, `BTCUSDT-2026-12-01T10Z-${T0}.frames.jsonl.gz`],
+  );
   for (const f of files) assert.deepEqual(f.header, header(T0));
   assert.deepEqual(readFrameLogEntries(files[0]!.file), [
     { kind: 'open', t: T0, url: 'ws://x/public/' },
@@ -128,7 +131,14 @@ test('REST from a recording: verbatim requests get the latest reply not after th
   const verbatim = `${KLINE}?symbol=BTCUSDT&interval=1m&limit=200&endTime=180000`;
   assert.match(await rest.answer(verbatim, 0), /"close":"12"/);
   const cut = JSON.parse(await rest.answer(`${KLINE}?symbol=BTCUSDT&interval=1m&limit=2&endTime=240000`, 0)) as { data: { time: string; close: string }[] };
-  assert.deepEqual(cut.data.map((r) => [r.time, r.close]), [['180000', '14'], ['120000', '13']], 'newest first, the later recording of a minute wins');
+  assert.deepEqual(
+    cut.data.map((r) => [r.time, r.close]),
+    [
+      ['180000', '14'],
+      ['120000', '13'],
+    ],
+    'newest first, the later recording of a minute wins',
+  );
   await assert.rejects(rest.answer('/api/v1/futures/market/depth?symbol=BTCUSDT', 0), /not in the recording/);
   await assert.rejects(rest.answer(`${KLINE}?symbol=ETHUSDT&interval=1m&limit=200&endTime=1`, 0), /not in the recording/);
 });

@@ -43,17 +43,26 @@ describe('heap snapshot diff', () => {
     const d = diffHeaps(before, after);
     assert.deepEqual(d.totalBefore, { count: 4, selfSize: 236 });
     assert.deepEqual(d.totalAfter, { count: 11, selfSize: 502 });
-    assert.deepEqual(d.bySize.map((r) => [r.key, r.sizeDelta, r.countDelta]), [
-      ['Order', 200, 2],
-      ['(string)', 88, 4],
-      ['(closure) onTick', 32, 1],
-    ]);
-    assert.deepEqual(d.byCount.map((r) => [r.key, r.countDelta]), [
-      ['(string)', 4],
-      ['Order', 2],
-      ['(closure) onTick', 1],
-    ]);
-    assert.deepEqual(diffHeaps(before, after, 1).bySize.map((r) => r.key), ['Order']);
+    assert.deepEqual(
+      d.bySize.map((r) => [r.key, r.sizeDelta, r.countDelta]),
+      [
+        ['Order', 200, 2],
+        ['(string)', 88, 4],
+        ['(closure) onTick', 32, 1],
+      ],
+    );
+    assert.deepEqual(
+      d.byCount.map((r) => [r.key, r.countDelta]),
+      [
+        ['(string)', 4],
+        ['Order', 2],
+        ['(closure) onTick', 1],
+      ],
+    );
+    assert.deepEqual(
+      diffHeaps(before, after, 1).bySize.map((r) => r.key),
+      ['Order'],
+    );
     assert.match(formatHeapDiff(d), /\+200 B\s+\+2 {2}Order {2}\(1 → 3, 100 B → 300 B\)/);
   });
 

@@ -22,28 +22,55 @@ const STEP_BPS = 50;
 test('hostile frames and a corrupt REST history move nothing; a real 5 % move still hits the stop', async (t) => {
   const stateDir = path.join(tempDir(), 'BTCUSDT');
   const r = run(MAIN, [
-    '--feed', 'sim', '--sim-speed', '10', '--state-dir', stateDir, '--latency-ms', '50-100',
-    '--strategy', path.join(FIXTURES, 'fast-strategy.mjs'), '--stop-bps', String(STOP_BPS), '--tp-r', '20',
+    '--feed',
+    'sim',
+    '--sim-speed',
+    '10',
+    '--state-dir',
+    stateDir,
+    '--latency-ms',
+    '50-100',
+    '--strategy',
+    path.join(FIXTURES, 'fast-strategy.mjs'),
+    '--stop-bps',
+    String(STOP_BPS),
+    '--tp-r',
+    '20',
   ]);
   engines.push(r);
   // on failure, what the engine journaled and logged
   t.after(() => {
     if (r.child.exitCode === 0) return;
-    console.log(readEvents(stateDir).map((e) => JSON.stringify(e).slice(0, 300)).join('\n'));
-    console.log(r.stdout().split('\n').filter((l) => !l.includes('"hb":true')).slice(-30).join('\n'));
+    console.log(
+      readEvents(stateDir)
+        .map((e) => JSON.stringify(e).slice(0, 300))
+        .join('\n'),
+    );
+    console.log(
+      r
+        .stdout()
+        .split('\n')
+        .filter((l) => !l.includes('"hb":true'))
+        .slice(-30)
+        .join('\n'),
+    );
   });
   const port = await embeddedSimPort(r);
   const fill = await waitFor('a Fill', () => readEvents(stateDir).find((e) => e.event === 'Fill'), 60_000, 100);
   const long = fill.side === 'LONG';
   const heartbeat = (): { price: number; equity: number; position: { orderId: string } | null } => readJson(path.join(stateDir, 'heartbeat.json'));
-  const hb = await waitFor('a heartbeat with the position', () => {
-    try {
-      const h = heartbeat();
-      return h.position?.orderId === fill.orderId ? h : null;
-    } catch {
-      return null; // being replaced
-    }
-  }, 10_000);
+  const hb = await waitFor(
+    'a heartbeat with the position',
+    () => {
+      try {
+        const h = heartbeat();
+        return h.position?.orderId === fill.orderId ? h : null;
+      } catch {
+        return null; // being replaced
+      }
+    },
+    10_000,
+  );
   const p = hb.price;
   const m = (await simStatus(port)).marketNow;
 
@@ -69,11 +96,18 @@ test('hostile frames and a corrupt REST history move nothing; a real 5 % move st
   const gap = await waitFor('the skipped minutes backfilled', () => readEvents(stateDir).find((e) => e.event === 'GapBackfilled'), 90_000, 200);
   assert.equal(gap.candles, 0, 'every corrupt candle was rejected');
   const expected = ['wrong_symbol', 'implausible_price', 'crossed_book', 'future_ts', 'implausible_mark', 'rest_implausible_price'];
-  const bad = await waitFor('BadFrames with every reason', () => {
-    const last = readEvents(stateDir).filter((e) => e.event === 'BadFrames').at(-1);
-    const by = (last?.byReason ?? {}) as Record<string, number>;
-    return expected.every((k) => (by[k] ?? 0) > 0) ? by : null;
-  }, 30_000, 200);
+  const bad = await waitFor(
+    'BadFrames with every reason',
+    () => {
+      const last = readEvents(stateDir)
+        .filter((e) => e.event === 'BadFrames')
+        .at(-1);
+      const by = (last?.byReason ?? {}) as Record<string, number>;
+      return expected.every((k) => (by[k] ?? 0) > 0) ? by : null;
+    },
+    30_000,
+    200,
+  );
   assert.ok(bad.implausible_price! >= 3, `the 1, the 3x and the candle: ${JSON.stringify(bad)}`);
   // three corrupt minutes, rejected wherever they are fetched (the backfill, the blind span's recovery)
   assert.ok(bad.rest_implausible_price! >= 3, `corrupt minutes from REST: ${JSON.stringify(bad)}`);
@@ -92,7 +126,15 @@ test('hostile frames and a corrupt REST history move nothing; a real 5 % move st
     if (readEvents(stateDir).some((e) => e.event === 'Exit')) break;
     await new Promise((res) => setTimeout(res, 1000));
   }
-  const exit = await waitFor('the stop', () => readEvents(stateDir).filter((e) => e.event === 'Exit').find((e) => e.orderId === fill.orderId), 15_000, 100);
+  const exit = await waitFor(
+    'the stop',
+    () =>
+      readEvents(stateDir)
+        .filter((e) => e.event === 'Exit')
+        .find((e) => e.orderId === fill.orderId),
+    15_000,
+    100,
+  );
   assert.equal(exit.reason, 'SL');
   assert.equal(exit.source, 'tick');
   const sl = fill.sl as number;

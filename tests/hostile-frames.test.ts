@@ -24,13 +24,26 @@ const SL = 97_200;
 function core(state = freshBrokerState(10_000, T0)) {
   const events: EngineEvent[] = [];
   const sink: CoreSink = {
-    record: (e) => void events.push(e), changed: () => {},
-    blindSpan: () => {}, gap: () => {}, breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
+    record: (e) => void events.push(e),
+    changed: () => {},
+    blindSpan: () => {},
+    gap: () => {},
+    breakerTripped: () => {},
+    error: (m) => assert.fail(m),
+    info: () => {},
+    warn: () => {},
   };
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), state);
   const ring = TickRing.allocate(64);
-  const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
-    broker, new CandleBuilder(60_000), ring, { name: 'none', onCandle: () => null }, sink, new RecordingExecutor());
+  const core = new TradingCore(
+    { symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
+    broker,
+    new CandleBuilder(60_000),
+    ring,
+    { name: 'none', onCandle: () => null },
+    sink,
+    new RecordingExecutor(),
+  );
   /** A frame as the socket delivers it, received at `recv` (its own ts unless given). */
   const frame = (text: string, ts: number, recv = ts): void => core.onFrame(decodeFrame(text), recv);
   const book = (ts: number, bid: number): void => frame(encodeBook('BTCUSDT', ts, bid, bid + 0.1, 1, 1), ts);
@@ -43,8 +56,10 @@ function withLong() {
   const { broker, book } = h;
   book(T0 - 200, ENTRY);
   book(T0 - 100, ENTRY);
-  h.core.onQuote({ id: 'long', side: 'LONG', qty: 0.5, refPrice: ENTRY, sl: SL, tp: 130_000, createdAt: T0 - 100 },
-    { orderId: 'long', ts: T0 - 100, bid: ENTRY, ask: ENTRY + 0.1, last: ENTRY, latencyMs: 0, synthetic: false });
+  h.core.onQuote(
+    { id: 'long', side: 'LONG', qty: 0.5, refPrice: ENTRY, sl: SL, tp: 130_000, createdAt: T0 - 100 },
+    { orderId: 'long', ts: T0 - 100, bid: ENTRY, ask: ENTRY + 0.1, last: ENTRY, latencyMs: 0, synthetic: false },
+  );
   assert.equal(broker.state.position?.sl, SL);
   return h;
 }
@@ -69,7 +84,16 @@ test('hostile frames with a position open: no fill, exit, stop move or funding, 
   // a normal price stamped an hour ahead: taken, it would make every later tick look an hour old
   h.frame(encodeBook('BTCUSDT', t + 3600_000, ENTRY, ENTRY + 0.1, 1, 1), t + 3600_000, (t += 100));
   // a mark price of 3x with a funding settlement the position was open for
-  h.frame(encodePrice('BTCUSDT', (t += 100), { markPrice: 3 * ENTRY, indexPrice: 3 * ENTRY, fundingRate: 0.001, fundingTime: T0, nextFundingTime: T0 + 8 * 3600_000 }), t);
+  h.frame(
+    encodePrice('BTCUSDT', (t += 100), {
+      markPrice: 3 * ENTRY,
+      indexPrice: 3 * ENTRY,
+      fundingRate: 0.001,
+      fundingTime: T0,
+      nextFundingTime: T0 + 8 * 3600_000,
+    }),
+    t,
+  );
   h.frame(encodeKline('BTCUSDT', 'market_kline_1min', (t += 100), { open: ENTRY, high: ENTRY + 20, low: 1, close: ENTRY + 10, volume: 3 }), t);
   for (let i = 0; i < 5; i++) normal();
 
@@ -124,7 +148,10 @@ test('REST candles with a low of 1 are rejected before they may close the positi
   const accepted = h.core.screenCandles(fetched);
   h.core.checkMissed(accepted);
   assert.equal(h.broker.state.position?.orderId, 'long', 'the position is still open');
-  assert.deepEqual(accepted.map((c) => c.low), [ENTRY - 30, ENTRY - 30]);
+  assert.deepEqual(
+    accepted.map((c) => c.low),
+    [ENTRY - 30, ENTRY - 30],
+  );
   assert.deepEqual(Object.fromEntries(h.core.badFrames), { rest_implausible_price: 1 });
 });
 

@@ -6,7 +6,12 @@ import { atr, detectSweep, ema, trueRange, vwap } from '../src/shared/indicators
 import type { Candle } from '../src/shared/types.js';
 
 const c = (high: number, low: number, close: number, volume = 1, open = close): Candle => ({
-  ts: 0, open, high, low, close, volume,
+  ts: 0,
+  open,
+  high,
+  low,
+  close,
+  volume,
 });
 
 test('ema: SMA seed of the first p values, then e = (v − e)·k + e with k = 2/(p+1)', () => {

@@ -9,8 +9,7 @@ import type { JournalEntry } from '../src/shared/events.js';
 import { Journal, scanJournal } from '../src/workers/store/journal.js';
 
 const journalFile = (): string => path.join(mkdtempSync(path.join(os.tmpdir(), 'journal-')), 'events.jsonl');
-const entry = (seq: number, event = 'OrderQueued'): JournalEntry =>
-  ({ seq, ts: 1_717_000_000_000 + seq, event }) as JournalEntry;
+const entry = (seq: number, event = 'OrderQueued'): JournalEntry => ({ seq, ts: 1_717_000_000_000 + seq, event }) as JournalEntry;
 const line = (seq: number, event = 'OrderQueued'): string => `${JSON.stringify(entry(seq, event))}\n`;
 
 test('appends are one line per entry and survive a reopen', async () => {
@@ -49,7 +48,10 @@ test('a torn last line is truncated off the file and reported; appends continue 
   writeFileSync(file, line(1) + line(2) + torn);
   const { journal, scan } = await Journal.open(file);
   assert.deepEqual(scan.torn, { offset: (line(1) + line(2)).length, bytes: torn.length, line: torn });
-  assert.deepEqual(scan.entries.map((e) => e.seq), [1, 2]);
+  assert.deepEqual(
+    scan.entries.map((e) => e.seq),
+    [1, 2],
+  );
   assert.equal(statSync(file).size, (line(1) + line(2)).length);
   await journal.append([entry(3)]);
   await journal.close();
@@ -59,7 +61,10 @@ test('a torn last line is truncated off the file and reported; appends continue 
 test('a newline-terminated garbage last line is also torn', () => {
   const scan = scanJournal(Buffer.from(line(1) + 'xx}\n'));
   assert.deepEqual(scan.torn, { offset: line(1).length, bytes: 4, line: 'xx}' });
-  assert.deepEqual(scan.entries.map((e) => e.seq), [1]);
+  assert.deepEqual(
+    scan.entries.map((e) => e.seq),
+    [1],
+  );
 });
 
 test('a complete last entry missing only its newline is kept and terminated', async () => {
@@ -67,7 +72,10 @@ test('a complete last entry missing only its newline is kept and terminated', as
   writeFileSync(file, line(1) + line(2).trimEnd());
   const { journal, scan } = await Journal.open(file);
   assert.equal(scan.torn, null);
-  assert.deepEqual(scan.entries.map((e) => e.seq), [1, 2]);
+  assert.deepEqual(
+    scan.entries.map((e) => e.seq),
+    [1, 2],
+  );
   await journal.append([entry(3)]);
   await journal.close();
   assert.equal(readFileSync(file, 'utf8'), line(1) + line(2) + line(3));
@@ -77,7 +85,10 @@ test('bad lines in the middle are skipped and reported with their line number', 
   const file = journalFile();
   writeFileSync(file, line(1) + 'not json\n' + '\n' + line(1) + '{"seq":0,"ts":1,"event":"X"}\n' + line(4));
   const { journal, scan } = await Journal.open(file);
-  assert.deepEqual(scan.entries.map((e) => e.seq), [1, 4]);
+  assert.deepEqual(
+    scan.entries.map((e) => e.seq),
+    [1, 4],
+  );
   assert.deepEqual(scan.skipped, [
     { line: 2, reason: 'unparseable JSON' },
     { line: 4, reason: 'seq 1 not after 1' },
@@ -95,6 +106,9 @@ test('a journal of garbage lists only its first 100 skipped lines and counts the
   assert.equal(scan.skipped.length, 100);
   assert.deepEqual(scan.skipped[99], { line: 101, reason: 'unparseable JSON' });
   assert.equal(journal.readAtOpen.skippedLines, 250);
-  assert.deepEqual(scan.entries.map((e) => e.seq), [1, 2]);
+  assert.deepEqual(
+    scan.entries.map((e) => e.seq),
+    [1, 2],
+  );
   await journal.close();
 });

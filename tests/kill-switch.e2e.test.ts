@@ -8,8 +8,23 @@ import { test } from 'node:test';
 import { FIXTURES, MAIN, readEvents, readJson, run, tempDir, waitFor, type Entry } from './helpers/engine.js';
 
 const args = (stateDir: string, extra: string[] = []): string[] => [
-  '--feed', 'sim', '--sim-speed', '60', '--state-dir', stateDir, '--strategy', path.join(FIXTURES, 'flip-strategy.mjs'),
-  '--stop-bps', '3000', '--tp-r', '3', '--latency-ms', '50-100', '--min-trade-interval', '0', ...extra,
+  '--feed',
+  'sim',
+  '--sim-speed',
+  '60',
+  '--state-dir',
+  stateDir,
+  '--strategy',
+  path.join(FIXTURES, 'flip-strategy.mjs'),
+  '--stop-bps',
+  '3000',
+  '--tp-r',
+  '3',
+  '--latency-ms',
+  '50-100',
+  '--min-trade-interval',
+  '0',
+  ...extra,
 ];
 
 /** Events journaled after the newest SessionStart. */
@@ -29,7 +44,10 @@ test('kill file → flat, HALTED persisted, exit 0; a restart places no order un
   assert.equal(code, 0, first.stderr());
   const events = readEvents(stateDir);
   assert.equal(events.filter((e) => e.event === 'Exit').find((e) => e.orderId === fill.orderId)?.reason, 'FORCE_CLOSE');
-  assert.ok(events.some((e) => e.event === 'TradingState' && e.state === 'HALTED' && e.reason === 'kill_switch'), 'HALTED(kill_switch) journaled');
+  assert.ok(
+    events.some((e) => e.event === 'TradingState' && e.state === 'HALTED' && e.reason === 'kill_switch'),
+    'HALTED(kill_switch) journaled',
+  );
   assert.equal(readJson<{ position: unknown }>(path.join(stateDir, 'state.json')).position, null, 'flat');
   assert.ok(existsSync(path.join(stateDir, 'halt.json')), 'the halt is persisted');
 
@@ -55,7 +73,11 @@ test('kill file → flat, HALTED persisted, exit 0; a restart places no order un
     await new Promise((r) => setTimeout(r, 8000));
     const during = thisRun(stateDir);
     assert.ok(during.filter((e) => e.event === 'WsConnected').length >= 1, 'market data runs while halted');
-    assert.deepEqual(during.filter((e) => e.event === 'OrderQueued' || e.event === 'Fill'), [], 'no order while halted');
+    assert.deepEqual(
+      during.filter((e) => e.event === 'OrderQueued' || e.event === 'Fill'),
+      [],
+      'no order while halted',
+    );
   } finally {
     halted.child.kill('SIGTERM');
     assert.equal((await halted.exit).code, 0, halted.stderr());

@@ -11,8 +11,23 @@ import { lacking } from './helpers/prerequisite.js';
 
 /** An engine on the embedded simulator, flip strategy, wide stop. */
 function flipEngine(stateDir: string, extra: string[]): Run {
-  return run(MAIN, ['--feed', 'sim', '--sim-speed', '60', '--state-dir', stateDir, '--strategy', path.join(FIXTURES, 'flip-strategy.mjs'),
-    '--stop-bps', '3000', '--tp-r', '3', '--latency-ms', '50-100', ...extra]);
+  return run(MAIN, [
+    '--feed',
+    'sim',
+    '--sim-speed',
+    '60',
+    '--state-dir',
+    stateDir,
+    '--strategy',
+    path.join(FIXTURES, 'flip-strategy.mjs'),
+    '--stop-bps',
+    '3000',
+    '--tp-r',
+    '3',
+    '--latency-ms',
+    '50-100',
+    ...extra,
+  ]);
 }
 
 /** An engine on the embedded simulator that holds a position (wide stop, flip strategy). */
@@ -67,7 +82,9 @@ describe('shutdown causes', { concurrency: 2 }, () => {
     const e = await ended(h);
     assert.deepEqual([e.code, e.reason, e.position], [0, 'kill_file', null]);
     assert.ok(!existsSync(kill), 'the kill file is removed when seen');
-    const exit = readEvents(h.stateDir).filter((x) => x.event === 'Exit').find((x) => x.orderId === h.orderId);
+    const exit = readEvents(h.stateDir)
+      .filter((x) => x.event === 'Exit')
+      .find((x) => x.orderId === h.orderId);
     assert.equal(exit?.reason, 'FORCE_CLOSE');
   });
 
@@ -104,7 +121,12 @@ test('status endpoint: /health 503 while the simulator is silent, 200 after; /me
   const stateDir = path.join(tempDir(), 'BTCUSDT');
   const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '5', '--state-dir', stateDir, '--http-port', '0', '--stale-timeout', '3', '--idle-timeout', '2']);
   try {
-    const url = await waitFor('the status endpoint', () => /"url":"(http:\/\/127\.0\.0\.1:\d+)\/"[^\n]*status endpoint listening/.exec(r.stdout())?.[1], 20_000, 50);
+    const url = await waitFor(
+      'the status endpoint',
+      () => /"url":"(http:\/\/127\.0\.0\.1:\d+)\/"[^\n]*status endpoint listening/.exec(r.stdout())?.[1],
+      20_000,
+      50,
+    );
     const simPort = await waitFor('the simulator port', () => /"port":(\d+)[^\n]*embedded simulator listening/.exec(r.stdout())?.[1], 20_000, 50);
     const health = async (): Promise<{ status: number; body: { healthy: boolean; reason: string } }> => {
       const res = await fetch(`${url}/health`);
@@ -114,13 +136,26 @@ test('status endpoint: /health 503 while the simulator is silent, 200 after; /me
 
     // The old la_* gauges (la_loop_lag_p99_ms, la_rss_mb, ...) failed promtool's lint; the conventions'
     // names, histograms and prom-client's process_* metrics replace them.
-    await waitFor('ticks in the tick-age histogram', async () => /laptop_agents_tick_age_seconds_count\{[^}]*\} [1-9]/.test(await (await fetch(`${url}/metrics`)).text()), 20_000, 250);
+    await waitFor(
+      'ticks in the tick-age histogram',
+      async () => /laptop_agents_tick_age_seconds_count\{[^}]*\} [1-9]/.test(await (await fetch(`${url}/metrics`)).text()),
+      20_000,
+      250,
+    );
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const promtool = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
     if (promtool.error) lacking(t, `promtool not installed (${promtool.error.message}): the lint is not run`);
     else assert.equal(promtool.status, 0, `promtool check metrics:\n${promtool.stdout}${promtool.stderr}`);
-    for (const n of ['laptop_agents_ticks_total', 'laptop_agents_bad_frames_total', 'laptop_agents_reconnects_total', 'laptop_agents_equity',
-      'laptop_agents_unrealized_pnl', 'laptop_agents_position_size', 'laptop_agents_last_tick_age_seconds', 'process_resident_memory_bytes']) {
+    for (const n of [
+      'laptop_agents_ticks_total',
+      'laptop_agents_bad_frames_total',
+      'laptop_agents_reconnects_total',
+      'laptop_agents_equity',
+      'laptop_agents_unrealized_pnl',
+      'laptop_agents_position_size',
+      'laptop_agents_last_tick_age_seconds',
+      'process_resident_memory_bytes',
+    ]) {
       assert.match(metrics, new RegExp(`^${n}(\\{[^}]*\\})? `, 'm'), n);
     }
     for (const h of ['stop_decision', 'tick_age', 'event_loop_lag']) {
@@ -133,15 +168,25 @@ test('status endpoint: /health 503 while the simulator is silent, 200 after; /me
     assert.match(metrics, /^laptop_agents_blind_spans_total\{symbol="BTCUSDT"\} \d+$/m);
 
     await fetch(`http://127.0.0.1:${simPort}/sim/fault`, { method: 'POST', body: JSON.stringify({ kind: 'silence', ms: 10_000 }) });
-    const down = await waitFor('/health 503 while silent', async () => {
-      const h = await health();
-      return h.status === 503 ? h : null;
-    }, 15_000, 200);
+    const down = await waitFor(
+      '/health 503 while silent',
+      async () => {
+        const h = await health();
+        return h.status === 503 ? h : null;
+      },
+      15_000,
+      200,
+    );
     assert.equal(down.body.healthy, false);
-    const up = await waitFor('/health 200 after recovery', async () => {
-      const h = await health();
-      return h.status === 200 ? h : null;
-    }, 40_000, 250);
+    const up = await waitFor(
+      '/health 200 after recovery',
+      async () => {
+        const h = await health();
+        return h.status === 200 ? h : null;
+      },
+      40_000,
+      250,
+    );
     assert.equal(up.body.healthy, true);
   } finally {
     r.child.kill('SIGINT');

@@ -22,9 +22,28 @@ test('a late page is sent the newest samples, oldest first, exactly as they were
 });
 
 test('the message carries the position the page shows, not the broker fields behind it', () => {
-  const broker = { orderId: 'o-1', side: 'LONG', qty: 0.5, entry: 100, sl: 90, tp: 120, openedAt: 1, entryFee: 0.1, riskDistance: 10, best: 101, trailActive: false };
+  const broker = {
+    orderId: 'o-1',
+    side: 'LONG',
+    qty: 0.5,
+    entry: 100,
+    sl: 90,
+    tp: 120,
+    openedAt: 1,
+    entryFee: 0.1,
+    riskDistance: 10,
+    best: 101,
+    trailActive: false,
+  };
   const msg = liveEvent({ ts: 1, status: 'running', price: 100, position: broker, equity: 1, unrealized: 0 });
-  assert.deepEqual(JSON.parse(msg.slice('data: '.length)), { ts: 1, status: 'running', price: 100, position: { side: 'LONG', qty: 0.5, entry: 100 }, equity: 1, unrealized: 0 });
+  assert.deepEqual(JSON.parse(msg.slice('data: '.length)), {
+    ts: 1,
+    status: 'running',
+    price: 100,
+    position: { side: 'LONG', qty: 0.5, entry: 100 },
+    equity: 1,
+    unrealized: 0,
+  });
 });
 
 test('an hour of samples is a fixed buffer of under 256 KB, the same after ten hours', () => {

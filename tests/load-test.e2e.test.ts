@@ -34,7 +34,17 @@ describe('FrameReader decodes book, trade and kline pushes exactly like decodeFr
     assert.deepEqual(viaReader(trade), { type: 'trade', symbol: 'BTCUSDT', ts: TS, price: 95000.1, qty: 0.011 });
     assert.deepEqual(viaReader(tradeDoc), { type: 'trade', symbol: 'BTCUSDT', ts: 1775540872598, price: 68621.4, qty: 0.0018 });
     const kline = encodeKline('BTCUSDT', 'market_kline_1min', TS, { open: 95000.1, high: 95010, low: 94990.5, close: 95001, volume: 12.345 });
-    assert.deepEqual(viaReader(kline), { type: 'kline', symbol: 'BTCUSDT', ts: TS, channel: 'market_kline_1min', open: 95000.1, high: 95010, low: 94990.5, close: 95001, volume: 12.345 });
+    assert.deepEqual(viaReader(kline), {
+      type: 'kline',
+      symbol: 'BTCUSDT',
+      ts: TS,
+      channel: 'market_kline_1min',
+      open: 95000.1,
+      high: 95010,
+      low: 94990.5,
+      close: 95001,
+      volume: 12.345,
+    });
     for (const t of [book, trade, tradeDoc, kline]) assert.deepEqual(viaReader(t), decodeFrame(t));
   });
 
@@ -65,22 +75,36 @@ describe('FrameReader decodes book, trade and kline pushes exactly like decodeFr
       fc.constantFrom(0, 1e-7, 123456789012.3456),
     );
     const grid = fc.integer({ min: 1, max: 2_000_000 }).map((n) => n / 10);
-    const realistic = fc.record({ ts: fc.integer({ min: 0, max: 2e12 }), b: grid, spread: fc.integer({ min: 1, max: 50 }), q: grid }).map((r) =>
-      encodeBook('BTCUSDT', r.ts, r.b, Math.round((r.b + r.spread / 10) * 10) / 10, r.q, r.q),
-    );
+    const realistic = fc
+      .record({ ts: fc.integer({ min: 0, max: 2e12 }), b: grid, spread: fc.integer({ min: 1, max: 50 }), q: grid })
+      .map((r) => encodeBook('BTCUSDT', r.ts, r.b, Math.round((r.b + r.spread / 10) * 10) / 10, r.q, r.q));
     const frame = fc.oneof(
       realistic,
-      fc.record({ sym: fc.constantFrom('BTCUSDT', 'ETHUSDT', 'X', ''), ts: fc.integer({ min: 0, max: 2e12 }), b: price, a: price, bq: price, aq: price }).map((r) =>
-        encodeBook(r.sym, r.ts, r.b, r.a, r.bq, r.aq),
-      ),
-      fc.record({ sym: fc.constantFrom('BTCUSDT', 'ETHUSDT'), ts: fc.integer({ min: 0, max: 2e12 }), p: price, v: price, buy: fc.boolean() }).map((r) =>
-        encodeTrade(r.sym, r.ts, r.p, r.v, r.buy ? 'buy' : 'sell'),
-      ),
-      fc.record({ ch: fc.constantFrom('market_kline_1min', 'market_kline_60min', 'market_kline_'), ts: fc.integer({ min: 0, max: 2e12 }), o: price, h: price, l: price, c: price, v: price }).map((r) =>
-        encodeKline('BTCUSDT', r.ch, r.ts, { open: r.o, high: r.h, low: r.l, close: r.c, volume: r.v }),
-      ),
+      fc
+        .record({ sym: fc.constantFrom('BTCUSDT', 'ETHUSDT', 'X', ''), ts: fc.integer({ min: 0, max: 2e12 }), b: price, a: price, bq: price, aq: price })
+        .map((r) => encodeBook(r.sym, r.ts, r.b, r.a, r.bq, r.aq)),
+      fc
+        .record({ sym: fc.constantFrom('BTCUSDT', 'ETHUSDT'), ts: fc.integer({ min: 0, max: 2e12 }), p: price, v: price, buy: fc.boolean() })
+        .map((r) => encodeTrade(r.sym, r.ts, r.p, r.v, r.buy ? 'buy' : 'sell')),
+      fc
+        .record({
+          ch: fc.constantFrom('market_kline_1min', 'market_kline_60min', 'market_kline_'),
+          ts: fc.integer({ min: 0, max: 2e12 }),
+          o: price,
+          h: price,
+          l: price,
+          c: price,
+          v: price,
+        })
+        .map((r) => encodeKline('BTCUSDT', r.ch, r.ts, { open: r.o, high: r.h, low: r.l, close: r.c, volume: r.v })),
       fc.record({ ts: fc.integer({ min: 0, max: 2e12 }), l: grid, up: grid, c: fc.double({ min: 0, max: 1, noNaN: true }), v: grid }).map((r) =>
-        encodeKline('BTCUSDT', 'market_kline_5min', r.ts, { open: r.l, high: r.l + r.up, low: r.l, close: Math.round((r.l + r.up * r.c) * 10) / 10, volume: r.v }),
+        encodeKline('BTCUSDT', 'market_kline_5min', r.ts, {
+          open: r.l,
+          high: r.l + r.up,
+          low: r.l,
+          close: Math.round((r.l + r.up * r.c) * 10) / 10,
+          volume: r.v,
+        }),
       ),
     );
     const edit = fc.tuple(fc.nat(), fc.constantFrom('', '"', '\\', ' ', '0', '.', ',', '}', ']', '9', '-', 'e', 'é'), fc.nat({ max: 2 }));
@@ -110,10 +134,14 @@ describe('FrameReader decodes book, trade and kline pushes exactly like decodeFr
 describe('the flood pattern', () => {
   it('is a triangle on the 0.1 grid from base: first to base + swing, then to base - swing, period 4·|swing|/0.1', () => {
     const bid = (k: number): number => floodBid(95_000, -5, k);
-    assert.deepEqual([0, 1, 2, 49, 50, 51, 100, 150, 151, 199, 200, 250].map(bid), [
-      95_000, 94_999.9, 94_999.8, 94_995.1, 94_995, 94_995.1, 95_000, 95_005, 95_004.9, 95_000.1, 95_000, 94_995,
-    ]);
-    assert.deepEqual([0, 3, 6, 9, 12].map((k) => floodBid(100, 0.3, k)), [100, 100.3, 100, 99.7, 100]);
+    assert.deepEqual(
+      [0, 1, 2, 49, 50, 51, 100, 150, 151, 199, 200, 250].map(bid),
+      [95_000, 94_999.9, 94_999.8, 94_995.1, 94_995, 94_995.1, 95_000, 95_005, 95_004.9, 95_000.1, 95_000, 94_995],
+    );
+    assert.deepEqual(
+      [0, 3, 6, 9, 12].map((k) => floodBid(100, 0.3, k)),
+      [100, 100.3, 100, 99.7, 100],
+    );
   });
 });
 
@@ -122,11 +150,44 @@ describe('the stop-crossing check', () => {
   // (bid 94_999.4: frames 0, 2, 4 quote 95_000, 94_999.8, 94_999.6); frames 0-3 carry ts T, 4 on T + 1.
   const T = 1_000_000;
   const flood: FloodRecord = {
-    id: 1, symbol: 'BTCUSDT', ratePerSec: 1000, seconds: 1, swing: -5, bases: { BTCUSDT: 95_000 }, startedAt: 0, endedAt: 1,
-    sent: 100, conflated: 0, drops: [], rotation: ['book', 'trade'], tsLog: [0, T, 4, T + 1], tsLogTruncated: false,
+    id: 1,
+    symbol: 'BTCUSDT',
+    ratePerSec: 1000,
+    seconds: 1,
+    swing: -5,
+    bases: { BTCUSDT: 95_000 },
+    startedAt: 0,
+    endedAt: 1,
+    sent: 100,
+    conflated: 0,
+    drops: [],
+    rotation: ['book', 'trade'],
+    tsLog: [0, T, 4, T + 1],
+    tsLogTruncated: false,
   };
-  const fill: FillEvent = { event: 'Fill', orderId: 'o1', side: 'LONG', price: 95_000, qty: 0.01, fee: 0.57, liquidity: 'taker', sl: 94_999.55, tp: 95_100, at: T - 5_000 };
-  const exit = (price: number, at: number): ExitEvent => ({ event: 'Exit', orderId: 'o1', reason: 'SL', price, qty: 0.01, pnl: (price - 95_000) * 0.01, fee: 0.57, source: 'tick', at });
+  const fill: FillEvent = {
+    event: 'Fill',
+    orderId: 'o1',
+    side: 'LONG',
+    price: 95_000,
+    qty: 0.01,
+    fee: 0.57,
+    liquidity: 'taker',
+    sl: 94_999.55,
+    tp: 95_100,
+    at: T - 5_000,
+  };
+  const exit = (price: number, at: number): ExitEvent => ({
+    event: 'Exit',
+    orderId: 'o1',
+    reason: 'SL',
+    price,
+    qty: 0.01,
+    pnl: (price - 95_000) * 0.01,
+    fee: 0.57,
+    source: 'tick',
+    at,
+  });
 
   it('accepts the exit at the first crossing frame (its exact ts and bid)', () => {
     const [c] = checkCrossings([flood], [fill, exit(94_999.4, T + 1)]);
@@ -141,10 +202,21 @@ describe('the stop-crossing check', () => {
 });
 
 describe('npm run load-test, CI form', () => {
-  it('two low rates and the 30-second soak at 1 000 ticks/s with heap snapshots: nothing lost, every crossing on its first tick, 0 errors', { timeout: 300_000 }, async (t) => {
+  it('two low rates and the 30-second soak at 1 000 ticks/s with heap snapshots: nothing lost, every crossing on its first tick, 0 errors', {
+    timeout: 300_000,
+  }, async (t) => {
     const heapSnapshotDir = mkdtempSync(path.join(tmpdir(), 'la-heap-'));
     t.after(() => rmSync(heapSnapshotDir, { recursive: true, force: true }));
-    const r = await runLoadTest({ rates: [2_000, 10_000], seconds: 2, soakMinutes: 0.5, soakRate: 1_000, cpuProfDir: null, heapSnapshotDir, keep: false, log: () => {} });
+    const r = await runLoadTest({
+      rates: [2_000, 10_000],
+      seconds: 2,
+      soakMinutes: 0.5,
+      soakRate: 1_000,
+      cpuProfDir: null,
+      heapSnapshotDir,
+      keep: false,
+      log: () => {},
+    });
     assert.deepEqual(r.errors, []);
     assert.equal(r.engine.length, 2);
     for (const s of [...r.baseline, ...r.engine]) {
@@ -162,7 +234,10 @@ describe('npm run load-test, CI form', () => {
     assert.equal(r.crossingsOk, true);
     const soak = r.soak!;
     assert.ok(soak.rss.length >= 3, `RSS samples ${JSON.stringify(soak.rss)}`);
-    assert.ok(soak.rss.every(([, mb]) => mb > 20 && mb < 400), `RSS ${JSON.stringify(soak.rss)}`);
+    assert.ok(
+      soak.rss.every(([, mb]) => mb > 20 && mb < 400),
+      `RSS ${JSON.stringify(soak.rss)}`,
+    );
     // a heap snapshot inflates RSS for a while: growth is judged on the samples before the first one
     const unsnapped = soak.rss.filter(([sec]) => sec <= soak.heapSnapshots[0]!.atSec).map(([, mb]) => mb);
     const growth = ((unsnapped[unsnapped.length - 1]! - unsnapped[0]!) / unsnapped[0]!) * 100;

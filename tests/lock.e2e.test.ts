@@ -11,9 +11,32 @@ import { OWNER_FILE, lockDir, selfOwner } from '../src/workers/store/state-lock.
 import { FIXTURES, MAIN, logLines, readEvents, readJson, run, tempDir, waitFor, waitReady } from './helpers/engine.js';
 
 const args = (stateDir: string): string[] => [
-  '--feed', 'sim', '--sim-speed', '120', '--sim-seed', '7', '--seed', '3', '--state-dir', stateDir,
-  '--strategy', path.join(FIXTURES, 'fast-strategy.mjs'), '--min-trade-interval', '0', '--risk-pct', '0.01',
-  '--stop-bps', '5', '--tp-r', '1', '--max-losses', '100000', '--max-drawdown-pct', '100', '--latency-ms', '0-50',
+  '--feed',
+  'sim',
+  '--sim-speed',
+  '120',
+  '--sim-seed',
+  '7',
+  '--seed',
+  '3',
+  '--state-dir',
+  stateDir,
+  '--strategy',
+  path.join(FIXTURES, 'fast-strategy.mjs'),
+  '--min-trade-interval',
+  '0',
+  '--risk-pct',
+  '0.01',
+  '--stop-bps',
+  '5',
+  '--tp-r',
+  '1',
+  '--max-losses',
+  '100000',
+  '--max-drawdown-pct',
+  '100',
+  '--latency-ms',
+  '0-50',
 ];
 const heartbeatTs = (dir: string): number => {
   try {
@@ -60,7 +83,7 @@ test('the lock of a SIGKILLed engine is taken over at once by the next start', a
   first.child.kill('SIGKILL');
   await first.exit;
   const owner = readJson<{ pid: number }>(path.join(lockDir(dir), OWNER_FILE));
-  assert.equal(owner.pid, first.child.pid, 'the dead engine\'s lock is left behind, naming it');
+  assert.equal(owner.pid, first.child.pid, "the dead engine's lock is left behind, naming it");
 
   const t0 = performance.now();
   const second = run(MAIN, args(dir));
@@ -77,7 +100,10 @@ test('the lock of a SIGKILLed engine is taken over at once by the next start', a
     second.child.kill('SIGKILL');
   }
   const loaded = readEvents(dir).filter((e) => e.event === 'StateLoaded');
-  assert.deepEqual(loaded.map((e) => e.source), ['fresh', 'primary']);
+  assert.deepEqual(
+    loaded.map((e) => e.source),
+    ['fresh', 'primary'],
+  );
 });
 
 test('a lock taken from under a running engine ends its session: exit 1, a clear error, state.json valid', async () => {

@@ -40,15 +40,30 @@ test('subscribes in one frame, then keeps alive with JSON pings only, under 5 fr
     ws.on('close', () => clearInterval(t));
   });
   const feed = new MarketFeed(
-    { url: `ws://127.0.0.1:${port}/public/`, symbol: 'BTCUSDT', channels: ['depth_book1', 'trade'], idleTimeoutMs: 5000, pingIntervalMs: 100, maxFutureMs: null },
+    {
+      url: `ws://127.0.0.1:${port}/public/`,
+      symbol: 'BTCUSDT',
+      channels: ['depth_book1', 'trade'],
+      idleTimeoutMs: 5000,
+      pingIntervalMs: 100,
+      maxFutureMs: null,
+    },
     new ReconnectPolicy({ baseMs: 100, maxMs: 1000, maxFailures: 5 }, createRng(1)),
-    systemClock, log, handlers(),
+    systemClock,
+    log,
+    handlers(),
   );
   feed.start();
   await new Promise((r) => setTimeout(r, 2200));
   await feed.stop();
   assert.ok(frames.length >= 5, `frames sent: ${frames.length}`);
-  assert.deepEqual(JSON.parse(frames[0]!.text), { op: 'subscribe', args: [{ symbol: 'BTCUSDT', ch: 'depth_book1' }, { symbol: 'BTCUSDT', ch: 'trade' }] });
+  assert.deepEqual(JSON.parse(frames[0]!.text), {
+    op: 'subscribe',
+    args: [
+      { symbol: 'BTCUSDT', ch: 'depth_book1' },
+      { symbol: 'BTCUSDT', ch: 'trade' },
+    ],
+  });
   for (const f of frames.slice(1)) {
     const m = JSON.parse(f.text) as { op: string; ping: number };
     assert.equal(m.op, 'ping');
@@ -76,14 +91,19 @@ test('a silent server is dropped after the idle timeout and reconnected; data re
   const policy = new ReconnectPolicy({ baseMs: 100, maxMs: 1000, maxFailures: 5 }, createRng(1));
   const feed = new MarketFeed(
     { url: `ws://127.0.0.1:${port}/public/`, symbol: 'BTCUSDT', channels: ['depth_book1'], idleTimeoutMs: 500, maxFutureMs: null },
-    policy, systemClock, log,
+    policy,
+    systemClock,
+    log,
     handlers({ onDown: (reason) => downs.push(reason), onData: () => data++ }),
   );
   feed.start();
   await waitFor('data on the second connection', () => data === 2, 20_000, 20);
   await new Promise((r) => setTimeout(r, 300)); // the second connection keeps streaming: no further drop
   await feed.stop();
-  assert.ok(downs.some((d) => d.startsWith('idle')), `dropped for idleness: ${downs.join('; ')}`);
+  assert.ok(
+    downs.some((d) => d.startsWith('idle')),
+    `dropped for idleness: ${downs.join('; ')}`,
+  );
   assert.equal(connections, 2);
   assert.equal(data, 2, 'data flowed on both connections');
   assert.equal(feed.reconnects, 1);
@@ -100,7 +120,9 @@ test('a frame over maxPayload errors the socket without crashing; the feed recon
   const downs: string[] = [];
   const feed = new MarketFeed(
     { url: `ws://127.0.0.1:${port}/public/`, symbol: 'BTCUSDT', channels: ['depth_book1'], idleTimeoutMs: 5000, maxFutureMs: null },
-    new ReconnectPolicy({ baseMs: 100, maxMs: 1000, maxFailures: 5 }, createRng(1)), systemClock, log,
+    new ReconnectPolicy({ baseMs: 100, maxMs: 1000, maxFailures: 5 }, createRng(1)),
+    systemClock,
+    log,
     handlers({ onDown: (reason) => downs.push(reason) }),
   );
   feed.start();

@@ -25,7 +25,10 @@ test('metrics.csv from the columns is byte for byte the csv of the same samples 
       const log = new MetricsLog();
       for (const s of samples) log.push(s);
       assert.equal(log.csv(), metricsCsv(samples));
-      assert.deepEqual([...log.samples()].map((s) => ({ ...s, rssMb: Math.round(s.rssMb * 10) / 10 })), samples.map((s) => ({ ...s })));
+      assert.deepEqual(
+        [...log.samples()].map((s) => ({ ...s, rssMb: Math.round(s.rssMb * 10) / 10 })),
+        samples.map((s) => ({ ...s })),
+      );
     }),
     { numRuns: 300 },
   );
@@ -33,7 +36,18 @@ test('metrics.csv from the columns is byte for byte the csv of the same samples 
 
 test('a full log keeps exactly the newest samples, oldest first', () => {
   const log = new MetricsLog(5);
-  const at = (i: number): MetricsSample => ({ ts: i * 1000, price: 100 + i, equity: 1e4, unrealized: 0, position: i % 2 ? 'LONG' : 'FLAT', ticks: i, queueDepth: 0, loopLagP99Ms: 0.5, rssMb: 100.1, errors: 0 });
+  const at = (i: number): MetricsSample => ({
+    ts: i * 1000,
+    price: 100 + i,
+    equity: 1e4,
+    unrealized: 0,
+    position: i % 2 ? 'LONG' : 'FLAT',
+    ticks: i,
+    queueDepth: 0,
+    loopLagP99Ms: 0.5,
+    rssMb: 100.1,
+    errors: 0,
+  });
   for (let i = 0; i < 12; i++) log.push(at(i));
   assert.equal(log.size, 5);
   assert.deepEqual(
@@ -45,7 +59,18 @@ test('a full log keeps exactly the newest samples, oldest first', () => {
 
 test('two days of 1 Hz samples and more stay at the cap, in under 11 MB whatever the session length', () => {
   const log = new MetricsLog();
-  const s: MetricsSample = { ts: 0, price: 50_000.5, equity: 10_000, unrealized: -1.25, position: 'SHORT', ticks: 0, queueDepth: 1, loopLagP99Ms: 1.234, rssMb: 110.3, errors: 0 };
+  const s: MetricsSample = {
+    ts: 0,
+    price: 50_000.5,
+    equity: 10_000,
+    unrealized: -1.25,
+    position: 'SHORT',
+    ticks: 0,
+    queueDepth: 1,
+    loopLagP99Ms: 1.234,
+    rssMb: 110.3,
+    errors: 0,
+  };
   const bytes = log.bytes;
   assert.ok(bytes < 11 * 1024 * 1024, `${bytes} bytes`);
   for (let i = 0; i < MAX_METRIC_SAMPLES + 10_000; i++) log.push({ ...s, ts: i * 1000, ticks: i });

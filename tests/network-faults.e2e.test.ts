@@ -24,10 +24,15 @@ async function startEngine(extra: string[]): Promise<Engine> {
   const stateDir = path.join(tempDir(), 'BTCUSDT');
   const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '10', '--state-dir', stateDir, '--latency-ms', '50-100', ...extra]);
   engines.push(r);
-  const port = await waitFor('the embedded simulator port', () => {
-    const m = /"port":(\d+)[^\n]*embedded simulator listening/.exec(r.stdout());
-    return m ? Number(m[1]) : null;
-  }, 20_000, 50);
+  const port = await waitFor(
+    'the embedded simulator port',
+    () => {
+      const m = /"port":(\d+)[^\n]*embedded simulator listening/.exec(r.stdout());
+      return m ? Number(m[1]) : null;
+    },
+    20_000,
+    50,
+  );
   await waitFor('market data', () => readEvents(stateDir).some((e) => e.event === 'WsConnected'), 20_000);
   return { r, stateDir, port };
 }
@@ -46,7 +51,9 @@ async function stopWithKillFile(e: Engine): Promise<{ reason: string; errors: nu
 
 /** What a failed wait shows: the engine's events since the cut and the end of its output. */
 function explainRun(e: Engine, since: number): string {
-  const events = readEvents(e.stateDir).filter((x) => x.ts >= since - 2000).map((x) => JSON.stringify(x));
+  const events = readEvents(e.stateDir)
+    .filter((x) => x.ts >= since - 2000)
+    .map((x) => JSON.stringify(x));
   return `events since the cut:\n${events.join('\n')}\nstdout tail:\n${e.r.stdout().slice(-4000)}\nstderr:\n${e.r.stderr().slice(-2000)}`;
 }
 
@@ -66,13 +73,30 @@ async function cutThroughStop(cutMs: number, extra: string[]): Promise<void> {
   // while the engine is deaf the price gaps 3 % against the position: far through its 0.4 % stop
   await inject(e.port, { kind: 'jump', bps: side === 'LONG' ? -300 : 300 });
   const cutBack = refusedFrom + cutMs;
-  await waitFor('the reconnect after the cut', () => connects(e.stateDir).some((c) => c.ts > cutBack), cutMs + 90_000, 100, () => explainRun(e, refusedFrom));
+  await waitFor(
+    'the reconnect after the cut',
+    () => connects(e.stateDir).some((c) => c.ts > cutBack),
+    cutMs + 90_000,
+    100,
+    () => explainRun(e, refusedFrom),
+  );
   const events = readEvents(e.stateDir);
   const resumed = events.find((c) => c.event === 'WsConnected' && c.ts > cutBack)!;
-  const delays = events.filter((x) => x.event === 'WsDisconnected').filter((x) => x.ts >= refusedFrom).map((x) => x.retryInMs);
+  const delays = events
+    .filter((x) => x.event === 'WsDisconnected')
+    .filter((x) => x.ts >= refusedFrom)
+    .map((x) => x.retryInMs);
   const longestStep = Math.max(...delays);
   assert.ok(resumed.ts - backBy <= longestStep + 1500, `data resumed ${resumed.ts - backBy} ms after the server came back (backoff step ${longestStep} ms)`);
-  const exit = await waitFor('the stop to be honoured', () => readEvents(e.stateDir).filter((x) => x.event === 'Exit').find((x) => x.orderId === fill.orderId), 15_000, 100);
+  const exit = await waitFor(
+    'the stop to be honoured',
+    () =>
+      readEvents(e.stateDir)
+        .filter((x) => x.event === 'Exit')
+        .find((x) => x.orderId === fill.orderId),
+    15_000,
+    100,
+  );
   assert.equal(exit.reason, 'SL', 'the stop crossed during the cut closes the position as a stop');
   const sl = fill.sl as number;
   assert.ok(side === 'LONG' ? (exit.price as number) <= sl : (exit.price as number) >= sl, `a gap fills at the worse price (exit ${exit.price}, stop ${sl})`);
@@ -106,7 +130,12 @@ describe('network faults against the simulator', { concurrency: 3 }, () => {
     const e = await startEngine(['--idle-timeout', '3', '--stale-timeout', '6', '--backoff-base', '1', '--backoff-max', '4']);
     const silentAt = Date.now(); // taken before the fault, so no data can flow before silentAt + 12 s
     await inject(e.port, { kind: 'silence', ms: 12_000 });
-    await waitFor('the idle timeout to drop the silent socket', () => readEvents(e.stateDir).some((x) => x.event === 'WsDisconnected' && String(x.reason).startsWith('idle')), 15_000, 100);
+    await waitFor(
+      'the idle timeout to drop the silent socket',
+      () => readEvents(e.stateDir).some((x) => x.event === 'WsDisconnected' && String(x.reason).startsWith('idle')),
+      15_000,
+      100,
+    );
     await waitFor('StaleData', () => readEvents(e.stateDir).some((x) => x.event === 'StaleData'), 15_000, 100);
     await waitFor('data after the silence', () => connects(e.stateDir).some((c) => c.ts > silentAt + 12_000), 60_000, 100);
     const report = await stopWithKillFile(e);
@@ -127,7 +156,9 @@ describe('network faults against the simulator', { concurrency: 3 }, () => {
     const report = await stopWithKillFile(e);
     assert.equal(report.errors, 0);
     assert.ok(report.badFrames >= 30, `bad frames counted (${report.badFrames})`);
-    const bad = readEvents(e.stateDir).filter((x) => x.event === 'BadFrames').at(-1)!;
+    const bad = readEvents(e.stateDir)
+      .filter((x) => x.event === 'BadFrames')
+      .at(-1)!;
     assert.ok(Object.keys(bad.byReason as object).length >= 3, `counted by reason: ${JSON.stringify(bad.byReason)}`);
   });
 
@@ -139,7 +170,12 @@ describe('network faults against the simulator', { concurrency: 3 }, () => {
     await new Promise((r) => setTimeout(r, 7000)); // a candle after the gap
     const report = await stopWithKillFile(e);
     assert.equal(report.errors, 0);
-    const ts = (await import('node:fs')).readFileSync(path.join(e.stateDir, 'candles.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
+    const ts = (await import('node:fs'))
+      .readFileSync(path.join(e.stateDir, 'candles.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.split(',')[0]));
     for (let i = 1; i < ts.length; i++) assert.equal(ts[i]! - ts[i - 1]!, 60_000, `candles contiguous at ${new Date(ts[i]!).toISOString()}`);
   });
 

@@ -60,8 +60,29 @@ const until = async (what: string, ok: () => boolean, ms = 5000): Promise<void> 
 };
 
 const T = Date.UTC(2024, 11, 2, 10, 30);
-const FILL: EngineEvent = { event: 'Fill', orderId: 'BTCUSDT-1-LONG', side: 'LONG', price: 96_000.5, qty: 0.01, fee: 0.576, liquidity: 'taker', sl: 95_700, tp: 96_450, at: T };
-const EXIT: EngineEvent = { event: 'Exit', orderId: 'BTCUSDT-1-LONG', reason: 'TP', price: 96_450, qty: 0.01, pnl: 4.495, fee: 0.5787, source: 'tick', at: T + 60_000 };
+const FILL: EngineEvent = {
+  event: 'Fill',
+  orderId: 'BTCUSDT-1-LONG',
+  side: 'LONG',
+  price: 96_000.5,
+  qty: 0.01,
+  fee: 0.576,
+  liquidity: 'taker',
+  sl: 95_700,
+  tp: 96_450,
+  at: T,
+};
+const EXIT: EngineEvent = {
+  event: 'Exit',
+  orderId: 'BTCUSDT-1-LONG',
+  reason: 'TP',
+  price: 96_450,
+  qty: 0.01,
+  pnl: 4.495,
+  fee: 0.5787,
+  source: 'tick',
+  at: T + 60_000,
+};
 const END: EngineEvent = { event: 'SessionEnd', reason: 'duration', exitCode: 0, errors: 0 };
 
 test('the notified events arrive as JSON with symbol, event, fields and text; other events are not sent', async () => {
@@ -79,7 +100,11 @@ test('the notified events arrive as JSON with symbol, event, fields and text; ot
     n.notify({ event: 'TradingState', state: 'HALTED', reason: 'kill_switch', previous: 'ACTIVE' });
     n.notify(END);
     await until('four notifications', () => rx.bodies.length === 4);
-    assert.deepEqual(rx.bodies.map((b) => b.event), ['Fill', 'Exit', 'TradingState', 'SessionEnd'], 'in order, nothing else');
+    assert.deepEqual(
+      rx.bodies.map((b) => b.event),
+      ['Fill', 'Exit', 'TradingState', 'SessionEnd'],
+      'in order, nothing else',
+    );
     const fill = rx.bodies[0]!;
     assert.deepEqual(
       { symbol: fill.symbol, side: fill.side, price: fill.price, qty: fill.qty, fee: fill.fee, orderId: fill.orderId, at: fill.at, seq: fill.seq },
@@ -112,11 +137,14 @@ test('a receiver answering 500 is retried with backoff, then given up with a cou
     await until('three attempts and a give-up', () => n.stats().dropped === 1);
     assert.equal(rx.hits(), 3);
     assert.deepEqual(n.stats(), { sent: 0, failed: 3, dropped: 1, queued: 0 });
-    assert.deepEqual(warns.map((w) => [w.msg, w.obj.attempt, w.obj.err]), [
-      ['webhook notification failed: will retry', 1, 'HTTP 500'],
-      ['webhook notification failed: will retry', 2, 'HTTP 500'],
-      ['webhook notification failed: given up', 3, 'HTTP 500'],
-    ]);
+    assert.deepEqual(
+      warns.map((w) => [w.msg, w.obj.attempt, w.obj.err]),
+      [
+        ['webhook notification failed: will retry', 1, 'HTTP 500'],
+        ['webhook notification failed: will retry', 2, 'HTTP 500'],
+        ['webhook notification failed: given up', 3, 'HTTP 500'],
+      ],
+    );
   } finally {
     await n.close(100);
   }
@@ -196,7 +224,10 @@ test('a full queue drops the oldest notification (counted); close() waits for de
   const n2 = new WebhookNotifier({ urls: [rx.url], symbol: 'ETHUSDT', log });
   n2.notify(END);
   await n2.close(2000);
-  assert.deepEqual(rx.bodies.map((b) => [b.event, b.symbol]), [['SessionEnd', 'ETHUSDT']]);
+  assert.deepEqual(
+    rx.bodies.map((b) => [b.event, b.symbol]),
+    [['SessionEnd', 'ETHUSDT']],
+  );
   await rx.close();
 });
 
@@ -234,7 +265,10 @@ test('delivery does not need this thread: a retry goes out while the main thread
     assert.equal(Atomics.load(rx.hits, 0), 2, 'the retry was sent while this thread was blocked');
     await until('the delivery counted', () => n.stats().sent === 1);
     assert.deepEqual(n.stats(), { sent: 1, failed: 1, dropped: 0, queued: 0 });
-    assert.deepEqual(warns.map((w) => [w.msg, w.obj.err]), [['webhook notification failed: will retry', 'HTTP 500']]);
+    assert.deepEqual(
+      warns.map((w) => [w.msg, w.obj.err]),
+      [['webhook notification failed: will retry', 'HTTP 500']],
+    );
   } finally {
     await n.close(100);
     await rx.close();
@@ -253,11 +287,12 @@ test('a flood of failures is counted in full but logged at a bounded rate, with 
   assert.deepEqual(n.stats(), { sent: 0, failed: 300, dropped: 300, queued: 0 });
   const failures = warns.filter((w) => w.msg.startsWith('webhook notification failed'));
   assert.ok(failures.length >= 1 && failures.length < 100, `a bounded number of failure warnings (${failures.length})`);
-  const notLogged = warns
-    .map((w) => Number(w.obj.suppressedWarnings ?? 0))
-    .reduce((a, b) => a + b, 0);
+  const notLogged = warns.map((w) => Number(w.obj.suppressedWarnings ?? 0)).reduce((a, b) => a + b, 0);
   assert.equal(failures.length + notLogged, 300, 'the warnings held back are reported by count');
-  assert.ok(warns.some((w) => w.msg === 'webhook warnings not logged (too many)'), 'the last held-back count is reported at close');
+  assert.ok(
+    warns.some((w) => w.msg === 'webhook warnings not logged (too many)'),
+    'the last held-back count is reported at close',
+  );
 });
 
 test('texts for the breaker and a fatal stop', () => {

@@ -10,7 +10,10 @@ import { withPartition } from './helpers/partition.js';
 
 const unavailable = netnsUnavailable();
 
-test('a 45 s blackhole partition while the stop is crossed: the stop is honoured after the route is removed', { skip: unavailable ?? false, timeout: 200_000 }, async () => {
+test('a 45 s blackhole partition while the stop is crossed: the stop is honoured after the route is removed', {
+  skip: unavailable ?? false,
+  timeout: 200_000,
+}, async () => {
   await withPartition({ blackholeMs: 45_000, excursionMs: 15_000, seed: 34 }, async ({ engine, stateDir, fill, crossedAt }) => {
     await waitForExit(stateDir, fill.orderId, 45_000, 'an Exit of the position after the route was removed (the stop was crossed during the partition)');
     assertRecoveredStop(stateDir, fill, crossedAt, ['disconnect', 'stale']);

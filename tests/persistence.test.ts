@@ -186,7 +186,16 @@ test('lastSeq never goes below the snapshot seq, even when the journal is behind
 const SNAP_SEQ = 2_000;
 const LAST_SEQ = 2_050;
 const funding = (seq: number): JournalEntry =>
-  ({ seq, ts: 1_717_000_000_000 + seq, event: 'FundingApplied', rate: 0.0001, amount: seq / 100, fundingTime: seq * 1000, side: 'LONG', at: seq }) as JournalEntry;
+  ({
+    seq,
+    ts: 1_717_000_000_000 + seq,
+    event: 'FundingApplied',
+    rate: 0.0001,
+    amount: seq / 100,
+    fundingTime: seq * 1000,
+    side: 'LONG',
+    at: seq,
+  }) as JournalEntry;
 const history = (from: number, to: number): JournalEntry[] =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i).map((seq) => (seq % 10 === 0 ? funding(seq) : entry(seq)));
 const foldOnto = (s: StateSnapshot, entries: JournalEntry[]): BrokerState =>
@@ -202,7 +211,7 @@ async function journalWithSnapshot(dir: string): Promise<BrokerState> {
   return foldOnto(snap(SNAP_SEQ), history(SNAP_SEQ + 1, LAST_SEQ));
 }
 
-test('a start with a valid snapshot reads the journal only after the snapshot\'s line: garbage before it goes unnoticed', async () => {
+test("a start with a valid snapshot reads the journal only after the snapshot's line: garbage before it goes unnoticed", async () => {
   const dir = tmpDir();
   const expected = await journalWithSnapshot(dir);
   const file = path.join(dir, 'events.jsonl');
@@ -250,9 +259,13 @@ test('a snapshot position that does not check out falls back to reading the whol
   const prevLine = journal.subarray(prevStart, at.offset - 1);
   const wrong: [string, JournalPosition, RegExp][] = [
     ['one byte late', { ...at, offset: at.offset + 1 }, /does not start a line/],
-    ['the line before, with its own hash', { offset: prevStart, bytes: prevLine.length, sha256: createHash('sha256').update(prevLine).digest('hex') }, new RegExp(`has seq ${SNAP_SEQ - 1}, expected ${SNAP_SEQ}`)],
-    ['another line\'s hash', { ...at, sha256: '0'.repeat(64) }, /does not match the snapshot's hash/],
-    ['a length that is not the line\'s', { ...at, bytes: at.bytes - 1 }, /is not \d+ bytes long/],
+    [
+      'the line before, with its own hash',
+      { offset: prevStart, bytes: prevLine.length, sha256: createHash('sha256').update(prevLine).digest('hex') },
+      new RegExp(`has seq ${SNAP_SEQ - 1}, expected ${SNAP_SEQ}`),
+    ],
+    ["another line's hash", { ...at, sha256: '0'.repeat(64) }, /does not match the snapshot's hash/],
+    ["a length that is not the line's", { ...at, bytes: at.bytes - 1 }, /is not \d+ bytes long/],
     ['past the end', { ...at, offset: journal.length }, /runs past the end of the file/],
   ];
   for (const [name, journalAt, why] of wrong) {
@@ -282,7 +295,10 @@ test('without a snapshot the journal is folded onto a fresh state with the balan
     assert.equal(loaded.source, 'journal');
     assert.equal(loaded.replayed, 4);
     assert.equal(loaded.replayedAt, 4);
-    assert.deepEqual(loaded.state, [funding(2), funding(4)].reduce((st, e) => applyEvent(st, e as BrokerEvent), freshBrokerState(5_000, GENESIS_AT)));
+    assert.deepEqual(
+      loaded.state,
+      [funding(2), funding(4)].reduce((st, e) => applyEvent(st, e as BrokerEvent), freshBrokerState(5_000, GENESIS_AT)),
+    );
   });
   const bare = tmpDir(); // no SessionStart: the configured balance
   writeFileSync(path.join(bare, 'events.jsonl'), jsonl(1));
@@ -294,7 +310,10 @@ test('a journal event that contradicts the state fails the start with the seq th
   const fill = (seq: number, side: string): JournalEntry =>
     ({ seq, ts: seq, event: 'Fill', orderId: `o${seq}`, side, price: 100, qty: 1, fee: 0, liquidity: 'taker', sl: 90, tp: 120, at: seq }) as JournalEntry;
   writeFileSync(path.join(dir, 'events.jsonl'), `${JSON.stringify(fill(1, 'LONG'))}\n${JSON.stringify(fill(2, 'SHORT'))}\n`);
-  await assert.rejects(withStore(dir, async () => {}), /events\.jsonl seq 2 cannot be replayed: Fill o2 \(SHORT\) against an open LONG position/);
+  await assert.rejects(
+    withStore(dir, async () => {}),
+    /events\.jsonl seq 2 cannot be replayed: Fill o2 \(SHORT\) against an open LONG position/,
+  );
 });
 
 test('a burst of 100 snapshots is coalesced: newest seq on disk, fewer writes, no older after newer', async () => {

@@ -20,7 +20,11 @@ after(async () => {
   await pm2('kill').catch(() => {});
 });
 
-interface Proc { name: string; pid: number; pm2_env: { status: string; restart_time: number } }
+interface Proc {
+  name: string;
+  pid: number;
+  pm2_env: { status: string; restart_time: number };
+}
 const list = async (): Promise<Proc[]> => JSON.parse(await pm2('jlist')) as Proc[];
 
 test('pm2: online after ready, kill -9 restarted and resumed, pm2 stop saves and exits cleanly', async () => {
@@ -35,8 +39,26 @@ test('pm2: online after ready, kill -9 restarted and resumed, pm2 stop saves and
   assert.deepEqual(app.stop_exit_codes, [2, 3]);
   const testApp = {
     ...app,
-    args: ['--symbol', 'BTCUSDT', '--feed', 'sim', '--sim-speed', '60', '--sim-seed', '8', '--state-dir', stateDir,
-      '--strategy', path.join(FIXTURES, 'flip-strategy.mjs'), '--stop-bps', '3000', '--tp-r', '3', '--latency-ms', '50-100'],
+    args: [
+      '--symbol',
+      'BTCUSDT',
+      '--feed',
+      'sim',
+      '--sim-speed',
+      '60',
+      '--sim-seed',
+      '8',
+      '--state-dir',
+      stateDir,
+      '--strategy',
+      path.join(FIXTURES, 'flip-strategy.mjs'),
+      '--stop-bps',
+      '3000',
+      '--tp-r',
+      '3',
+      '--latency-ms',
+      '50-100',
+    ],
     out_file: path.join(home, 'out.log'),
     error_file: path.join(home, 'err.log'),
   };

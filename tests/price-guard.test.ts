@@ -11,10 +11,27 @@ const S = 'BTCUSDT';
 
 const book = (ts: number, bid: number, symbol = S): Frame => ({ type: 'book', symbol, ts, bid, ask: bid + 0.1, bidQty: 1, askQty: 1 });
 const trade = (ts: number, price: number, symbol = S): Frame => ({ type: 'trade', symbol, ts, price, qty: 0.1 });
-const kline = (ts: number, low: number, high: number, symbol = S): Frame =>
-  ({ type: 'kline', symbol, ts, channel: 'market_kline_1min', open: low, high, low, close: high, volume: 1 });
-const mark = (ts: number, markPrice: number, fundingRate = 0.0001, symbol = S): Frame =>
-  ({ type: 'price', symbol, ts, markPrice, indexPrice: markPrice, fundingRate, fundingTime: T0, nextFundingTime: T0 + 8 * 3600_000 });
+const kline = (ts: number, low: number, high: number, symbol = S): Frame => ({
+  type: 'kline',
+  symbol,
+  ts,
+  channel: 'market_kline_1min',
+  open: low,
+  high,
+  low,
+  close: high,
+  volume: 1,
+});
+const mark = (ts: number, markPrice: number, fundingRate = 0.0001, symbol = S): Frame => ({
+  type: 'price',
+  symbol,
+  ts,
+  markPrice,
+  indexPrice: markPrice,
+  fundingRate,
+  fundingTime: T0,
+  nextFundingTime: T0 + 8 * 3600_000,
+});
 
 /** A guard that already trusts 100 000 at T0 (frames received at their market time). */
 function trusting(marketSpeed = 1): PriceGuard {
@@ -34,7 +51,10 @@ test('a frame for another symbol is bad on every channel', () => {
 
 test('a single implausible price is held, never trusted, and dropped unconfirmed when the market goes on', () => {
   const g = trusting();
-  for (const [f, at, what] of [[trade(T0 + 100, 1), T0 + 100, 'a price of 1'], [book(T0 + 200, 300_000), T0 + 200, '3x the market']] as const) {
+  for (const [f, at, what] of [
+    [trade(T0 + 100, 1), T0 + 100, 'a price of 1'],
+    [book(T0 + 200, 300_000), T0 + 200, '3x the market'],
+  ] as const) {
     assert.equal(g.screen(f, at), 'suspect', what);
     assert.deepEqual(g.reference, { price: 100_000, ts: T0 }, `${what} does not become the trusted price`);
   }
@@ -48,14 +68,21 @@ test('a real jump beyond the bound is acted on once a second frame or the mark p
   const g = trusting();
   assert.equal(g.screen(book(T0 + 500, 80_000), T0 + 500), 'suspect', '-20 % within a second');
   assert.equal(g.screen(trade(T0 + 600, 79_990), T0 + 600), 'confirmed');
-  assert.deepEqual(g.takeConfirmed().map((h) => h.frame.ts), [T0 + 500], 'the held frame is handed back to be acted on first');
+  assert.deepEqual(
+    g.takeConfirmed().map((h) => h.frame.ts),
+    [T0 + 500],
+    'the held frame is handed back to be acted on first',
+  );
   assert.equal(g.reference?.price, 79_990);
   assert.equal(g.takeUnconfirmed(), 0);
 
   const m = trusting();
   assert.equal(m.screen(book(T0 + 500, 80_000), T0 + 500), 'suspect');
   assert.equal(m.screen(mark(T0 + 700, 80_020), T0 + 700), 'confirmed', 'the mark price confirms');
-  assert.deepEqual(m.takeConfirmed().map((h) => h.frame.ts), [T0 + 500]);
+  assert.deepEqual(
+    m.takeConfirmed().map((h) => h.frame.ts),
+    [T0 + 500],
+  );
   assert.equal(m.screen(book(T0 + 800, 80_010), T0 + 800), 'trusted');
 });
 
@@ -123,7 +150,10 @@ test('frames of one instant are held together and handed back together once a la
   assert.equal(g.screen(book(T0 + 500, 70_000), T0 + 500), 'suspect');
   assert.equal(g.screen(trade(T0 + 500, 70_000.1), T0 + 500), 'suspect');
   assert.equal(g.screen(book(T0 + 600, 70_000.2), T0 + 600), 'confirmed');
-  assert.deepEqual(g.takeConfirmed().map((h) => h.frame.type), ['book', 'trade']);
+  assert.deepEqual(
+    g.takeConfirmed().map((h) => h.frame.type),
+    ['book', 'trade'],
+  );
   assert.equal(g.takeUnconfirmed(), 0, 'nothing was dropped: a confirmed move counts no bad frame');
 });
 

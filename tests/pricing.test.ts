@@ -1,18 +1,7 @@
 // Pricing: the numbers every fill, exit and funding settlement is made of, for linear and inverse contracts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  adverse,
-  averageEntry,
-  baseQty,
-  fee,
-  fundingAmount,
-  grossPnl,
-  impactBps,
-  notional,
-  qtyFromBase,
-  touchPrice,
-} from '../src/shared/pricing.js';
+import { adverse, averageEntry, baseQty, fee, fundingAmount, grossPnl, impactBps, notional, qtyFromBase, touchPrice } from '../src/shared/pricing.js';
 
 const near = (actual: number, expected: number, eps = 1e-9): void =>
   assert.ok(Math.abs(actual - expected) <= eps * Math.max(1, Math.abs(expected)), `${actual} != ${expected}`);

@@ -12,8 +12,16 @@ test('bytes are summed per function and line across the call tree, largest first
       callFrame: frame('(root)', '', -1),
       selfSize: 0,
       children: [
-        { callFrame: frame('heartbeat', 'file:///x/dist/main/engine/status.js', 87), selfSize: 300, children: [{ callFrame: frame('', 'node:util', 146), selfSize: 50 }] },
-        { callFrame: frame('tick', 'file:///x/a.js', 9), selfSize: 100, children: [{ callFrame: frame('heartbeat', 'file:///x/dist/main/engine/status.js', 87), selfSize: 200 }] },
+        {
+          callFrame: frame('heartbeat', 'file:///x/dist/main/engine/status.js', 87),
+          selfSize: 300,
+          children: [{ callFrame: frame('', 'node:util', 146), selfSize: 50 }],
+        },
+        {
+          callFrame: frame('tick', 'file:///x/a.js', 9),
+          selfSize: 100,
+          children: [{ callFrame: frame('heartbeat', 'file:///x/dist/main/engine/status.js', 87), selfSize: 200 }],
+        },
       ],
     },
   };

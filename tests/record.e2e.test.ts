@@ -15,10 +15,14 @@ const TRADING = ['--strategy', path.join(FIXTURES, 'flip-strategy.mjs'), '--max-
 type Candle = { ts: number; open: number; high: number; low: number; close: number; volume: number };
 
 function candles(stateDir: string): Candle[] {
-  return readFileSync(path.join(stateDir, 'candles.csv'), 'utf8').trim().split('\n').slice(1).map((line) => {
-    const f = line.split(',');
-    return { ts: Number(f[0]), open: Number(f[2]), high: Number(f[3]), low: Number(f[4]), close: Number(f[5]), volume: Number(f[6]) };
-  });
+  return readFileSync(path.join(stateDir, 'candles.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => {
+      const f = line.split(',');
+      return { ts: Number(f[0]), open: Number(f[2]), high: Number(f[3]), low: Number(f[4]), close: Number(f[5]), volume: Number(f[6]) };
+    });
 }
 
 /** The journal with the wall-clock parts removed (each line's ts, and SessionStart's pid and at), line by line. */
@@ -30,8 +34,23 @@ function normalisedJournal(stateDir: string): string[] {
 function recordSim(root: string, simSpeed: string, simSeed: string) {
   const recording = path.join(root, 'rec');
   const live = path.join(root, 'live');
-  const r = run(MAIN, ['--feed', 'sim', '--sim-speed', simSpeed, '--sim-seed', simSeed, '--seed', '5', '--duration', '0.3',
-    '--state-dir', live, '--record', recording, ...TRADING]);
+  const r = run(MAIN, [
+    '--feed',
+    'sim',
+    '--sim-speed',
+    simSpeed,
+    '--sim-seed',
+    simSeed,
+    '--seed',
+    '5',
+    '--duration',
+    '0.3',
+    '--state-dir',
+    live,
+    '--record',
+    recording,
+    ...TRADING,
+  ]);
   return { r, recording, live };
 }
 
@@ -64,7 +83,10 @@ test('a recorded simulator session replays into its own candles, the same journa
 
   const a = normalisedJournal(path.join(root, 'replay1'));
   const b = normalisedJournal(path.join(root, 'replay2'));
-  assert.ok(a.some((l) => l.includes('"event":"Fill"')), 'the replay trades');
+  assert.ok(
+    a.some((l) => l.includes('"event":"Fill"')),
+    'the replay trades',
+  );
   assert.deepEqual(a, b);
   // at the recorded pace (sped up 20 times here) the journal is the same as at max
   await replay(recording, path.join(root, 'replay3'), '20');
@@ -84,7 +106,11 @@ test('where the recorded socket went down, the replay is blind as the live sessi
   await drop();
   const { code } = await r.exit;
   assert.equal(code, 0, r.stderr() + r.stdout().slice(-2000));
-  const spansOf = (dir: string) => readEvents(dir).filter((e) => e.event === 'BlindSpan').filter((e) => e.cause === 'disconnect').map((e) => [e.fromTs, e.toTs]);
+  const spansOf = (dir: string) =>
+    readEvents(dir)
+      .filter((e) => e.event === 'BlindSpan')
+      .filter((e) => e.cause === 'disconnect')
+      .map((e) => [e.fromTs, e.toTs]);
   const liveSpans = spansOf(live);
   assert.ok(liveSpans.length >= 2, `the live session was blind twice: ${JSON.stringify(liveSpans)}`);
 
@@ -92,8 +118,14 @@ test('where the recorded socket went down, the replay is blind as the live sessi
   await replay(recording, path.join(root, 'replay2'));
   assert.deepEqual(spansOf(path.join(root, 'replay1')), liveSpans);
   const judged = log.filter((l) => l.msg === 'blind span judged on its candles');
-  assert.ok(judged.length >= liveSpans.length && judged.every((l) => (l.candles as number) >= 1), `spans judged on recorded candles: ${JSON.stringify(judged)}`);
-  assert.deepEqual(log.filter((l) => /fetch failed|not in the recording|history unavailable/.test(`${l.msg} ${String(l.err ?? '')}`)), []);
+  assert.ok(
+    judged.length >= liveSpans.length && judged.every((l) => (l.candles as number) >= 1),
+    `spans judged on recorded candles: ${JSON.stringify(judged)}`,
+  );
+  assert.deepEqual(
+    log.filter((l) => /fetch failed|not in the recording|history unavailable/.test(`${l.msg} ${String(l.err ?? '')}`)),
+    [],
+  );
   assert.deepEqual(normalisedJournal(path.join(root, 'replay1')), normalisedJournal(path.join(root, 'replay2')));
 });
 
@@ -119,8 +151,25 @@ test('a recording on a full disk stops with one warning; the session trades on',
       // ENOSPC: the disk is full, as wanted
     }
     const stateDir = path.join(root, 'state');
-    const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '120', '--sim-seed', '7', '--seed', '3', '--duration', '0.25',
-      '--state-dir', stateDir, '--record', path.join(disk, 'rec'), '--min-trade-interval', '0', ...TRADING]);
+    const r = run(MAIN, [
+      '--feed',
+      'sim',
+      '--sim-speed',
+      '120',
+      '--sim-seed',
+      '7',
+      '--seed',
+      '3',
+      '--duration',
+      '0.25',
+      '--state-dir',
+      stateDir,
+      '--record',
+      path.join(disk, 'rec'),
+      '--min-trade-interval',
+      '0',
+      ...TRADING,
+    ]);
     const { code } = await r.exit;
     assert.equal(code, 0, r.stderr() + r.stdout().slice(-2000));
     const warnings = logLines(r.stdout()).filter((l) => l.level === 40 && /record/i.test(l.msg));
@@ -132,7 +181,10 @@ test('a recording on a full disk stops with one warning; the session trades on',
     const fills = readEvents(stateDir).filter((e) => e.event === 'Fill');
     assert.ok(fills.length >= 2, `fills went on (${fills.length})`);
     const lastWarning = warnings[0]!.time as number;
-    assert.ok(fills.some((f) => f.ts > lastWarning), 'a fill after the recording stopped');
+    assert.ok(
+      fills.some((f) => f.ts > lastWarning),
+      'a fill after the recording stopped',
+    );
   } finally {
     execFileSync('umount', [disk], { stdio: 'pipe' });
   }

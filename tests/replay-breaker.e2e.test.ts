@@ -34,22 +34,47 @@ test('a month replay goes on past breaker trips: halted for the rest of the day,
   }
   const lastTrip = trips.at(-1)!.at as number;
   const firstTrip = trips[0]!.at as number;
-  assert.ok(fills.some((f) => (f.at as number) >= Math.floor(firstTrip / DAY) * DAY + DAY), 'it trades again after the first tripped day');
-  assert.ok(events.some((e) => e.event === 'TradingState' && e.state === 'HALTED' && e.reason === 'breaker'), 'HALTED(breaker) journaled');
+  assert.ok(
+    fills.some((f) => (f.at as number) >= Math.floor(firstTrip / DAY) * DAY + DAY),
+    'it trades again after the first tripped day',
+  );
+  assert.ok(
+    events.some((e) => e.event === 'TradingState' && e.state === 'HALTED' && e.reason === 'breaker'),
+    'HALTED(breaker) journaled',
+  );
   assert.ok(lastTrip > firstTrip, 'trips on different days');
 });
 
 test('metrics.csv ends with a row at the end state that agrees with final_report.json', { timeout: 120_000 }, async (t) => {
   if (!existsSync(SHORT)) return lacking(t, `real candle data not found at ${SHORT} (../shared/data is absent)`);
   const stateDir = path.join(tempDir(), 'BTCUSDT');
-  const r = run(MAIN, ['--feed', 'replay', '--replay', SHORT, '--speed', 'max', '--state-dir', stateDir, '--seed', '3',
-    '--max-drawdown-pct', '100', '--max-losses', '1000']);
+  const r = run(MAIN, [
+    '--feed',
+    'replay',
+    '--replay',
+    SHORT,
+    '--speed',
+    'max',
+    '--state-dir',
+    stateDir,
+    '--seed',
+    '3',
+    '--max-drawdown-pct',
+    '100',
+    '--max-losses',
+    '1000',
+  ]);
   assert.equal((await r.exit).code, 0, r.stderr());
   const report = readJson<{ equity: number; errors: number; ticks: number; position: unknown }>(path.join(stateDir, 'final_report.json'));
   const [head, ...rows] = readFileSync(path.join(stateDir, 'metrics.csv'), 'utf8').trim().split('\n');
   assert.ok(rows.length >= 1, 'a row even when the session ran under a second');
   const cols = head!.split(',');
-  const last = Object.fromEntries(rows.at(-1)!.split(',').map((v, i) => [cols[i], v]));
+  const last = Object.fromEntries(
+    rows
+      .at(-1)!
+      .split(',')
+      .map((v, i) => [cols[i], v]),
+  );
   assert.equal(Number(last.equity), Math.round(report.equity * 1e4) / 1e4, 'equity');
   assert.equal(Number(last.errors), report.errors, 'errors');
   assert.equal(Number(last.ticks), report.ticks, 'ticks');

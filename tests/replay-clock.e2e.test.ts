@@ -15,12 +15,32 @@ const MINUTE = 60_000;
 
 /** Open times of a privet1x file's candles (open = close_datetime - 59.999 s). */
 function openTimes(file: string): number[] {
-  return readFileSync(file, 'utf8').trim().split('\n').slice(1).map((line) => Date.parse(line.split(',')[7]!.replace(' ', 'T')) - 59_999);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => Date.parse(line.split(',')[7]!.replace(' ', 'T')) - 59_999);
 }
 
 async function replay(file: string, extra: string[] = []): Promise<{ dir: string; stdout: string }> {
   const dir = path.join(tempDir('la-replay-clock-'), 'BTCUSDT');
-  const r = run(MAIN, ['--feed', 'replay', '--replay', file, '--state-dir', dir, '--seed', '11', '--max-drawdown-pct', '100', '--max-losses', '1000000', '--log-level', 'info', ...extra]);
+  const r = run(MAIN, [
+    '--feed',
+    'replay',
+    '--replay',
+    file,
+    '--state-dir',
+    dir,
+    '--seed',
+    '11',
+    '--max-drawdown-pct',
+    '100',
+    '--max-losses',
+    '1000000',
+    '--log-level',
+    'info',
+    ...extra,
+  ]);
   const { code } = await r.exit;
   assert.equal(code, 0, r.stderr() + r.stdout().slice(-3000));
   return { dir, stdout: r.stdout() };
@@ -53,7 +73,11 @@ test('a --speed max replay seeds only history closed before its first streamed c
   }
   assert.equal(events.filter((e) => e.event === 'WsDisconnected').length, 0, 'no reconnect');
 
-  const built = readFileSync(path.join(dir, 'candles.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
+  const built = readFileSync(path.join(dir, 'candles.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.split(',')[0]));
   assert.deepEqual(built, opens.slice(HISTORY), 'every streamed candle closed once, in order, and nothing else');
   const report = readJson<{ reason: string }>(path.join(dir, 'final_report.json'));
   assert.equal(report.reason, 'replay_end');
@@ -71,9 +95,17 @@ test('a paced replay whose frames are further apart than --idle-timeout never re
   const opens = openTimes(small);
   const { dir } = await replay(small, ['--speed', '60', '--idle-timeout', '0.05']);
   const events = readEvents(dir);
-  assert.deepEqual(events.filter((e) => e.event === 'WsDisconnected'), [], 'a quiet replay socket is its pace, not a dead connection');
+  assert.deepEqual(
+    events.filter((e) => e.event === 'WsDisconnected'),
+    [],
+    'a quiet replay socket is its pace, not a dead connection',
+  );
   assert.equal(events.filter((e) => e.event === 'WsConnected').length, 1);
-  const built = readFileSync(path.join(dir, 'candles.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
+  const built = readFileSync(path.join(dir, 'candles.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.split(',')[0]));
   assert.deepEqual(built, opens.slice(HISTORY));
   assert.equal(readJson<{ reason: string }>(path.join(dir, 'final_report.json')).reason, 'replay_end');
 });

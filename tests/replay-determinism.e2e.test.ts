@@ -25,8 +25,24 @@ function normalisedJournal(stateDir: string): string {
 async function replayJournal(file: string, speed: string): Promise<string> {
   const dir = path.join(tempDir('la-determinism-'), 'BTCUSDT');
   // breaker limits out of the way: the whole file is traded
-  const r = run(MAIN, ['--feed', 'replay', '--replay', file, '--speed', speed, '--state-dir', dir, '--seed', '5',
-    '--max-drawdown-pct', '100', '--max-losses', '1000000', '--log-level', 'warn']);
+  const r = run(MAIN, [
+    '--feed',
+    'replay',
+    '--replay',
+    file,
+    '--speed',
+    speed,
+    '--state-dir',
+    dir,
+    '--seed',
+    '5',
+    '--max-drawdown-pct',
+    '100',
+    '--max-losses',
+    '1000000',
+    '--log-level',
+    'warn',
+  ]);
   const { code } = await r.exit;
   assert.equal(code, 0, `${path.basename(file)} at --speed ${speed}: ${r.stderr()}${r.stdout().slice(-2000)}`);
   return normalisedJournal(dir);
@@ -44,7 +60,11 @@ function assertSame(a: string, b: string, what: string): void {
   assert.ok(a === b, `${what} differ at ${firstDifference(a, b)}`);
 }
 
-const files = existsSync(DATA) ? readdirSync(DATA).filter((f) => f.endsWith('.csv')).sort() : [];
+const files = existsSync(DATA)
+  ? readdirSync(DATA)
+      .filter((f) => f.endsWith('.csv'))
+      .sort()
+  : [];
 
 test('every real candle file replays twice at --speed max with the same seed to the same journal', async (t) => {
   if (files.length === 0) {

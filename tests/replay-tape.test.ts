@@ -26,7 +26,12 @@ function play(tape: ReplayTape, channels: string[]): Frame[] {
     const f = tape.openingFrame(s);
     if (f !== null) out.push(decodeFrame(f));
   }
-  while (!tape.done) tape.step([0], () => subs, (_c, _s, f) => out.push(decodeFrame(f)));
+  while (!tape.done)
+    tape.step(
+      [0],
+      () => subs,
+      (_c, _s, f) => out.push(decodeFrame(f)),
+    );
   return out;
 }
 
@@ -36,16 +41,29 @@ test('the tape streams every candle after the history, and its last frame is the
   assert.equal(tape.firstLiveTs, file[200]!.ts);
   assert.equal(tape.endTs, file[209]!.ts + MINUTE - 1);
   const frames = play(tape, ['depth_book1', 'trade', 'market_kline_1min', 'price']);
-  assert.deepEqual(frames.slice(0, 3).map((f) => f.type), ['book', 'trade', 'price'], 'a subscription gets the quote at once, the kline waits for the stream');
+  assert.deepEqual(
+    frames.slice(0, 3).map((f) => f.type),
+    ['book', 'trade', 'price'],
+    'a subscription gets the quote at once, the kline waits for the stream',
+  );
   const ts = frames.map((f) => ('ts' in f ? f.ts : -1));
-  assert.ok(ts.every((x, i) => i === 0 || x >= ts[i - 1]!), 'market time never goes back');
-  assert.ok(ts.slice(3).every((x) => x >= tape.firstLiveTs), 'nothing streamed before the first live candle');
+  assert.ok(
+    ts.every((x, i) => i === 0 || x >= ts[i - 1]!),
+    'market time never goes back',
+  );
+  assert.ok(
+    ts.slice(3).every((x) => x >= tape.firstLiveTs),
+    'nothing streamed before the first live candle',
+  );
   const last = frames.at(-1)!;
   assert.equal(last.type, 'kline');
   assert.equal(ts.at(-1), tape.endTs);
   // the final push of each candle is the file's candle
   const finals = frames.filter((f): f is Extract<Frame, { type: 'kline' }> => f.type === 'kline' && f.ts % MINUTE === MINUTE - 1);
-  assert.deepEqual(finals.map((k) => [k.ts - MINUTE + 1, k.open, k.high, k.low, k.close, k.volume]), file.slice(200).map((c) => [c.ts, c.open, c.high, c.low, c.close, c.volume]));
+  assert.deepEqual(
+    finals.map((k) => [k.ts - MINUTE + 1, k.open, k.high, k.low, k.close, k.volume]),
+    file.slice(200).map((c) => [c.ts, c.open, c.high, c.low, c.close, c.volume]),
+  );
 });
 
 test('with a longer kline interval the forming candle is pushed at the very end, so the last frame is still at endTs', () => {
@@ -78,7 +96,7 @@ test('the frame ring hands every frame over in order, across wrap-arounds, and r
   assert.deepEqual(got, sent);
 });
 
-test('the in-process REST history serves only candles closed by the replay\'s market time', async () => {
+test("the in-process REST history serves only candles closed by the replay's market time", async () => {
   const file = candles(260);
   const tape = new ReplayTape('BTCUSDT', file);
   let now = 0;
@@ -88,13 +106,23 @@ test('the in-process REST history serves only candles closed by the replay\'s ma
   assert.equal(seed.at(-1)!.ts, tape.firstLiveTs - MINUTE);
   now = file[230]!.ts + 30_000; // half-way through candle 230
   const recent = await h.minutesThrough(file[225]!.ts, file[240]!.ts);
-  assert.deepEqual(recent.map((c) => c.ts), file.slice(225, 230).map((c) => c.ts), 'the candle still forming and later ones are not served');
+  assert.deepEqual(
+    recent.map((c) => c.ts),
+    file.slice(225, 230).map((c) => c.ts),
+    'the candle still forming and later ones are not served',
+  );
   const fives = await h.lastClosed('5m', 3, now);
-  assert.deepEqual(fives.map((c) => c.ts), [T0 + 215 * MINUTE, T0 + 220 * MINUTE, T0 + 225 * MINUTE]);
-  assert.equal(fives.at(-1)!.volume, [225, 226, 227, 228, 229].reduce((a, i) => a + file[i]!.volume, 0));
+  assert.deepEqual(
+    fives.map((c) => c.ts),
+    [T0 + 215 * MINUTE, T0 + 220 * MINUTE, T0 + 225 * MINUTE],
+  );
+  assert.equal(
+    fives.at(-1)!.volume,
+    [225, 226, 227, 228, 229].reduce((a, i) => a + file[i]!.volume, 0),
+  );
 });
 
-test('candles kept as columns come back bit for bit, and a tape on another tape\'s columns serves the same frames', () => {
+test("candles kept as columns come back bit for bit, and a tape on another tape's columns serves the same frames", () => {
   const cs = candles(250).map((c, i) => ({ ...c, open: c.open + 0.1 + 0.2, volume: i === 0 ? 0 : c.volume / 3 }));
   const cols = CandleColumns.of(cs);
   assert.equal(cols.length, cs.length);
@@ -109,18 +137,30 @@ test('candles kept as columns come back bit for bit, and a tape on another tape\
 
 test('the byte reader gives every frame of a tape (book, trade, kline and price pushes) as the text decoder does', () => {
   const subs = tapeSubs(['depth_book1', 'trade', 'price', 'market_kline_1min', 'market_kline_5min']);
-  const tape = new ReplayTape('BTCUSDT', candles(230).map((c, i) => ({ ...c, open: c.open + (i % 3) / 100, close: c.close + 0.05 })));
+  const tape = new ReplayTape(
+    'BTCUSDT',
+    candles(230).map((c, i) => ({ ...c, open: c.open + (i % 3) / 100, close: c.close + 0.05 })),
+  );
   const reader = new FrameReader();
   const kinds = new Set<string>();
   while (!tape.done) {
-    tape.step([0], () => subs, (_c, s, f) => {
-      const fast = reader.decode(Buffer.from(f, 'latin1'));
-      assert.ok(fast !== null, `${s.kind} frame left to the text decoder: ${f}`);
-      assert.deepEqual(fast, decodeFrame(f));
-      kinds.add(fast.type);
-    });
+    tape.step(
+      [0],
+      () => subs,
+      (_c, s, f) => {
+        const fast = reader.decode(Buffer.from(f, 'latin1'));
+        assert.ok(fast !== null, `${s.kind} frame left to the text decoder: ${f}`);
+        assert.deepEqual(fast, decodeFrame(f));
+        kinds.add(fast.type);
+      },
+    );
   }
   assert.deepEqual([...kinds].sort(), ['book', 'kline', 'price', 'trade']);
   // A negative funding rate is outside the byte reader's layout: the text decoder reads it.
-  assert.equal(reader.decode(Buffer.from('{"ch":"price","symbol":"BTCUSDT","ts":1,"data":{"ip":"1","mp":"1","fr":"-0.01","ft":"2024-12-01T00:00:00Z","nft":"2024-12-01T08:00:00Z"}}')), null);
+  assert.equal(
+    reader.decode(
+      Buffer.from('{"ch":"price","symbol":"BTCUSDT","ts":1,"data":{"ip":"1","mp":"1","fr":"-0.01","ft":"2024-12-01T00:00:00Z","nft":"2024-12-01T08:00:00Z"}}'),
+    ),
+    null,
+  );
 });

@@ -25,7 +25,13 @@ const CHROMIUM = '/usr/bin/chromium';
 const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
 const MIN = 60_000;
 // candle bodies, the equity line, and the LONG entry marker (same blue as the equity line, but on the candle chart)
-const COLOR = { up: [0x26, 0xa6, 0x9a], down: [0xef, 0x53, 0x50], equity: [0x29, 0x62, 0xff], longMarker: [0x29, 0x62, 0xff], shortMarker: [0xff, 0x6d, 0x00] } as const;
+const COLOR = {
+  up: [0x26, 0xa6, 0x9a],
+  down: [0xef, 0x53, 0x50],
+  equity: [0x29, 0x62, 0xff],
+  longMarker: [0x29, 0x62, 0xff],
+  shortMarker: [0xff, 0x6d, 0x00],
+} as const;
 const MONTH = path.resolve(ROOT, '..', 'shared', 'data', 'binance_spot_BTCUSDT_1m_2024-12_privet1x.csv');
 
 const haveChromium = existsSync(CHROMIUM);
@@ -125,15 +131,63 @@ test('report.html opened from disk draws candles with markers and the equity cur
   const id = `BTCUSDT-${T0 + 30 * MIN}-LONG`;
   const events: EngineEvent[] = [
     sessionStart({ balance: 10_000 }),
-    { event: 'Fill', orderId: id, side: 'LONG', price: candles[31]!.open, qty: 0.1, fee: 2.5, liquidity: 'taker', sl: candles[31]!.open - 300, tp: candles[31]!.open + 600, at: T0 + 31 * MIN + 5_000 },
-    { event: 'Exit', orderId: id, reason: 'TP', price: candles[60]!.close, qty: 0.1, pnl: (candles[60]!.close - candles[31]!.open) * 0.1, fee: 2.5, source: 'tick', at: T0 + 60 * MIN + 30_000 },
+    {
+      event: 'Fill',
+      orderId: id,
+      side: 'LONG',
+      price: candles[31]!.open,
+      qty: 0.1,
+      fee: 2.5,
+      liquidity: 'taker',
+      sl: candles[31]!.open - 300,
+      tp: candles[31]!.open + 600,
+      at: T0 + 31 * MIN + 5_000,
+    },
+    {
+      event: 'Exit',
+      orderId: id,
+      reason: 'TP',
+      price: candles[60]!.close,
+      qty: 0.1,
+      pnl: (candles[60]!.close - candles[31]!.open) * 0.1,
+      fee: 2.5,
+      source: 'tick',
+      at: T0 + 60 * MIN + 30_000,
+    },
   ];
   const entries = events.map((e, i) => ({ ...e, seq: i + 1, ts: T0 + i }) as JournalEntry);
   const report: FinalReport = {
-    status: 'success', exitCode: 0, reason: 'duration', symbol: 'BTCUSDT', pnl: 0, trades: 1, winRate: 1, fees: 5, funding: 0,
-    errors: 0, durationSec: 7200, startingEquity: 10_000, equity: 10_000, position: null, ticks: 100_000, badFrames: 0, reconnects: 0, lastError: null,
-    netPnl: 0, grossPnl: 5, period: { from: new Date(T0).toISOString(), to: new Date(T0 + 120 * MIN).toISOString() }, maxDrawdown: 0, maxDrawdownPct: 0,
-    profitFactor: null, expectancy: 0, sharpeDaily: null, sortinoDaily: null, exposurePct: 24.6, avgHoldingSec: 1765, tradingState: null, generatedAt: new Date(T0 + 3 * 3_600_000).toISOString(),
+    status: 'success',
+    exitCode: 0,
+    reason: 'duration',
+    symbol: 'BTCUSDT',
+    pnl: 0,
+    trades: 1,
+    winRate: 1,
+    fees: 5,
+    funding: 0,
+    errors: 0,
+    durationSec: 7200,
+    startingEquity: 10_000,
+    equity: 10_000,
+    position: null,
+    ticks: 100_000,
+    badFrames: 0,
+    reconnects: 0,
+    lastError: null,
+    netPnl: 0,
+    grossPnl: 5,
+    period: { from: new Date(T0).toISOString(), to: new Date(T0 + 120 * MIN).toISOString() },
+    maxDrawdown: 0,
+    maxDrawdownPct: 0,
+    profitFactor: null,
+    expectancy: 0,
+    sharpeDaily: null,
+    sortinoDaily: null,
+    exposurePct: 24.6,
+    avgHoldingSec: 1765,
+    tradingState: null,
+    generatedAt: new Date(T0 + 3 * 3_600_000).toISOString(),
   };
   const rng = createRng(11);
   let eq = 10_000;
@@ -203,7 +257,22 @@ test("the report of a month's replay: the chart covers the whole month, hundreds
   if (!haveChromium || !context) return lacking(t, 'chromium not installed');
   if (!existsSync(MONTH)) return lacking(t, `real candle data not found at ${MONTH} (../shared/data is absent)`);
   const stateDir = path.join(tempDir(), 'BTCUSDT');
-  const r = run(MAIN, ['--feed', 'replay', '--replay', MONTH, '--speed', 'max', '--state-dir', stateDir, '--seed', '3', '--max-drawdown-pct', '100', '--max-losses', '1000']);
+  const r = run(MAIN, [
+    '--feed',
+    'replay',
+    '--replay',
+    MONTH,
+    '--speed',
+    'max',
+    '--state-dir',
+    stateDir,
+    '--seed',
+    '3',
+    '--max-drawdown-pct',
+    '100',
+    '--max-losses',
+    '1000',
+  ]);
   assert.equal((await r.exit).code, 0, r.stderr() + r.stdout().slice(-2000));
   const file = path.join(stateDir, 'report.html');
   const data = JSON.parse(/<script id="report-data" type="application\/json">([^<]*)<\/script>/.exec(readFileSync(file, 'utf8'))![1]!) as {
@@ -213,7 +282,10 @@ test("the report of a month's replay: the chart covers the whole month, hundreds
   };
   assert.ok(data.candles.length > 40_000, `a month of 1-minute candles (${data.candles.length})`);
   assert.ok(data.markers.length >= 100, `hundreds of markers (${data.markers.length})`);
-  assert.ok(data.markers.every((m) => m.text === ''), 'no piled-up labels: the markers are shapes, the legend has the words');
+  assert.ok(
+    data.markers.every((m) => m.text === ''),
+    'no piled-up labels: the markers are shapes, the legend has the words',
+  );
 
   const page = await context.newPage();
   const errors = watchErrors(page);
@@ -229,13 +301,23 @@ test("the report of a month's replay: the chart covers the whole month, hundreds
   assert.ok(line >= 50, `equity curve drawn (${line} pixels)`);
 
   // the whole session is in view: first and last bar
-  const range = await page.evaluate(() => (window as unknown as { reportCharts: { price: { timeScale(): { getVisibleRange(): { from: number; to: number } | null } } } }).reportCharts.price.timeScale().getVisibleRange());
+  const range = await page.evaluate(() =>
+    (window as unknown as { reportCharts: { price: { timeScale(): { getVisibleRange(): { from: number; to: number } | null } } } }).reportCharts.price
+      .timeScale()
+      .getVisibleRange(),
+  );
   assert.ok(range, 'a visible range');
   assert.ok(range.from <= data.candles[0]!.time && range.to >= data.candles.at(-1)!.time, `the chart shows the whole month (${JSON.stringify(range)})`);
 
   // pointing at a marker's bar shows its label in the legend
   const marker = data.markers[Math.floor(data.markers.length / 2)]!;
-  const x = await page.evaluate((time) => (window as unknown as { reportCharts: { price: { timeScale(): { timeToCoordinate(t: number): number | null } } } }).reportCharts.price.timeScale().timeToCoordinate(time), marker.time);
+  const x = await page.evaluate(
+    (time) =>
+      (window as unknown as { reportCharts: { price: { timeScale(): { timeToCoordinate(t: number): number | null } } } }).reportCharts.price
+        .timeScale()
+        .timeToCoordinate(time),
+    marker.time,
+  );
   assert.ok(x !== null, 'the marker is on screen');
   const box = (await page.locator('#candles').boundingBox())!;
   await page.mouse.move(box.x + x, box.y + box.height / 2);

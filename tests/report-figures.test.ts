@@ -11,10 +11,29 @@ import { buildFinalReport, marketRecord, summaryText } from '../src/main/reports
 
 const H = 3_600_000;
 const D0 = Date.UTC(2024, 11, 1); // 2024-12-01 00:00 UTC
-const fill = (id: string, side: 'LONG' | 'SHORT', price: number, qty: number, fee: number, at: number): EngineEvent =>
-  ({ event: 'Fill', orderId: id, side, price, qty, fee, liquidity: 'taker', sl: side === 'LONG' ? price - 5 : price + 5, tp: side === 'LONG' ? price + 10 : price - 10, at });
-const exit = (id: string, reason: 'TP' | 'SL', price: number, qty: number, pnl: number, fee: number, at: number): EngineEvent =>
-  ({ event: 'Exit', orderId: id, reason, price, qty, pnl, fee, source: 'tick', at });
+const fill = (id: string, side: 'LONG' | 'SHORT', price: number, qty: number, fee: number, at: number): EngineEvent => ({
+  event: 'Fill',
+  orderId: id,
+  side,
+  price,
+  qty,
+  fee,
+  liquidity: 'taker',
+  sl: side === 'LONG' ? price - 5 : price + 5,
+  tp: side === 'LONG' ? price + 10 : price - 10,
+  at,
+});
+const exit = (id: string, reason: 'TP' | 'SL', price: number, qty: number, pnl: number, fee: number, at: number): EngineEvent => ({
+  event: 'Exit',
+  orderId: id,
+  reason,
+  price,
+  qty,
+  pnl,
+  fee,
+  source: 'tick',
+  at,
+});
 
 const EVENTS: EngineEvent[] = [
   sessionStart({ balance: 10_000 }),
@@ -43,18 +62,33 @@ test('final_report figures match a hand computation on a small journal', () => {
   //  D2 00:00  10007.5 − 1 − 6 − 1 (t2 closed)                       =  9999.5
   //  D2 12:00  9999.5 − 0.5 (t3 fee) + (101 − 100)·1                 = 10000
   //  D3 00:00  9999.5 − 0.5 + 4 − 0.5 (t3 closed)                    = 10002.5
-  assert.deepEqual(curve.map((p) => [new Date(p.ts).toISOString(), p.equity]), [
-    ['2024-12-01T12:00:00.000Z', 10_000.5],
-    ['2024-12-02T00:00:00.000Z', 10_007.5],
-    ['2024-12-02T12:00:00.000Z', 10_004.5],
-    ['2024-12-03T00:00:00.000Z', 9_999.5],
-    ['2024-12-03T12:00:00.000Z', 10_000],
-    ['2024-12-04T00:00:00.000Z', 10_002.5],
-  ]);
+  assert.deepEqual(
+    curve.map((p) => [new Date(p.ts).toISOString(), p.equity]),
+    [
+      ['2024-12-01T12:00:00.000Z', 10_000.5],
+      ['2024-12-02T00:00:00.000Z', 10_007.5],
+      ['2024-12-02T12:00:00.000Z', 10_004.5],
+      ['2024-12-03T00:00:00.000Z', 9_999.5],
+      ['2024-12-03T12:00:00.000Z', 10_000],
+      ['2024-12-04T00:00:00.000Z', 10_002.5],
+    ],
+  );
 
   const r = buildFinalReport({
-    exitCode: 0, reason: 'replay_end', symbol: 'BTCUSDT', start, end, errors: 0, durationSec: 12.3, ticks: 1, badFrames: 0, reconnects: 0,
-    lastError: null, figures, generatedAt: Date.UTC(2026, 11, 1, 9, 30), tradingState: { state: 'HALTED', reason: 'kill_switch' },
+    exitCode: 0,
+    reason: 'replay_end',
+    symbol: 'BTCUSDT',
+    start,
+    end,
+    errors: 0,
+    durationSec: 12.3,
+    ticks: 1,
+    badFrames: 0,
+    reconnects: 0,
+    lastError: null,
+    figures,
+    generatedAt: Date.UTC(2026, 11, 1, 9, 30),
+    tradingState: { state: 'HALTED', reason: 'kill_switch' },
   });
   assert.deepEqual(r.tradingState, { state: 'HALTED', reason: 'kill_switch' });
   const days = [10_007.5 / 10_000 - 1, 9_999.5 / 10_007.5 - 1, 10_002.5 / 9_999.5 - 1]; // each market day's last equity
@@ -64,9 +98,23 @@ test('final_report figures match a hand computation on a small journal', () => {
   const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
   assert.deepEqual(
     {
-      period: r.period, pnl: r.pnl, netPnl: r.netPnl, grossPnl: r.grossPnl, fees: r.fees, funding: r.funding, trades: r.trades, winRate: r.winRate,
-      maxDrawdown: r.maxDrawdown, maxDrawdownPct: r.maxDrawdownPct, profitFactor: r.profitFactor, expectancy: r.expectancy,
-      sharpeDaily: r.sharpeDaily, sortinoDaily: r.sortinoDaily, exposurePct: r.exposurePct, avgHoldingSec: r.avgHoldingSec, generatedAt: r.generatedAt,
+      period: r.period,
+      pnl: r.pnl,
+      netPnl: r.netPnl,
+      grossPnl: r.grossPnl,
+      fees: r.fees,
+      funding: r.funding,
+      trades: r.trades,
+      winRate: r.winRate,
+      maxDrawdown: r.maxDrawdown,
+      maxDrawdownPct: r.maxDrawdownPct,
+      profitFactor: r.profitFactor,
+      expectancy: r.expectancy,
+      sharpeDaily: r.sharpeDaily,
+      sortinoDaily: r.sortinoDaily,
+      exposurePct: r.exposurePct,
+      avgHoldingSec: r.avgHoldingSec,
+      generatedAt: r.generatedAt,
     },
     {
       period: { from: '2024-12-01T00:00:00.000Z', to: '2024-12-04T00:00:00.000Z' },
@@ -102,8 +150,17 @@ test('no trades, no market data: figures are zero or null, never NaN', () => {
   const { curve, figures } = marketRecord({ start, entries: [], candles: [], intervalMs: 60_000, kind: 'linear', lastMarketTs: 0 });
   assert.deepEqual(curve, []);
   assert.deepEqual(figures, {
-    periodFrom: null, periodTo: null, grossPnl: 0, maxDrawdown: 0, maxDrawdownPct: 0, profitFactor: null, expectancy: null,
-    sharpeDaily: null, sortinoDaily: null, exposurePct: 0, avgHoldingSec: null,
+    periodFrom: null,
+    periodTo: null,
+    grossPnl: 0,
+    maxDrawdown: 0,
+    maxDrawdownPct: 0,
+    profitFactor: null,
+    expectancy: null,
+    sharpeDaily: null,
+    sortinoDaily: null,
+    exposurePct: 0,
+    avgHoldingSec: null,
   });
 });
 

@@ -29,7 +29,11 @@ const ENTRIES = journal([
   // trade 1: LONG 0.02 @ 50000, remainder 0.01 @ 50010 (maker), pays funding, exits TP @ 50500
   orderQueued({ orderId: ID1, side: 'LONG', qty: 0.03, sl: 49_500, tp: 50_500, refPrice: 50_000, at: T0 + 85_000 }),
   { event: 'Fill', orderId: ID1, side: 'LONG', price: 50_000, qty: 0.02, fee: 0.5, liquidity: 'taker', sl: 49_500, tp: 50_500, at: T0 + 90_000 },
-  { event: 'WorkingOrderPlaced', order: { id: `${ID1}#rest`, parentId: ID1, side: 'LONG', qty: 0.01, limitPrice: 50_020, createdAt: T0 + 90_000 }, at: T0 + 90_000 },
+  {
+    event: 'WorkingOrderPlaced',
+    order: { id: `${ID1}#rest`, parentId: ID1, side: 'LONG', qty: 0.01, limitPrice: 50_020, createdAt: T0 + 90_000 },
+    at: T0 + 90_000,
+  },
   { event: 'Fill', orderId: `${ID1}#rest`, side: 'LONG', price: 50_010, qty: 0.01, fee: 0.1, liquidity: 'maker', sl: 49_500, tp: 50_500, at: T0 + 95_000 },
   { event: 'FundingApplied', rate: 0.0001, amount: -0.25, fundingTime: T0 + 2 * MIN, side: 'LONG', at: T0 + 2 * MIN },
   { event: 'Exit', orderId: ID1, reason: 'TP', price: 50_500, qty: 0.03, pnl: 14.9, fee: 0.7575, source: 'tick', at: T0 + 3 * MIN + 5_000 },
@@ -64,7 +68,19 @@ const REPORT: FinalReport = {
   durationSec: 3723.4,
   startingEquity: 10_000,
   equity: 10_013.3775,
-  position: { orderId: ID3, side: 'LONG', entry: 50_800, qty: 0.01, sl: 50_300, tp: 51_800, openedAt: T0 + 8 * MIN + 2_000, entryFee: 0.254, riskDistance: 500, best: 50_800, trailActive: false },
+  position: {
+    orderId: ID3,
+    side: 'LONG',
+    entry: 50_800,
+    qty: 0.01,
+    sl: 50_300,
+    tp: 51_800,
+    openedAt: T0 + 8 * MIN + 2_000,
+    entryFee: 0.254,
+    riskDistance: 500,
+    best: 50_800,
+    trailActive: false,
+  },
   ticks: 5000,
   badFrames: 0,
   reconnects: 1,
@@ -90,7 +106,9 @@ function render(over: Partial<Parameters<typeof renderReport>[0]> = {}): string 
   return renderReport({ symbol: 'BTCUSDT', candles: CANDLES, entries: ENTRIES, equity: EQUITY, report: REPORT, chartLib: '/* lib */', ...over });
 }
 
-const embedded = (html: string): { symbol: string; candles: { time: number }[]; markers: Record<string, unknown>[]; equity: { time: number; value: number }[] } => {
+const embedded = (
+  html: string,
+): { symbol: string; candles: { time: number }[]; markers: Record<string, unknown>[]; equity: { time: number; value: number }[] } => {
   const m = /<script id="report-data" type="application\/json">([^<]*)<\/script>/.exec(html);
   assert.ok(m, 'report data block');
   return JSON.parse(m[1]!);
@@ -159,7 +177,10 @@ test('markers sit on the candles holding each fill and exit; candles and equity 
     data.markers.filter((m) => String(m.text).includes(' @ ') && /^(SL|TP)/.test(String(m.text))).map((m) => m.color),
     ['#089981', '#089981', '#f23645'],
   );
-  assert.deepEqual(data.candles.map((c) => c.time), CANDLES.map((c) => sec(c.ts)));
+  assert.deepEqual(
+    data.candles.map((c) => c.time),
+    CANDLES.map((c) => sec(c.ts)),
+  );
   assert.equal(data.equity.length, 600);
   assert.deepEqual(data.equity[599], { time: sec(T0) + 599, value: 10_000 + 599 * 0.02 });
 });
@@ -203,7 +224,14 @@ test('the equity curve of a long session is thinned to fit, keeping its first an
 
 test('a session longer than the chart budget is aggregated into wider bars covering all of it', () => {
   const n = 120_000; // ~83 days of 1-minute candles
-  const candles = Array.from({ length: n }, (_, i) => ({ ts: T0 + i * MIN, open: 100 + (i % 7), high: 110 + (i % 5), low: 90 - (i % 3), close: 101 + (i % 7), volume: 1 }));
+  const candles = Array.from({ length: n }, (_, i) => ({
+    ts: T0 + i * MIN,
+    open: 100 + (i % 7),
+    high: 110 + (i % 5),
+    low: 90 - (i % 3),
+    close: 101 + (i % 7),
+    volume: 1,
+  }));
   const html = render({ candles });
   const bars = embedded(html).candles as unknown as { time: number; open: number; high: number; low: number; close: number }[];
   assert.equal(bars.length, 40_000); // ⌈120 000 / 50 000⌉ = 3 candles a bar
@@ -276,7 +304,7 @@ test('offline: no external URL, a CSP that blocks the network, the chart library
   assert.equal(odd.match(/<\/script/gi)?.length, 3);
 });
 
-test('a long array\'s JSON in slices joins to exactly JSON.stringify of it', () => {
+test("a long array's JSON in slices joins to exactly JSON.stringify of it", () => {
   for (const n of [0, 1, 511, 512, 513, 2000]) {
     const items = Array.from({ length: n }, (_, i) => ({ time: 1733011200 + i * 60, open: 96215.24 + i / 7, note: i % 3 ? null : `a<b & "c"` }));
     const parts = [...jsonArrayParts(items)];

@@ -17,18 +17,40 @@ test('a replay of December 2024 reports December 2024: period, equity axis and t
     return;
   }
   const stateDir = path.join(tempDir(), 'BTCUSDT');
-  const r = run(MAIN, ['--feed', 'replay', '--replay', DATA, '--speed', 'max', '--state-dir', stateDir, '--seed', '3', '--max-drawdown-pct', '100', '--max-losses', '1000']);
+  const r = run(MAIN, [
+    '--feed',
+    'replay',
+    '--replay',
+    DATA,
+    '--speed',
+    'max',
+    '--state-dir',
+    stateDir,
+    '--seed',
+    '3',
+    '--max-drawdown-pct',
+    '100',
+    '--max-losses',
+    '1000',
+  ]);
   const { code } = await r.exit;
   assert.equal(code, 0, r.stderr() + r.stdout().slice(-2000));
   const wallDay = new Date().toISOString().slice(0, 10);
 
-  const report = readJson<Record<string, unknown> & { period: { from: string; to: string }; trades: number; generatedAt: string }>(path.join(stateDir, 'final_report.json'));
+  const report = readJson<Record<string, unknown> & { period: { from: string; to: string }; trades: number; generatedAt: string }>(
+    path.join(stateDir, 'final_report.json'),
+  );
   // live candles start after the 200 served as history: 2024-11-30 23:00 + 200 min
   assert.deepEqual(report.period, { from: '2024-12-01T02:20:00.000Z', to: '2024-12-03T01:00:00.000Z' });
   assert.equal(report.generatedAt.slice(0, 10), wallDay);
-  for (const k of ['netPnl', 'grossPnl', 'fees', 'funding', 'winRate', 'maxDrawdown', 'maxDrawdownPct', 'exposurePct']) assert.equal(typeof report[k], 'number', k);
-  for (const k of ['profitFactor', 'expectancy', 'sharpeDaily', 'sortinoDaily', 'avgHoldingSec']) assert.ok(typeof report[k] === 'number' || report[k] === null, k);
-  assert.ok(report.trades >= 3 && typeof report.expectancy === 'number' && typeof report.sharpeDaily === 'number', 'with trades over three market days every figure is a number');
+  for (const k of ['netPnl', 'grossPnl', 'fees', 'funding', 'winRate', 'maxDrawdown', 'maxDrawdownPct', 'exposurePct'])
+    assert.equal(typeof report[k], 'number', k);
+  for (const k of ['profitFactor', 'expectancy', 'sharpeDaily', 'sortinoDaily', 'avgHoldingSec'])
+    assert.ok(typeof report[k] === 'number' || report[k] === null, k);
+  assert.ok(
+    report.trades >= 3 && typeof report.expectancy === 'number' && typeof report.sharpeDaily === 'number',
+    'with trades over three market days every figure is a number',
+  );
   const pnl = report.netPnl as number;
   assert.ok(Math.abs(pnl - ((report.grossPnl as number) - (report.fees as number) + (report.funding as number))) < 0.01, 'net = gross − fees + funding');
 
@@ -50,7 +72,10 @@ test('a replay of December 2024 reports December 2024: period, equity axis and t
   const table = /<table id="trades">([\s\S]*?)<\/table>/.exec(html)![1]!;
   const times = [...table.matchAll(/<td>(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)<\/td>/g)].map((m) => m[1]!);
   assert.equal(times.length, (report.trades as number) * 2, 'entry and exit time of each trade');
-  assert.ok(times.every((x) => x.startsWith('2024-12-')), `trade times in December 2024: ${times.filter((x) => !x.startsWith('2024-12-')).join(', ')}`);
+  assert.ok(
+    times.every((x) => x.startsWith('2024-12-')),
+    `trade times in December 2024: ${times.filter((x) => !x.startsWith('2024-12-')).join(', ')}`,
+  );
 
   // the page's text outside the chart library: every date is December 2024 but the "generated at" note
   const page = html.replace(/<script>[\s\S]*?<\/script>/g, '');

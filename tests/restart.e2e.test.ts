@@ -9,10 +9,25 @@ import { GENESIS_AT } from '../src/main/engine/session.js';
 import { FIXTURES, MAIN, readEvents, readJson, run, tempDir, waitFor, waitForSnapshotPosition, type Entry } from './helpers/engine.js';
 
 const common = (stateDir: string): string[] => [
-  '--feed', 'sim', '--sim-speed', '60', '--sim-seed', '21', '--seed', '9', '--state-dir', stateDir,
-  '--strategy', path.join(FIXTURES, 'flip-strategy.mjs'),
+  '--feed',
+  'sim',
+  '--sim-speed',
+  '60',
+  '--sim-seed',
+  '21',
+  '--seed',
+  '9',
+  '--state-dir',
+  stateDir,
+  '--strategy',
+  path.join(FIXTURES, 'flip-strategy.mjs'),
   // a wide stop and target so the position is still open when the process is killed
-  '--stop-bps', '3000', '--tp-r', '3', '--latency-ms', '50-100',
+  '--stop-bps',
+  '3000',
+  '--tp-r',
+  '3',
+  '--latency-ms',
+  '50-100',
 ];
 
 test('kill -9 with an open position: the next start resumes the position and the equity', async () => {

@@ -64,7 +64,6 @@ async function postFault(port: number, body: unknown): Promise<{ status: number;
   return { status: r.status, json: (await r.json()) as { ok: boolean; error?: string } };
 }
 
-
 after(() => {
   for (const s of sockets) s.terminate();
   for (const c of children) c.proc.kill('SIGKILL');
@@ -95,9 +94,7 @@ describe('faults over the control endpoint of a simulator in another process', (
 
   it('skipKlines: no kline frames for 3 market minutes while book and trade go on; REST has those candles', async () => {
     const { frames } = client(port, ['depth_book1', 'trade', 'market_kline_1min']);
-    const klineBuckets = (): number[] => [
-      ...new Set(frames.flatMap((f) => (f.type === 'kline' ? [Math.floor(f.ts / MIN) * MIN] : []))),
-    ];
+    const klineBuckets = (): number[] => [...new Set(frames.flatMap((f) => (f.type === 'kline' ? [Math.floor(f.ts / MIN) * MIN] : [])))];
     await until('a kline', () => klineBuckets().length > 0);
     const first = klineBuckets()[0]!;
     assert.deepEqual(await postFault(port, { kind: 'skipKlines', minutes: 3 }), { status: 200, json: { ok: true } });
@@ -109,11 +106,20 @@ describe('faults over the control endpoint of a simulator in another process', (
     const [from, to] = gaps[0]! as [number, number];
     assert.equal(to - from, 3 * MIN, 'exactly three withheld minutes');
     for (let m = from; m < to; m += MIN) {
-      assert.ok(frames.some((f) => f.type === 'book' && f.ts >= m && f.ts < m + MIN), `books during minute ${(m - first) / MIN}`);
-      assert.ok(frames.some((f) => f.type === 'trade' && f.ts >= m && f.ts < m + MIN), `trades during minute ${(m - first) / MIN}`);
+      assert.ok(
+        frames.some((f) => f.type === 'book' && f.ts >= m && f.ts < m + MIN),
+        `books during minute ${(m - first) / MIN}`,
+      );
+      assert.ok(
+        frames.some((f) => f.type === 'trade' && f.ts >= m && f.ts < m + MIN),
+        `trades during minute ${(m - first) / MIN}`,
+      );
     }
     const body = await (await fetch(`http://127.0.0.1:${port}/api/v1/futures/market/kline?symbol=BTCUSDT&interval=1m&limit=3&endTime=${to}`)).text();
-    assert.deepEqual(decodeRestKlines(body).map((c) => c.ts), [from, from + MIN, from + 2 * MIN]);
+    assert.deepEqual(
+      decodeRestKlines(body).map((c) => c.ts),
+      [from, from + MIN, from + 2 * MIN],
+    );
   });
 
   it('flood: a client receives at least 80 % of rate × seconds frames, the flood ends, the sim keeps serving', async () => {
@@ -125,7 +131,10 @@ describe('faults over the control endpoint of a simulator in another process', (
     await until('the flood to end', async () => !(await simStatus(port)).flooding, 8000);
     await until('the flood to arrive', () => frames.length - before >= 0.8 * 40_000, 4000);
     const flood = frames.slice(before);
-    assert.deepEqual(flood.filter((f) => f.type === 'bad'), []);
+    assert.deepEqual(
+      flood.filter((f) => f.type === 'bad'),
+      [],
+    );
     assert.ok(flood.filter((f) => f.type === 'book').length >= 15_000 && flood.filter((f) => f.type === 'trade').length >= 15_000);
     // afterwards: normal pushes continue and REST answers
     const n = frames.length;
@@ -192,7 +201,12 @@ describe('--fault-at schedule', () => {
     assert.equal(closeCode, 1006, 'dropped without a close frame');
     assert.equal(await connectOrStatus(url), 503, 'refused right after the drop');
     await until('connects again after the refuse window', async () => (await connectOrStatus(url)) === 'open', 6000);
-    const events = c.out().trim().split('\n').slice(1).map((l) => JSON.parse(l) as unknown);
+    const events = c
+      .out()
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => JSON.parse(l) as unknown);
     assert.deepEqual(events, [
       { event: 'fault', atSec: 1.5, fault: { kind: 'drop' } },
       { event: 'fault', atSec: 1.5, fault: { kind: 'refuse', ms: 1500 } },
@@ -229,7 +243,16 @@ describe('--fault-at schedule', () => {
   it('--help lists the fault and replay flags', async () => {
     const c = startCli(['--help']);
     assert.equal(await c.exit, 0);
-    for (const flag of ['--fault-at', '--replay', '--replay-speed', '--ticks-per-candle', 'skip-klines=MINUTES', 'flood=RATExSEC', 'excursion=BPSxSEC', '/sim/fault']) {
+    for (const flag of [
+      '--fault-at',
+      '--replay',
+      '--replay-speed',
+      '--ticks-per-candle',
+      'skip-klines=MINUTES',
+      'flood=RATExSEC',
+      'excursion=BPSxSEC',
+      '/sim/fault',
+    ]) {
       assert.ok(c.out().includes(flag), flag);
     }
   });

@@ -121,7 +121,10 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
     assert.deepEqual(rec.bad, []);
     assert.equal(rec.backwards, 0, 'market time never runs backwards');
     const live = candles.slice(200);
-    assert.deepEqual([...rec.klines.keys()].sort((a, b) => a - b), live.map((c) => c.ts));
+    assert.deepEqual(
+      [...rec.klines.keys()].sort((a, b) => a - b),
+      live.map((c) => c.ts),
+    );
     for (const c of live) {
       const k = rec.klines.get(c.ts)!;
       assert.deepEqual(ohlcv(k), ohlcv(c), new Date(c.ts).toISOString());
@@ -190,7 +193,10 @@ describe('replay of the 3000-row privet1x CSV at speed max', { skip: existsSync(
     for (const [ts, k] of second.klines) assert.deepEqual(ohlcv(k), ohlcv(candles.find((c) => c.ts === ts)));
     if (missing.length > 0) {
       const m0 = missing[0]!.ts;
-      assert.deepEqual(await rest(port, `limit=${missing.length}&endTime=${missing.at(-1)!.ts + MIN}`), candles.filter((c) => c.ts >= m0 && c.ts <= missing.at(-1)!.ts));
+      assert.deepEqual(
+        await rest(port, `limit=${missing.length}&endTime=${missing.at(-1)!.ts + MIN}`),
+        candles.filter((c) => c.ts >= m0 && c.ts <= missing.at(-1)!.ts),
+      );
     }
   });
 
@@ -288,7 +294,10 @@ describe('replay pacing, worker mode and withheld klines', () => {
       const rec = new Recorder(port);
       sockets.push(rec.ws);
       await until('replay-done', () => messages.some((m) => m.type === 'replay-done'));
-      assert.deepEqual(messages.find((m) => m.type === 'replay-done'), { type: 'replay-done', candles: 5 });
+      assert.deepEqual(
+        messages.find((m) => m.type === 'replay-done'),
+        { type: 'replay-done', candles: 5 },
+      );
       await until('the last kline', () => rec.klines.size === 5);
       for (const c of candles.slice(200)) assert.deepEqual(ohlcv(rec.klines.get(c.ts)), ohlcv(c));
       rec.ws.terminate();
@@ -309,7 +318,10 @@ describe('replay pacing, worker mode and withheld klines', () => {
     await until('replay-done', () => replayDone() >= 0);
     await until('every frame read', async () => rec.frames === (await simStatus(port)).framesSent);
     const live = candles.slice(200);
-    assert.deepEqual([...rec.klines.keys()], live.slice(2).map((c) => c.ts));
+    assert.deepEqual(
+      [...rec.klines.keys()],
+      live.slice(2).map((c) => c.ts),
+    );
     assert.equal(rec.trades.get(live[0]!.ts)!.length, 12, 'ticks of a withheld minute still flow');
     assert.equal(rec.trades.get(live[1]!.ts)!.length, 12);
     assert.deepEqual(await rest(port, `limit=2&endTime=${live[2]!.ts}`), live.slice(0, 2));

@@ -46,14 +46,20 @@ test('a failed fetch is retried after 1 s, 2 s, 4 s; the span stays pending (ent
     await flush();
     assert.equal(h.fetches.length, 1);
     assert.equal(h.r.failuresInARow, 1);
-    for (const [waitMs, expected] of [[999, 1], [1, 2], [1999, 2], [1, 3], [4000, 4]] as const) {
+    for (const [waitMs, expected] of [
+      [999, 1],
+      [1, 2],
+      [1999, 2],
+      [1, 3],
+      [4000, 4],
+    ] as const) {
       mock.timers.tick(waitMs);
       await flush();
       assert.equal(h.fetches.length, expected, `after +${waitMs} ms`);
     }
     assert.equal(h.judged.length, 1, 'judged once the fetch succeeded');
     assert.equal(h.pending().length, 0);
-    assert.deepEqual(h.fetches[0], [T0, T0 + 30_000], 'from the start of the span\'s first minute to its end');
+    assert.deepEqual(h.fetches[0], [T0, T0 + 30_000], "from the start of the span's first minute to its end");
   } finally {
     mock.timers.reset();
   }

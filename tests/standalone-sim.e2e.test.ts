@@ -14,9 +14,22 @@ test('the engine trades against the standalone simulator through --ws-url and --
   simStop = () => sim.run.child.kill('SIGTERM');
   const stateDir = path.join(tempDir(), 'BTCUSDT');
   const engine = run(MAIN, [
-    '--ws-url', `ws://127.0.0.1:${sim.port}/public/`, '--rest-url', `http://127.0.0.1:${sim.port}`,
-    '--state-dir', stateDir, '--strategy', path.join(FIXTURES, 'flip-strategy.mjs'),
-    '--stop-bps', '2', '--risk-pct', '0.1', '--latency-ms', '50-100', '--duration', '3',
+    '--ws-url',
+    `ws://127.0.0.1:${sim.port}/public/`,
+    '--rest-url',
+    `http://127.0.0.1:${sim.port}`,
+    '--state-dir',
+    stateDir,
+    '--strategy',
+    path.join(FIXTURES, 'flip-strategy.mjs'),
+    '--stop-bps',
+    '2',
+    '--risk-pct',
+    '0.1',
+    '--latency-ms',
+    '50-100',
+    '--duration',
+    '3',
   ]);
   // live market time: the first candle closes at the next minute boundary, then the trade follows quickly
   await waitFor('an Exit in the journal', () => readEvents(stateDir).some((e) => e.event === 'Exit'), 150_000, 500);

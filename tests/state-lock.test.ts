@@ -9,16 +9,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os, { hostname } from 'node:os';
 import path from 'node:path';
-import {
-  LockedError,
-  OWNER_FILE,
-  acquireStateLock,
-  lockDir,
-  lockTimings,
-  ownerAlive,
-  selfOwner,
-  type LockOwner,
-} from '../src/workers/store/state-lock.js';
+import { LockedError, OWNER_FILE, acquireStateLock, lockDir, lockTimings, ownerAlive, selfOwner, type LockOwner } from '../src/workers/store/state-lock.js';
 
 const STALE = 2000; // proper-lockfile's minimum, to keep the fallback tests short
 const tmpDir = (): string => mkdtempSync(path.join(os.tmpdir(), 'state-lock-'));
@@ -86,7 +77,7 @@ test('the lock records its owner; a second acquirer gets LockedError naming the 
   await second.release();
 });
 
-test('writing the owner file does not trip proper-lockfile\'s own mtime check over several refreshes', async () => {
+test("writing the owner file does not trip proper-lockfile's own mtime check over several refreshes", async () => {
   const dir = tmpDir();
   let compromised: Error | null = null;
   const held = await acquireStateLock(dir, (e) => (compromised = e), STALE);
@@ -128,7 +119,10 @@ test('a live holder in another process is refused at once; after its SIGKILL the
   try {
     assert.equal(readOwnerFile(dir).pid, child.pid);
     // Both paths answer from the owner file: no mtime watch and no stale wait, so no clock has to move.
-    await assert.rejects(withFrozenClock('the refusal', ['Date', 'setTimeout'], () => acquireStateLock(dir, noCompromise)), LockedError);
+    await assert.rejects(
+      withFrozenClock('the refusal', ['Date', 'setTimeout'], () => acquireStateLock(dir, noCompromise)),
+      LockedError,
+    );
   } finally {
     child.kill('SIGKILL');
   }

@@ -3,13 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { StateSnapshot } from '../src/shared/types.js';
-import {
-  canonicalJson,
-  sealSnapshot,
-  snapshotChecksum,
-  validateJournalEntry,
-  validateSnapshot,
-} from '../src/shared/state-schema.js';
+import { canonicalJson, sealSnapshot, snapshotChecksum, validateJournalEntry, validateSnapshot } from '../src/shared/state-schema.js';
 
 function body(over: Partial<StateSnapshot> = {}): Omit<StateSnapshot, 'checksum'> {
   return {
@@ -104,17 +98,11 @@ test('each malformed field is named in the reason', () => {
   const { best: _b, ...noBest } = pos;
   assert.equal(validateSnapshot(tampered('position', noBest)), 'position.best: expected finite number');
   assert.equal(validateSnapshot(tampered('workingOrders', {})), 'workingOrders: expected array');
-  assert.equal(
-    validateSnapshot(tampered('workingOrders', [{ ...body().workingOrders[0]!, qty: '1' }])),
-    'workingOrders[0].qty: expected finite number',
-  );
+  assert.equal(validateSnapshot(tampered('workingOrders', [{ ...body().workingOrders[0]!, qty: '1' }])), 'workingOrders[0].qty: expected finite number');
   assert.equal(validateSnapshot(tampered('processedOrderIds', [1])), 'processedOrderIds: expected array of strings');
   assert.equal(validateSnapshot(tampered('recentOrderTimes', [null])), 'recentOrderTimes: expected array of finite numbers');
   assert.equal(validateSnapshot(tampered('breaker', undefined)), 'breaker: expected object');
-  assert.equal(
-    validateSnapshot(tampered('breaker', { ...body().breaker, tripped: 'no' })),
-    'breaker.tripped: expected boolean',
-  );
+  assert.equal(validateSnapshot(tampered('breaker', { ...body().breaker, tripped: 'no' })), 'breaker.tripped: expected boolean');
   assert.equal(validateSnapshot(tampered('stats', { ...body().stats, trades: 2.5 })), 'stats.trades: expected non-negative integer');
   assert.equal(validateSnapshot(tampered('lastFundingTime', 'soon')), 'lastFundingTime: expected finite number or null');
 });

@@ -168,7 +168,25 @@ test('GET /health answers 200 or 503 from the current snapshot, with the heartbe
     const body = JSON.parse(ok.body) as Record<string, unknown>;
     assert.equal(body.healthy, true);
     assert.equal(body.reason, 'ok');
-    for (const k of ['ts', 'pid', 'status', 'symbol', 'price', 'position', 'equity', 'unrealized', 'ticks', 'badFrames', 'reconnects', 'wsState', 'queueDepth', 'loopLagP99Ms', 'rssMb', 'errors', 'lastError']) {
+    for (const k of [
+      'ts',
+      'pid',
+      'status',
+      'symbol',
+      'price',
+      'position',
+      'equity',
+      'unrealized',
+      'ticks',
+      'badFrames',
+      'reconnects',
+      'wsState',
+      'queueDepth',
+      'loopLagP99Ms',
+      'rssMb',
+      'errors',
+      'lastError',
+    ]) {
       assert.ok(k in body, `missing heartbeat field ${k}`);
     }
     assert.equal(body.ticks, 1234);
@@ -219,11 +237,20 @@ test('GET /metrics is Prometheus text by the conventions: exact values, symbol l
       assert.equal(type.get(s.name), s.name.endsWith('_total') ? 'counter' : 'gauge', s.name);
     }
     const ws = samples.filter((s) => s.name === 'laptop_agents_websocket_state');
-    assert.deepEqual(ws.filter((s) => s.value === 1).map((s) => s.labels), [{ symbol: 'BTCUSDT', state: 'open' }]);
+    assert.deepEqual(
+      ws.filter((s) => s.value === 1).map((s) => s.labels),
+      [{ symbol: 'BTCUSDT', state: 'open' }],
+    );
     assert.ok(ws.length >= 5, 'every websocket state is a series (0 or 1)');
     // prom-client's default collectors
-    assert.ok(samples.some((s) => s.name === 'process_resident_memory_bytes' && s.value > 1e6), 'process_resident_memory_bytes');
-    assert.ok(samples.some((s) => s.name.startsWith('nodejs_')), 'nodejs_* metrics');
+    assert.ok(
+      samples.some((s) => s.name === 'process_resident_memory_bytes' && s.value > 1e6),
+      'process_resident_memory_bytes',
+    );
+    assert.ok(
+      samples.some((s) => s.name.startsWith('nodejs_')),
+      'nodejs_* metrics',
+    );
     for (const name of [...type.keys()].filter((n) => n.startsWith('laptop_agents_'))) {
       assert.doesNotMatch(name, /(^|_)(ms|us|mb|kb|p99)(_|$)/, `${name}: base units only, no percentile gauges`);
       if (type.get(name) === 'counter') assert.match(name, /_total$/, `${name}: a counter ends in _total`);
@@ -238,7 +265,11 @@ test('/metrics: trading state is one labelled gauge with the reason on the curre
     const { type, samples } = parseProm((await get(port, '/metrics')).body);
     assert.equal(type.get('laptop_agents_trading_state'), 'gauge');
     const states = samples.filter((s) => s.name === 'laptop_agents_trading_state').map((s) => [s.labels.state, s.labels.reason, s.value]);
-    assert.deepEqual(states, [['ACTIVE', '', 0], ['REDUCING', '', 0], ['HALTED', 'kill_switch', 1]]);
+    assert.deepEqual(states, [
+      ['ACTIVE', '', 0],
+      ['REDUCING', '', 0],
+      ['HALTED', 'kill_switch', 1],
+    ]);
     assert.equal(type.get('laptop_agents_blind_spans_total'), 'counter');
     assert.equal(samples.find((s) => s.name === 'laptop_agents_blind_spans_total')?.value, 2);
   });
@@ -249,22 +280,26 @@ test('/metrics: latency histograms export the folded buckets as cumulative _buck
   stop.add(0.00002, 90); // 20 µs
   stop.add(0.0003, 9); // 300 µs
   stop.add(0.004, 1); // 4 ms
-  await withServer({ snap: snapshot() }, async (port) => {
-    const { type, samples } = parseProm((await get(port, '/metrics')).body);
-    assert.equal(type.get('laptop_agents_stop_decision_seconds'), 'histogram');
-    const bucket = (le: string): number | undefined =>
-      samples.find((s) => s.name === 'laptop_agents_stop_decision_seconds_bucket' && s.labels.le === le)?.value;
-    assert.equal(bucket('0.00001'), 0);
-    assert.equal(bucket('0.000025'), 90);
-    assert.equal(bucket('0.00025'), 90);
-    assert.equal(bucket('0.0005'), 99);
-    assert.equal(bucket('0.005'), 100);
-    assert.equal(bucket('+Inf'), 100);
-    assert.equal(samples.find((s) => s.name === 'laptop_agents_stop_decision_seconds_count')?.value, 100);
-    const sum = samples.find((s) => s.name === 'laptop_agents_stop_decision_seconds_sum')?.value ?? NaN;
-    assert.ok(Math.abs(sum - (90 * 0.00002 + 9 * 0.0003 + 0.004)) < 1e-12, `sum ${sum}`);
-    for (const s of samples.filter((x) => x.name.endsWith('_bucket'))) assert.equal(s.labels.symbol ?? 'BTCUSDT', 'BTCUSDT');
-  }, { stopDecision: stop, tickAge: new CumulativeBuckets(), loopLag: new CumulativeBuckets() });
+  await withServer(
+    { snap: snapshot() },
+    async (port) => {
+      const { type, samples } = parseProm((await get(port, '/metrics')).body);
+      assert.equal(type.get('laptop_agents_stop_decision_seconds'), 'histogram');
+      const bucket = (le: string): number | undefined =>
+        samples.find((s) => s.name === 'laptop_agents_stop_decision_seconds_bucket' && s.labels.le === le)?.value;
+      assert.equal(bucket('0.00001'), 0);
+      assert.equal(bucket('0.000025'), 90);
+      assert.equal(bucket('0.00025'), 90);
+      assert.equal(bucket('0.0005'), 99);
+      assert.equal(bucket('0.005'), 100);
+      assert.equal(bucket('+Inf'), 100);
+      assert.equal(samples.find((s) => s.name === 'laptop_agents_stop_decision_seconds_count')?.value, 100);
+      const sum = samples.find((s) => s.name === 'laptop_agents_stop_decision_seconds_sum')?.value ?? NaN;
+      assert.ok(Math.abs(sum - (90 * 0.00002 + 9 * 0.0003 + 0.004)) < 1e-12, `sum ${sum}`);
+      for (const s of samples.filter((x) => x.name.endsWith('_bucket'))) assert.equal(s.labels.symbol ?? 'BTCUSDT', 'BTCUSDT');
+    },
+    { stopDecision: stop, tickAge: new CumulativeBuckets(), loopLag: new CumulativeBuckets() },
+  );
 });
 
 test('metrics: flat is size 0, and a hostile symbol is escaped in the label and parses back intact', async () => {

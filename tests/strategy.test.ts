@@ -18,7 +18,11 @@ import { lacking } from './helpers/prerequisite.js';
 const M = 60_000;
 const T0 = 1_733_007_600_000;
 const ctx = (barIndex: number, position: Position | null = null): StrategyContext => ({
-  symbol: 'BTCUSDT', equity: 10_000, position, intervalMs: M, barIndex,
+  symbol: 'BTCUSDT',
+  equity: 10_000,
+  position,
+  intervalMs: M,
+  barIndex,
 });
 
 /** A straight line of closes; each candle opens at the previous close and has a ±wick range around its close. */
@@ -67,8 +71,17 @@ test('fewer than 51 candles → null; an open position → null', () => {
   const s = createDefaultStrategy();
   assert.equal(s.onCandle(cs.slice(0, 50), ctx(49)), null);
   const position: Position = {
-    orderId: 'o1', side: 'LONG', entry: 100, qty: 1, sl: 99, tp: 102, openedAt: T0, entryFee: 0.06,
-    riskDistance: 1, best: 100, trailActive: false,
+    orderId: 'o1',
+    side: 'LONG',
+    entry: 100,
+    qty: 1,
+    sl: 99,
+    tp: 102,
+    openedAt: T0,
+    entryFee: 0.06,
+    riskDistance: 1,
+    best: 100,
+    trailActive: false,
   };
   assert.equal(s.onCandle(cs, ctx(59, position)), null);
   assert.deepEqual(s.onCandle(cs.slice(0, 51), ctx(50)), { side: 'LONG' });
@@ -262,8 +275,10 @@ test('plugins: load a .mjs module, call it; bad shape, missing file and throwing
   const missing = path.join(dir, 'nope.mjs');
   await assert.rejects(loadStrategy('nope.mjs', dir), { message: `strategy: cannot load ${missing}: no such file` });
   fs.writeFileSync(path.join(dir, 'syntax.mjs'), 'export default {\n');
-  await assert.rejects(loadStrategy(path.join(dir, 'syntax.mjs'), '/'), (e: Error) =>
-    e.message.startsWith(`strategy: cannot load ${path.join(dir, 'syntax.mjs')}: `) && !e.message.includes('\n'));
+  await assert.rejects(
+    loadStrategy(path.join(dir, 'syntax.mjs'), '/'),
+    (e: Error) => e.message.startsWith(`strategy: cannot load ${path.join(dir, 'syntax.mjs')}: `) && !e.message.includes('\n'),
+  );
 
   // A throwing plugin loads fine; its error surfaces from onCandle for the session to count.
   const boom = await loadStrategy(path.join(dir, 'throws.mjs'), '/');

@@ -32,7 +32,7 @@ test('wrap-around: after 3 laps of a 4-slot ring the latest is still the last wr
   assert.deepEqual(ring.latest(), { ts: 15, bid: 15.25, ask: 15.5, last: 15.75, recvTime: 150 });
 });
 
-test('a reader attached to the same buffer sees the writer\'s ticks; a foreign buffer is refused', () => {
+test("a reader attached to the same buffer sees the writer's ticks; a foreign buffer is refused", () => {
   const ring = TickRing.allocate(16);
   const reader = new TickRing(ring.buffer);
   assert.equal(reader.latest(), null);

@@ -15,17 +15,41 @@ describe('tick synthesis inside a candle', () => {
     // high is 1.2 away, low 0.4: the low comes first. Legs 0.4, 1.6, 0.4 of 2.4 → low at tick 1, high at 5.
     const c: Candle = { ts: T, open: 100, high: 101.2, low: 99.6, close: 100.8, volume: 7 };
     const ticks = synthTicks(c, 7, 0.1);
-    assert.deepEqual(ticks.map((t) => t.last), [100, 99.6, 100, 100.4, 100.8, 101.2, 100.8]);
-    assert.deepEqual(ticks.map((t) => t.side), ['buy', 'sell', 'buy', 'buy', 'buy', 'buy', 'sell']);
-    assert.deepEqual(ticks.map((t) => [t.bid, t.ask]), [
-      [99.9, 100], [99.6, 99.7], [99.9, 100], [100.3, 100.4], [100.7, 100.8], [101.1, 101.2], [100.8, 100.9],
-    ]);
+    assert.deepEqual(
+      ticks.map((t) => t.last),
+      [100, 99.6, 100, 100.4, 100.8, 101.2, 100.8],
+    );
+    assert.deepEqual(
+      ticks.map((t) => t.side),
+      ['buy', 'sell', 'buy', 'buy', 'buy', 'buy', 'sell'],
+    );
+    assert.deepEqual(
+      ticks.map((t) => [t.bid, t.ask]),
+      [
+        [99.9, 100],
+        [99.6, 99.7],
+        [99.9, 100],
+        [100.3, 100.4],
+        [100.7, 100.8],
+        [101.1, 101.2],
+        [100.8, 100.9],
+      ],
+    );
     // 60 s / 8 apart: strictly inside the minute
-    assert.deepEqual(ticks.map((t) => t.ts - T), [7500, 15000, 22500, 30000, 37500, 45000, 52500]);
-    assert.deepEqual(ticks.map((t) => t.qty), Array(7).fill(1));
+    assert.deepEqual(
+      ticks.map((t) => t.ts - T),
+      [7500, 15000, 22500, 30000, 37500, 45000, 52500],
+    );
+    assert.deepEqual(
+      ticks.map((t) => t.qty),
+      Array(7).fill(1),
+    );
     // the high first when it is the nearer extreme
     const down = synthTicks({ ts: T, open: 100, high: 100.3, low: 98, close: 99, volume: 1 }, 4, 0.1);
-    assert.deepEqual(down.map((t) => t.last), [100, 100.3, 98, 99]);
+    assert.deepEqual(
+      down.map((t) => t.last),
+      [100, 100.3, 98, 99],
+    );
   });
 
   it('infers the price tick from the decimals the series uses', () => {

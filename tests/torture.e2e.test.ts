@@ -36,10 +36,16 @@ test(`kill -9 at ${KILLS} random instants: every restart loads, nothing acknowle
   assert.ok(r.observations.snapshots.size >= 3, `${r.observations.snapshots.size} snapshots seen while engines ran`);
   assert.ok(r.observations.lines.size >= r.stats.events / 2, `${r.observations.lines.size} journal lines seen while engines ran`);
   assert.ok(r.stats.exits <= r.stats.fills);
-  const events = readFileSync(path.join(r.stateDir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalEntry);
+  const events = readFileSync(path.join(r.stateDir, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as JournalEntry);
   const loaded = events.filter((e) => e.event === 'StateLoaded').map((e) => e.source);
   assert.equal(loaded[0], 'fresh');
-  assert.ok(loaded.slice(1).every((s) => s === 'primary' || s === 'journal'), `restarts load the primary (or the journal before any snapshot): ${loaded.join(',')}`);
+  assert.ok(
+    loaded.slice(1).every((s) => s === 'primary' || s === 'journal'),
+    `restarts load the primary (or the journal before any snapshot): ${loaded.join(',')}`,
+  );
 });
 
 test('the checker catches a lost acknowledged line (seen on disk or reported durable), a duplicate fill and a state that is not the fold', (t) => {
@@ -56,7 +62,12 @@ test('the checker catches a lost acknowledged line (seen on disk or reported dur
 
   // 1. a line the harness saw during a run is gone
   let dir = copy();
-  writeFileSync(path.join(dir, 'events.jsonl'), journalLines(dir).filter((l) => l !== fill).join('\n') + '\n');
+  writeFileSync(
+    path.join(dir, 'events.jsonl'),
+    journalLines(dir)
+      .filter((l) => l !== fill)
+      .join('\n') + '\n',
+  );
   let v = verifyStateDir(dir, r.observations, r.runs);
   assert.ok(v.includes(`journal line seq ${fillSeq} was visible during a run and is missing now`), v.join('\n'));
   // ...and, once the engine logs seq on FILL lines and durableSeq on heartbeats, the same loss is caught from the logs
@@ -72,7 +83,10 @@ test('the checker catches a lost acknowledged line (seen on disk or reported dur
   const dup = { ...(JSON.parse(fill) as { orderId: string }), seq: last.seq + 1 };
   writeFileSync(path.join(dir, 'events.jsonl'), [...lines, JSON.stringify(dup)].join('\n') + '\n');
   v = verifyStateDir(dir, r.observations, r.runs);
-  assert.ok(v.some((x) => x.startsWith(`Fill ${dup.orderId} appears twice`)), v.join('\n'));
+  assert.ok(
+    v.some((x) => x.startsWith(`Fill ${dup.orderId} appears twice`)),
+    v.join('\n'),
+  );
 
   // 3. a valid, sealed state.json whose equity is not the fold of the journal
   dir = copy();
@@ -80,6 +94,9 @@ test('the checker catches a lost acknowledged line (seen on disk or reported dur
   const { checksum: _c, ...rest } = state;
   writeFileSync(path.join(dir, 'state.json'), JSON.stringify(sealSnapshot({ ...rest, equity: rest.equity + 0.01 })));
   v = verifyStateDir(dir, r.observations, r.runs);
-  assert.ok(v.some((x) => x.startsWith('state.json equity')), v.join('\n'));
+  assert.ok(
+    v.some((x) => x.startsWith('state.json equity')),
+    v.join('\n'),
+  );
   assert.ok(v.some((x) => x.startsWith('final_report equity')) === false, 'only the tampered file is blamed');
 });

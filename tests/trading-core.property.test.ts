@@ -47,7 +47,8 @@ function harness() {
   const sink: CoreSink = {
     record: (e) => events.push(e),
     changed: () => {},
-    blindSpan: () => {}, gap: () => {},
+    blindSpan: () => {},
+    gap: () => {},
     breakerTripped: () => {},
     error: () => {},
     info: () => {},
@@ -55,22 +56,28 @@ function harness() {
   };
   const core = new TradingCore(
     { symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
-    broker, new CandleBuilder(60_000), TickRing.allocate(64), greedy, sink, new RecordingExecutor(pending),
+    broker,
+    new CandleBuilder(60_000),
+    TickRing.allocate(64),
+    greedy,
+    sink,
+    new RecordingExecutor(pending),
   );
   return { core, broker, events, pending };
 }
 
-const num = fc.oneof(
-  fc.double({ min: 1, max: 200_000, noNaN: true }),
-  fc.constantFrom(0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e300, 5e-324),
-);
+const num = fc.oneof(fc.double({ min: 1, max: 200_000, noNaN: true }), fc.constantFrom(0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e300, 5e-324));
 
 /** Frames shaped like the exchange's, with arbitrary (often hostile) numbers and times. */
 const frame = fc.oneof(
-  fc.record({ dt: fc.integer({ min: -10_000, max: 120_000 }), bid: num, spread: fc.double({ min: -5, max: 50, noNaN: true }) }).map((r) => ({ kind: 'book' as const, ...r })),
+  fc
+    .record({ dt: fc.integer({ min: -10_000, max: 120_000 }), bid: num, spread: fc.double({ min: -5, max: 50, noNaN: true }) })
+    .map((r) => ({ kind: 'book' as const, ...r })),
   fc.record({ dt: fc.integer({ min: -10_000, max: 120_000 }), p: num }).map((r) => ({ kind: 'trade' as const, ...r })),
   fc.record({ dt: fc.integer({ min: 0, max: 120_000 }), o: num, h: num, l: num, c: num, v: num }).map((r) => ({ kind: 'kline' as const, ...r })),
-  fc.record({ dt: fc.integer({ min: 0, max: 60_000 }), fr: fc.double({ min: -1, max: 1, noNaN: true }), mp: num }).map((r) => ({ kind: 'price' as const, ...r })),
+  fc
+    .record({ dt: fc.integer({ min: 0, max: 60_000 }), fr: fc.double({ min: -1, max: 1, noNaN: true }), mp: num })
+    .map((r) => ({ kind: 'price' as const, ...r })),
   fc.string({ maxLength: 200 }).map((text) => ({ kind: 'raw' as const, text })),
   fc.jsonValue().map((v) => ({ kind: 'raw' as const, text: JSON.stringify(v) ?? 'null' })),
 );
@@ -88,13 +95,28 @@ test('arbitrary frames through the codec and the tick path: no throw, no NaN in 
           if (f.kind === 'book') text = encodeBook('BTCUSDT', ts, f.bid, f.bid + f.spread, 1, 1);
           else if (f.kind === 'trade') text = encodeTrade('BTCUSDT', ts, f.p, 0.5, 'buy');
           else if (f.kind === 'kline') text = encodeKline('BTCUSDT', 'market_kline_1min', ts, { open: f.o, high: f.h, low: f.l, close: f.c, volume: f.v });
-          else text = encodePrice('BTCUSDT', ts, { markPrice: f.mp, indexPrice: f.mp, fundingRate: f.fr / 100, fundingTime: Math.floor(ts / 28_800_000) * 28_800_000, nextFundingTime: Math.floor(ts / 28_800_000) * 28_800_000 + 28_800_000 });
+          else
+            text = encodePrice('BTCUSDT', ts, {
+              markPrice: f.mp,
+              indexPrice: f.mp,
+              fundingRate: f.fr / 100,
+              fundingTime: Math.floor(ts / 28_800_000) * 28_800_000,
+              nextFundingTime: Math.floor(ts / 28_800_000) * 28_800_000 + 28_800_000,
+            });
         }
         h.core.onFrame(decodeFrame(text), ts);
         // execution: every queued order is quoted from the current book, as the worker would
         for (const o of h.pending.splice(0)) {
           const t = h.core.tick;
-          h.core.onQuote(o, { orderId: o.id, ts: t.ts || o.createdAt, bid: t.bid || o.refPrice, ask: t.ask || o.refPrice, last: t.last || o.refPrice, latencyMs: 0, synthetic: !h.core.haveBook });
+          h.core.onQuote(o, {
+            orderId: o.id,
+            ts: t.ts || o.createdAt,
+            bid: t.bid || o.refPrice,
+            ask: t.ask || o.refPrice,
+            last: t.last || o.refPrice,
+            latencyMs: 0,
+            synthetic: !h.core.haveBook,
+          });
         }
         const bad = allFinite(h.broker.state);
         if (bad) throw new Error(`non-finite number in broker state: ${bad}`);
@@ -116,7 +138,10 @@ test('valid frames do trade in that harness (the property above is not vacuous)'
     ts += 15_000;
     price += i % 20 < 10 ? 80 : -80; // swings of 800 cross a 30 bps stop or target
     h.core.onFrame(decodeFrame(encodeBook('BTCUSDT', ts, price, price + 0.1, 1, 1)), ts);
-    h.core.onFrame(decodeFrame(encodeKline('BTCUSDT', 'market_kline_1min', ts, { open: price, high: price + 5, low: price - 5, close: price, volume: 10 })), ts);
+    h.core.onFrame(
+      decodeFrame(encodeKline('BTCUSDT', 'market_kline_1min', ts, { open: price, high: price + 5, low: price - 5, close: price, volume: 10 })),
+      ts,
+    );
     for (const o of h.pending.splice(0)) {
       const t = h.core.tick;
       h.core.onQuote(o, { orderId: o.id, ts: t.ts, bid: t.bid, ask: t.ask, last: t.last, latencyMs: 0, synthetic: false });

@@ -25,25 +25,47 @@ function setup(signal: Side | null = null, over: Partial<CoreConfig> & { marketT
   const submitted: Order[] = [];
   const gaps: Array<[number, number]> = [];
   const sink: CoreSink = {
-    record: (e) => void events.push(e), changed: () => {},
-    blindSpan: () => {}, gap: (a, b) => void gaps.push([a, b]), breakerTripped: () => {}, error: (m) => assert.fail(m), info: () => {}, warn: () => {},
+    record: (e) => void events.push(e),
+    changed: () => {},
+    blindSpan: () => {},
+    gap: (a, b) => void gaps.push([a, b]),
+    breakerTripped: () => {},
+    error: (m) => assert.fail(m),
+    info: () => {},
+    warn: () => {},
   };
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, T0));
   const { marketTimeCapacity, ...cfg } = over;
   const executor = marketTimeCapacity === undefined ? new RecordingExecutor(submitted) : new MarketTimeExecutor(marketTimeCapacity);
-  const core = new TradingCore({ symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5, ...cfg },
-    broker, new CandleBuilder(60_000), TickRing.allocate(64), { name: 't', onCandle: () => (signal ? { side: signal } : null) }, sink, executor);
+  const core = new TradingCore(
+    { symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5, ...cfg },
+    broker,
+    new CandleBuilder(60_000),
+    TickRing.allocate(64),
+    { name: 't', onCandle: () => (signal ? { side: signal } : null) },
+    sink,
+    executor,
+  );
   const book = (ts: number, bid: number): void => core.onFrame(decodeFrame(encodeBook('BTCUSDT', ts, bid, bid + 0.1, 1, 1)), ts);
-  const kline = (ts: number, c: number, volume = 10): void => core.onFrame(decodeFrame(encodeKline('BTCUSDT', 'market_kline_1min', ts, { open: c, high: c + 5, low: c - 5, close: c, volume })), ts);
+  const kline = (ts: number, c: number, volume = 10): void =>
+    core.onFrame(decodeFrame(encodeKline('BTCUSDT', 'market_kline_1min', ts, { open: c, high: c + 5, low: c - 5, close: c, volume })), ts);
   const open = (side: Side, at: number): void => {
-    core.onQuote({ id: `o-${side}`, side, qty: 0.5, refPrice: 100_000, sl: side === 'LONG' ? 90_000 : 110_000, tp: side === 'LONG' ? 110_000 : 90_000, createdAt: at },
-      { orderId: `o-${side}`, ts: at, bid: 100_000, ask: 100_000.1, last: 100_000, latencyMs: 0, synthetic: false });
+    core.onQuote(
+      { id: `o-${side}`, side, qty: 0.5, refPrice: 100_000, sl: side === 'LONG' ? 90_000 : 110_000, tp: side === 'LONG' ? 110_000 : 90_000, createdAt: at },
+      { orderId: `o-${side}`, ts: at, bid: 100_000, ask: 100_000.1, last: 100_000, latencyMs: 0, synthetic: false },
+    );
   };
   return { core, broker, events, submitted, gaps, book, kline, open };
 }
 
 const price = (ts: number, fundingTime: number, frPercent: number): string =>
-  encodePrice('BTCUSDT', ts, { markPrice: 100_000, indexPrice: 100_000, fundingRate: frPercent / 100, fundingTime, nextFundingTime: fundingTime + 8 * 3600_000 });
+  encodePrice('BTCUSDT', ts, {
+    markPrice: 100_000,
+    indexPrice: 100_000,
+    fundingRate: frPercent / 100,
+    fundingTime,
+    nextFundingTime: fundingTime + 8 * 3600_000,
+  });
 
 test('funding from the price channel: settled rate (percent on the wire), once, longs pay a positive rate', () => {
   const h = setup();
@@ -179,6 +201,6 @@ test('the liquidity cap comes from the live candle that just closed; its remaind
   assert.ok(rest.price > 100_002.1, 'slipped against the buyer, never at the raw touch');
   const slip = DEFAULT_BROKER_CONFIG.slipBps + (DEFAULT_BROKER_CONFIG.impactBpsPerMillion * rest.qty * 100_002.1) / 1_000_000;
   assert.ok(Math.abs(rest.price - 100_002.1 * (1 + slip / 10_000)) < 1e-6);
-  assert.ok(Math.abs(rest.fee - rest.qty * rest.price * DEFAULT_BROKER_CONFIG.takerBps / 10_000) < 1e-9, 'taker fee');
+  assert.ok(Math.abs(rest.fee - (rest.qty * rest.price * DEFAULT_BROKER_CONFIG.takerBps) / 10_000) < 1e-9, 'taker fee');
   assert.ok(Math.abs(h.broker.state.position!.qty - (entry.qty + rest.qty)) < 1e-12);
 });

@@ -7,13 +7,18 @@ import { test } from 'node:test';
 import { ROOT } from './helpers/engine.js';
 
 test('a main loop frozen past the limit is killed by the watchdog thread', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tests', 'fixtures', 'frozen-loop.ts'), '700'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tests', 'fixtures', 'frozen-loop.ts'), '700'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const started = Date.now();
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (c, s) => resolve({ code: c, signal: s })));
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (c, s) => resolve({ code: c, signal: s })),
+  );
   const seconds = (Date.now() - started) / 1000;
   assert.match(out, /frozen/);
   assert.doesNotMatch(out, /survived/, 'the frozen loop never got to finish');
@@ -23,7 +28,10 @@ test('a main loop frozen past the limit is killed by the watchdog thread', async
 });
 
 test('a process suspended (SIGSTOP) for longer than the limit is not killed when it continues', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tests', 'fixtures', 'suspended-loop.ts'), '700', '7000'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tests', 'fixtures', 'suspended-loop.ts'), '700', '7000'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -37,7 +45,10 @@ test('a process suspended (SIGSTOP) for longer than the limit is not killed when
     child.kill('SIGSTOP');
     await new Promise((r) => setTimeout(r, 3000)); // four limits
     child.kill('SIGCONT');
-    const { code, signal } = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running 15 s after SIGCONT: ${out}`)), 15_000))]);
+    const { code, signal } = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running 15 s after SIGCONT: ${out}`)), 15_000)),
+    ]);
     assert.equal(signal, null, `not killed (${signal}): ${err}`);
     assert.equal(code, 0);
     assert.match(err, /process was suspended for about \d+ ms/, 'the watchdog says why it did not kill');

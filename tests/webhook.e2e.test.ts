@@ -42,10 +42,34 @@ async function receiver(answer: 'ok' | 'hang' | '500'): Promise<{ url: string; b
  */
 function session(stateDir: string, webhooks: string[]) {
   return run(MAIN, [
-    '--feed', 'sim', '--sim-speed', '240', '--sim-seed', '5', '--seed', '5', '--duration', '0.3',
-    '--strategy', path.join(FIXTURES, 'fast-strategy.mjs'), '--min-trade-interval', '0', '--stop-bps', '8', '--latency-ms', '20-60',
-    '--risk-pct', '0.1', '--taker-bps', '1',
-    '--max-drawdown-pct', '100', '--max-losses', '1000', '--state-dir', stateDir,
+    '--feed',
+    'sim',
+    '--sim-speed',
+    '240',
+    '--sim-seed',
+    '5',
+    '--seed',
+    '5',
+    '--duration',
+    '0.3',
+    '--strategy',
+    path.join(FIXTURES, 'fast-strategy.mjs'),
+    '--min-trade-interval',
+    '0',
+    '--stop-bps',
+    '8',
+    '--latency-ms',
+    '20-60',
+    '--risk-pct',
+    '0.1',
+    '--taker-bps',
+    '1',
+    '--max-drawdown-pct',
+    '100',
+    '--max-losses',
+    '1000',
+    '--state-dir',
+    stateDir,
     ...webhooks.flatMap((u) => ['--webhook', u]),
   ]);
 }
@@ -108,15 +132,27 @@ test('receivers that hang or answer 500: counted warnings, the session trades on
     assert.ok(hang.bodies.length >= 1 && failing.bodies.length >= 1, 'both receivers were tried');
 
     const warns = logLines(r.stdout()).filter((l) => l.level === 40 && String(l.msg).startsWith('webhook notification'));
-    assert.ok(warns.some((w) => w.url === failing.url && w.err === 'HTTP 500'), 'the 500s are warned about');
-    assert.ok(warns.some((w) => w.url === hang.url && /no answer within/.test(String(w.err))) || logLines(r.stdout()).some((l) => l.msg === 'webhook notifications not delivered before shutdown'),
-      'the hanging receiver is warned about');
+    assert.ok(
+      warns.some((w) => w.url === failing.url && w.err === 'HTTP 500'),
+      'the 500s are warned about',
+    );
+    assert.ok(
+      warns.some((w) => w.url === hang.url && /no answer within/.test(String(w.err))) ||
+        logLines(r.stdout()).some((l) => l.msg === 'webhook notifications not delivered before shutdown'),
+      'the hanging receiver is warned about',
+    );
 
-    const p99 = (out: string): number[] => logLines(out).filter((l) => l.hb === true && Number(l.stopDecisionP99Us) > 0).map((l) => Number(l.stopDecisionP99Us));
+    const p99 = (out: string): number[] =>
+      logLines(out)
+        .filter((l) => l.hb === true && Number(l.stopDecisionP99Us) > 0)
+        .map((l) => Number(l.stopDecisionP99Us));
     // one figure per heartbeat with a position: a median over the session, not over its cold start
     const hookSamples = p99(r.stdout());
     const baseSamples = p99(base.stdout());
-    assert.ok(hookSamples.length >= 10 && baseSamples.length >= 10, `stop decisions all session long (${hookSamples.length} and ${baseSamples.length} seconds)`);
+    assert.ok(
+      hookSamples.length >= 10 && baseSamples.length >= 10,
+      `stop decisions all session long (${hookSamples.length} and ${baseSamples.length} seconds)`,
+    );
     const withHooks = median(hookSamples);
     const without = median(baseSamples);
     t.diagnostic(`stop decision p99 median ${withHooks} µs with failing webhooks, ${without} µs without (${hookSamples.length}/${baseSamples.length} s)`);

@@ -4,13 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BITUNIX_REST_URL, BITUNIX_WS_URL } from '../shared/bitunix/index.js';
-import {
-  INTERVAL_MS,
-  type EngineConfig,
-  type FeedKind,
-  type Interval,
-  type LogLevel,
-} from './config.js';
+import { INTERVAL_MS, type EngineConfig, type FeedKind, type Interval, type LogLevel } from './config.js';
 import { FRAME_LOG_SUFFIX } from '../shared/frame-log.js';
 import { randomSeed } from '../shared/rng.js';
 import { isFrameLog } from './frame-log-reader.js';
@@ -20,20 +14,9 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export type CliResult =
-  | { kind: 'run'; config: EngineConfig }
-  | { kind: 'help'; text: string }
-  | { kind: 'version'; text: string };
+export type CliResult = { kind: 'run'; config: EngineConfig } | { kind: 'help'; text: string } | { kind: 'version'; text: string };
 
-type Group =
-  | 'Market data'
-  | 'Strategy & sizing'
-  | 'Costs'
-  | 'Execution'
-  | 'Risk'
-  | 'Network'
-  | 'State & lifecycle'
-  | 'Misc';
+type Group = 'Market data' | 'Strategy & sizing' | 'Costs' | 'Execution' | 'Risk' | 'Network' | 'State & lifecycle' | 'Misc';
 
 /** Numeric bounds; `minOpen` makes the lower bound exclusive. */
 interface NumRule {
@@ -308,7 +291,8 @@ export function parseCli(argv: string[], env: { cwd: string; version: string }):
     replay = path.resolve(env.cwd, rawReplay);
     if (isDir(replay)) {
       if (!isFrameLog(replay)) throw new ConfigError(`--replay: the directory holds no frame log (*${FRAME_LOG_SUFFIX}): ${show(rawReplay)}`);
-    } else if (!isFile(replay)) throw new ConfigError(`--replay: not an existing file or directory: ${show(rawReplay)} (resolved to ${show(replay, Infinity)})`);
+    } else if (!isFile(replay))
+      throw new ConfigError(`--replay: not an existing file or directory: ${show(rawReplay)} (resolved to ${show(replay, Infinity)})`);
   } else if (rawReplay !== undefined) {
     throw new ConfigError(`--replay: only valid with --feed replay (got --feed ${feed})`);
   }
@@ -327,7 +311,8 @@ export function parseCli(argv: string[], env: { cwd: string; version: string }):
       throw new ConfigError(`--strategy: unknown built-in ${show(rawStrategy)} (built-ins: default; a plugin path must contain '/', e.g. ./my-strategy.js)`);
     }
     strategy = path.resolve(env.cwd, rawStrategy);
-    if (!isFile(strategy)) throw new ConfigError(`--strategy: plugin module is not an existing file: ${show(rawStrategy)} (resolved to ${show(strategy, Infinity)})`);
+    if (!isFile(strategy))
+      throw new ConfigError(`--strategy: plugin module is not an existing file: ${show(rawStrategy)} (resolved to ${show(strategy, Infinity)})`);
   }
 
   const backoffBase = num('backoff-base');

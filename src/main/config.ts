@@ -68,4 +68,3 @@ export const INTERVAL_MS: Record<Interval, number> = {
   '30m': 1_800_000,
   '1h': 3_600_000,
 };
-

@@ -125,9 +125,7 @@ export class FrameRecorder implements FrameSink {
         if (finished) return;
         finished = true;
         clearTimeout(force);
-        void this.worker.terminate().then(() =>
-          resolve({ dir: this.dir, items: this.recorded, dropped: this.dropped, failed: this.failed, ...this.final }),
-        );
+        void this.worker.terminate().then(() => resolve({ dir: this.dir, items: this.recorded, dropped: this.dropped, failed: this.failed, ...this.final }));
       };
       const force = setTimeout(() => {
         this.log.warn({ dir: this.dir }, 'recording: the writer did not finish in time; the last frames may be missing');

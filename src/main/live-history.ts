@@ -36,7 +36,16 @@ export class LiveHistory {
   private readonly sides = new StringCodes();
 
   constructor(capacity: number) {
-    this.ring = new ColumnRing<Column>(capacity, { ts: 'f64', status: 'u8', price: 'f64', side: 'u8', qty: 'f64', entry: 'f64', equity: 'f64', unrealized: 'f64' });
+    this.ring = new ColumnRing<Column>(capacity, {
+      ts: 'f64',
+      status: 'u8',
+      price: 'f64',
+      side: 'u8',
+      qty: 'f64',
+      entry: 'f64',
+      equity: 'f64',
+      unrealized: 'f64',
+    });
   }
 
   push(s: LiveSample): void {

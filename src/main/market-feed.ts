@@ -150,8 +150,7 @@ export class MarketFeed implements MarketDataFeed {
       this.lastFrameAt = recv;
       if (decodeOpts !== undefined) decodeOpts.nowMs = recv;
       const frame =
-        (data instanceof Uint8Array ? reader.decode(data, decodeOpts) : null) ??
-        decodeFrame(typeof data === 'string' ? data : data.toString(), decodeOpts);
+        (data instanceof Uint8Array ? reader.decode(data, decodeOpts) : null) ?? decodeFrame(typeof data === 'string' ? data : data.toString(), decodeOpts);
       if (!this.gotData && (frame.type === 'book' || frame.type === 'trade' || frame.type === 'kline' || frame.type === 'price')) {
         this.gotData = true;
         if (this.everConnected) this.reconnects++;

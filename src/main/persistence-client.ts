@@ -48,10 +48,7 @@ export class PersistenceClient extends EventEmitter implements PersistenceWorker
       this.die(new Error(`persistence worker crashed: ${err.message}`), err);
     });
     this.worker.on('exit', (code: number) => {
-      this.die(
-        new Error(this.terminating ? 'persistence worker was terminated' : `persistence worker exited with code ${code}`),
-        null,
-      );
+      this.die(new Error(this.terminating ? 'persistence worker was terminated' : `persistence worker exited with code ${code}`), null);
     });
   }
 

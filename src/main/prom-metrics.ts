@@ -77,7 +77,11 @@ class FoldedHistogram extends Histogram<'symbol'> {
     const values: HistogramData['values'] = [];
     if (buckets) {
       for (const b of buckets.cumulative()) {
-        values.push({ labels: { le: b.le === Infinity ? '+Inf' : b.le, symbol } as HistogramData['values'][number]['labels'], value: b.count, metricName: `${this.metric}_bucket` });
+        values.push({
+          labels: { le: b.le === Infinity ? '+Inf' : b.le, symbol } as HistogramData['values'][number]['labels'],
+          value: b.count,
+          metricName: `${this.metric}_bucket`,
+        });
       }
       values.push({ labels: { symbol }, value: buckets.sum, metricName: `${this.metric}_sum` });
       values.push({ labels: { symbol }, value: buckets.count, metricName: `${this.metric}_count` });

@@ -55,7 +55,10 @@ export class RecordedRest {
     const q = parseKlineQuery(params);
     const end = q.endTime ?? Infinity;
     const limit = q.limit ?? 200;
-    const page = [...byTs.values()].filter((c) => c.ts < end).sort((a, b) => a.ts - b.ts).slice(-limit);
+    const page = [...byTs.values()]
+      .filter((c) => c.ts < end)
+      .sort((a, b) => a.ts - b.ts)
+      .slice(-limit);
     return encodeRestKlines(page);
   }
 

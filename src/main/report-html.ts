@@ -239,16 +239,16 @@ function factsHtml(r: FinalReport): string {
     ['Exposure', `${r.exposurePct.toFixed(1)} % of the period`],
     ['Average holding time', orDash(r.avgHoldingSec, fmtDuration)],
     ['Position at end', pos],
-    ...(ts ? [['Trading state at end', `${ts.state}${ts.reason ? ` (${ts.reason})` : ''}`, ts.state === 'ACTIVE' ? '' : 'loss'] as [string, string, string]] : []),
+    ...(ts
+      ? [['Trading state at end', `${ts.state}${ts.reason ? ` (${ts.reason})` : ''}`, ts.state === 'ACTIVE' ? '' : 'loss'] as [string, string, string]]
+      : []),
     ['Ticks', String(r.ticks)],
     ['Bad frames', String(r.badFrames)],
     ['Reconnects', String(r.reconnects)],
     ['Errors', String(r.errors), r.errors > 0 ? 'loss' : ''],
     ...(r.lastError ? ([['Last error', r.lastError, 'loss']] as [string, string, string][]) : []),
   ];
-  return facts
-    .map(([k, v, cls]) => `<div><dt>${escapeHtml(k)}</dt><dd${cls ? ` class="${cls}"` : ''}>${escapeHtml(v)}</dd></div>`)
-    .join('\n');
+  return facts.map(([k, v, cls]) => `<div><dt>${escapeHtml(k)}</dt><dd${cls ? ` class="${cls}"` : ''}>${escapeHtml(v)}</dd></div>`).join('\n');
 }
 
 function tradeTableHtml(rows: readonly TradeRow[]): string {
@@ -395,7 +395,8 @@ export function* renderReportParts(input: ReportInput): Generator<string> {
   const candles = chartCandles(input.candles);
   const times = candles.map((c) => c.time);
   const { markers, labels } = labelMarkers(tradeMarkers(input.entries, trades, times));
-  const legendHint = markers.length > 0 ? `${markers.length} entries and exits: point at a marker to read it; click a trade in the table to zoom to it` : 'no trades';
+  const legendHint =
+    markers.length > 0 ? `${markers.length} entries and exits: point at a marker to read it; click a trade in the table to zoom to it` : 'no trades';
   const equity = chartEquity(input.equity);
   const symbol = escapeHtml(input.symbol);
   const r = input.report;

@@ -175,7 +175,20 @@ export function summaryText(r: FinalReport): string {
 export function metricsCsv(samples: Iterable<MetricsSample>): string {
   const lines = ['ts,price,equity,unrealized,position,ticks,queueDepth,loopLagP99Ms,rssMb,errors'];
   for (const s of samples) {
-    lines.push([s.ts, s.price ?? '', round(s.equity, 4), round(s.unrealized, 4), s.position, s.ticks, s.queueDepth, round(s.loopLagP99Ms, 3), round(s.rssMb, 1), s.errors].join(','));
+    lines.push(
+      [
+        s.ts,
+        s.price ?? '',
+        round(s.equity, 4),
+        round(s.unrealized, 4),
+        s.position,
+        s.ticks,
+        s.queueDepth,
+        round(s.loopLagP99Ms, 3),
+        round(s.rssMb, 1),
+        s.errors,
+      ].join(','),
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -14,8 +14,6 @@ export function spawnWorker(name: string, opts: WorkerOptions = {}): Worker {
   const url = workerUrl(name);
   if (!isTs) return new Worker(url, opts);
   const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code =
-    `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); ` +
-    `return import(${JSON.stringify(url.href)}); })`;
+  const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); ` + `return import(${JSON.stringify(url.href)}); })`;
   return new Worker(code, { ...opts, eval: true });
 }

@@ -138,7 +138,6 @@ export class BlindSpanTracker {
     return merged;
   }
 
-
   /** These spans were recovered: they stop blocking entries. A span merged into a larger one meanwhile stays. */
   recovered(spans: readonly BlindSpan[]): void {
     this.waiting = this.waiting.filter((w) => !spans.some((s) => s.fromTs <= w.fromTs && w.toTs <= s.toTs));

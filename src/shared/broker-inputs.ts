@@ -13,12 +13,7 @@ export function validTick(t: Tick | null | undefined): t is Tick {
 
 export function validCandle(c: Candle | null | undefined): c is Candle {
   return (
-    !!c &&
-    Number.isFinite(c.ts) &&
-    [c.open, c.high, c.low, c.close].every(isFinitePositive) &&
-    c.low <= c.high &&
-    Number.isFinite(c.volume) &&
-    c.volume >= 0
+    !!c && Number.isFinite(c.ts) && [c.open, c.high, c.low, c.close].every(isFinitePositive) && c.low <= c.high && Number.isFinite(c.volume) && c.volume >= 0
   );
 }
 

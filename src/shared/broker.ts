@@ -89,7 +89,16 @@ export class PaperBroker {
     const inside = buying ? order.sl < price && price < order.tp : order.tp < price && price < order.sl;
     if (!inside) return reject('bracket_crossed');
 
-    const terms = { orderId: order.id, side: order.side, qty: fillQty, sl: order.sl, tp: order.tp, at, orderAt: order.createdAt, latencyMs: order.latencyMs ?? 0 };
+    const terms = {
+      orderId: order.id,
+      side: order.side,
+      qty: fillQty,
+      sl: order.sl,
+      tp: order.tp,
+      at,
+      orderAt: order.createdAt,
+      latencyMs: order.latencyMs ?? 0,
+    };
     this.emit(out, takerFillEvent(this.cfg, terms, taken));
     this.liquidity.use(fillQty, touch);
     this.stops.opened(at, order.sl);
@@ -363,13 +372,7 @@ export class PaperBroker {
     this.trip(drawdownTrip(this.s.breaker, this.livePeak, equityNow, this.cfg), at, out);
   }
 
-  private exit(
-    d: ExitDecision,
-    source: 'tick' | 'candle' | 'forced',
-    at: number,
-    out: BrokerEvent[],
-    span?: { fromTs: number; toTs: number },
-  ): void {
+  private exit(d: ExitDecision, source: 'tick' | 'candle' | 'forced', at: number, out: BrokerEvent[], span?: { fromTs: number; toTs: number }): void {
     const pos = this.s.position;
     if (!pos) return;
     const slip = this.cfg.slipBps * this.rng.uniform(0.5, 1.5);

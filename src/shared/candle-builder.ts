@@ -99,9 +99,7 @@ export class CandleBuilder {
     }
     this.formingCandle = next;
     const prev = this.lastClosed;
-    const gap = prev !== null && bucket > prev.ts + this.intervalMs
-      ? { fromTs: prev.ts + this.intervalMs, toTs: bucket - this.intervalMs }
-      : null;
+    const gap = prev !== null && bucket > prev.ts + this.intervalMs ? { fromTs: prev.ts + this.intervalMs, toTs: bucket - this.intervalMs } : null;
     return { closed, gap };
   }
 

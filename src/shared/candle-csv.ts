@@ -102,7 +102,14 @@ export function parseCandleCsv(text: string, source = 'csv'): Candle[] {
     if (!Number.isFinite(ts)) throw new Error(`${where}: bad time '${f[col.time]!.trim()}'`);
     if (col.layout === 'close_datetime') ts = ts + 1 - MINUTE;
     if (ts % MINUTE !== 0) throw new Error(`${where}: candle open ${new Date(ts).toISOString()} is not on a minute boundary`);
-    const c: Candle = { ts, open: field(f[col.open]), high: field(f[col.high]), low: field(f[col.low]), close: field(f[col.close]), volume: field(f[col.volume]) };
+    const c: Candle = {
+      ts,
+      open: field(f[col.open]),
+      high: field(f[col.high]),
+      low: field(f[col.low]),
+      close: field(f[col.close]),
+      volume: field(f[col.volume]),
+    };
     for (const k of PRICE_COLUMNS) {
       if (!Number.isFinite(c[k])) throw new Error(`${where}: ${k} is not a number: '${String(f[col[k]]).trim()}'`);
     }

@@ -146,17 +146,7 @@ export type BrokerEventName = BrokerEvent['event'];
 // ── session facts: never replayed into broker state ──
 
 /** Why a session ended: SessionEnd's reason and the session's stop(). */
-export type StopReason =
-  | 'signal'
-  | 'duration'
-  | 'kill_file'
-  | 'breaker'
-  | 'ws_fatal'
-  | 'error_budget'
-  | 'memory'
-  | 'lock_compromised'
-  | 'replay_end'
-  | 'fatal';
+export type StopReason = 'signal' | 'duration' | 'kill_file' | 'breaker' | 'ws_fatal' | 'error_budget' | 'memory' | 'lock_compromised' | 'replay_end' | 'fatal';
 export type FeedKind = 'bitunix' | 'sim' | 'replay';
 /** A dropped frame's reason: the codec's, the price guard's, a tick older than the book, or a REST candle's. */
 export type BadFrameCause = BadFrameReason | GuardRejection | 'ts_backwards' | `rest_${CandleRejection}`;

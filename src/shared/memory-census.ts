@@ -27,7 +27,15 @@ export function threadMemoryOf(
 ): ThreadMemory {
   const spacesMb: Record<string, number> = {};
   for (const s of spaces) if (s.space_size > 0) spacesMb[s.space_name] = mb(s.space_size);
-  return { thread, threadId, heapTotalMb: mb(u.heapTotal), heapUsedMb: mb(u.heapUsed), externalMb: mb(u.external), arrayBuffersMb: mb(u.arrayBuffers), spacesMb };
+  return {
+    thread,
+    threadId,
+    heapTotalMb: mb(u.heapTotal),
+    heapUsedMb: mb(u.heapUsed),
+    externalMb: mb(u.external),
+    arrayBuffersMb: mb(u.arrayBuffers),
+    spacesMb,
+  };
 }
 
 export function isThreadMemory(x: unknown): x is ThreadMemory {

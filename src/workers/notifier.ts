@@ -148,7 +148,9 @@ class WebhookDelivery {
       }
     } catch (err) {
       const e = err as Error & { cause?: Error };
-      failure = ctl.signal.aborted ? String((ctl.signal.reason as Error)?.message ?? 'aborted') : `${e.message}${e.cause?.message ? ` (${e.cause.message})` : ''}`;
+      failure = ctl.signal.aborted
+        ? String((ctl.signal.reason as Error)?.message ?? 'aborted')
+        : `${e.message}${e.cause?.message ? ` (${e.cause.message})` : ''}`;
     } finally {
       clearTimeout(timer);
       r.inFlight = null;

@@ -82,8 +82,7 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
   let pending: PendingSnapshot | null = null;
   let writer: Promise<void> | null = null;
 
-  const compromisedError = (): Error =>
-    new Error(`persistence: the state lock on ${dir} was compromised (${compromised}); writes are stopped`);
+  const compromisedError = (): Error => new Error(`persistence: the state lock on ${dir} was compromised (${compromised}); writes are stopped`);
 
   /** Throws unless writes are allowed now. */
   function assertWritable(): void {
@@ -301,7 +300,8 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
       return new Promise<void>((resolve, reject) => {
         const w = { resolve, reject };
         if (pending === null) pending = { snap: s, barrier: journalTail, waiters: [w] };
-        else if (s.seq < pending.snap.seq) pending.waiters.push(w); // the pending newer one covers it
+        else if (s.seq < pending.snap.seq)
+          pending.waiters.push(w); // the pending newer one covers it
         else {
           pending.snap = s;
           pending.barrier = journalTail;

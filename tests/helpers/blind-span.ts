@@ -73,12 +73,32 @@ export async function startStandaloneSim(c: Cleanup, where: Where, seed: number)
 
 export function engineArgs(where: Where, port: number, stateDir: string, extra: string[] = []): string[] {
   return [
-    '--feed', 'bitunix', '--ws-url', `ws://${where.host}:${port}/public/`, '--rest-url', `http://${where.host}:${port}`,
-    '--state-dir', stateDir, '--strategy', path.join(FIXTURES, 'flip-strategy.mjs'),
+    '--feed',
+    'bitunix',
+    '--ws-url',
+    `ws://${where.host}:${port}/public/`,
+    '--rest-url',
+    `http://${where.host}:${port}`,
+    '--state-dir',
+    stateDir,
+    '--strategy',
+    path.join(FIXTURES, 'flip-strategy.mjs'),
     // a far target, so only the stop (or a trail) can close the position
-    '--stop-bps', String(STOP_BPS), '--tp-r', '20', '--latency-ms', '50-100', '--seed', '7',
+    '--stop-bps',
+    String(STOP_BPS),
+    '--tp-r',
+    '20',
+    '--latency-ms',
+    '50-100',
+    '--seed',
+    '7',
     // short backoff steps keep the tests short; failures are many while the exchange is unreachable
-    '--backoff-base', '1', '--backoff-max', '4', '--max-ws-errors', '200',
+    '--backoff-base',
+    '1',
+    '--backoff-max',
+    '4',
+    '--max-ws-errors',
+    '200',
     ...extra,
   ];
 }
@@ -99,10 +119,15 @@ export async function marketNow(sim: SimHandle): Promise<number> {
 /** Wait for the engine's first Fill and its snapshot on disk (so a kill keeps the position). */
 export async function waitForPosition(stateDir: string, r: Run): Promise<EntryOf<'Fill'>> {
   // the first entry follows the first closed live candle: up to a minute of market time after start
-  const fill = await waitFor('the first Fill', () => {
-    if (r.child.exitCode !== null) throw new Error(`engine exited ${r.child.exitCode} before a Fill\n${r.stderr()}\n${r.stdout().slice(-3000)}`);
-    return readEvents(stateDir).find((e) => e.event === 'Fill');
-  }, 100_000, 200);
+  const fill = await waitFor(
+    'the first Fill',
+    () => {
+      if (r.child.exitCode !== null) throw new Error(`engine exited ${r.child.exitCode} before a Fill\n${r.stderr()}\n${r.stdout().slice(-3000)}`);
+      return readEvents(stateDir).find((e) => e.event === 'Fill');
+    },
+    100_000,
+    200,
+  );
   await waitForSnapshotPosition(stateDir, fill.orderId);
   return fill;
 }
@@ -130,7 +155,15 @@ export async function assertStopCrossedInCandles(sim: SimHandle, fill: EntryOf<'
 /** The Exit of the position, once there is one; a timeout says what the journal holds since the fill. */
 export async function waitForExit(stateDir: string, orderId: string, timeoutMs: number, what = 'the Exit of the position'): Promise<EntryOf<'Exit'>> {
   try {
-    return await waitFor(what, () => readEvents(stateDir).filter((e) => e.event === 'Exit').find((e) => e.orderId === orderId), timeoutMs, 200);
+    return await waitFor(
+      what,
+      () =>
+        readEvents(stateDir)
+          .filter((e) => e.event === 'Exit')
+          .find((e) => e.orderId === orderId),
+      timeoutMs,
+      200,
+    );
   } catch (e) {
     const events = readEvents(stateDir);
     const fillSeq = events.filter((x) => x.event === 'Fill').find((x) => x.orderId === orderId)?.seq ?? 0;
@@ -155,7 +188,10 @@ export function assertRecoveredStop(stateDir: string, fill: EntryOf<'Fill'>, cro
   assert.ok(['SL', 'TRAIL'].includes(exit.reason), `closed by its stop: ${exit.reason}`);
   const span = exit.span;
   assert.ok(span && span.fromTs <= crossedAt && crossedAt <= span.toTs, `the exit's span ${JSON.stringify(span)} covers the crossing at ${crossedAt}`);
-  const moved = events.filter((e) => e.event === 'StopMoved').filter((e) => e.orderId === fill.orderId && e.seq < exit.seq).at(-1);
+  const moved = events
+    .filter((e) => e.event === 'StopMoved')
+    .filter((e) => e.orderId === fill.orderId && e.seq < exit.seq)
+    .at(-1);
   const sl = moved?.sl ?? fill.sl;
   const price = exit.price;
   const long = fill.side === 'LONG';
@@ -164,7 +200,10 @@ export function assertRecoveredStop(stateDir: string, fill: EntryOf<'Fill'>, cro
   assert.ok(Math.abs(price / entry - 1) < 0.04, `never beyond the 3 % excursion (entry ${entry}, exit ${price})`);
   const spans = events.filter((e) => e.event === 'BlindSpan').filter((e) => e.fromTs <= crossedAt && crossedAt <= e.toTs);
   assert.ok(spans.length >= 1, `a BlindSpan covering ${crossedAt} is journaled: ${JSON.stringify(events.filter((e) => e.event === 'BlindSpan'))}`);
-  assert.ok(spans.some((s) => causes.includes(s.cause)), `its cause is one of ${causes}: ${JSON.stringify(spans)}`);
+  assert.ok(
+    spans.some((s) => causes.includes(s.cause)),
+    `its cause is one of ${causes}: ${JSON.stringify(spans)}`,
+  );
   return exit;
 }
 

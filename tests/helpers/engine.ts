@@ -35,9 +35,7 @@ export function run(script: string, args: string[], opts: { cwd?: string; env?: 
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return { child, stdout: () => out, stderr: () => err, exit };
 }
 
@@ -134,23 +132,32 @@ export async function waitReady(r: Run, timeoutMs = 20_000): Promise<void> {
 
 /** Wait until state.json on disk holds the position opened by `orderId` (the snapshot after its Fill). */
 export async function waitForSnapshotPosition(stateDir: string, orderId: unknown, timeoutMs = 10_000): Promise<void> {
-  await waitFor('a snapshot with the position', () => {
-    try {
-      return readJson<{ position: { orderId: string } | null }>(path.join(stateDir, 'state.json')).position?.orderId === orderId;
-    } catch {
-      return false; // not written yet, or being replaced
-    }
-  }, timeoutMs);
+  await waitFor(
+    'a snapshot with the position',
+    () => {
+      try {
+        return readJson<{ position: { orderId: string } | null }>(path.join(stateDir, 'state.json')).position?.orderId === orderId;
+      } catch {
+        return false; // not written yet, or being replaced
+      }
+    },
+    timeoutMs,
+  );
 }
 
 // ── the embedded simulator of an engine run with --feed sim ───────────────────────
 
 /** The port of the embedded simulator an engine (--feed sim) logged when it started. */
 export async function embeddedSimPort(r: Run, timeoutMs = 20_000): Promise<number> {
-  return waitFor('the embedded simulator port', () => {
-    const m = /"port":(\d+)[^\n]*embedded simulator listening/.exec(r.stdout());
-    return m ? Number(m[1]) : null;
-  }, timeoutMs, 50);
+  return waitFor(
+    'the embedded simulator port',
+    () => {
+      const m = /"port":(\d+)[^\n]*embedded simulator listening/.exec(r.stdout());
+      return m ? Number(m[1]) : null;
+    },
+    timeoutMs,
+    50,
+  );
 }
 
 /** POST a fault to a simulator's control endpoint; throws unless it was accepted. */

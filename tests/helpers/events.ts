@@ -2,7 +2,18 @@
 import type { OrderQueuedEvent, SessionStartEvent } from '../../src/shared/events.js';
 
 export function sessionStart(over: Partial<SessionStartEvent> = {}): SessionStartEvent {
-  return { event: 'SessionStart', pid: 1, version: '0.0.0', balance: 10_000, feed: 'replay', strategy: 'default', interval: '1m', dryRun: false, at: 0, ...over };
+  return {
+    event: 'SessionStart',
+    pid: 1,
+    version: '0.0.0',
+    balance: 10_000,
+    feed: 'replay',
+    strategy: 'default',
+    interval: '1m',
+    dryRun: false,
+    at: 0,
+    ...over,
+  };
 }
 
 export function orderQueued(over: Partial<OrderQueuedEvent> = {}): OrderQueuedEvent {

@@ -70,7 +70,10 @@ export async function createNetnsPair(prefix = 'lafault'): Promise<NetnsPair> {
       created.push(ns);
     }
     await ip(['link', 'add', vSim, 'netns', simNs, 'type', 'veth', 'peer', 'name', vEng, 'netns', engineNs]);
-    for (const [ns, dev, addr] of [[simNs, vSim, simIp], [engineNs, vEng, engineIp]] as const) {
+    for (const [ns, dev, addr] of [
+      [simNs, vSim, simIp],
+      [engineNs, vEng, engineIp],
+    ] as const) {
       await ip(['-n', ns, 'addr', 'add', `${addr}/30`, 'dev', dev]);
       await ip(['-n', ns, 'link', 'set', dev, 'up']);
       await ip(['-n', ns, 'link', 'set', 'lo', 'up']);

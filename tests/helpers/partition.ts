@@ -3,7 +3,17 @@
 // to the engine (no FIN, no RST: the engine's socket looks open until its idle timeout) while the price
 // crosses the stop and comes back; then the route is removed. Shared by the end-to-end test and by
 // scripts/partition-recovery.ts, which times the recovery.
-import { against, assertStopCrossedInCandles, Cleanup, inject, marketNow, startEngine, startStandaloneSim, waitForPosition, type SimHandle } from './blind-span.js';
+import {
+  against,
+  assertStopCrossedInCandles,
+  Cleanup,
+  inject,
+  marketNow,
+  startEngine,
+  startStandaloneSim,
+  waitForPosition,
+  type SimHandle,
+} from './blind-span.js';
 import type { EntryOf, Run } from './engine.js';
 import { createNetnsPair, type NetnsPair } from './netns.js';
 import path from 'node:path';
@@ -38,7 +48,11 @@ export async function withPartition<T>(o: PartitionOptions, body: (p: PartitionR
   const c = new Cleanup();
   const pair = await createNetnsPair();
   try {
-    const sim = await startStandaloneSim(c, { host: pair.simIp, simPrefix: pair.exec(pair.simNs), fetchVia: (url, b) => pair.fetchIn(pair.simNs, url, b) }, o.seed);
+    const sim = await startStandaloneSim(
+      c,
+      { host: pair.simIp, simPrefix: pair.exec(pair.simNs), fetchVia: (url, b) => pair.fetchIn(pair.simNs, url, b) },
+      o.seed,
+    );
     const stateDir = path.join(c.dir('la-partition-'), 'BTCUSDT');
     const engine = startEngine(c, { host: pair.simIp, enginePrefix: pair.exec(pair.engineNs) }, sim.port, stateDir, o.engineExtra);
     log(`simulator ${pair.simIp}:${sim.port} in ${pair.simNs}, engine in ${pair.engineNs}; waiting for a position`);

@@ -11,4 +11,3 @@ export function lacking(t: TestContext, why: string): void {
   if (IN_CI) throw new Error(`${why}: CI provides this, so the test fails instead of skipping`);
   t.skip(why);
 }
-

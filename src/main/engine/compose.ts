@@ -68,7 +68,15 @@ export function createRecorder(c: EngineConfig, a: { maxFutureMs: number | null;
   const dir = c.record;
   if (dir === null) return null;
   const { symbol, interval, feed } = c;
-  const header = { frameLog: FRAME_LOG_VERSION, symbol, interval, feed, maxFutureMs: a.maxFutureMs, engine: `laptop-agents ${a.version}`, sessionStart: a.sessionStart };
+  const header = {
+    frameLog: FRAME_LOG_VERSION,
+    symbol,
+    interval,
+    feed,
+    maxFutureMs: a.maxFutureMs,
+    engine: `laptop-agents ${a.version}`,
+    sessionStart: a.sessionStart,
+  };
   const recorder = new FrameRecorder(dir, header, a.log);
   a.log.info({ dir }, 'recording every frame and REST reply to a frame log');
   return recorder;

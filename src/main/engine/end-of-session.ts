@@ -106,7 +106,17 @@ export async function writeEndOfSessionFiles(
     ['candles.csv', async () => shared.encode(candlesCsvParts(a.candles))],
     [
       'report.html',
-      async () => shared.encode(renderReportParts({ symbol: a.symbol, candles: a.candles, entries: a.entries, equity: end.curve, report: end.report, chartLib: await loadChartLib() })),
+      async () =>
+        shared.encode(
+          renderReportParts({
+            symbol: a.symbol,
+            candles: a.candles,
+            entries: a.entries,
+            equity: end.curve,
+            report: end.report,
+            chartLib: await loadChartLib(),
+          }),
+        ),
     ],
   ];
   for (const [name, content] of files) {

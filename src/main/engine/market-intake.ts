@@ -65,7 +65,9 @@ export class MarketIntake {
     const { wsUrl, restUrl } = source;
     this.recorder = createRecorder(cfg, { version, sessionStart, log, maxFutureMs: cfg.feed === 'bitunix' ? 60_000 : null });
     const history = this.replay?.history ?? null;
-    this.rest = history ? recordedHistory(history, cfg.symbol, this.recorder, clock) : new RestClient(restUrl, cfg.symbol, restOptionsOf(version, this.recorder, clock));
+    this.rest = history
+      ? recordedHistory(history, cfg.symbol, this.recorder, clock)
+      : new RestClient(restUrl, cfg.symbol, restOptionsOf(version, this.recorder, clock));
     await this.startFeed(wsUrl, null);
   }
 
@@ -114,10 +116,15 @@ export class MarketIntake {
     this.feedValue =
       source ??
       (this.replay?.transport === 'memory'
-        ? createTapeFeed(parts, this.replay.candles, () => this.onReplaySent(), (message) => {
-            d.fail(message);
-            d.stop('replay_end', 1);
-          })
+        ? createTapeFeed(
+            parts,
+            this.replay.candles,
+            () => this.onReplaySent(),
+            (message) => {
+              d.fail(message);
+              d.stop('replay_end', 1);
+            },
+          )
         : createSocketFeed(parts, wsUrl, this.replay !== null));
     this.feedValue.start();
   }

@@ -43,7 +43,10 @@ export async function openMarketSource(c: EngineConfig, log: Logger, hooks: Mark
     sim.onReplayDone(hooks.replaySent);
     source = { wsUrl: sim.wsUrl, restUrl: sim.restUrl, sim, replay };
   }
-  log.info({ file, candles: tape.candles.length, live: tape.liveCandles, speed: c.speed, transport }, `replaying candles (${transport === 'memory' ? 'in process' : 'through the embedded simulator'})`);
+  log.info(
+    { file, candles: tape.candles.length, live: tape.liveCandles, speed: c.speed, transport },
+    `replaying candles (${transport === 'memory' ? 'in process' : 'through the embedded simulator'})`,
+  );
   return source;
 }
 

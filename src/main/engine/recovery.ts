@@ -37,7 +37,14 @@ export function recordLoaded(loaded: LoadResult, record: (e: EngineEvent) => voi
     log.warn({ bytes: loaded.journalTruncated.bytes }, 'journal: torn last line truncated');
   }
   for (const w of loaded.warnings) log.warn(w);
-  record({ event: 'StateLoaded', source: loaded.source, snapshotSeq: loaded.snapshot?.seq ?? 0, lastSeq: loaded.lastSeq, replayed: loaded.replayed, journalRead: loaded.journalRead });
+  record({
+    event: 'StateLoaded',
+    source: loaded.source,
+    snapshotSeq: loaded.snapshot?.seq ?? 0,
+    lastSeq: loaded.lastSeq,
+    replayed: loaded.replayed,
+    journalRead: loaded.journalRead,
+  });
   const state = loaded.state;
   log.info({ source: loaded.source, equity: state.equity, position: state.position, replayed: loaded.replayed }, `state loaded from ${loaded.source}`);
 }

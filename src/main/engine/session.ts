@@ -206,7 +206,12 @@ export class Session {
     const loaded = await this.deps.store.open({ dir: this.cfg.stateDir, symbol: this.cfg.symbol, backups: this.cfg.backups, balance: this.cfg.balance });
     const state = loaded.state; // the snapshot (or a fresh state) with the journal after it folded in
     const broker = new PaperBroker(brokerConfigOf(this.cfg), this.rng, state);
-    const journal = new Journal(this.deps.store, loaded.lastSeq, () => this.deps.clock.now(), (err) => this.onPersistError(err));
+    const journal = new Journal(
+      this.deps.store,
+      loaded.lastSeq,
+      () => this.deps.clock.now(),
+      (err) => this.onPersistError(err),
+    );
     this.exec = createExecutor(this.cfg, this.ring, (message) => this.fail(message));
     const core = new TradingCore(coreConfigOf(this.cfg, this.rng), broker, this.builder, this.ring, this.deps.strategy, this.market.coreSink(), this.exec);
     this.run = { broker, journal, events: new EventFanout(this.status, journal, this.notifier), core, startState: broker.state };

@@ -137,7 +137,15 @@ export class SessionStatus {
     const ts = d.tradingState();
     const u = m.unrealized;
     d.log.info(
-      { hb: true, ticks: hb.ticks, queueDepth: hb.queueDepth, loopLagP99Ms: hb.loopLagP99Ms, stopDecisionP99Us: hb.stopDecisionP99Us, tickAgeP99Ms: hb.tickAgeP99Ms, durableSeq: hb.durableSeq },
+      {
+        hb: true,
+        ticks: hb.ticks,
+        queueDepth: hb.queueDepth,
+        loopLagP99Ms: hb.loopLagP99Ms,
+        stopDecisionP99Us: hb.stopDecisionP99Us,
+        tickAgeP99Ms: hb.tickAgeP99Ms,
+        durableSeq: hb.durableSeq,
+      },
       `${d.symbol} ${m.price ?? '-'} | ${ts.state}${ts.reason ? `(${ts.reason})` : ''} | ${m.pos} | equity ${st.equity.toFixed(2)} (unrl ${u >= 0 ? '+' : ''}${u.toFixed(2)}) | ticks ${core.ticks} | ws ${hb.wsState} | errors ${d.errors().count}`,
     );
     return { json: `${JSON.stringify(hb)}\n`, queueDepth: hb.queueDepth };

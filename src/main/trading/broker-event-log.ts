@@ -11,7 +11,11 @@ export interface LogLine {
 export function brokerEventLog(e: BrokerEvent, seq: number | undefined): LogLine | null {
   switch (e.event) {
     case 'Fill':
-      return { level: 'info', obj: { seq, orderId: e.orderId, side: e.side, price: e.price, qty: e.qty, fee: e.fee, sl: e.sl, tp: e.tp }, msg: `FILL ${e.side} ${e.qty} @ ${e.price}` };
+      return {
+        level: 'info',
+        obj: { seq, orderId: e.orderId, side: e.side, price: e.price, qty: e.qty, fee: e.fee, sl: e.sl, tp: e.tp },
+        msg: `FILL ${e.side} ${e.qty} @ ${e.price}`,
+      };
     case 'Exit':
       return {
         level: 'info',

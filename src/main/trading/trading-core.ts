@@ -170,7 +170,10 @@ export class TradingCore {
     this.tick.ts = ts;
     if (ts > this._lastMarketTs) this._lastMarketTs = ts;
     if (ts > this.lastTickTs) this.lastTickTs = ts;
-    if (this.cfg.replay !== true) { this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv); this.tickAge.recordMs(recv - ts); }
+    if (this.cfg.replay !== true) {
+      this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv);
+      this.tickAge.recordMs(recv - ts);
+    }
     const t = this.tick;
     this.seenPrices.observe(ts, Math.min(t.last, t.bid), Math.max(t.last, t.ask));
     if (this.spans.isOpen) {
@@ -191,7 +194,9 @@ export class TradingCore {
   }
 
   /** Orders handed to the executor and not yet quoted. */
-  get pendingOrders(): number { return this.executor.pending; }
+  get pendingOrders(): number {
+    return this.executor.pending;
+  }
 
   /** The order with its latency sampled, or null when the executor is full. */
   private submit(built: Order): Order | null {
@@ -222,9 +227,7 @@ export class TradingCore {
   private onCandleUpdate(r: ReturnType<CandleBuilder['onTime']>): void {
     if (r.gap) {
       this.sink.gap(r.gap.fromTs, r.gap.toTs);
-      const span = this.broker.state.position
-        ? this.spans.add({ fromTs: r.gap.fromTs, toTs: r.gap.toTs + this.cfg.intervalMs, causes: ['gap'] })
-        : null;
+      const span = this.broker.state.position ? this.spans.add({ fromTs: r.gap.fromTs, toTs: r.gap.toTs + this.cfg.intervalMs, causes: ['gap'] }) : null;
       if (span) this.sink.blindSpan(span);
     }
     for (const c of r.closed) this.onClosedCandle(c);
@@ -249,13 +252,19 @@ export class TradingCore {
   }
 
   /** Market time of the last trusted tick (0 before the first). */
-  get lastTickMarketTs(): number { return this.lastTickTs; }
+  get lastTickMarketTs(): number {
+    return this.lastTickTs;
+  }
 
   /** True from the start of blindness until its candles are judged: no entries meanwhile. */
-  get recovering(): boolean { return this.spans.blind; }
+  get recovering(): boolean {
+    return this.spans.blind;
+  }
 
   /** Spans closed but not yet judged, oldest first. */
-  get pendingSpans(): readonly BlindSpan[] { return this.spans.pending; }
+  get pendingSpans(): readonly BlindSpan[] {
+    return this.spans.pending;
+  }
 
   /**
    * Judge the position on the candles fetched for these spans (1-minute, the forming one included, already
@@ -384,24 +393,50 @@ export class TradingCore {
   // ── what the session decides, and what it reads ──
 
   /** Refuse new entries for `reason` (null: allow them again). Open positions are still managed. */
-  blockEntries(reason: string | null): void { this._entriesBlocked = reason; }
+  blockEntries(reason: string | null): void {
+    this._entriesBlocked = reason;
+  }
 
   /** From now on discard quotes (state can no longer be saved); the first reason given is kept. */
-  blockFills(reason: string): void { this._fillsBlocked ??= reason; }
+  blockFills(reason: string): void {
+    this._fillsBlocked ??= reason;
+  }
 
   /** No tick for the stale timeout: no entries until the next tick (which says so in the log). */
-  markStale(): void { this._stale = true; }
+  markStale(): void {
+    this._stale = true;
+  }
 
-  get haveBook(): boolean { return this._haveBook; }
-  get lastMarketTs(): number { return this._lastMarketTs; }
+  get haveBook(): boolean {
+    return this._haveBook;
+  }
+  get lastMarketTs(): number {
+    return this._lastMarketTs;
+  }
   /** Wall time the last tick arrived (0 before the first). */
-  get lastTickWall(): number { return this._lastTickWall; }
-  get ticks(): number { return this._ticks; }
-  get stale(): boolean { return this._stale; }
-  get entriesBlocked(): string | null { return this._entriesBlocked; }
-  get fillsBlocked(): string | null { return this._fillsBlocked; }
+  get lastTickWall(): number {
+    return this._lastTickWall;
+  }
+  get ticks(): number {
+    return this._ticks;
+  }
+  get stale(): boolean {
+    return this._stale;
+  }
+  get entriesBlocked(): string | null {
+    return this._entriesBlocked;
+  }
+  get fillsBlocked(): string | null {
+    return this._fillsBlocked;
+  }
   /** Candles closed this session. */
-  get barIndex(): number { return this._barIndex; }
-  get badFrames(): ReadonlyMap<BadFrameCause, number> { return this._badFrames; }
-  get badFramesTotal(): number { return this._badFramesTotal; }
+  get barIndex(): number {
+    return this._barIndex;
+  }
+  get badFrames(): ReadonlyMap<BadFrameCause, number> {
+    return this._badFrames;
+  }
+  get badFramesTotal(): number {
+    return this._badFramesTotal;
+  }
 }

@@ -30,9 +30,7 @@ export function klineChannel(interval: KlineInterval): string {
 export function klineChannelMs(channel: string): number | null {
   if (!channel.startsWith(KLINE_PREFIX) || !channel.endsWith('min')) return null;
   const minutes = Number(channel.slice(KLINE_PREFIX.length, -3));
-  return minutes === 1 || minutes === 3 || minutes === 5 || minutes === 15 || minutes === 30 || minutes === 60
-    ? minutes * 60_000
-    : null;
+  return minutes === 1 || minutes === 3 || minutes === 5 || minutes === 15 || minutes === 30 || minutes === 60 ? minutes * 60_000 : null;
 }
 
 /** The channels a trading session subscribes to: the book, trades, its candle interval, and mark/funding. */

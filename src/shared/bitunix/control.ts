@@ -18,10 +18,7 @@ export function encodePong(clientPing: number, serverSecond: number): string {
   return `{"op":"ping","pong":${clientPing},"ping":${Math.floor(serverSecond)}}`;
 }
 
-export type ClientFrame =
-  | { op: 'ping'; ping: number }
-  | { op: 'subscribe' | 'unsubscribe'; args: { symbol: string; ch: string }[] }
-  | { op: 'unknown' };
+export type ClientFrame = { op: 'ping'; ping: number } | { op: 'subscribe' | 'unsubscribe'; args: { symbol: string; ch: string }[] } | { op: 'unknown' };
 
 /** What the simulator understands from a client; anything else is `unknown` (the exchange ignores it). */
 export function decodeClientFrame(text: string): ClientFrame {

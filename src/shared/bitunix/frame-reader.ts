@@ -117,8 +117,7 @@ export class FrameReader {
     else if (bytesAt(b, 0, LIT_PRICE)) {
       isPrice = true;
       i = LIT_PRICE.length;
-    }
-    else if (bytesAt(b, 0, LIT_KLINE)) {
+    } else if (bytesAt(b, 0, LIT_KLINE)) {
       const ce = plainStringEnd(b, LIT_CH.length);
       if (ce < 0 || !bytesAt(b, ce, LIT_SYMBOL)) return null;
       channel = this.channels.of(b, LIT_CH.length, ce);
@@ -204,7 +203,6 @@ export class FrameReader {
     if (!(indexPrice > 0 && markPrice > 0 && frPct >= 0 && Number.isFinite(fundingTime) && Number.isFinite(nextFundingTime))) return null;
     return { type: 'price', symbol, ts, markPrice, indexPrice, fundingRate: frPct / 100, fundingTime, nextFundingTime };
   }
-
 }
 
 /** A string read from bytes, reused while the bytes repeat (a socket's symbol and channel do). */

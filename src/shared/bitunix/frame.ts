@@ -1,14 +1,6 @@
 // The typed frames the Bitunix codec produces, and the limits every decoder applies.
 
-export type BadFrameReason =
-  | 'not_json'
-  | 'unknown_shape'
-  | 'bad_number'
-  | 'non_positive_price'
-  | 'crossed_book'
-  | 'future_ts'
-  | 'empty_book'
-  | 'too_large';
+export type BadFrameReason = 'not_json' | 'unknown_shape' | 'bad_number' | 'non_positive_price' | 'crossed_book' | 'future_ts' | 'empty_book' | 'too_large';
 
 export type Frame =
   | { type: 'book'; symbol: string; ts: number; bid: number; ask: number; bidQty: number; askQty: number }

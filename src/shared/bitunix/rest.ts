@@ -3,7 +3,6 @@ import type { Candle } from '../types.js';
 import type { KlineInterval } from './frame.js';
 import { dec, isObj, num, round } from './wire-values.js';
 
-
 const REST_INTERVAL: Partial<Record<KlineInterval, string>> = { '1m': '1m', '5m': '5m', '15m': '15m', '30m': '30m', '1h': '1h' };
 
 /** REST kline interval name. REST has no `3m`: fetch 1m and aggregate instead. */

@@ -254,7 +254,6 @@ export class ExchangeSim {
     return bucket < this.skipTo && bucket + intervalMs > this.skipFrom;
   }
 
-
   private sendKline(c: Client, s: Sub, bucket: number, ts: number): void {
     if (this.klineSkipped(bucket, s.intervalMs)) return;
     const k = s.market.candleAt(s.intervalMs, bucket);

@@ -30,7 +30,6 @@ export type SimFault =
    */
   | { kind: 'excursion'; bps: number; ms: number };
 
-
 const jumpBps = (x: number): boolean => x > -5000 && x < 5000 && x !== 0;
 const JUMP_BPS_RULE = 'a non-zero number in (-5000, 5000)';
 
@@ -130,7 +129,9 @@ export function parseFaultAt(spec: string): ScheduledFault {
       fault = { kind: 'skipKlines', minutes: Number(need(INTEGER, 'MINUTES (integer >= 1)')) };
       break;
     case 'flood': {
-      const [rate, secs] = need(/^\d+(\.\d+)?x\d+(\.\d+)?$/, 'RATExSECONDS, e.g. 50000x5').split('x').map(Number) as [number, number];
+      const [rate, secs] = need(/^\d+(\.\d+)?x\d+(\.\d+)?$/, 'RATExSECONDS, e.g. 50000x5')
+        .split('x')
+        .map(Number) as [number, number];
       if (!(rate > 0) || !(secs > 0)) throw new Error(`--fault-at '${spec}': flood rate and seconds must be > 0`);
       fault = { kind: 'flood', ratePerSec: rate, seconds: secs };
       break;
@@ -142,8 +143,11 @@ export function parseFaultAt(spec: string): ScheduledFault {
       break;
     }
     case 'excursion': {
-      const [bps, secs] = need(/^-?\d+(\.\d+)?x\d+(\.\d+)?$/, 'BPSxSECONDS, e.g. -300x8').split('x').map(Number) as [number, number];
-      if (bps === 0 || Math.abs(bps) >= 5000 || !(secs > 0)) throw new Error(`--fault-at '${spec}': excursion must be non-zero within ±5000 bps, for seconds > 0`);
+      const [bps, secs] = need(/^-?\d+(\.\d+)?x\d+(\.\d+)?$/, 'BPSxSECONDS, e.g. -300x8')
+        .split('x')
+        .map(Number) as [number, number];
+      if (bps === 0 || Math.abs(bps) >= 5000 || !(secs > 0))
+        throw new Error(`--fault-at '${spec}': excursion must be non-zero within ±5000 bps, for seconds > 0`);
       fault = { kind: 'excursion', bps, ms: Math.round(secs * 1000) };
       break;
     }

@@ -79,8 +79,20 @@ export class Floods {
     const total = Math.round(f.ratePerSec * f.seconds);
     const t0 = Date.now();
     const rec: FloodRecord = {
-      id: ++this.lastId, symbol: f.symbol ?? null, ratePerSec: f.ratePerSec, seconds: f.seconds, swing, bases,
-      startedAt: t0, endedAt: null, sent: 0, conflated: 0, drops: [], rotation: [], tsLog: [], tsLogTruncated: false,
+      id: ++this.lastId,
+      symbol: f.symbol ?? null,
+      ratePerSec: f.ratePerSec,
+      seconds: f.seconds,
+      swing,
+      bases,
+      startedAt: t0,
+      endedAt: null,
+      sent: 0,
+      conflated: 0,
+      drops: [],
+      rotation: [],
+      tsLog: [],
+      tsLogTruncated: false,
     };
     this.records.push(rec);
     if (this.records.length > FLOOD_RECORDS) this.records.shift();
@@ -152,7 +164,6 @@ export class Floods {
       }
     }
   }
-
 }
 
 const FLOOD_STEP = 0.1;
@@ -208,10 +219,7 @@ class FloodFrames {
       this.headTs = ts;
       this.whole[0].fill(undefined);
       this.whole[1].fill(undefined);
-      this.heads = [
-        Buffer.from(tradeHead(this.symbol, ts, iso), 'latin1'),
-        Buffer.from(bookHead(this.symbol, ts), 'latin1'),
-      ];
+      this.heads = [Buffer.from(tradeHead(this.symbol, ts, iso), 'latin1'), Buffer.from(bookHead(this.symbol, ts), 'latin1')];
     }
     return this.heads[book ? 1 : 0];
   }

@@ -43,7 +43,11 @@ export class ReplayPump {
   private timer: NodeJS.Timeout | null = null;
   private readonly doneListeners: ((candles: number) => void)[] = [];
 
-  constructor(symbol: string, o: ReplayOptions, private readonly host: ReplayHost) {
+  constructor(
+    symbol: string,
+    o: ReplayOptions,
+    private readonly host: ReplayHost,
+  ) {
     if (!(o.speed === 'max' || (typeof o.speed === 'number' && o.speed > 0 && Number.isFinite(o.speed)))) {
       throw new Error(`ExchangeSim replay: speed must be a number > 0 or 'max', got ${String(o.speed)}`);
     }

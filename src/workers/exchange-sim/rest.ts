@@ -39,7 +39,8 @@ export function handleRest(sim: RestHost, req: http.IncomingMessage, res: http.S
   const paramError = (msg: string): void => reply(200, encodeRestParamError(msg));
   if (url.pathname === '/sim/fault' && req.method === 'POST') return handleFaultPost(sim, req, reply);
   if (url.pathname === '/sim/status' && req.method === 'GET') return reply(200, JSON.stringify(sim.status()));
-  if (url.pathname === '/sim/flood' && req.method === 'GET') return reply(200, JSON.stringify(sim.floodReport(Number(url.searchParams.get('since') ?? 0) || 0)));
+  if (url.pathname === '/sim/flood' && req.method === 'GET')
+    return reply(200, JSON.stringify(sim.floodReport(Number(url.searchParams.get('since') ?? 0) || 0)));
   if (req.method !== 'GET') return reply(405, '{"code":405,"msg":"Method Not Allowed"}');
   const market = sim.market(querySymbol(url.searchParams).toUpperCase());
   if (url.pathname === KLINE_PATH) {

@@ -190,11 +190,7 @@ async function removeDeadLock(dir: string, dead: LockOwner): Promise<boolean> {
  * holder stopped refreshing once it is stale.
  * `onCompromised` is called if another process takes the lock from under us: stop writing.
  */
-export async function acquireStateLock(
-  dir: string,
-  onCompromised: (err: Error) => void,
-  staleMs: number = DEFAULT_LOCK_STALE_MS,
-): Promise<HeldLock> {
+export async function acquireStateLock(dir: string, onCompromised: (err: Error) => void, staleMs: number = DEFAULT_LOCK_STALE_MS): Promise<HeldLock> {
   const t = lockTimings(staleMs);
   const base = { realpath: false, stale: t.stale, update: t.update, onCompromised, fs: lockFs };
   const wrap = (release: () => Promise<void>): HeldLock => {
