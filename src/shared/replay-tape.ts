@@ -20,7 +20,7 @@ const DEFAULT_HISTORY = 200;
 /** A subscription as the tape serves it (the simulator's own subscriptions have this shape too). */
 export interface TapeSub {
   kind: 'book' | 'trade' | 'kline' | 'price';
-  /** The channel name (the kline channel's, e.g. market_kline_1min). */
+  /** The kline channel's name for the tape's interval (from the codec's channel table). */
   ch: string;
   /** Kline bucket length; 0 for the others. */
   intervalMs: number;
