@@ -11,7 +11,7 @@ import { applyEvent, freshBrokerState } from '../src/shared/broker-state.js';
 import { isBrokerEvent, type BrokerEvent } from '../src/shared/events.js';
 import { validateSnapshot } from '../src/shared/state-schema.js';
 import type { StateSnapshot } from '../src/shared/types.js';
-import { FIXTURES, MAIN, logLines, readEvents, run, tempDir, waitFor, waitReady, type LogLine, type Run } from './helpers/engine.js';
+import { fastArgs, logLines, MAIN, readEvents, run, tempDir, waitFor, waitReady, type LogLine, type Run } from './helpers/engine.js';
 import { lacking } from './helpers/prerequisite.js';
 
 const mounts: string[] = [];
@@ -48,29 +48,7 @@ function fillDisk(file: string): void {
   }
 }
 
-const args = (stateDir: string, extra: string[]): string[] => [
-  '--feed',
-  'sim',
-  '--sim-speed',
-  '120',
-  '--sim-seed',
-  '7',
-  '--seed',
-  '3',
-  '--state-dir',
-  stateDir,
-  '--strategy',
-  path.join(FIXTURES, 'fast-strategy.mjs'),
-  '--min-trade-interval',
-  '0',
-  '--risk-pct',
-  '0.01',
-  '--max-losses',
-  '100000',
-  '--max-drawdown-pct',
-  '100',
-  ...extra,
-];
+const args = (stateDir: string, extra: string[]): string[] => fastArgs(stateDir, extra);
 const readSnapshot = (dir: string): StateSnapshot | null => {
   try {
     return JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as StateSnapshot;

@@ -5,27 +5,9 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { FIXTURES, MAIN, readEvents, readJson, run, tempDir, waitFor, type Entry } from './helpers/engine.js';
+import { flipArgs, MAIN, readEvents, readJson, run, tempDir, waitFor, type Entry } from './helpers/engine.js';
 
-const args = (stateDir: string, extra: string[] = []): string[] => [
-  '--feed',
-  'sim',
-  '--sim-speed',
-  '60',
-  '--state-dir',
-  stateDir,
-  '--strategy',
-  path.join(FIXTURES, 'flip-strategy.mjs'),
-  '--stop-bps',
-  '3000',
-  '--tp-r',
-  '3',
-  '--latency-ms',
-  '50-100',
-  '--min-trade-interval',
-  '0',
-  ...extra,
-];
+const args = (stateDir: string, extra: string[] = []): string[] => flipArgs(stateDir, ['--min-trade-interval', '0', ...extra]);
 
 /** Events journaled after the newest SessionStart. */
 function thisRun(stateDir: string): Entry[] {

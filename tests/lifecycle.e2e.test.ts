@@ -6,28 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { FIXTURES, MAIN, readEvents, readJson, run, tempDir, waitFor, type Run } from './helpers/engine.js';
+import { FIXTURES, flipArgs, MAIN, readEvents, readJson, run, tempDir, waitFor, type Run } from './helpers/engine.js';
 import { lacking } from './helpers/prerequisite.js';
 
 /** An engine on the embedded simulator, flip strategy, wide stop. */
 function flipEngine(stateDir: string, extra: string[]): Run {
-  return run(MAIN, [
-    '--feed',
-    'sim',
-    '--sim-speed',
-    '60',
-    '--state-dir',
-    stateDir,
-    '--strategy',
-    path.join(FIXTURES, 'flip-strategy.mjs'),
-    '--stop-bps',
-    '3000',
-    '--tp-r',
-    '3',
-    '--latency-ms',
-    '50-100',
-    ...extra,
-  ]);
+  return run(MAIN, flipArgs(stateDir, extra));
 }
 
 /** An engine on the embedded simulator that holds a position (wide stop, flip strategy). */

@@ -8,36 +8,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { validateSnapshot } from '../src/shared/state-schema.js';
 import { OWNER_FILE, lockDir, selfOwner } from '../src/workers/store/state-lock.js';
-import { FIXTURES, MAIN, logLines, readEvents, readJson, run, tempDir, waitFor, waitReady } from './helpers/engine.js';
+import { fastArgs, logLines, MAIN, readEvents, readJson, run, tempDir, waitFor, waitReady } from './helpers/engine.js';
 
-const args = (stateDir: string): string[] => [
-  '--feed',
-  'sim',
-  '--sim-speed',
-  '120',
-  '--sim-seed',
-  '7',
-  '--seed',
-  '3',
-  '--state-dir',
-  stateDir,
-  '--strategy',
-  path.join(FIXTURES, 'fast-strategy.mjs'),
-  '--min-trade-interval',
-  '0',
-  '--risk-pct',
-  '0.01',
-  '--stop-bps',
-  '5',
-  '--tp-r',
-  '1',
-  '--max-losses',
-  '100000',
-  '--max-drawdown-pct',
-  '100',
-  '--latency-ms',
-  '0-50',
-];
+const args = (stateDir: string): string[] => fastArgs(stateDir, ['--stop-bps', '5', '--tp-r', '1', '--latency-ms', '0-50']);
 const heartbeatTs = (dir: string): number => {
   try {
     return readJson<{ ts: number }>(path.join(dir, 'heartbeat.json')).ts;

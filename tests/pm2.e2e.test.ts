@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import { FIXTURES, ROOT, readEvents, readJson, tempDir, waitFor, waitForSnapshotPosition } from './helpers/engine.js';
+import { flipArgs, readEvents, readJson, ROOT, tempDir, waitFor, waitForSnapshotPosition } from './helpers/engine.js';
 
 const exec = promisify(execFile);
 const PM2 = path.join(ROOT, 'node_modules', '.bin', 'pm2');
@@ -39,26 +39,7 @@ test('pm2: online after ready, kill -9 restarted and resumed, pm2 stop saves and
   assert.deepEqual(app.stop_exit_codes, [2, 3]);
   const testApp = {
     ...app,
-    args: [
-      '--symbol',
-      'BTCUSDT',
-      '--feed',
-      'sim',
-      '--sim-speed',
-      '60',
-      '--sim-seed',
-      '8',
-      '--state-dir',
-      stateDir,
-      '--strategy',
-      path.join(FIXTURES, 'flip-strategy.mjs'),
-      '--stop-bps',
-      '3000',
-      '--tp-r',
-      '3',
-      '--latency-ms',
-      '50-100',
-    ],
+    args: ['--symbol', 'BTCUSDT', ...flipArgs(stateDir, ['--sim-seed', '8'])],
     out_file: path.join(home, 'out.log'),
     error_file: path.join(home, 'err.log'),
   };

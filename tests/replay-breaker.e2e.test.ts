@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { MAIN, ROOT, readEvents, readJson, run, tempDir } from './helpers/engine.js';
+import { MAIN, readEvents, readJson, replayArgs, ROOT, run, tempDir } from './helpers/engine.js';
 import { lacking } from './helpers/prerequisite.js';
 
 const DATA_DIR = path.resolve(ROOT, '..', 'shared', 'data');
@@ -48,22 +48,7 @@ test('a month replay goes on past breaker trips: halted for the rest of the day,
 test('metrics.csv ends with a row at the end state that agrees with final_report.json', { timeout: 120_000 }, async (t) => {
   if (!existsSync(SHORT)) return lacking(t, `real candle data not found at ${SHORT} (../shared/data is absent)`);
   const stateDir = path.join(tempDir(), 'BTCUSDT');
-  const r = run(MAIN, [
-    '--feed',
-    'replay',
-    '--replay',
-    SHORT,
-    '--speed',
-    'max',
-    '--state-dir',
-    stateDir,
-    '--seed',
-    '3',
-    '--max-drawdown-pct',
-    '100',
-    '--max-losses',
-    '1000',
-  ]);
+  const r = run(MAIN, replayArgs(SHORT, stateDir));
   assert.equal((await r.exit).code, 0, r.stderr());
   const report = readJson<{ equity: number; errors: number; ticks: number; position: unknown }>(path.join(stateDir, 'final_report.json'));
   const [head, ...rows] = readFileSync(path.join(stateDir, 'metrics.csv'), 'utf8').trim().split('\n');

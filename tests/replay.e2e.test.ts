@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { MAIN, ROOT, readEvents, readJson, run, tempDir } from './helpers/engine.js';
+import { MAIN, readEvents, readJson, replayArgs, ROOT, run, tempDir } from './helpers/engine.js';
 import { lacking } from './helpers/prerequisite.js';
 
 const DATA = path.resolve(ROOT, '..', 'shared', 'data', 'binance_spot_BTCUSDT_1m_2024-12_privet1x_first3000.csv');
@@ -16,22 +16,7 @@ test('a replay of the privet1x 3000-minute file at --speed max trades and rebuil
   }
   const stateDir = path.join(tempDir(), 'BTCUSDT');
   const started = Date.now();
-  const r = run(MAIN, [
-    '--feed',
-    'replay',
-    '--replay',
-    DATA,
-    '--speed',
-    'max',
-    '--state-dir',
-    stateDir,
-    '--seed',
-    '3',
-    '--max-drawdown-pct',
-    '100',
-    '--max-losses',
-    '1000',
-  ]);
+  const r = run(MAIN, replayArgs(DATA, stateDir));
   const { code } = await r.exit;
   const seconds = (Date.now() - started) / 1000;
   t.diagnostic(`replay took ${seconds.toFixed(1)} s`);

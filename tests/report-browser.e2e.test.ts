@@ -18,7 +18,7 @@ import { PromMetrics } from '../src/main/prom-metrics.js';
 import type { FinalReport } from '../src/main/reports.js';
 import { loadChartLib, renderReport } from '../src/main/report-html.js';
 import { startStatusServer, type LiveSample, type StatusSnapshot } from '../src/main/status-server.js';
-import { MAIN, ROOT, run, tempDir } from './helpers/engine.js';
+import { MAIN, replayArgs, ROOT, run, tempDir } from './helpers/engine.js';
 import { lacking } from './helpers/prerequisite.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -257,22 +257,7 @@ test("the report of a month's replay: the chart covers the whole month, hundreds
   if (!haveChromium || !context) return lacking(t, 'chromium not installed');
   if (!existsSync(MONTH)) return lacking(t, `real candle data not found at ${MONTH} (../shared/data is absent)`);
   const stateDir = path.join(tempDir(), 'BTCUSDT');
-  const r = run(MAIN, [
-    '--feed',
-    'replay',
-    '--replay',
-    MONTH,
-    '--speed',
-    'max',
-    '--state-dir',
-    stateDir,
-    '--seed',
-    '3',
-    '--max-drawdown-pct',
-    '100',
-    '--max-losses',
-    '1000',
-  ]);
+  const r = run(MAIN, replayArgs(MONTH, stateDir));
   assert.equal((await r.exit).code, 0, r.stderr() + r.stdout().slice(-2000));
   const file = path.join(stateDir, 'report.html');
   const data = JSON.parse(/<script id="report-data" type="application\/json">([^<]*)<\/script>/.exec(readFileSync(file, 'utf8'))![1]!) as {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { MAIN, ROOT, readJson, run, tempDir } from './helpers/engine.js';
+import { MAIN, readJson, replayArgs, ROOT, run, tempDir } from './helpers/engine.js';
 import { lacking } from './helpers/prerequisite.js';
 
 const DATA = path.resolve(ROOT, '..', 'shared', 'data', 'binance_spot_BTCUSDT_1m_2024-12_privet1x_first3000.csv');
@@ -17,22 +17,7 @@ test('a replay of December 2024 reports December 2024: period, equity axis and t
     return;
   }
   const stateDir = path.join(tempDir(), 'BTCUSDT');
-  const r = run(MAIN, [
-    '--feed',
-    'replay',
-    '--replay',
-    DATA,
-    '--speed',
-    'max',
-    '--state-dir',
-    stateDir,
-    '--seed',
-    '3',
-    '--max-drawdown-pct',
-    '100',
-    '--max-losses',
-    '1000',
-  ]);
+  const r = run(MAIN, replayArgs(DATA, stateDir));
   const { code } = await r.exit;
   assert.equal(code, 0, r.stderr() + r.stdout().slice(-2000));
   const wallDay = new Date().toISOString().slice(0, 10);

@@ -6,29 +6,10 @@ import { test } from 'node:test';
 import { applyEvent, freshBrokerState } from '../src/shared/broker-state.js';
 import { isBrokerEvent, type BrokerEvent } from '../src/shared/events.js';
 import { GENESIS_AT } from '../src/main/engine/session.js';
-import { FIXTURES, MAIN, readEvents, readJson, run, tempDir, waitFor, waitForSnapshotPosition, type Entry } from './helpers/engine.js';
+import { flipArgs, MAIN, readEvents, readJson, run, tempDir, waitFor, waitForSnapshotPosition, type Entry } from './helpers/engine.js';
 
-const common = (stateDir: string): string[] => [
-  '--feed',
-  'sim',
-  '--sim-speed',
-  '60',
-  '--sim-seed',
-  '21',
-  '--seed',
-  '9',
-  '--state-dir',
-  stateDir,
-  '--strategy',
-  path.join(FIXTURES, 'flip-strategy.mjs'),
-  // a wide stop and target so the position is still open when the process is killed
-  '--stop-bps',
-  '3000',
-  '--tp-r',
-  '3',
-  '--latency-ms',
-  '50-100',
-];
+// a wide stop and target so the position is still open when the process is killed
+const common = (stateDir: string): string[] => flipArgs(stateDir, ['--sim-seed', '21', '--seed', '9']);
 
 test('kill -9 with an open position: the next start resumes the position and the equity', async () => {
   const stateDir = path.join(tempDir(), 'BTCUSDT');

@@ -79,6 +79,22 @@ export async function waitFor<T>(
   }
 }
 
+/** A replay of `file` at --speed max with seed 3, the breaker's day limits out of the way (as the reports' tests want). */
+export const replayArgs = (file: string, stateDir: string, extra: string[] = []): string[] =>
+  // biome-ignore format: flag and value pairs
+  ['--feed', 'replay', '--replay', file, '--speed', 'max', '--state-dir', stateDir, '--seed', '3', '--max-drawdown-pct', '100', '--max-losses', '1000', ...extra];
+
+/** An engine on the embedded simulator at 60x with the flip strategy (tests/fixtures) and a stop and target too wide to hit. */
+export const flipArgs = (stateDir: string, extra: string[] = []): string[] =>
+  // biome-ignore format: flag and value pairs
+  ['--feed', 'sim', '--sim-speed', '60', '--state-dir', stateDir, '--strategy', path.join(FIXTURES, 'flip-strategy.mjs'), '--stop-bps', '3000', '--tp-r', '3', '--latency-ms', '50-100', ...extra];
+
+/** An engine on the embedded simulator at 120x with the fast strategy (an entry on every candle close), the breaker out of the way. */
+export const fastArgs = (stateDir: string, extra: string[] = []): string[] =>
+  // biome-ignore format: flag and value pairs
+  ['--feed', 'sim', '--sim-speed', '120', '--sim-seed', '7', '--seed', '3', '--state-dir', stateDir, '--strategy', path.join(FIXTURES, 'fast-strategy.mjs'),
+   '--min-trade-interval', '0', '--risk-pct', '0.01', '--max-losses', '100000', '--max-drawdown-pct', '100', ...extra];
+
 /** GET /sim/status of a simulator (standalone or embedded) on 127.0.0.1. */
 export async function simStatus(port: number): Promise<SimStatus> {
   return (await (await fetch(`http://127.0.0.1:${port}/sim/status`)).json()) as SimStatus;
