@@ -4,7 +4,7 @@
 //   node --import tsx scripts/loop-lag.ts [--seconds 5] [--rate 5000] [--orders 50] [--latency 500]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WorkerPoolExecutor } from '../src/main/trading/worker-pool-executor.js';
-import { TradingCore, type CoreSink } from '../src/main/trading/trading-core.js';
+import { TradingCore } from '../src/main/trading/trading-core.js';
 import { decodeFrame, encodeBook } from '../src/shared/bitunix/index.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
@@ -13,6 +13,7 @@ import { CandleBuilder } from '../src/shared/candle-builder.js';
 import { createRng } from '../src/shared/rng.js';
 import { TickRing } from '../src/shared/tick-ring.js';
 import type { Order } from '../src/shared/types.js';
+import { CORE_CONFIG, sinkWith } from '../tests/helpers/core-sink.js';
 
 export interface LoopLagResult {
   seconds: number;
@@ -33,16 +34,7 @@ export async function measureLoopLag(opts: { seconds: number; rate: number; orde
   const ring = TickRing.allocate(1024);
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, t0));
   let back = 0;
-  const sink: CoreSink = {
-    record: () => {},
-    changed: () => {},
-    blindSpan: () => {},
-    gap: () => {},
-    breakerTripped: () => {},
-    error: () => {},
-    info: () => {},
-    warn: () => {},
-  };
+  const sink = sinkWith();
   const exec = new WorkerPoolExecutor({
     capacity: opts.orders,
     ring,
@@ -50,15 +42,7 @@ export async function measureLoopLag(opts: { seconds: number; rate: number; orde
       back++;
     },
   });
-  const core = new TradingCore(
-    { symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
-    broker,
-    new CandleBuilder(60_000),
-    ring,
-    { name: 'none', onCandle: () => null },
-    sink,
-    exec,
-  );
+  const core = new TradingCore(CORE_CONFIG, broker, new CandleBuilder(60_000), ring, { name: 'none', onCandle: () => null }, sink, exec);
   // Counted once per order: a quote that came back before its due tick is delivered again when the market reaches it.
   const quoted = new Set<string>();
   exec.deliverTo((o, q) => {

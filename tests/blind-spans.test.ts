@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BlindSpanTracker, SeenPrices, spanMinutes, unseenRange, type BlindCause } from '../src/shared/blind-spans.js';
 import { RecordingExecutor } from './helpers/recording-executor.js';
-import { TradingCore, type CoreSink } from '../src/main/trading/trading-core.js';
+import { TradingCore } from '../src/main/trading/trading-core.js';
 import { decodeFrame, encodeBook, encodeKline } from '../src/shared/bitunix/index.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
@@ -17,6 +17,7 @@ import { createRng } from '../src/shared/rng.js';
 import { TickRing } from '../src/shared/tick-ring.js';
 import type { BlindSpan } from '../src/shared/blind-spans.js';
 import type { Candle, Order, Side } from '../src/shared/types.js';
+import { sinkWith } from './helpers/core-sink.js';
 
 const M = 60_000;
 const T0 = Date.UTC(2026, 0, 5, 10, 0); // a minute boundary
@@ -101,16 +102,7 @@ function setup(signal: Side | null = null, state = freshBrokerState(10_000, T0))
   const spans: BlindSpan[] = [];
   const submitted: Order[] = [];
   let strategyCalls = 0;
-  const sink: CoreSink = {
-    record: (e) => void events.push(e),
-    changed: () => {},
-    gap: () => {},
-    blindSpan: (s) => void spans.push(s),
-    breakerTripped: () => {},
-    error: (m) => assert.fail(m),
-    info: () => {},
-    warn: () => {},
-  };
+  const sink = sinkWith({ record: (e) => void events.push(e), blindSpan: (s) => void spans.push(s), error: (m) => assert.fail(m) });
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0, slipBps: 0 }, createRng(1), state);
   const strategy = {
     name: 't',

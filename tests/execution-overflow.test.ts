@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WorkerPoolExecutor } from '../src/main/trading/worker-pool-executor.js';
-import { TradingCore, type CoreSink } from '../src/main/trading/trading-core.js';
+import { TradingCore } from '../src/main/trading/trading-core.js';
 import { decodeFrame, encodeBook, encodeKline } from '../src/shared/bitunix/index.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
@@ -12,6 +12,7 @@ import { CandleBuilder } from '../src/shared/candle-builder.js';
 import type { EngineEvent } from '../src/shared/events.js';
 import { createRng } from '../src/shared/rng.js';
 import { TickRing } from '../src/shared/tick-ring.js';
+import { sinkWith } from './helpers/core-sink.js';
 
 test('60 orders at once: 50 executed or rejected with a reason, 10 OrderDropped', async () => {
   const t0 = Date.UTC(2026, 0, 5, 12, 0);
@@ -19,16 +20,7 @@ test('60 orders at once: 50 executed or rejected with a reason, 10 OrderDropped'
   const ring = TickRing.allocate(64);
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, t0));
   let settled = 0;
-  const sink: CoreSink = {
-    record: (e) => void events.push(e as EngineEvent & Record<string, unknown>),
-    changed: () => {},
-    blindSpan: () => {},
-    gap: () => {},
-    breakerTripped: () => {},
-    error: (m) => assert.fail(m),
-    info: () => {},
-    warn: () => {},
-  };
+  const sink = sinkWith({ record: (e) => void events.push(e as EngineEvent & Record<string, unknown>), error: (m) => assert.fail(m) });
   const exec = new WorkerPoolExecutor({
     capacity: 50,
     ring,

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RecordingExecutor } from './helpers/recording-executor.js';
-import { TradingCore, type CoreSink } from '../src/main/trading/trading-core.js';
+import { TradingCore } from '../src/main/trading/trading-core.js';
 import { decodeFrame, encodeBook, encodeKline, encodePrice, encodeTrade } from '../src/shared/bitunix/index.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
@@ -15,6 +15,7 @@ import { CandleBuilder } from '../src/shared/candle-builder.js';
 import type { EngineEvent, ExitEvent } from '../src/shared/events.js';
 import { createRng } from '../src/shared/rng.js';
 import { TickRing } from '../src/shared/tick-ring.js';
+import { CORE_CONFIG, sinkWith } from './helpers/core-sink.js';
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 const ENTRY = 100_000;
@@ -23,27 +24,10 @@ const SL = 97_200;
 /** A core over `state` (a fresh account by default) that never enters by itself. */
 function core(state = freshBrokerState(10_000, T0)) {
   const events: EngineEvent[] = [];
-  const sink: CoreSink = {
-    record: (e) => void events.push(e),
-    changed: () => {},
-    blindSpan: () => {},
-    gap: () => {},
-    breakerTripped: () => {},
-    error: (m) => assert.fail(m),
-    info: () => {},
-    warn: () => {},
-  };
+  const sink = sinkWith({ record: (e) => void events.push(e), error: (m) => assert.fail(m) });
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), state);
   const ring = TickRing.allocate(64);
-  const core = new TradingCore(
-    { symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
-    broker,
-    new CandleBuilder(60_000),
-    ring,
-    { name: 'none', onCandle: () => null },
-    sink,
-    new RecordingExecutor(),
-  );
+  const core = new TradingCore(CORE_CONFIG, broker, new CandleBuilder(60_000), ring, { name: 'none', onCandle: () => null }, sink, new RecordingExecutor());
   /** A frame as the socket delivers it, received at `recv` (its own ts unless given). */
   const frame = (text: string, ts: number, recv = ts): void => core.onFrame(decodeFrame(text), recv);
   const book = (ts: number, bid: number): void => frame(encodeBook('BTCUSDT', ts, bid, bid + 0.1, 1, 1), ts);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { RecordingExecutor } from './helpers/recording-executor.js';
-import { TradingCore, type CoreSink } from '../src/main/trading/trading-core.js';
+import { TradingCore } from '../src/main/trading/trading-core.js';
 import { decodeFrame, encodeBook, encodeKline, encodePrice, encodeTrade } from '../src/shared/bitunix/index.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
@@ -15,6 +15,7 @@ import { createRng } from '../src/shared/rng.js';
 import type { Strategy } from '../src/shared/strategy.js';
 import { TickRing } from '../src/shared/tick-ring.js';
 import type { Order } from '../src/shared/types.js';
+import { CORE_CONFIG, sinkWith } from './helpers/core-sink.js';
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0);
 
@@ -44,25 +45,8 @@ function harness() {
   const events: EngineEvent[] = [];
   const pending: Order[] = [];
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, T0));
-  const sink: CoreSink = {
-    record: (e) => events.push(e),
-    changed: () => {},
-    blindSpan: () => {},
-    gap: () => {},
-    breakerTripped: () => {},
-    error: () => {},
-    info: () => {},
-    warn: () => {},
-  };
-  const core = new TradingCore(
-    { symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5 },
-    broker,
-    new CandleBuilder(60_000),
-    TickRing.allocate(64),
-    greedy,
-    sink,
-    new RecordingExecutor(pending),
-  );
+  const sink = sinkWith({ record: (e) => events.push(e) });
+  const core = new TradingCore(CORE_CONFIG, broker, new CandleBuilder(60_000), TickRing.allocate(64), greedy, sink, new RecordingExecutor(pending));
   return { core, broker, events, pending };
 }
 

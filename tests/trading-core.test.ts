@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RecordingExecutor } from './helpers/recording-executor.js';
 import { MarketTimeExecutor } from '../src/main/trading/market-time-executor.js';
-import { TradingCore, type CoreConfig, type CoreSink } from '../src/main/trading/trading-core.js';
+import { TradingCore, type CoreConfig } from '../src/main/trading/trading-core.js';
 import { decodeFrame, encodeBook, encodeKline, encodePrice } from '../src/shared/bitunix/index.js';
 import { PaperBroker } from '../src/shared/broker.js';
 import { DEFAULT_BROKER_CONFIG } from '../src/shared/broker-config.js';
@@ -16,6 +16,7 @@ import type { EngineEvent, FillEvent } from '../src/shared/events.js';
 import { createRng } from '../src/shared/rng.js';
 import { TickRing } from '../src/shared/tick-ring.js';
 import type { Order, Side } from '../src/shared/types.js';
+import { CORE_CONFIG, sinkWith } from './helpers/core-sink.js';
 
 const T0 = Date.UTC(2026, 0, 5, 7, 50); // 10 minutes before the 08:00 settlement
 const H8 = Date.UTC(2026, 0, 5, 8, 0);
@@ -24,21 +25,12 @@ function setup(signal: Side | null = null, over: Partial<CoreConfig> & { marketT
   const events: EngineEvent[] = [];
   const submitted: Order[] = [];
   const gaps: Array<[number, number]> = [];
-  const sink: CoreSink = {
-    record: (e) => void events.push(e),
-    changed: () => {},
-    blindSpan: () => {},
-    gap: (a, b) => void gaps.push([a, b]),
-    breakerTripped: () => {},
-    error: (m) => assert.fail(m),
-    info: () => {},
-    warn: () => {},
-  };
+  const sink = sinkWith({ record: (e) => void events.push(e), gap: (a, b) => void gaps.push([a, b]), error: (m) => assert.fail(m) });
   const broker = new PaperBroker({ ...DEFAULT_BROKER_CONFIG, minTradeIntervalMs: 0 }, createRng(1), freshBrokerState(10_000, T0));
   const { marketTimeCapacity, ...cfg } = over;
   const executor = marketTimeCapacity === undefined ? new RecordingExecutor(submitted) : new MarketTimeExecutor(marketTimeCapacity);
   const core = new TradingCore(
-    { symbol: 'BTCUSDT', kind: 'linear', intervalMs: 60_000, riskPct: 1, stopBps: 30, tpR: 1.5, ...cfg },
+    { ...CORE_CONFIG, ...cfg },
     broker,
     new CandleBuilder(60_000),
     TickRing.allocate(64),
