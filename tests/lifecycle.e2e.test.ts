@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { FIXTURES, flipArgs, MAIN, readEvents, readJson, run, tempDir, waitFor, type Run } from './helpers/engine.js';
+import { embeddedSimPort, FIXTURES, flipArgs, MAIN, postSimFault, readEvents, readJson, run, tempDir, waitFor, type Run } from './helpers/engine.js';
 import { lacking } from './helpers/prerequisite.js';
 
 /** An engine on the embedded simulator, flip strategy, wide stop. */
@@ -111,7 +111,7 @@ test('status endpoint: /health 503 while the simulator is silent, 200 after; /me
       20_000,
       50,
     );
-    const simPort = await waitFor('the simulator port', () => /"port":(\d+)[^\n]*embedded simulator listening/.exec(r.stdout())?.[1], 20_000, 50);
+    const simPort = await embeddedSimPort(r);
     const health = async (): Promise<{ status: number; body: { healthy: boolean; reason: string } }> => {
       const res = await fetch(`${url}/health`);
       return { status: res.status, body: (await res.json()) as { healthy: boolean; reason: string } };
@@ -151,7 +151,7 @@ test('status endpoint: /health 503 while the simulator is silent, 200 after; /me
     assert.match(metrics, /^laptop_agents_trading_state\{symbol="BTCUSDT",state="HALTED",reason=""\} 0$/m);
     assert.match(metrics, /^laptop_agents_blind_spans_total\{symbol="BTCUSDT"\} \d+$/m);
 
-    await fetch(`http://127.0.0.1:${simPort}/sim/fault`, { method: 'POST', body: JSON.stringify({ kind: 'silence', ms: 10_000 }) });
+    await postSimFault(simPort, { kind: 'silence', ms: 10_000 });
     const down = await waitFor(
       '/health 503 while silent',
       async () => {

@@ -6,7 +6,20 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { FIXTURES, MAIN, readEvents, readJson, run, simStatus, tempDir, waitFor, type Entry, type Run } from './helpers/engine.js';
+import {
+  embeddedSimPort,
+  FIXTURES,
+  MAIN,
+  postSimFault,
+  readEvents,
+  readJson,
+  run,
+  simStatus,
+  tempDir,
+  waitFor,
+  type Entry,
+  type Run,
+} from './helpers/engine.js';
 
 interface Engine {
   r: Run;
@@ -24,22 +37,9 @@ async function startEngine(extra: string[]): Promise<Engine> {
   const stateDir = path.join(tempDir(), 'BTCUSDT');
   const r = run(MAIN, ['--feed', 'sim', '--sim-speed', '10', '--state-dir', stateDir, '--latency-ms', '50-100', ...extra]);
   engines.push(r);
-  const port = await waitFor(
-    'the embedded simulator port',
-    () => {
-      const m = /"port":(\d+)[^\n]*embedded simulator listening/.exec(r.stdout());
-      return m ? Number(m[1]) : null;
-    },
-    20_000,
-    50,
-  );
+  const port = await embeddedSimPort(r);
   await waitFor('market data', () => readEvents(stateDir).some((e) => e.event === 'WsConnected'), 20_000);
   return { r, stateDir, port };
-}
-
-async function inject(port: number, fault: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${port}/sim/fault`, { method: 'POST', body: JSON.stringify(fault) });
-  assert.equal(res.status, 200, await res.text());
 }
 
 async function stopWithKillFile(e: Engine): Promise<{ reason: string; errors: number; badFrames: number; reconnects: number; exitCode: number }> {
@@ -67,11 +67,11 @@ async function cutThroughStop(cutMs: number, extra: string[]): Promise<void> {
   // The server refuses from some instant between these two clocks until cutMs after it: no connect can
   // succeed before refusedFrom + cutMs, and the server is back by backBy at the latest.
   const refusedFrom = Date.now();
-  await inject(e.port, { kind: 'refuse', ms: cutMs });
+  await postSimFault(e.port, { kind: 'refuse', ms: cutMs });
   const backBy = Date.now() + cutMs;
-  await inject(e.port, { kind: 'drop' });
+  await postSimFault(e.port, { kind: 'drop' });
   // while the engine is deaf the price gaps 3 % against the position: far through its 0.4 % stop
-  await inject(e.port, { kind: 'jump', bps: side === 'LONG' ? -300 : 300 });
+  await postSimFault(e.port, { kind: 'jump', bps: side === 'LONG' ? -300 : 300 });
   const cutBack = refusedFrom + cutMs;
   await waitFor(
     'the reconnect after the cut',
@@ -117,8 +117,8 @@ describe('network faults against the simulator', { concurrency: 3 }, () => {
   test('connects refused for 20 s', async () => {
     const e = await startEngine([]);
     const backAt = Date.now() + 20_000; // taken before the fault, so no connect can succeed before it
-    await inject(e.port, { kind: 'refuse', ms: 20_000 });
-    await inject(e.port, { kind: 'drop' });
+    await postSimFault(e.port, { kind: 'refuse', ms: 20_000 });
+    await postSimFault(e.port, { kind: 'drop' });
     await waitFor('data after the refusals', () => connects(e.stateDir).some((c) => c.ts > backAt), 60_000, 100);
     const refused = readEvents(e.stateDir).filter((x) => x.event === 'WsDisconnected');
     assert.ok(refused.length >= 2, 'several refused attempts were made');
@@ -129,7 +129,7 @@ describe('network faults against the simulator', { concurrency: 3 }, () => {
   test('a server that goes silent without closing', async () => {
     const e = await startEngine(['--idle-timeout', '3', '--stale-timeout', '6', '--backoff-base', '1', '--backoff-max', '4']);
     const silentAt = Date.now(); // taken before the fault, so no data can flow before silentAt + 12 s
-    await inject(e.port, { kind: 'silence', ms: 12_000 });
+    await postSimFault(e.port, { kind: 'silence', ms: 12_000 });
     await waitFor(
       'the idle timeout to drop the silent socket',
       () => readEvents(e.stateDir).some((x) => x.event === 'WsDisconnected' && String(x.reason).startsWith('idle')),
@@ -144,11 +144,11 @@ describe('network faults against the simulator', { concurrency: 3 }, () => {
 
   test('garbage and oversized frames mixed into the stream', async () => {
     const e = await startEngine([]);
-    await inject(e.port, { kind: 'garbage', count: 60 });
+    await postSimFault(e.port, { kind: 'garbage', count: 60 });
     // garbage is mixed into the stream one frame per tick: all of it is on the socket before the oversized frame
     await waitFor('the garbage to be sent', async () => (await simStatus(e.port)).garbagePending === 0, 30_000, 100);
     const before = connects(e.stateDir).length;
-    await inject(e.port, { kind: 'oversized' });
+    await postSimFault(e.port, { kind: 'oversized' });
     // a frame over maxPayload (64 KiB) errors the socket: the engine reconnects instead of crashing
     await waitFor('the reconnect after the oversized frame', () => connects(e.stateDir).length > before, 20_000, 100);
     const drop = readEvents(e.stateDir).find((x) => x.event === 'WsDisconnected');
@@ -164,7 +164,7 @@ describe('network faults against the simulator', { concurrency: 3 }, () => {
 
   test('minutes of klines skipped are backfilled from REST', async () => {
     const e = await startEngine([]);
-    await inject(e.port, { kind: 'skipKlines', minutes: 3 });
+    await postSimFault(e.port, { kind: 'skipKlines', minutes: 3 });
     const gap = await waitFor('GapBackfilled', () => readEvents(e.stateDir).find((x) => x.event === 'GapBackfilled'), 60_000, 100);
     assert.equal(gap.candles, 3);
     await new Promise((r) => setTimeout(r, 7000)); // a candle after the gap
@@ -181,8 +181,8 @@ describe('network faults against the simulator', { concurrency: 3 }, () => {
 
   test('--max-ws-errors consecutive failures end the session with exit code 1', async () => {
     const e = await startEngine(['--max-ws-errors', '3', '--backoff-base', '1', '--backoff-max', '2']);
-    await inject(e.port, { kind: 'refuse', ms: 600_000 });
-    await inject(e.port, { kind: 'drop' });
+    await postSimFault(e.port, { kind: 'refuse', ms: 600_000 });
+    await postSimFault(e.port, { kind: 'drop' });
     const { code } = await e.r.exit;
     assert.equal(code, 1);
     const events = readEvents(e.stateDir);
