@@ -87,45 +87,175 @@ function field(text: string | undefined): number {
  * error, with the 1-based line number of the offending row.
  */
 export function parseCandleCsv(text: string, source = 'csv'): Candle[] {
-  const lines = text.split('\n');
-  const header = (lines[0] ?? '').replace(/\r$/, '').replace(/^\uFEFF/, '');
+  const firstEnd = lineEnd(text, 0);
+  const header = text
+    .slice(0, firstEnd)
+    .replace(/\r$/, '')
+    .replace(/^\uFEFF/, '');
   if (header.trim() === '') throw new Error(`${source}:1: empty file, expected a header line`);
   const col = detectCandleCsvLayout(header, source);
+  const scan = new RowScan(text, col);
   const out: Candle[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '');
-    if (line.trim() === '') continue;
-    const where = `${source}:${i + 1}`;
-    const f = line.split(',');
-    if (f.length !== col.width) throw new Error(`${where}: expected ${col.width} fields, got ${f.length}: ${line.slice(0, 120)}`);
-    let ts = parseCsvTime(f[col.time]!.trim());
-    if (!Number.isFinite(ts)) throw new Error(`${where}: bad time '${f[col.time]!.trim()}'`);
-    if (col.layout === 'close_datetime') ts = ts + 1 - MINUTE;
-    if (ts % MINUTE !== 0) throw new Error(`${where}: candle open ${new Date(ts).toISOString()} is not on a minute boundary`);
-    const c: Candle = {
-      ts,
-      open: field(f[col.open]),
-      high: field(f[col.high]),
-      low: field(f[col.low]),
-      close: field(f[col.close]),
-      volume: field(f[col.volume]),
-    };
-    for (const k of PRICE_COLUMNS) {
-      if (!Number.isFinite(c[k])) throw new Error(`${where}: ${k} is not a number: '${String(f[col[k]]).trim()}'`);
-    }
-    if (c.open <= 0 || c.high <= 0 || c.low <= 0 || c.close <= 0) throw new Error(`${where}: prices must be > 0: ${line.slice(0, 120)}`);
-    if (c.volume < 0) throw new Error(`${where}: volume must be >= 0, got ${c.volume}`);
-    if (c.low > Math.min(c.open, c.close) || c.high < Math.max(c.open, c.close)) {
-      throw new Error(`${where}: inconsistent OHLC (open ${c.open} high ${c.high} low ${c.low} close ${c.close})`);
-    }
+  let lineNo = 1;
+  for (let at = firstEnd + 1; at <= text.length; ) {
+    const end = lineEnd(text, at);
+    lineNo++;
     const prev = out[out.length - 1];
-    if (prev !== undefined && ts <= prev.ts) {
-      throw new Error(`${where}: candle ${new Date(ts).toISOString()} does not follow ${new Date(prev.ts).toISOString()}`);
-    }
-    out.push(c);
+    // An ordinary row is read in place; anything else (blank, padded, malformed) takes the checked path,
+    // which reads it the same way or names what is wrong with it.
+    const c = scan.row(at, end, prev) ?? checkedRow(text.slice(at, end).replace(/\r$/, ''), `${source}:${lineNo}`, col, prev);
+    if (c !== null) out.push(c);
+    at = end + 1;
   }
   if (out.length === 0) throw new Error(`${source}: no candle rows after the header`);
   // The last RegExp match's subject is sliced from the file's text and would keep all of it alive (megabytes).
   EMPTY_MATCH.test('');
   return out;
+}
+
+function lineEnd(text: string, from: number): number {
+  const i = text.indexOf('\n', from);
+  return i < 0 ? text.length : i;
+}
+
+/** One row, every rule checked with its message; null for a blank line. */
+function checkedRow(line: string, where: string, col: CandleCsvColumns, prev: Candle | undefined): Candle | null {
+  if (line.trim() === '') return null;
+  const f = line.split(',');
+  if (f.length !== col.width) throw new Error(`${where}: expected ${col.width} fields, got ${f.length}: ${line.slice(0, 120)}`);
+  let ts = parseCsvTime(f[col.time]!.trim());
+  if (!Number.isFinite(ts)) throw new Error(`${where}: bad time '${f[col.time]!.trim()}'`);
+  if (col.layout === 'close_datetime') ts = ts + 1 - MINUTE;
+  if (ts % MINUTE !== 0) throw new Error(`${where}: candle open ${new Date(ts).toISOString()} is not on a minute boundary`);
+  const c: Candle = {
+    ts,
+    open: field(f[col.open]),
+    high: field(f[col.high]),
+    low: field(f[col.low]),
+    close: field(f[col.close]),
+    volume: field(f[col.volume]),
+  };
+  for (const k of PRICE_COLUMNS) {
+    if (!Number.isFinite(c[k])) throw new Error(`${where}: ${k} is not a number: '${String(f[col[k]]).trim()}'`);
+  }
+  if (c.open <= 0 || c.high <= 0 || c.low <= 0 || c.close <= 0) throw new Error(`${where}: prices must be > 0: ${line.slice(0, 120)}`);
+  if (c.volume < 0) throw new Error(`${where}: volume must be >= 0, got ${c.volume}`);
+  if (c.low > Math.min(c.open, c.close) || c.high < Math.max(c.open, c.close)) {
+    throw new Error(`${where}: inconsistent OHLC (open ${c.open} high ${c.high} low ${c.low} close ${c.close})`);
+  }
+  if (prev !== undefined && ts <= prev.ts) {
+    throw new Error(`${where}: candle ${new Date(ts).toISOString()} does not follow ${new Date(prev.ts).toISOString()}`);
+  }
+  return c;
+}
+
+const DIGIT_0 = 48;
+const isDigit = (code: number): boolean => code >= DIGIT_0 && code <= DIGIT_0 + 9;
+/** Where `YYYY-MM-DD HH:MM:SS` has its digits. */
+const TIME_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+
+/**
+ * Reads a well-formed row where it lies in the file's text, without splitting it into strings: the same values
+ * checkedRow reads, or null when the row is anything but plain (then checkedRow reads it). A month's file is
+ * tens of thousands of rows, read before the first frame.
+ */
+class RowScan {
+  /** Where each field starts; field i ends one before starts[i + 1]. */
+  private readonly starts: Int32Array;
+  private lastFraction = '';
+  private lastFractionMs = 0;
+  private lastDay = '\u0000';
+  private lastDayMs = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly col: CandleCsvColumns,
+  ) {
+    this.starts = new Int32Array(col.width + 1);
+  }
+
+  row(from: number, to: number, prev: Candle | undefined): Candle | null {
+    const { text, col, starts } = this;
+    if (to > from && text.charCodeAt(to - 1) === 13) to--;
+    if (from >= to) return null;
+    starts[0] = from;
+    let n = 0;
+    for (let p = from; ; ) {
+      const comma = text.indexOf(',', p);
+      if (comma < 0 || comma >= to) break;
+      if (++n >= col.width) return null;
+      starts[n] = comma + 1;
+      p = comma + 1;
+    }
+    if (n !== col.width - 1) return null;
+    starts[col.width] = to + 1;
+    let ts = this.time(starts[col.time]!, starts[col.time + 1]! - 1);
+    if (col.layout === 'close_datetime') ts = ts + 1 - MINUTE;
+    if (!(ts % MINUTE === 0) || (prev !== undefined && ts <= prev.ts)) return null;
+    const open = this.number(col.open);
+    const high = this.number(col.high);
+    const low = this.number(col.low);
+    const close = this.number(col.close);
+    const volume = this.number(col.volume);
+    // NaN fails every comparison, so a field that is not a number goes to checkedRow too.
+    if (!(open > 0 && high > 0 && low > 0 && close > 0 && volume >= 0)) return null;
+    if (!(open < Infinity && high < Infinity && low < Infinity && close < Infinity && volume < Infinity)) return null;
+    if (low > Math.min(open, close) || high < Math.max(open, close)) return null;
+    return { ts, open, high, low, close, volume };
+  }
+
+  /** Field i as a number; NaN when it is empty or padded (checkedRow trims those). */
+  private number(i: number): number {
+    const { text, starts } = this;
+    const s = starts[i]!;
+    const e = starts[i + 1]! - 1;
+    if (s >= e) return NaN;
+    const first = text.charCodeAt(s);
+    const last = text.charCodeAt(e - 1);
+    if (first <= 32 || last <= 32 || first > 126 || last > 126) return NaN;
+    return Number(text.slice(s, e));
+  }
+
+  /** parseCsvTime of text[s, e), for the forms it accepts without padding; NaN otherwise. */
+  private time(s: number, e: number): number {
+    const text = this.text;
+    const d = (i: number): number => text.charCodeAt(s + i) - DIGIT_0;
+    if (e - s < 19) return NaN;
+    for (const i of TIME_DIGITS) if (!isDigit(text.charCodeAt(s + i))) return NaN;
+    const sep = text.charCodeAt(s + 10);
+    if (text[s + 4] !== '-' || text[s + 7] !== '-' || (sep !== 32 && sep !== 84) || text[s + 13] !== ':' || text[s + 16] !== ':') return NaN;
+    let p = s + 19;
+    let ms = 0;
+    if (p < e && text[p] === '.') {
+      let q = p + 1;
+      while (q < e && isDigit(text.charCodeAt(q))) q++;
+      if (q === p + 1 || q - p - 1 > 9) return NaN;
+      const fraction = text.slice(p + 1, q);
+      if (fraction !== this.lastFraction) {
+        this.lastFraction = fraction;
+        this.lastFractionMs = Math.floor(Number(`0.${fraction}`) * 1000 + 1e-6);
+      }
+      ms = this.lastFractionMs;
+      p = q;
+    }
+    // Date.UTC is linear in hours, minutes, seconds and ms: only the day is worth a call (one per day of rows).
+    if (!text.startsWith(this.lastDay, s)) {
+      this.lastDay = text.slice(s, s + 10);
+      this.lastDayMs = Date.UTC(d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), d(5) * 10 + d(6) - 1, d(8) * 10 + d(9));
+    }
+    const t = this.lastDayMs + (d(11) * 10 + d(12)) * 3_600_000 + (d(14) * 10 + d(15)) * MINUTE + (d(17) * 10 + d(18)) * 1000 + ms;
+    if (p === e) return t;
+    const zone = text[p];
+    if (zone === 'Z') return p + 1 === e ? t : NaN;
+    if (zone !== '+' && zone !== '-') return NaN;
+    const colon = e - p === 6 && text[p + 3] === ':';
+    if (!colon && e - p !== 5) return NaN;
+    const h1 = text.charCodeAt(p + 1);
+    const h2 = text.charCodeAt(p + 2);
+    const m1 = text.charCodeAt(colon ? p + 4 : p + 3);
+    const m2 = text.charCodeAt(colon ? p + 5 : p + 4);
+    if (!isDigit(h1) || !isDigit(h2) || !isDigit(m1) || !isDigit(m2)) return NaN;
+    const offset = ((h1 - DIGIT_0) * 10 + h2 - DIGIT_0) * 60 + (m1 - DIGIT_0) * 10 + m2 - DIGIT_0;
+    return t - (zone === '-' ? -1 : 1) * offset * MINUTE;
+  }
 }
