@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // laptop-agents engine entry (dist/main.js): parse flags, load the strategy, open the state directory,
 // run the session until a stop, exit with the code of docs/contracts.md (0 stop, 1 fatal, 2 bad arguments, 3 locked).
+// What a run needs before its state loads is imported here; the rest of the engine is imported once the
+// persistence worker is starting and a replay's file is being read, so those overlap the loading of the code
+// (and --version or --help loads none of it).
 import { readFileSync } from 'node:fs';
 import { ConfigError, parseCli } from './main/cli.js';
+import { isFrameLog } from './main/frame-log-reader.js';
 import { favourSmallHeaps } from './main/heap-mode.js';
-import { createLogger } from './main/logger.js';
-import { Session } from './main/engine/session.js';
+import { readReplayAhead } from './main/replay-source.js';
 import { isLockedError, openStateStore } from './main/state-store.js';
-import { loadStrategy } from './main/strategy-loader.js';
-import { systemClock } from './shared/clock.js';
 
 function version(): string {
   try {
@@ -39,6 +40,14 @@ async function main(): Promise<void> {
   }
   const config = parsed.config;
   const smallHeaps = favourSmallHeaps(config.feed);
+  const store = openStateStore(config.dryRun);
+  if (config.feed === 'replay' && !isFrameLog(config.replay!)) readReplayAhead(config.replay!, config.symbol);
+  const [{ createLogger }, { Session }, { loadStrategy }, { systemClock }] = await Promise.all([
+    import('./main/logger.js'),
+    import('./main/engine/session.js'),
+    import('./main/strategy-loader.js'),
+    import('./shared/clock.js'),
+  ]);
   let strategy: Awaited<ReturnType<typeof loadStrategy>>;
   try {
     strategy = await loadStrategy(config.strategy, process.cwd());
@@ -47,7 +56,6 @@ async function main(): Promise<void> {
   }
 
   const { log, flush } = createLogger({ level: config.logLevel, pretty: config.pretty, symbol: config.symbol });
-  const store = openStateStore(config.dryRun);
   const session = new Session({
     config,
     strategy,

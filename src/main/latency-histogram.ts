@@ -2,7 +2,9 @@
 // decided) and tick age (exchange ts → processed), recorded in an HDR histogram in microseconds so
 // percentiles stay exact under load without per-tick allocation. Read and reset once per heartbeat;
 // each window is folded into `total`, the since-start buckets /metrics exports.
-import * as hdr from 'hdr-histogram-js';
+// The one histogram class hdr.build would pick for 32-bit buckets: the package's index also loads its WebAssembly
+// and log encoders (pako), a start-up cost a session never uses.
+import Int32HistogramModule from 'hdr-histogram-js/dist/Int32Histogram.js';
 import { CumulativeBuckets } from '../shared/cumulative-buckets.js';
 
 /** The JS histogram hdr.build returns by default can walk its recorded values. */
@@ -15,7 +17,7 @@ interface RecordedValues {
 }
 
 export class LatencyHistogram {
-  private readonly h = hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  private readonly h = int32Histogram(1, 60_000_000, 3);
   /** The last completed window's percentiles (microseconds). */
   last = { p50Us: 0, p99Us: 0, maxUs: 0, count: 0 };
   /** Every window since the start, in seconds. */
@@ -34,6 +36,13 @@ export class LatencyHistogram {
     if (h.totalCount) foldHdr(h as unknown as RecordedValues, this.total);
     h.reset();
   }
+}
+
+/** What hdr.build({ bitBucketSize: 32, ... }) returns: an Int32Histogram that resizes (its default request). */
+function int32Histogram(lowest: number, highest: number, digits: number): InstanceType<typeof Int32HistogramModule.default> {
+  const h = new Int32HistogramModule.default(lowest, highest, digits);
+  h.autoResize = true;
+  return h;
 }
 
 function foldHdr(h: RecordedValues, into: CumulativeBuckets): void {

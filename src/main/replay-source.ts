@@ -19,10 +19,30 @@ export interface ReplaySource {
   history: MarketHistory | null;
 }
 
+/** The file read and parsed (the parsed objects are dropped once the tape holds them as columns). */
+async function readTape(file: string, symbol: string): Promise<ReplayTape> {
+  return new ReplayTape(symbol, parseCandleCsv(await readFile(file, 'utf8'), file));
+}
+
+/** A tape being read ahead of openReplay (one at a time: the process plays one file). */
+let readAhead: { file: string; symbol: string; tape: Promise<ReplayTape> } | null = null;
+
+/**
+ * Start reading and parsing a replay's file now, while the state loads and the workers start; openReplay takes
+ * the result. A file that cannot be read or parsed rejects there, where the session expects it (and not at all
+ * when the session never gets that far, as before).
+ */
+export function readReplayAhead(file: string, symbol: string): void {
+  const tape = readTape(file, symbol);
+  tape.catch(() => {}); // not handled here: openReplay awaits this same promise and throws its error
+  readAhead = { file, symbol, tape };
+}
+
 /** `marketNow` is the engine's market time (what an in-process REST answer may include). */
 export async function openReplay(file: string, symbol: string, speed: number | 'max', marketNow: () => number): Promise<ReplaySource> {
-  // The parsed objects are dropped once the tape holds them as columns.
-  const tape = new ReplayTape(symbol, parseCandleCsv(await readFile(file, 'utf8'), file));
+  const ahead = readAhead !== null && readAhead.file === file && readAhead.symbol === symbol ? readAhead.tape : null;
+  readAhead = null;
+  const tape = await (ahead ?? readTape(file, symbol));
   const candles = tape.candles;
   const transport: ReplayTransport = speed === 'max' ? 'memory' : 'socket';
   return { candles, tape, transport, history: transport === 'memory' ? new TapeHistory(tape, marketNow) : null };

@@ -10,7 +10,7 @@ import type { CandleColumns } from '../../shared/candle-pack.js';
 import type { EngineConfig } from '../config.js';
 import { FrameRecorder } from '../frame-recorder.js';
 import type { Logger } from '../logger.js';
-import { MarketFeed, type FeedHandlers, type MarketDataFeed } from '../market-feed.js';
+import type { FeedHandlers, MarketDataFeed } from '../market-feed.js';
 import { TapeFeed } from '../replay-feed.js';
 import type { MarketHistory } from '../replay-history.js';
 import { RecordingHistory } from '../recording-history.js';
@@ -18,7 +18,6 @@ import { engineUserAgent, type RestClientOptions } from '../rest-client.js';
 import type { Executor } from '../trading/executor.js';
 import { MarketTimeExecutor } from '../trading/market-time-executor.js';
 import type { CoreConfig } from '../trading/trading-core.js';
-import { WorkerPoolExecutor } from '../trading/worker-pool-executor.js';
 
 export function brokerConfigOf(c: EngineConfig): BrokerConfig {
   return {
@@ -53,8 +52,10 @@ export function coreConfigOf(c: EngineConfig, rng: Rng): CoreConfig {
  * is exchange latency in market time: the accelerated simulator runs market time faster than the wall clock, so
  * the workers' wall-clock wait shrinks by the same factor.
  */
-export function createExecutor(c: EngineConfig, ring: TickRing, fail: (message: string) => void): Executor {
+export async function createExecutor(c: EngineConfig, ring: TickRing, fail: (message: string) => void): Promise<Executor> {
   if (c.feed === 'replay') return new MarketTimeExecutor(c.execQueue);
+  // piscina is loaded by the sessions that execute in the pool only.
+  const { WorkerPoolExecutor } = await import('../trading/worker-pool-executor.js');
   return new WorkerPoolExecutor({
     capacity: c.execQueue,
     wallMsPerMarketMs: c.feed === 'sim' ? 1 / c.simSpeed : 1,
@@ -108,10 +109,22 @@ export function createTapeFeed(p: FeedParts, candles: CandleColumns, onExhausted
   return new TapeFeed(p.cfg.symbol, candles, p.channels, p.clock, { ...p.handlers, onExhausted, onFailure }, p.recorder);
 }
 
+type SocketFeedModule = typeof import('../market-feed.js');
+let socketFeedModule: SocketFeedModule | null = null;
+
+/**
+ * Load the WebSocket feed (and ws) before createSocketFeed is called: only sessions on a socket pay for it,
+ * a replay at --speed max never does.
+ */
+export async function loadSocketFeed(): Promise<void> {
+  socketFeedModule ??= await import('../market-feed.js');
+}
+
 /** A WebSocket feed: Bitunix, the embedded simulator, or a paced replay through the simulator's socket. */
 export function createSocketFeed(p: FeedParts, url: string, pacedReplay: boolean): MarketDataFeed {
+  if (socketFeedModule === null) throw new Error('createSocketFeed: the socket feed was not loaded (await loadSocketFeed() first)');
   const c = p.cfg;
-  return new MarketFeed(
+  return new socketFeedModule.MarketFeed(
     {
       url,
       symbol: c.symbol,

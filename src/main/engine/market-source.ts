@@ -5,7 +5,7 @@ import type { EngineConfig } from '../config.js';
 import { FrameLogFeed, openFrameLog, type FrameLogFeedHandlers } from '../frame-log-feed.js';
 import type { FrameRecorder } from '../frame-recorder.js';
 import { RestClient } from '../rest-client.js';
-import { createRecorder, restOptionsOf } from './compose.js';
+import { createRecorder, loadSocketFeed, restOptionsOf } from './compose.js';
 import { startEmbeddedSim, type EmbeddedSim } from '../embedded-sim.js';
 import type { Logger } from '../logger.js';
 import { openReplay, type ReplaySource } from '../replay-source.js';
@@ -27,6 +27,8 @@ export interface MarketSourceHooks {
 }
 
 export async function openMarketSource(c: EngineConfig, log: Logger, hooks: MarketSourceHooks): Promise<MarketSource> {
+  // Every source but the in-process tape is read through a socket.
+  if (!(c.feed === 'replay' && c.speed === 'max')) await loadSocketFeed();
   if (c.feed === 'sim') {
     const sim = await startEmbeddedSim({ seed: c.simSeed, speed: c.simSpeed, symbols: [c.symbol], startTs: hooks.simStartTs() });
     log.info({ port: sim.port, seed: c.simSeed, speed: c.simSpeed }, 'embedded simulator listening');

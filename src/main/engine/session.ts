@@ -212,7 +212,7 @@ export class Session {
       () => this.deps.clock.now(),
       (err) => this.onPersistError(err),
     );
-    this.exec = createExecutor(this.cfg, this.ring, (message) => this.fail(message));
+    this.exec = await createExecutor(this.cfg, this.ring, (message) => this.fail(message));
     const core = new TradingCore(coreConfigOf(this.cfg, this.rng), broker, this.builder, this.ring, this.deps.strategy, this.market.coreSink(), this.exec);
     this.run = { broker, journal, events: new EventFanout(this.status, journal, this.notifier), core, startState: broker.state };
     // Registered once the core exists: a fault arrives as a worker message, never before this line runs.

@@ -8,9 +8,8 @@ import type { BrokerState } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
 import type { MarketDataFeed } from '../market-feed.js';
 import type { WebhookNotifier } from '../notifier.js';
-import { PromMetrics } from '../prom-metrics.js';
 import type { MetricsSample } from '../reports.js';
-import { startStatusServer, type StatusServer, type StatusSnapshot } from '../status-server.js';
+import type { StatusServer, StatusSnapshot } from '../status-server.js';
 import type { TradingCore } from '../trading/trading-core.js';
 import type { ProcessHealth } from './process-health.js';
 
@@ -49,6 +48,9 @@ export class SessionStatus {
 
   /** The status endpoint is an aid, not the trading: a busy port counts as an error, it does not stop the run. */
   async listen(port: number, fail: (message: string) => void): Promise<void> {
+    // Loaded here, by the sessions that serve /metrics: prom-client is a start-up cost the others never use.
+    // Outside the try: a module that cannot load is a broken install, not a busy port.
+    const [{ PromMetrics }, { startStatusServer }] = await Promise.all([import('../prom-metrics.js'), import('../status-server.js')]);
     try {
       const core = this.d.core();
       const notifier = this.d.notifier;
