@@ -14,6 +14,7 @@ import { applyEvent, freshBrokerState } from '../src/shared/broker-state.js';
 import { GENESIS_AT } from '../src/shared/journal-fold.js';
 import { brokerStateOf, sealSnapshot } from '../src/shared/state-schema.js';
 import { PersistenceClient, isLockedError } from '../src/main/persistence-client.js';
+import { packCandleRows } from '../src/shared/candles-csv-text.js';
 import { acquireStateLock } from '../src/workers/store/state-lock.js';
 
 const SYMBOL = 'BTCUSDT';
@@ -399,6 +400,26 @@ test('a side file given as UTF-8 bytes in shared memory is written as those byte
     const n = Buffer.from(shared.buffer).write(page, 16);
     await c.writeFile('report.html', shared.subarray(16, 16 + n));
     assert.equal(readFileSync(path.join(dir, 'report.html'), 'utf8'), page);
+  });
+});
+
+test('candles.csv is formatted by the worker from packed rows: open time in ms and ISO, OHLCV as given', async () => {
+  const dir = tmpDir();
+  await withStore(dir, async (c) => {
+    const candles = [
+      { ts: Date.UTC(2024, 11, 31, 23, 59), open: 96466.11, high: 96495.52, low: 96440, close: 96440, volume: 6.6158 },
+      { ts: Date.UTC(2025, 0, 1, 0, 0), open: 0.1 + 0.2, high: 1e21, low: 1e-7, close: 5, volume: 0 },
+      { ts: Date.UTC(2025, 0, 1, 0, 0, 5, 7), open: 1, high: 1, low: 1, close: 1, volume: 1 },
+    ];
+    await c.writeCandlesCsv('candles.csv', packCandleRows(candles));
+    assert.equal(
+      readFileSync(path.join(dir, 'candles.csv'), 'utf8'),
+      'ts,time,open,high,low,close,volume\n' +
+        '1735689540000,2024-12-31T23:59:00.000Z,96466.11,96495.52,96440,96440,6.6158\n' +
+        '1735689600000,2025-01-01T00:00:00.000Z,0.30000000000000004,1e+21,1e-7,5,0\n' +
+        '1735689605007,2025-01-01T00:00:05.007Z,1,1,1,1,1\n',
+    );
+    await assert.rejects(c.writeCandlesCsv('state.json', packCandleRows(candles)), /refusing to write side file/);
   });
 });
 

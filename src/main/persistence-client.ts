@@ -92,6 +92,9 @@ export class PersistenceClient extends EventEmitter implements PersistenceWorker
   writeFile(name: string, content: string | Uint8Array): Promise<void> {
     return this.call(() => this.remote.writeFile(name, content));
   }
+  writeCandlesCsv(name: string, rows: Float64Array): Promise<void> {
+    return this.call(() => this.remote.writeCandlesCsv(name, rows));
+  }
   close(): Promise<void> {
     return this.call(() => this.remote.close());
   }

@@ -1,7 +1,6 @@
 // End-of-session facts: final_report.json (docs/reports.md), the printed summary and metrics.csv. The period and
 // the trading figures are on the market's clock (from the journal and the candles); only `durationSec`
 // and `generatedAt` are wall-clock.
-import { isoMs } from '../shared/bitunix/wire-values.js';
 import { markToMarketCurve, type EquityPoint } from '../shared/equity-curve.js';
 import { isBrokerEvent, type JournalEntry } from '../shared/events.js';
 import { computeFigures, type ReportFigures } from '../shared/report-figures.js';
@@ -191,30 +190,4 @@ export function metricsCsv(samples: Iterable<MetricsSample>): string {
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** The session's closed candles, oldest first (open time in ms and ISO, OHLCV). */
-export function candlesCsv(candles: Candle[]): string {
-  return [...candlesCsvParts(candles)].join('');
-}
-
-/** `new Date(ts).toISOString()`, the date and hour:minute reused from the previous candle's when they agree. */
-function isoTime(ts: number): string {
-  return Number.isInteger(ts) && ts >= 0 && ts < 253_402_300_800_000 ? isoMs(ts) : new Date(ts).toISOString();
-}
-
-/** Rows per piece of candlesCsvParts. */
-const CSV_PIECE_ROWS = 256;
-
-/**
- * candles.csv piece by piece, each made when asked for: a month is megabytes, and a piece's text, until it is
- * encoded, costs many times its length (every row and number is a string of its own).
- */
-export function* candlesCsvParts(candles: readonly Candle[]): Generator<string> {
-  yield 'ts,time,open,high,low,close,volume\n';
-  for (let i = 0; i < candles.length; i += CSV_PIECE_ROWS) {
-    let piece = '';
-    for (const c of candles.slice(i, i + CSV_PIECE_ROWS)) piece += `${c.ts},${isoTime(c.ts)},${c.open},${c.high},${c.low},${c.close},${c.volume}\n`;
-    yield piece;
-  }
 }

@@ -85,6 +85,12 @@ export interface PersistenceApi {
    * caller must leave those bytes alone until the write resolves).
    */
   writeFile(name: string, content: string | Uint8Array): Promise<void>;
+  /**
+   * Write candles.csv (as `name`) from packed candle rows (packCandleRows, shared memory read in place): the
+   * worker formats it, so the main thread builds the next file meanwhile. The caller leaves the rows alone until
+   * it resolves.
+   */
+  writeCandlesCsv(name: string, rows: Float64Array): Promise<void>;
   /** Poll the operator's files: the kill file (removed when seen, wherever --kill-file points) and halt.json. */
   controlFiles(killFile: string): Promise<ControlFiles>;
   /** Remove a side file (halt.json on --resume); absent is fine. */

@@ -21,6 +21,7 @@ import {
   type PersistenceStatus,
   type PersistenceWorkerApi,
 } from '../shared/persistence-api.js';
+import { candlesCsvParts } from '../shared/candles-csv-text.js';
 import { JournalFold } from '../shared/journal-fold.js';
 import { sealSnapshot, validateSnapshot } from '../shared/state-schema.js';
 import { backupName, quarantine, removeStaleTmp, rotateAndWrite, writeDurable } from './store/durable-file.js';
@@ -94,6 +95,27 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
     if (compromised !== null) return compromisedError();
     lastError = `${what} failed: ${describe(e)}`;
     return new Error(`persistence: ${lastError}`);
+  }
+
+  /** Side files are written one after another in call order; `content` is made when its turn comes. */
+  function writeSideFile(name: string, content: () => string | Uint8Array): Promise<void> {
+    try {
+      assertWritable();
+      const bad = sideFileProblem(name);
+      if (bad) throw new Error(`persistence: refusing to write side file '${name}': ${bad}`);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const run = sideTail.then(async () => {
+      if (compromised !== null) throw compromisedError();
+      try {
+        await writeDurable(path.join(dir, name), content());
+      } catch (e) {
+        throw failure(`writing ${name}`, e);
+      }
+    });
+    sideTail = run.catch(() => {}); // the caller gets the rejection; the next side file still runs
+    return run;
   }
 
   /** Close the journal, then release the lock (a failed open and close() end the same way). */
@@ -312,23 +334,11 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
     },
 
     writeFile(name: string, content: string | Uint8Array): Promise<void> {
-      try {
-        assertWritable();
-        const bad = sideFileProblem(name);
-        if (bad) throw new Error(`persistence: refusing to write side file '${name}': ${bad}`);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      const run = sideTail.then(async () => {
-        if (compromised !== null) throw compromisedError();
-        try {
-          await writeDurable(path.join(dir, name), content);
-        } catch (e) {
-          throw failure(`writing ${name}`, e);
-        }
-      });
-      sideTail = run.catch(() => {});
-      return run;
+      return writeSideFile(name, () => content);
+    },
+
+    writeCandlesCsv(name: string, rows: Float64Array): Promise<void> {
+      return writeSideFile(name, () => Buffer.concat([...candlesCsvParts(rows)].map((p) => Buffer.from(p, 'latin1'))));
     },
 
     async controlFiles(killFile: string): Promise<ControlFiles> {

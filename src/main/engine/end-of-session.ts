@@ -5,7 +5,8 @@ import type { JournalEntry } from '../../shared/events.js';
 import type { BrokerState, Candle, ContractKind } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
 import { loadChartLib, renderReportParts } from '../report-html.js';
-import { buildFinalReport, candlesCsvParts, marketRecord, type FinalReport } from '../reports.js';
+import { packCandleRows } from '../../shared/candles-csv-text.js';
+import { buildFinalReport, marketRecord, type FinalReport } from '../reports.js';
 import type { StateStore } from '../state-store.js';
 import type { MetricsLog } from './metrics-log.js';
 
@@ -89,9 +90,9 @@ export class SideFileBytes {
 }
 
 /**
- * The files, one after the other: each is built just before it is written, into the same shared bytes, so a
- * month's candles.csv and report.html are never in memory together (peak RSS). One that fails does not keep
- * the others from being written.
+ * The files: each is built just before it is written, into the same shared bytes (a month's report.html is never
+ * in memory twice); candles.csv is formatted by the persistence worker from packed rows while this thread builds
+ * report.html. One that fails does not keep the others from being written.
  */
 export async function writeEndOfSessionFiles(
   store: StateStore,
@@ -100,30 +101,29 @@ export async function writeEndOfSessionFiles(
   a: { symbol: string; metrics: MetricsLog; candles: Candle[]; entries: JournalEntry[] },
 ): Promise<void> {
   const shared = new SideFileBytes();
-  const files: [string, () => Promise<string | Uint8Array>][] = [
-    ['final_report.json', async () => `${JSON.stringify(end.report, null, 2)}\n`],
-    ['metrics.csv', async () => shared.encode([a.metrics.csv()])],
-    ['candles.csv', async () => shared.encode(candlesCsvParts(a.candles))],
-    [
-      'report.html',
-      async () =>
-        shared.encode(
-          renderReportParts({
-            symbol: a.symbol,
-            candles: a.candles,
-            entries: a.entries,
-            equity: end.curve,
-            report: end.report,
-            chartLib: await loadChartLib(),
-          }),
-        ),
-    ],
-  ];
-  for (const [name, content] of files) {
+  const failed = (name: string) => (err: unknown) => log.error({ err: (err as Error).message }, `${name} could not be written`);
+  const write = async (name: string, content: () => Promise<string | Uint8Array>): Promise<void> => {
     try {
       await store.writeFile(name, await content());
     } catch (err) {
-      log.error({ err: (err as Error).message }, `${name} could not be written`);
+      failed(name)(err);
     }
-  }
+  };
+  await write('final_report.json', async () => `${JSON.stringify(end.report, null, 2)}\n`);
+  await write('metrics.csv', async () => shared.encode([a.metrics.csv()]));
+  // Queued behind the small files (it does not hold them up) and formatted by the worker while report.html is built.
+  const candles = store.writeCandlesCsv('candles.csv', packCandleRows(a.candles)).catch(failed('candles.csv'));
+  await write('report.html', async () =>
+    shared.encode(
+      renderReportParts({
+        symbol: a.symbol,
+        candles: a.candles,
+        entries: a.entries,
+        equity: end.curve,
+        report: end.report,
+        chartLib: await loadChartLib(),
+      }),
+    ),
+  );
+  await candles;
 }
