@@ -151,8 +151,9 @@ function checkedRow(line: string, where: string, col: CandleCsvColumns, prev: Ca
 
 const DIGIT_0 = 48;
 const isDigit = (code: number): boolean => code >= DIGIT_0 && code <= DIGIT_0 + 9;
-/** Where `YYYY-MM-DD HH:MM:SS` has its digits. */
-const TIME_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+const COLON = 58;
+/** Where `YYYY-MM-DD HH` has its digits. */
+const HOUR_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12];
 
 /**
  * Reads a well-formed row where it lies in the file's text, without splitting it into strings: the same values
@@ -162,10 +163,12 @@ const TIME_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
 class RowScan {
   /** Where each field starts; field i ends one before starts[i + 1]. */
   private readonly starts: Int32Array;
-  private lastFraction = '';
-  private lastFractionMs = 0;
-  private lastDay = '\u0000';
-  private lastDayMs = 0;
+  /** The last row's `YYYY-MM-DD HH` and its epoch ms. */
+  private hour = '';
+  private hourMs = 0;
+  /** The last row's text after the seconds and the ms it adds (fraction less zone offset). */
+  private suffix: string | null = null;
+  private suffixMs = 0;
 
   constructor(
     private readonly text: string,
@@ -216,46 +219,72 @@ class RowScan {
     return Number(text.slice(s, e));
   }
 
-  /** parseCsvTime of text[s, e), for the forms it accepts without padding; NaN otherwise. */
+  /**
+   * parseCsvTime of text[s, e), for the forms it accepts without padding; NaN otherwise. Consecutive rows share
+   * their date and hour and, in a file, their fraction and zone: those are read once each and kept.
+   */
   private time(s: number, e: number): number {
     const text = this.text;
-    const d = (i: number): number => text.charCodeAt(s + i) - DIGIT_0;
     if (e - s < 19) return NaN;
-    for (const i of TIME_DIGITS) if (!isDigit(text.charCodeAt(s + i))) return NaN;
+    if (this.hour.length !== 13 || !text.startsWith(this.hour, s)) {
+      if (!this.readHour(s)) return NaN;
+    }
+    const m1 = text.charCodeAt(s + 14) - DIGIT_0;
+    const m2 = text.charCodeAt(s + 15) - DIGIT_0;
+    const s1 = text.charCodeAt(s + 17) - DIGIT_0;
+    const s2 = text.charCodeAt(s + 18) - DIGIT_0;
+    if (!(m1 >= 0 && m1 <= 9 && m2 >= 0 && m2 <= 9 && s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9)) return NaN;
+    if (text.charCodeAt(s + 13) !== COLON || text.charCodeAt(s + 16) !== COLON) return NaN;
+    if (this.suffix === null || e - s !== 19 + this.suffix.length || !text.startsWith(this.suffix, s + 19)) {
+      if (!this.readSuffix(s + 19, e)) return NaN;
+    }
+    // Date.UTC is linear in its hours, minutes, seconds and ms, so the kept parts add up to its value.
+    return this.hourMs + (m1 * 10 + m2) * MINUTE + (s1 * 10 + s2) * 1000 + this.suffixMs;
+  }
+
+  /** `YYYY-MM-DD HH` (or `T`) at s: kept with its epoch ms; false when it is not that form. */
+  private readHour(s: number): boolean {
+    const text = this.text;
+    for (let i = 0; i < HOUR_DIGITS.length; i++) if (!isDigit(text.charCodeAt(s + HOUR_DIGITS[i]!))) return false;
     const sep = text.charCodeAt(s + 10);
-    if (text[s + 4] !== '-' || text[s + 7] !== '-' || (sep !== 32 && sep !== 84) || text[s + 13] !== ':' || text[s + 16] !== ':') return NaN;
-    let p = s + 19;
+    if (text[s + 4] !== '-' || text[s + 7] !== '-' || (sep !== 32 && sep !== 84)) return false;
+    const d = (i: number): number => text.charCodeAt(s + i) - DIGIT_0;
+    this.hour = text.slice(s, s + 13);
+    this.hourMs = Date.UTC(d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), d(5) * 10 + d(6) - 1, d(8) * 10 + d(9), d(11) * 10 + d(12));
+    return true;
+  }
+
+  /** What follows the seconds, `[.fraction][Z|±HH[:]MM]`: kept with the ms it adds; false when it is not that form. */
+  private readSuffix(p: number, e: number): boolean {
+    const text = this.text;
+    const from = p;
     let ms = 0;
     if (p < e && text[p] === '.') {
       let q = p + 1;
       while (q < e && isDigit(text.charCodeAt(q))) q++;
-      if (q === p + 1 || q - p - 1 > 9) return NaN;
-      const fraction = text.slice(p + 1, q);
-      if (fraction !== this.lastFraction) {
-        this.lastFraction = fraction;
-        this.lastFractionMs = Math.floor(Number(`0.${fraction}`) * 1000 + 1e-6);
-      }
-      ms = this.lastFractionMs;
+      if (q === p + 1 || q - p - 1 > 9) return false;
+      ms = Math.floor(Number(`0.${text.slice(p + 1, q)}`) * 1000 + 1e-6);
       p = q;
     }
-    // Date.UTC is linear in hours, minutes, seconds and ms: only the day is worth a call (one per day of rows).
-    if (!text.startsWith(this.lastDay, s)) {
-      this.lastDay = text.slice(s, s + 10);
-      this.lastDayMs = Date.UTC(d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), d(5) * 10 + d(6) - 1, d(8) * 10 + d(9));
+    if (p < e) {
+      const zone = text[p];
+      if (zone === 'Z') {
+        if (p + 1 !== e) return false;
+      } else {
+        if (zone !== '+' && zone !== '-') return false;
+        const colon = e - p === 6 && text.charCodeAt(p + 3) === COLON;
+        if (!colon && e - p !== 5) return false;
+        const h1 = text.charCodeAt(p + 1);
+        const h2 = text.charCodeAt(p + 2);
+        const z1 = text.charCodeAt(colon ? p + 4 : p + 3);
+        const z2 = text.charCodeAt(colon ? p + 5 : p + 4);
+        if (!isDigit(h1) || !isDigit(h2) || !isDigit(z1) || !isDigit(z2)) return false;
+        const offset = ((h1 - DIGIT_0) * 10 + h2 - DIGIT_0) * 60 + (z1 - DIGIT_0) * 10 + z2 - DIGIT_0;
+        ms -= (zone === '-' ? -1 : 1) * offset * MINUTE;
+      }
     }
-    const t = this.lastDayMs + (d(11) * 10 + d(12)) * 3_600_000 + (d(14) * 10 + d(15)) * MINUTE + (d(17) * 10 + d(18)) * 1000 + ms;
-    if (p === e) return t;
-    const zone = text[p];
-    if (zone === 'Z') return p + 1 === e ? t : NaN;
-    if (zone !== '+' && zone !== '-') return NaN;
-    const colon = e - p === 6 && text[p + 3] === ':';
-    if (!colon && e - p !== 5) return NaN;
-    const h1 = text.charCodeAt(p + 1);
-    const h2 = text.charCodeAt(p + 2);
-    const m1 = text.charCodeAt(colon ? p + 4 : p + 3);
-    const m2 = text.charCodeAt(colon ? p + 5 : p + 4);
-    if (!isDigit(h1) || !isDigit(h2) || !isDigit(m1) || !isDigit(m2)) return NaN;
-    const offset = ((h1 - DIGIT_0) * 10 + h2 - DIGIT_0) * 60 + (m1 - DIGIT_0) * 10 + m2 - DIGIT_0;
-    return t - (zone === '-' ? -1 : 1) * offset * MINUTE;
+    this.suffix = text.slice(from, e);
+    this.suffixMs = ms;
+    return true;
   }
 }
