@@ -83,7 +83,10 @@ const toSec = (ms: number): number => Math.floor(ms / 1000);
 
 /** Ascending, one value per time (the last wins): the chart refuses anything else. */
 function ascendingUnique<T extends { time: number }>(items: T[]): T[] {
-  const sorted = [...items].sort((a, b) => a.time - b.time);
+  // A session's bars and curve points come in time order: the (stable) sort would leave them as they are.
+  let inOrder = true;
+  for (let i = 1; i < items.length && inOrder; i++) inOrder = items[i - 1]!.time <= items[i]!.time;
+  const sorted = inOrder ? items : [...items].sort((a, b) => a.time - b.time);
   const out: T[] = [];
   for (const it of sorted) {
     if (out.length > 0 && out[out.length - 1]!.time === it.time) out[out.length - 1] = it;

@@ -71,19 +71,22 @@ const SIDE_FILE_ROOM = 32 << 20;
  * written, so the room to spare costs no memory; a larger file than that grows it.
  */
 export class SideFileBytes {
-  private bytes = new Uint8Array(new SharedArrayBuffer(SIDE_FILE_ROOM));
+  private bytes = Buffer.from(new SharedArrayBuffer(SIDE_FILE_ROOM));
 
   /** The pieces' UTF-8, each encoded as soon as it is made (none is kept as a string); valid until the next call. */
   encode(parts: Iterable<string>): Uint8Array {
     let at = 0;
     for (const p of parts) {
-      const need = Buffer.byteLength(p, 'utf8');
-      if (at + need > this.bytes.length) {
-        const grown = new Uint8Array(new SharedArrayBuffer(Math.max(2 * this.bytes.length, at + need)));
-        grown.set(this.bytes.subarray(0, at));
-        this.bytes = grown;
+      // three bytes per UTF-16 unit at most: the exact length is only worth a pass when the room may not do
+      if (at + p.length * 3 > this.bytes.length) {
+        const need = Buffer.byteLength(p, 'utf8');
+        if (at + need > this.bytes.length) {
+          const grown = Buffer.from(new SharedArrayBuffer(Math.max(2 * this.bytes.length, at + need)));
+          this.bytes.copy(grown, 0, 0, at);
+          this.bytes = grown;
+        }
       }
-      at += Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length).write(p, at, 'utf8');
+      at += this.bytes.write(p, at, 'utf8');
     }
     return this.bytes.subarray(0, at);
   }
