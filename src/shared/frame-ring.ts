@@ -4,10 +4,13 @@
 // padded so that the next record starts 8-byte aligned (a record's numbers are read in place as float64); a
 // length of -1 means "wrapped: continue at the start". Positions are byte counters modulo 2^32; the capacity
 // is a power of two.
-const HEADER_INTS = 4;
+const HEADER_INTS = 8;
 const WRITE = 0;
 const READ = 1;
 const DONE = 2;
+/** Set while the reader waits for frames / the writer for room: only then does the other side notify (a notify costs). */
+const READER_WAITING = 3;
+const WRITER_WAITING = 4;
 const WRAP = -1;
 
 /** Node 20 has it; the ES2022 library types do not. */
@@ -82,12 +85,16 @@ export class FrameRingWriter extends RingView {
   /** Make what was written visible to the reader. */
   publish(): void {
     Atomics.store(this.header, WRITE, this.w | 0);
-    Atomics.notify(this.header, WRITE);
+    if (Atomics.load(this.header, READER_WAITING) === 1) Atomics.notify(this.header, WRITE);
   }
 
   /** Block (a worker thread only) until the reader has taken something, or `timeoutMs` passed. */
   waitForReader(timeoutMs: number): void {
-    Atomics.wait(this.header, READ, Atomics.load(this.header, READ), timeoutMs);
+    const read = Atomics.load(this.header, READ);
+    // The flag first: a read after it notifies; one before it changed READ, and the wait returns at once.
+    Atomics.store(this.header, WRITER_WAITING, 1);
+    Atomics.wait(this.header, READ, read, timeoutMs);
+    Atomics.store(this.header, WRITER_WAITING, 0);
   }
 
   /** No more frames. */
@@ -126,14 +133,21 @@ export class FrameRingReader extends RingView {
     }
     if (n > 0) {
       Atomics.store(this.header, READ, this.r | 0);
-      Atomics.notify(this.header, READ);
+      if (Atomics.load(this.header, WRITER_WAITING) === 1) Atomics.notify(this.header, READ);
     }
     return n;
   }
 
   /** Resolves when the writer publishes more after what was read, or after `timeoutMs` (check `finished`). */
   whenWritten(timeoutMs: number): Promise<unknown> {
+    // The flag first: a publish after it notifies; one before it changed WRITE, and the wait returns at once.
+    Atomics.store(this.header, READER_WAITING, 1);
     const r = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.header, WRITE, this.r | 0, timeoutMs);
-    return r.async ? (r.value as Promise<unknown>) : Promise.resolve();
+    const done = (): void => void Atomics.store(this.header, READER_WAITING, 0);
+    if (!r.async) {
+      done();
+      return Promise.resolve();
+    }
+    return (r.value as Promise<unknown>).then(done);
   }
 }
