@@ -1,7 +1,8 @@
 // A single-producer, single-consumer ring of text frames in a SharedArrayBuffer: one thread encodes a
 // replay's frames while another decodes them, with no copy, message or socket in between. Each record is a
 // 32-bit length and the frame's bytes (ASCII), padded to 4 bytes; a length of -1 means "wrapped: continue at
-// the start". Positions are byte counters modulo 2^32; the capacity is a power of two.
+// the start". A frame is either copied in from its text or written in place into a reserved record.
+// Positions are byte counters modulo 2^32; the capacity is a power of two.
 const HEADER_INTS = 4;
 const WRITE = 0;
 const READ = 1;
@@ -41,24 +42,53 @@ class RingView {
 
 export class FrameRingWriter extends RingView {
   private w = 0;
+  /** Where the reserved frame starts and the most it may take; -1 when none is reserved. */
+  private reservedAt = -1;
+  private reservedMax = 0;
 
-  /** Append a frame; false when it does not fit until the reader catches up. */
-  tryWrite(text: string): boolean {
-    const len = text.length;
-    const need = 4 + align4(len);
-    if (need > this.cap / 2) throw new Error(`frame ring: a frame of ${len} bytes does not fit`);
+  /** The ring's bytes, for writing a reserved frame in place. */
+  get buffer(): Uint8Array {
+    return this.bytes;
+  }
+
+  /**
+   * Room for one frame of at most `maxLen` bytes: the offset in `buffer` to write it at, then `commit` its
+   * length; -1 when it does not fit until the reader catches up.
+   */
+  reserve(maxLen: number): number {
+    const need = 4 + align4(maxLen);
+    if (need > this.cap / 2) throw new Error(`frame ring: a frame of ${maxLen} bytes does not fit`);
     const free = this.cap - ((this.w - Atomics.load(this.header, READ)) >>> 0);
     let off = this.w & (this.cap - 1);
     const tail = this.cap - off;
     if (need > tail) {
-      if (tail + need > free) return false;
+      if (tail + need > free) return -1;
       this.ints[off >> 2] = WRAP;
       this.w = (this.w + tail) >>> 0;
       off = 0;
-    } else if (need > free) return false;
+    } else if (need > free) return -1;
+    this.reservedAt = off;
+    this.reservedMax = maxLen;
+    return off + 4;
+  }
+
+  /** The reserved frame is written: `len` bytes. */
+  commit(len: number): void {
+    const off = this.reservedAt;
+    if (off < 0) throw new Error('frame ring: commit without a reserve');
+    if (!(len >= 0 && len <= this.reservedMax)) throw new Error(`frame ring: a frame of ${len} bytes overran its reserve of ${this.reservedMax}`);
+    this.reservedAt = -1;
     this.ints[off >> 2] = len;
-    (this.bytes as LatinBuffer).latin1Write(text, off + 4, len);
-    this.w = (this.w + need) >>> 0;
+    this.w = (this.w + 4 + align4(len)) >>> 0;
+  }
+
+  /** Append a frame; false when it does not fit until the reader catches up. */
+  tryWrite(text: string): boolean {
+    const len = text.length;
+    const at = this.reserve(len);
+    if (at < 0) return false;
+    (this.bytes as LatinBuffer).latin1Write(text, at, len);
+    this.commit(len);
     return true;
   }
 

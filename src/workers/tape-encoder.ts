@@ -1,10 +1,12 @@
 // The encoding half of an in-process replay: this thread plays the tape (ticks synthesised, frames encoded
 // by the shared codec, exactly as the simulator would send them) into a shared frame ring, while the main
-// thread decodes and trades. It blocks only on a full ring; the main thread ends it when the session stops.
+// thread decodes and trades. Frames are written in place into the ring's bytes, never built as strings. It
+// blocks only on a full ring; the main thread ends it when the session stops.
 import { parentPort, workerData } from 'node:worker_threads';
 import { CandleColumns } from '../shared/candle-pack.js';
 import { FrameRingWriter } from '../shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../shared/replay-tape.js';
+import { RingFrames } from '../shared/ring-frames.js';
 
 export interface TapeEncoderData {
   kind: 'tape-encoder';
@@ -22,22 +24,14 @@ function run(d: TapeEncoderData): void {
   const tape = new ReplayTape(d.symbol, new CandleColumns(d.candles));
   const subs = tapeSubs(d.channels);
   const ring = new FrameRingWriter(d.ring);
-  const put = (frame: string): void => {
-    while (!ring.tryWrite(frame)) {
-      ring.publish();
-      ring.waitForReader(100);
-    }
-  };
+  const frames = new RingFrames(ring, d.symbol, d.channels);
   // What a subscription gets at once, as on the socket: the quote before the stream.
-  for (const s of subs) {
-    const f = tape.openingFrame(s);
-    if (f !== null) put(f);
-  }
+  for (const s of subs) tape.opening(s, frames);
   const self = [0];
   const subsOf = (): typeof subs => subs;
-  const emit = (_c: number, _s: unknown, frame: string): void => put(frame);
+  const written = (): void => {};
   while (!tape.done) {
-    for (let i = 0; i < STEPS_PER_PUBLISH && !tape.done; i++) tape.step(self, subsOf, emit);
+    for (let i = 0; i < STEPS_PER_PUBLISH && !tape.done; i++) tape.stepWith(frames, self, subsOf, written);
     ring.publish();
   }
   ring.finish();

@@ -1,0 +1,292 @@
+// The market pushes of encode.ts written straight into bytes: each writer puts a frame at an offset of a
+// byte array and returns its length, byte for byte the latin1 of what encodeBook/encodeTrade/encodeKline/
+// encodePrice return, without building the string. A replay's encoding thread writes millions of them.
+import { BOOK_CHANNEL, PRICE_CHANNEL, TRADE_CHANNEL } from './channels.js';
+import { dec, iso, isoMs, round } from './wire-values.js';
+
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+/** Generous bounds on one written value: dec() text, a `ts` and an ISO time are each well under this. */
+const VALUE_MAX = 32;
+
+function latin1(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  return out;
+}
+
+function put(buf: Uint8Array, off: number, b: Uint8Array): number {
+  for (let i = 0; i < b.length; i++) buf[off + i] = b[i]!;
+  return off + b.length;
+}
+
+function putText(buf: Uint8Array, off: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[off + i] = s.charCodeAt(i) & 0xff;
+  return off + s.length;
+}
+
+/** Decimal digits of a non-negative integer below 2^31. */
+function digits31(n: number): number {
+  let len = 1;
+  while (len < 10 && n >= POW10[len]!) len++;
+  return len;
+}
+
+/** `len` digits of `n` (below 2^31, zero-padded on the left) ending at `end`. */
+function putDigits31(buf: Uint8Array, end: number, n: number, len: number): void {
+  let x = n | 0;
+  for (let i = end - 1; i >= end - len; i--) {
+    const q = (x / 10) | 0;
+    buf[i] = 48 + x - q * 10;
+    x = q;
+  }
+}
+
+/** The digits of a non-negative integer below 2^53. */
+function putUint(buf: Uint8Array, off: number, n: number): number {
+  if (n < 2_147_483_648) {
+    const len = digits31(n);
+    putDigits31(buf, off + len, n, len);
+    return off + len;
+  }
+  // Split into a high part and 9 low digits, each below 2^31.
+  const hi = Math.floor(n / 1e9);
+  const lo = n - hi * 1e9;
+  off = putUint(buf, off, hi);
+  putDigits31(buf, off + 9, lo, 9);
+  return off + 9;
+}
+
+/** `${ts}`. */
+function putTs(buf: Uint8Array, off: number, ts: number): number {
+  return Number.isSafeInteger(ts) && ts >= 0 ? putUint(buf, off, ts) : putText(buf, off, String(ts));
+}
+
+const CACHE_BITS = 12;
+const SLOT = 32;
+const KEY = new Float64Array(1);
+const KEY_BITS = new Int32Array(KEY.buffer);
+const cachedNum = new Float64Array(1 << CACHE_BITS).fill(NaN);
+const cachedGrid = new Int8Array(1 << CACHE_BITS).fill(-1);
+const cachedLen = new Uint8Array(1 << CACHE_BITS);
+const cachedBytes = new Uint8Array((1 << CACHE_BITS) * SLOT);
+
+/**
+ * `dec(v, digits)`. Prices and sizes repeat from frame to frame, so the bytes of recent numbers are kept in a
+ * small table (it only saves the formatting, it never changes a result).
+ */
+export function putDec(buf: Uint8Array, off: number, v: number, grid: number, digits: number): number {
+  KEY[0] = v;
+  const slot = Math.imul(KEY_BITS[0]! ^ KEY_BITS[1]!, 0x9e3779b1) >>> (32 - CACHE_BITS);
+  const from = slot * SLOT;
+  if (cachedNum[slot] === v && cachedGrid[slot] === grid) {
+    const len = cachedLen[slot]!;
+    for (let i = 0; i < len; i++) buf[off + i] = cachedBytes[from + i]!;
+    return off + len;
+  }
+  const end = putGrid(buf, off, v, grid);
+  if (end < 0) return putText(buf, off, dec(v, digits));
+  cachedNum[slot] = v;
+  cachedGrid[slot] = grid;
+  cachedLen[slot] = end - off;
+  for (let i = off; i < end; i++) cachedBytes[from + i - off] = buf[i]!;
+  return end;
+}
+
+/**
+ * `dec(v, …)` when v is the double nearest k / 10^grid for an integer k below 10^15: that decimal has at most
+ * 15 significant digits, so it is the only one that short to round-trip to v, and String(v) is k's digits with
+ * the point put in and trailing zeros dropped. -1 for anything else (and String()'s exponent form below 1e-6),
+ * which dec() itself writes.
+ */
+function putGrid(buf: Uint8Array, off: number, v: number, grid: number): number {
+  const a = v < 0 ? -v : v;
+  const p = POW10[grid]!;
+  const k = Math.round(a * p);
+  if (!(k < 1e15 && k / p === a && (a >= 1e-6 || a === 0))) return -1;
+  if (v < 0) buf[off++] = 45; // '-'
+  let ip = Math.floor(k / p);
+  let fr = k - ip * p;
+  if (fr < 0) {
+    ip--;
+    fr += p;
+  } else if (fr >= p) {
+    ip++;
+    fr -= p;
+  }
+  off = putUint(buf, off, ip);
+  if (fr === 0) return off;
+  buf[off++] = 46; // '.'
+  if (fr < 2_147_483_648) putDigits31(buf, off + grid, fr, grid);
+  else {
+    const hi = Math.floor(fr / 1e9);
+    putDigits31(buf, off + grid - 9, hi, grid - 9);
+    putDigits31(buf, off + grid, fr - hi * 1e9, 9);
+  }
+  // fr > 0, so a digit other than 0 ends the fraction before the point is reached.
+  let end = off + grid;
+  while (buf[end - 1] === 48) end--;
+  return end;
+}
+
+let isoMinute = NaN;
+const isoPrefix = new Uint8Array(17);
+/** The trade time as encodeTrade writes it (isoMs for integer ms in years 1970-9999). */
+function putTradeTime(buf: Uint8Array, off: number, ts: number): number {
+  if (!(Number.isInteger(ts) && ts >= 0 && ts < 253_402_300_800_000)) return putText(buf, off, new Date(ts).toISOString());
+  const minute = ts - (ts % 60_000);
+  if (minute !== isoMinute) {
+    isoMinute = minute;
+    const prefix = isoMs(minute);
+    for (let i = 0; i < 17; i++) isoPrefix[i] = prefix.charCodeAt(i);
+  }
+  off = put(buf, off, isoPrefix);
+  const r = ts - minute;
+  const sec = Math.floor(r / 1000);
+  const milli = r - sec * 1000;
+  buf[off] = 48 + Math.floor(sec / 10);
+  buf[off + 1] = 48 + (sec % 10);
+  buf[off + 2] = 46;
+  buf[off + 3] = 48 + Math.floor(milli / 100);
+  buf[off + 4] = 48 + (Math.floor(milli / 10) % 10);
+  buf[off + 5] = 48 + (milli % 10);
+  buf[off + 6] = 90; // 'Z'
+  return off + 7;
+}
+
+/** The bytes of the last few names written (a replay writes one symbol and one kline channel). */
+const names = new Map<string, Uint8Array>();
+function nameBytes(s: string): Uint8Array {
+  let b = names.get(s);
+  if (b === undefined) {
+    if (names.size >= 64) names.clear();
+    b = latin1(s);
+    names.set(s, b);
+  }
+  return b;
+}
+
+const CH = latin1('{"ch":"');
+const SYMBOL = latin1('","symbol":"');
+const TS = latin1('","ts":');
+const BOOK_OPEN = latin1(`{"ch":"${BOOK_CHANNEL}","symbol":"`);
+const BOOK_B = latin1(',"data":{"b":[["');
+const PAIR = latin1('","');
+const BOOK_A = latin1('"]],"a":[["');
+const BOOK_END = latin1('"]]}}');
+const TRADE_OPEN = latin1(`{"ch":"${TRADE_CHANNEL}","symbol":"`);
+const TRADE_T = latin1(',"data":[{"t":"');
+const TRADE_P = latin1('","p":"');
+const TRADE_V = latin1('","v":"');
+const TRADE_S = latin1('","s":"');
+const TRADE_END = latin1('"}]}');
+const KLINE_O = latin1(',"data":{"o":"');
+const KLINE_C = latin1('","c":"');
+const KLINE_H = latin1('","h":"');
+const KLINE_L = latin1('","l":"');
+const KLINE_B = latin1('","b":"');
+const KLINE_Q = latin1('","q":"');
+const OBJ_END = latin1('"}}');
+const PRICE_OPEN = latin1(`{"ch":"${PRICE_CHANNEL}","symbol":"`);
+const PRICE_IP = latin1(',"data":{"ip":"');
+const PRICE_MP = latin1('","mp":"');
+const PRICE_FR = latin1('","fr":"');
+const PRICE_FT = latin1('","ft":"');
+const PRICE_NFT = latin1('","nft":"');
+/** The longest fixed part of any push (the kline's), with room to spare. */
+const FIXED_MAX = 128;
+
+/** An upper bound on the bytes of any push of `symbol` on `channel`. */
+export function maxPushBytes(symbol: string, channel: string): number {
+  return FIXED_MAX + symbol.length + channel.length + 8 * VALUE_MAX;
+}
+
+/** Opening `{"ch":…,"symbol":…,"ts":N` of a push whose channel bytes are `open` (up to the symbol). */
+function head(buf: Uint8Array, off: number, open: Uint8Array, symbol: string, ts: number): number {
+  off = put(buf, off, open);
+  off = put(buf, off, nameBytes(symbol));
+  off = put(buf, off, TS);
+  return putTs(buf, off, ts);
+}
+
+/** encodeBook's frame at `buf[at]`; returns its length. */
+export function writeBook(buf: Uint8Array, at: number, symbol: string, ts: number, bid: number, ask: number, bidQty: number, askQty: number): number {
+  let off = head(buf, at, BOOK_OPEN, symbol, ts);
+  off = put(buf, off, BOOK_B);
+  off = putDec(buf, off, bid, 8, 8);
+  off = put(buf, off, PAIR);
+  off = putDec(buf, off, bidQty, 8, 8);
+  off = put(buf, off, BOOK_A);
+  off = putDec(buf, off, ask, 8, 8);
+  off = put(buf, off, PAIR);
+  off = putDec(buf, off, askQty, 8, 8);
+  return put(buf, off, BOOK_END) - at;
+}
+
+const SIDES = { buy: latin1('buy'), sell: latin1('sell') };
+
+/** encodeTrade's frame at `buf[at]`; returns its length. */
+export function writeTrade(buf: Uint8Array, at: number, symbol: string, ts: number, price: number, qty: number, side: 'buy' | 'sell'): number {
+  let off = head(buf, at, TRADE_OPEN, symbol, ts);
+  off = put(buf, off, TRADE_T);
+  off = putTradeTime(buf, off, ts);
+  off = put(buf, off, TRADE_P);
+  off = putDec(buf, off, price, 8, 8);
+  off = put(buf, off, TRADE_V);
+  off = putDec(buf, off, qty, 8, 8);
+  off = put(buf, off, TRADE_S);
+  off = side === 'buy' || side === 'sell' ? put(buf, off, SIDES[side]) : putText(buf, off, String(side));
+  return put(buf, off, TRADE_END) - at;
+}
+
+/** encodeKline's frame at `buf[at]`; returns its length. */
+export function writeKline(
+  buf: Uint8Array,
+  at: number,
+  symbol: string,
+  channel: string,
+  ts: number,
+  c: { open: number; high: number; low: number; close: number; volume: number; turnover?: number },
+): number {
+  const q = round(c.turnover ?? c.volume * c.close, 5);
+  let off = put(buf, at, CH);
+  off = put(buf, off, nameBytes(channel));
+  off = put(buf, off, SYMBOL);
+  off = put(buf, off, nameBytes(symbol));
+  off = put(buf, off, TS);
+  off = putTs(buf, off, ts);
+  off = put(buf, off, KLINE_O);
+  off = putDec(buf, off, c.open, 8, 8);
+  off = put(buf, off, KLINE_C);
+  off = putDec(buf, off, c.close, 8, 8);
+  off = put(buf, off, KLINE_H);
+  off = putDec(buf, off, c.high, 8, 8);
+  off = put(buf, off, KLINE_L);
+  off = putDec(buf, off, c.low, 8, 8);
+  off = put(buf, off, KLINE_B);
+  off = putDec(buf, off, c.volume, 8, 8);
+  off = put(buf, off, KLINE_Q);
+  off = putDec(buf, off, q, 5, 5);
+  return put(buf, off, OBJ_END) - at;
+}
+
+/** encodePrice's frame at `buf[at]`; returns its length. `fundingRate` is a fraction; the wire carries percent. */
+export function writePrice(
+  buf: Uint8Array,
+  at: number,
+  symbol: string,
+  ts: number,
+  p: { markPrice: number; indexPrice: number; fundingRate: number; fundingTime: number; nextFundingTime: number },
+): number {
+  let off = head(buf, at, PRICE_OPEN, symbol, ts);
+  off = put(buf, off, PRICE_IP);
+  off = putDec(buf, off, p.indexPrice, 8, 8);
+  off = put(buf, off, PRICE_MP);
+  off = putDec(buf, off, p.markPrice, 8, 8);
+  off = put(buf, off, PRICE_FR);
+  off = putDec(buf, off, round(p.fundingRate * 100, 10), 10, 10);
+  off = put(buf, off, PRICE_FT);
+  off = putText(buf, off, iso(p.fundingTime));
+  off = put(buf, off, PRICE_NFT);
+  off = putText(buf, off, iso(p.nextFundingTime));
+  return put(buf, off, OBJ_END) - at;
+}
