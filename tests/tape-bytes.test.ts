@@ -32,9 +32,9 @@ function textStream(candles: Candle[], channels: string[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Every frame of the tape written in place into a small ring, read back between steps. */
+/** Every frame of the tape written in place into a small ring, read back between steps, as the encoding thread writes them. */
 function ringStream(candles: Candle[], channels: string[]): Buffer {
-  const tape = new ReplayTape('BTCUSDT', candles);
+  const tape = new ReplayTape('BTCUSDT', candles, { reuseTicks: true }); // as the encoding thread plays it
   const subs = tapeSubs(channels);
   const sab = createFrameRing(1 << 13); // small, so the records wrap around many times
   const w = new FrameRingWriter(sab);

@@ -5,10 +5,13 @@
 // in the same order, and the replay's market clock (first streamed candle, last frame) is known up front.
 // Pure and deterministic.
 import { channelKind, encodeBook, encodeKline, encodePrice, encodeTrade, klineChannelMs } from './bitunix/index.js';
+import { bookQty } from './book-qty.js';
 import type { PriceTick } from './price-process.js';
 import { CandleColumns } from './candle-pack.js';
-import { inferPriceTick, synthTicks } from './tick-synth.js';
+import { inferPriceTick, synthTicks, synthTicksInto } from './tick-synth.js';
 import type { Candle } from './types.js';
+
+export { bookQty };
 
 const MINUTE = 60_000;
 const FUNDING_PERIOD_MS = 8 * 3_600_000;
@@ -31,6 +34,11 @@ export interface TapeOptions {
   ticksPerCandle?: number;
   /** Leading candles served only as closed history (default 200, so the engine can seed). */
   historyCandles?: number;
+  /**
+   * Reuse the tick objects of the candle before last for the next candle (default false): for a player that
+   * keeps no tick (`tick`) beyond the candle after it, e.g. the replay's encoding thread.
+   */
+  reuseTicks?: boolean;
 }
 
 /** `bucket` is set for kline frames (so a fault can withhold them), -1 otherwise. */
@@ -120,11 +128,6 @@ export function fillGaps(candles: readonly Candle[]): Candle[] {
   return out;
 }
 
-/** A plausible, slowly varying top-of-book size (base coin) that needs no random state. */
-export function bookQty(ts: number, side: number): number {
-  return Math.round((0.5 + 2.5 * Math.abs(Math.sin(ts / 7919 + side * 1.7))) * 1e4) / 1e4;
-}
-
 export class ReplayTape {
   /** Gap-free 1-minute candles; [0, liveFrom) are closed history only, [liveFrom, next) have been streamed. */
   readonly candles: CandleColumns;
@@ -139,6 +142,8 @@ export class ReplayTape {
   /** Market time of the last frame served (the end of history before the start). */
   private nowValue: number;
   private readonly ticksPerCandle: number;
+  /** With reuseTicks: two tick arrays by candle parity, so the current quote outlives the next synthesis. */
+  private readonly tickBuffers: [PriceTick[], PriceTick[]] | null;
   private readonly priceTick: number;
 
   /** `candles` as columns are another tape's (already gap-free), e.g. shared with the thread that plays them. */
@@ -158,7 +163,8 @@ export class ReplayTape {
     // This also validates the options.
     const before = synthTicks(this.candles.at(liveFrom - 1), this.ticksPerCandle, this.priceTick);
     this.tickValue = before[before.length - 1]!;
-    this.ticks = synthTicks(this.candles.at(liveFrom), this.ticksPerCandle, this.priceTick);
+    this.tickBuffers = opts.reuseTicks === true ? [[], []] : null;
+    this.ticks = this.synth(liveFrom);
     this.nowValue = this.candles.ts(liveFrom) - 1;
   }
 
@@ -258,8 +264,15 @@ export class ReplayTape {
         if (f !== null) emit(c, s, f, bucket);
       }
     }
-    if (!last) this.ticks = synthTicks(this.candles.at(this.nextIndex), this.ticksPerCandle, this.priceTick);
+    if (!last) this.ticks = this.synth(this.nextIndex);
     return candle;
+  }
+
+  /** The ticks of candle `i`. */
+  private synth(i: number): PriceTick[] {
+    const c = this.candles.into(i, this.minuteScratch);
+    const b = this.tickBuffers;
+    return b === null ? synthTicks(c, this.ticksPerCandle, this.priceTick) : synthTicksInto(c, this.ticksPerCandle, this.priceTick, b[i & 1]);
   }
 
   /** The candle of `intervalMs` opening at `bucket`, aggregated from the 1-minute candles served so far. */

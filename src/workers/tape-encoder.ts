@@ -21,7 +21,8 @@ export interface TapeEncoderData {
 const STEPS_PER_PUBLISH = 256;
 
 function run(d: TapeEncoderData): void {
-  const tape = new ReplayTape(d.symbol, new CandleColumns(d.candles));
+  // Nothing here keeps a tick, so the tape may reuse its tick objects.
+  const tape = new ReplayTape(d.symbol, new CandleColumns(d.candles), { reuseTicks: true });
   const subs = tapeSubs(d.channels);
   const ring = new FrameRingWriter(d.ring);
   const frames = new RingFrames(ring, d.symbol, d.channels);

@@ -14,9 +14,14 @@ function latin1(s: string): Uint8Array {
   return out;
 }
 
+/** A native copy costs about as much as a loop over a dozen bytes: longer literals are copied natively. */
+const NATIVE_COPY_FROM = 12;
+
 function put(buf: Uint8Array, off: number, b: Uint8Array): number {
-  for (let i = 0; i < b.length; i++) buf[off + i] = b[i]!;
-  return off + b.length;
+  const n = b.length;
+  if (n > NATIVE_COPY_FROM) buf.set(b, off);
+  else for (let i = 0; i < n; i++) buf[off + i] = b[i]!;
+  return off + n;
 }
 
 function putText(buf: Uint8Array, off: number, s: string): number {
@@ -56,9 +61,21 @@ function putUint(buf: Uint8Array, off: number, n: number): number {
   return off + 9;
 }
 
-/** `${ts}`. */
+let lastTs = NaN;
+let lastTsLen = 0;
+const lastTsBytes = new Uint8Array(24);
+/** `${ts}`, the last one kept (a tick's book and trade pushes carry the same time). */
 function putTs(buf: Uint8Array, off: number, ts: number): number {
-  return Number.isSafeInteger(ts) && ts >= 0 ? putUint(buf, off, ts) : putText(buf, off, String(ts));
+  if (ts === lastTs) {
+    for (let i = 0; i < lastTsLen; i++) buf[off + i] = lastTsBytes[i]!;
+    return off + lastTsLen;
+  }
+  if (!(Number.isSafeInteger(ts) && ts >= 0)) return putText(buf, off, String(ts));
+  const end = putUint(buf, off, ts);
+  lastTs = ts;
+  lastTsLen = end - off;
+  for (let i = off; i < end; i++) lastTsBytes[i - off] = buf[i]!;
+  return end;
 }
 
 const CACHE_BITS = 12;
@@ -128,52 +145,60 @@ function putGrid(buf: Uint8Array, off: number, v: number, grid: number): number 
   return end;
 }
 
-let isoMinute = NaN;
-const isoPrefix = new Uint8Array(17);
-/** The trade time as encodeTrade writes it (isoMs for integer ms in years 1970-9999). */
+let isoHour = NaN;
+const isoPrefix = new Uint8Array(14);
+/** The trade time as encodeTrade writes it (isoMs for integer ms in years 1970-9999), the date and hour kept. */
 function putTradeTime(buf: Uint8Array, off: number, ts: number): number {
   if (!(Number.isInteger(ts) && ts >= 0 && ts < 253_402_300_800_000)) return putText(buf, off, new Date(ts).toISOString());
-  const minute = ts - (ts % 60_000);
-  if (minute !== isoMinute) {
-    isoMinute = minute;
-    const prefix = isoMs(minute);
-    for (let i = 0; i < 17; i++) isoPrefix[i] = prefix.charCodeAt(i);
+  const hour = ts - (ts % 3_600_000);
+  if (hour !== isoHour) {
+    isoHour = hour;
+    const prefix = isoMs(hour); // yyyy-mm-ddThh:
+    for (let i = 0; i < 14; i++) isoPrefix[i] = prefix.charCodeAt(i);
   }
   off = put(buf, off, isoPrefix);
-  const r = ts - minute;
-  const sec = Math.floor(r / 1000);
-  const milli = r - sec * 1000;
-  buf[off] = 48 + Math.floor(sec / 10);
-  buf[off + 1] = 48 + (sec % 10);
-  buf[off + 2] = 46;
-  buf[off + 3] = 48 + Math.floor(milli / 100);
-  buf[off + 4] = 48 + (Math.floor(milli / 10) % 10);
-  buf[off + 5] = 48 + (milli % 10);
-  buf[off + 6] = 90; // 'Z'
-  return off + 7;
+  const r = ts - hour;
+  const min = Math.floor(r / 60_000);
+  const ms = r - min * 60_000;
+  const sec = Math.floor(ms / 1000);
+  const milli = ms - sec * 1000;
+  buf[off] = 48 + Math.floor(min / 10);
+  buf[off + 1] = 48 + (min % 10);
+  buf[off + 2] = 58; // ':'
+  buf[off + 3] = 48 + Math.floor(sec / 10);
+  buf[off + 4] = 48 + (sec % 10);
+  buf[off + 5] = 46; // '.'
+  buf[off + 6] = 48 + Math.floor(milli / 100);
+  buf[off + 7] = 48 + (Math.floor(milli / 10) % 10);
+  buf[off + 8] = 48 + (milli % 10);
+  buf[off + 9] = 90; // 'Z'
+  return off + 10;
 }
 
-/** The bytes of the last few names written (a replay writes one symbol and one kline channel). */
-const names = new Map<string, Uint8Array>();
-function nameBytes(s: string): Uint8Array {
-  let b = names.get(s);
-  if (b === undefined) {
-    if (names.size >= 64) names.clear();
-    b = latin1(s);
-    names.set(s, b);
+/** The opening `{"ch":"…","symbol":"…","ts":` of one kind of push, kept for the last channel and symbol. */
+class Head {
+  private channel = '';
+  private symbol = '';
+  private bytes: Uint8Array = new Uint8Array(0);
+
+  put(buf: Uint8Array, off: number, channel: string, symbol: string): number {
+    if (channel !== this.channel || symbol !== this.symbol) {
+      this.channel = channel;
+      this.symbol = symbol;
+      this.bytes = latin1(`{"ch":"${channel}","symbol":"${symbol}","ts":`);
+    }
+    return put(buf, off, this.bytes);
   }
-  return b;
 }
 
-const CH = latin1('{"ch":"');
-const SYMBOL = latin1('","symbol":"');
-const TS = latin1('","ts":');
-const BOOK_OPEN = latin1(`{"ch":"${BOOK_CHANNEL}","symbol":"`);
+const bookHead = new Head();
+const tradeHead = new Head();
+const klineHead = new Head();
+const priceHead = new Head();
 const BOOK_B = latin1(',"data":{"b":[["');
 const PAIR = latin1('","');
 const BOOK_A = latin1('"]],"a":[["');
 const BOOK_END = latin1('"]]}}');
-const TRADE_OPEN = latin1(`{"ch":"${TRADE_CHANNEL}","symbol":"`);
 const TRADE_T = latin1(',"data":[{"t":"');
 const TRADE_P = latin1('","p":"');
 const TRADE_V = latin1('","v":"');
@@ -186,7 +211,6 @@ const KLINE_L = latin1('","l":"');
 const KLINE_B = latin1('","b":"');
 const KLINE_Q = latin1('","q":"');
 const OBJ_END = latin1('"}}');
-const PRICE_OPEN = latin1(`{"ch":"${PRICE_CHANNEL}","symbol":"`);
 const PRICE_IP = latin1(',"data":{"ip":"');
 const PRICE_MP = latin1('","mp":"');
 const PRICE_FR = latin1('","fr":"');
@@ -200,17 +224,14 @@ export function maxPushBytes(symbol: string, channel: string): number {
   return FIXED_MAX + symbol.length + channel.length + 8 * VALUE_MAX;
 }
 
-/** Opening `{"ch":…,"symbol":…,"ts":N` of a push whose channel bytes are `open` (up to the symbol). */
-function head(buf: Uint8Array, off: number, open: Uint8Array, symbol: string, ts: number): number {
-  off = put(buf, off, open);
-  off = put(buf, off, nameBytes(symbol));
-  off = put(buf, off, TS);
-  return putTs(buf, off, ts);
+/** The push's opening up to its `ts` value, written. */
+function head(buf: Uint8Array, off: number, h: Head, channel: string, symbol: string, ts: number): number {
+  return putTs(buf, h.put(buf, off, channel, symbol), ts);
 }
 
 /** encodeBook's frame at `buf[at]`; returns its length. */
 export function writeBook(buf: Uint8Array, at: number, symbol: string, ts: number, bid: number, ask: number, bidQty: number, askQty: number): number {
-  let off = head(buf, at, BOOK_OPEN, symbol, ts);
+  let off = head(buf, at, bookHead, BOOK_CHANNEL, symbol, ts);
   off = put(buf, off, BOOK_B);
   off = putDec(buf, off, bid, 8, 8);
   off = put(buf, off, PAIR);
@@ -226,7 +247,7 @@ const SIDES = { buy: latin1('buy'), sell: latin1('sell') };
 
 /** encodeTrade's frame at `buf[at]`; returns its length. */
 export function writeTrade(buf: Uint8Array, at: number, symbol: string, ts: number, price: number, qty: number, side: 'buy' | 'sell'): number {
-  let off = head(buf, at, TRADE_OPEN, symbol, ts);
+  let off = head(buf, at, tradeHead, TRADE_CHANNEL, symbol, ts);
   off = put(buf, off, TRADE_T);
   off = putTradeTime(buf, off, ts);
   off = put(buf, off, TRADE_P);
@@ -248,12 +269,7 @@ export function writeKline(
   c: { open: number; high: number; low: number; close: number; volume: number; turnover?: number },
 ): number {
   const q = round(c.turnover ?? c.volume * c.close, 5);
-  let off = put(buf, at, CH);
-  off = put(buf, off, nameBytes(channel));
-  off = put(buf, off, SYMBOL);
-  off = put(buf, off, nameBytes(symbol));
-  off = put(buf, off, TS);
-  off = putTs(buf, off, ts);
+  let off = head(buf, at, klineHead, channel, symbol, ts);
   off = put(buf, off, KLINE_O);
   off = putDec(buf, off, c.open, 8, 8);
   off = put(buf, off, KLINE_C);
@@ -277,7 +293,7 @@ export function writePrice(
   ts: number,
   p: { markPrice: number; indexPrice: number; fundingRate: number; fundingTime: number; nextFundingTime: number },
 ): number {
-  let off = head(buf, at, PRICE_OPEN, symbol, ts);
+  let off = head(buf, at, priceHead, PRICE_CHANNEL, symbol, ts);
   off = put(buf, off, PRICE_IP);
   off = putDec(buf, off, p.indexPrice, 8, 8);
   off = put(buf, off, PRICE_MP);
