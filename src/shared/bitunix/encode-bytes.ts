@@ -79,6 +79,7 @@ function putTs(buf: Uint8Array, off: number, ts: number): number {
 }
 
 const CACHE_BITS = 12;
+/** Bytes kept per number: putGrid writes at most 27 (a sign, 15 digits, the point and 10 decimals). */
 const SLOT = 32;
 const KEY = new Float64Array(1);
 const KEY_BITS = new Int32Array(KEY.buffer);
