@@ -94,37 +94,3 @@ test('odd candles (gaps, tiny and zero volumes, sub-cent prices) give the same b
   }
   assertSameStream(out, ['depth_book1', 'trade', 'market_kline_1min', 'market_kline_3min', 'price']);
 });
-
-test('frames written in place keep the ring`s records: mixed with copied frames, in order across wrap-arounds', () => {
-  const sab = createFrameRing(1024);
-  const w = new FrameRingWriter(sab);
-  const r = new FrameRingReader(sab);
-  const sent: string[] = [];
-  const got: string[] = [];
-  const take = (b: Buffer, s: number, e: number): void => void got.push(b.toString('latin1', s, e));
-  for (let i = 0; i < 600; i++) {
-    const frame = `{"n":${i},"pad":"${'y'.repeat((i * 53) % 170)}"}`;
-    const inPlace = i % 3 !== 0;
-    const write = (): boolean => {
-      if (!inPlace) return w.tryWrite(frame);
-      const at = w.reserve(frame.length + 40); // a bound above the frame, as the codec's writers reserve
-      if (at < 0) return false;
-      w.buffer.set(Buffer.from(frame, 'latin1'), at);
-      w.commit(frame.length);
-      return true;
-    };
-    if (!write()) {
-      w.publish();
-      assert.ok(r.read(1_000, take) > 0, 'a full ring has frames to read');
-      assert.ok(write(), 'room again once read');
-    }
-    sent.push(frame);
-  }
-  w.finish();
-  r.read(1_000, take);
-  assert.deepEqual(got, sent);
-  const at = w.reserve(10);
-  assert.ok(at >= 0);
-  assert.throws(() => w.commit(11), /overran its reserve/);
-  assert.throws(() => w.reserve(600), /does not fit/);
-});

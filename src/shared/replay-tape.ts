@@ -4,7 +4,7 @@
 // the same frames to the engine's decoder without one. Both read them here, so both deliver the same bytes
 // in the same order, and the replay's market clock (first streamed candle, last frame) is known up front.
 // Pure and deterministic.
-import { channelKind, encodeBook, encodeKline, encodePrice, encodeTrade, klineChannelMs } from './bitunix/index.js';
+import { channelKind, encodeBook, encodeKline, encodePrice, encodeTrade, klineChannelMs, type PricePush } from './bitunix/index.js';
 import { bookQty } from './book-qty.js';
 import type { PriceTick } from './price-process.js';
 import { CandleColumns } from './candle-pack.js';
@@ -53,15 +53,6 @@ export interface TapeFrames<F> {
   trade(symbol: string, ts: number, price: number, qty: number, side: 'buy' | 'sell'): F;
   kline(symbol: string, channel: string, ts: number, c: Candle): F;
   price(symbol: string, ts: number, p: PricePush): F;
-}
-
-/** What a price push carries (encodePrice's argument). */
-export interface PricePush {
-  markPrice: number;
-  indexPrice: number;
-  fundingRate: number;
-  fundingTime: number;
-  nextFundingTime: number;
 }
 
 /** The tape's frames as the codec's text. */

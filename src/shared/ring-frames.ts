@@ -3,7 +3,8 @@
 // it belongs on a worker thread (or behind a reader that drains it between steps).
 import { maxPushBytes, writeBook, writeKline, writePrice, writeTrade } from './bitunix/encode-bytes.js';
 import type { FrameRingWriter } from './frame-ring.js';
-import type { PricePush, TapeFrames } from './replay-tape.js';
+import type { PricePush } from './bitunix/index.js';
+import type { TapeFrames } from './replay-tape.js';
 import type { Candle } from './types.js';
 
 /** Waits up to this long at a time for the reader to free room. */

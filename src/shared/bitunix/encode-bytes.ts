@@ -2,6 +2,7 @@
 // byte array and returns its length, byte for byte the latin1 of what encodeBook/encodeTrade/encodeKline/
 // encodePrice return, without building the string. A replay's encoding thread writes millions of them.
 import { BOOK_CHANNEL, PRICE_CHANNEL, TRADE_CHANNEL } from './channels.js';
+import type { KlinePush, PricePush } from './encode.js';
 import { dec, iso, isoMs, round } from './wire-values.js';
 
 const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
@@ -261,14 +262,7 @@ export function writeTrade(buf: Uint8Array, at: number, symbol: string, ts: numb
 }
 
 /** encodeKline's frame at `buf[at]`; returns its length. */
-export function writeKline(
-  buf: Uint8Array,
-  at: number,
-  symbol: string,
-  channel: string,
-  ts: number,
-  c: { open: number; high: number; low: number; close: number; volume: number; turnover?: number },
-): number {
+export function writeKline(buf: Uint8Array, at: number, symbol: string, channel: string, ts: number, c: KlinePush): number {
   const q = round(c.turnover ?? c.volume * c.close, 5);
   let off = head(buf, at, klineHead, channel, symbol, ts);
   off = put(buf, off, KLINE_O);
@@ -287,13 +281,7 @@ export function writeKline(
 }
 
 /** encodePrice's frame at `buf[at]`; returns its length. `fundingRate` is a fraction; the wire carries percent. */
-export function writePrice(
-  buf: Uint8Array,
-  at: number,
-  symbol: string,
-  ts: number,
-  p: { markPrice: number; indexPrice: number; fundingRate: number; fundingTime: number; nextFundingTime: number },
-): number {
+export function writePrice(buf: Uint8Array, at: number, symbol: string, ts: number, p: PricePush): number {
   let off = head(buf, at, priceHead, PRICE_CHANNEL, symbol, ts);
   off = put(buf, off, PRICE_IP);
   off = putDec(buf, off, p.indexPrice, 8, 8);
