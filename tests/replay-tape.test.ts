@@ -196,3 +196,22 @@ test('the byte reader gives every frame of a tape (book, trade, kline and price 
     null,
   );
 });
+
+test('a tape that reuses its tick objects serves the same quotes and frames, the current quote intact after the next candle is synthesised', () => {
+  const channels = ['depth_book1', 'trade', 'price', 'market_kline_1min'];
+  const quotes = (tape: ReplayTape): unknown[] => {
+    const subs = tapeSubs(channels);
+    const out: unknown[] = [];
+    while (!tape.done) {
+      tape.step(
+        [0],
+        () => subs,
+        (_c, _s, f) => out.push(f),
+      );
+      out.push({ ...tape.tick });
+    }
+    return out;
+  };
+  const file = candles(230);
+  assert.deepEqual(quotes(new ReplayTape('BTCUSDT', file, { reuseTicks: true })), quotes(new ReplayTape('BTCUSDT', file)));
+});

@@ -1,7 +1,8 @@
 // A candle CSV as the market-data stream a replay serves: the closed history before the stream, then each
 // candle's synthesised ticks with their book, trade, kline and price pushes, encoded by the shared codec.
 // The simulator's replay puts these frames on its socket; the in-process transport of `--speed max` hands
-// the same frames to the engine's decoder without one. Both read them here, so both deliver the same bytes
+// the same frames to the engine's decoder without one, written in place into its frame ring (TapeFrames
+// makes a frame as text or as bytes, from one step). Both read them here, so both deliver the same bytes
 // in the same order, and the replay's market clock (first streamed candle, last frame) is known up front.
 // Pure and deterministic.
 import { channelKind, encodeBook, encodeKline, encodePrice, encodeTrade, klineChannelMs, type PricePush } from './bitunix/index.js';
@@ -74,7 +75,8 @@ export function tapeSubs(channels: readonly string[]): TapeSub[] {
 
 /**
  * The candle of `intervalMs` opening at `bucket`, aggregated from its 1-minute candles in order up to the
- * first one `minuteAt` does not have; null if it has none.
+ * first one `minuteAt` does not have; null if it has none. The result is `into` when given (overwritten), else
+ * a fresh object.
  */
 export function candleOfMinutes(minuteAt: (ts: number) => Candle | null, intervalMs: number, bucket: number, into?: Candle): Candle | null {
   let out: Candle | null = null;
@@ -261,7 +263,7 @@ export class ReplayTape {
 
   /** The ticks of candle `i`. */
   private synth(i: number): PriceTick[] {
-    const c = this.candles.into(i, this.minuteScratch);
+    const c = this.candles.into(i, this.synthScratch);
     const b = this.tickBuffers;
     return b === null ? synthTicks(c, this.ticksPerCandle, this.priceTick) : synthTicksInto(c, this.ticksPerCandle, this.priceTick, b[i & 1]);
   }
@@ -281,6 +283,7 @@ export class ReplayTape {
 
   private readonly klineScratch: Candle = { ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
   private readonly minuteScratch: Candle = { ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
+  private readonly synthScratch: Candle = { ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
 
   /** The served minute at `m`, valid until the next call (candleOfMinutes copies what it keeps). */
   private readonly minuteAt = (m: number): Candle | null => {
