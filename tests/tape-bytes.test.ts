@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { parseCandleCsv } from '../src/shared/candle-csv.js';
 import { createFrameRing, FrameRingReader, FrameRingWriter } from '../src/shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../src/shared/replay-tape.js';
-import { RingFrames } from '../src/shared/ring-frames.js';
+import { ByteFrames, maxTapeFrameBytes, ringRoom } from '../src/shared/ring-frames.js';
 import type { Candle } from '../src/shared/types.js';
 
 const MONTH = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'binance_spot_BTCUSDT_1m_2024-12_privet1x.csv');
@@ -39,7 +39,7 @@ function ringStream(candles: Candle[], channels: string[]): Buffer {
   const sab = createFrameRing(1 << 13); // small, so the records wrap around many times
   const w = new FrameRingWriter(sab);
   const r = new FrameRingReader(sab);
-  const frames = new RingFrames(w, 'BTCUSDT', channels);
+  const frames = new ByteFrames(ringRoom(w), maxTapeFrameBytes('BTCUSDT', channels));
   const parts: Buffer[] = [];
   const take = (b: Buffer, s: number, e: number): void => void parts.push(Buffer.from(b.subarray(s, e)));
   const drain = (): void => {

@@ -1,12 +1,14 @@
 // The in-process transport of a replay at --speed max: a worker thread plays the tape (the frames the
-// simulator would send, encoded by the shared codec) into a shared frame ring; here each frame's bytes go
-// through the same decoder as the socket's and on to the same handlers. No socket, no simulator, no
+// simulator would send, encoded by the shared codec) into a shared frame ring, decoded there by the socket
+// path's decoder (frame-records.ts), and the frames go on to the same handlers here. With --record the worker
+// sends each frame's text instead, and it is decoded here, as the socket's would be. No socket, no simulator, no
 // wall-clock pace: market time is the tape's, and nothing waits for a quiet connection. Frames come in
 // batches with a turn of the event loop between them, so the journal, snapshots and timers run.
 import type { Worker } from 'node:worker_threads';
-import { decodeFrame, FrameReader } from '../shared/bitunix/index.js';
+import { decodeFrame, type Frame, FrameReader } from '../shared/bitunix/index.js';
 import type { CandleColumns } from '../shared/candle-pack.js';
 import type { Clock } from '../shared/clock.js';
+import { FrameRecordReader, isFrameRecord } from '../shared/frame-records.js';
 import { createFrameRing, FrameRingReader } from '../shared/frame-ring.js';
 import type { FrameSink } from './frame-recorder.js';
 import type { FeedHandlers, FeedState, MarketDataFeed } from './market-feed.js';
@@ -33,6 +35,7 @@ export class TapeFeed implements MarketDataFeed {
   private lastFrameAt = 0;
   private gotData = false;
   private readonly decoder = new FrameReader();
+  private readonly records = new FrameRecordReader();
   private readonly sab = createFrameRing(RING_BYTES);
   private readonly ring = new FrameRingReader(this.sab);
   private worker: Worker | null = null;
@@ -59,7 +62,14 @@ export class TapeFeed implements MarketDataFeed {
 
   start(): void {
     this.stateValue = 'open';
-    const data: TapeEncoderData = { kind: 'tape-encoder', symbol: this.symbol, candles: this.candles.data, channels: this.channels, ring: this.sab };
+    const data: TapeEncoderData = {
+      kind: 'tape-encoder',
+      symbol: this.symbol,
+      candles: this.candles.data,
+      channels: this.channels,
+      ring: this.sab,
+      decoded: this.recorder === null,
+    };
     // The encoder's garbage stays in a small heap of its own, sized for the file's candles.
     const resourceLimits = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24 + Math.ceil((this.candles.length * ENCODER_BYTES_PER_CANDLE) / 1048576) };
     this.worker = spawnWorker('tape-encoder', { workerData: data, resourceLimits });
@@ -96,14 +106,20 @@ export class TapeFeed implements MarketDataFeed {
   }
 
   /**
-   * One frame's bytes, as the socket would deliver them, through the same decoder (the byte reader, else the
-   * text). The frames of one turn share its wall time; the stop decision, a measure of the live socket
-   * path, is not timed.
+   * One frame: its decoded record, or its bytes as the socket would deliver them, through the same decoder (the
+   * byte reader, else the text). The frames of one turn share its wall time; the stop decision, a measure of
+   * the live socket path, is not timed.
    */
   private deliver(bytes: Buffer, start: number, end: number): void {
     if (this.stateValue !== 'open') return;
-    if (this.recorder !== null) this.recorder.frame(bytes.toString('utf8', start, end), this.lastFrameAt);
-    const frame = this.decoder.decode(bytes.subarray(start, end)) ?? decodeFrame(bytes.toString('latin1', start, end));
+    let frame: Frame | null;
+    if (isFrameRecord(bytes, start)) {
+      frame = this.records.read(bytes, start, end);
+      if (frame === null) return; // a name, for the records after it
+    } else {
+      if (this.recorder !== null) this.recorder.frame(bytes.toString('utf8', start, end), this.lastFrameAt);
+      frame = this.decoder.decode(bytes.subarray(start, end)) ?? decodeFrame(bytes.toString('latin1', start, end));
+    }
     if (!this.gotData && (frame.type === 'book' || frame.type === 'trade' || frame.type === 'kline' || frame.type === 'price')) {
       this.gotData = true;
       this.handlers.onData();

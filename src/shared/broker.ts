@@ -119,7 +119,7 @@ export class PaperBroker {
     const out: BrokerEvent[] = [];
     const at = tick.ts;
     this.seen(at);
-    this.rollDay(at, this.equityWith(tick), out);
+    if (this.dayMayRoll(at)) this.rollDay(at, this.equityWith(tick), out); // the equity only when it is needed
     const pos = this.s.position;
     const hit = pos ? tickExit(pos, tick) : null;
     const exiting = hit !== null && !(stopsOnly && hit.reason === 'TP');
@@ -350,14 +350,18 @@ export class PaperBroker {
   private dayEnd = Number.NaN;
   private dayEndOf = '';
 
-  /** A new UTC day starts from `equityNow`: equity including the open position's unrealized PnL. */
-  private rollDay(at: number, equityNow: number, out: BrokerEvent[]): void {
+  /** False while `at` is inside the breaker's UTC day: compared as numbers, with no date string on the tick path. */
+  private dayMayRoll(at: number): boolean {
     if (this.s.breaker.day !== this.dayEndOf) {
       this.dayEndOf = this.s.breaker.day;
       this.dayEnd = Date.parse(this.dayEndOf) + 86_400_000; // NaN for an odd day string: falls through below
     }
-    if (at < this.dayEnd) return; // same UTC day: no date string on the tick path (it was 15-25 % of it)
-    if (!dayRolled(this.s.breaker, at)) return;
+    return !(at < this.dayEnd);
+  }
+
+  /** A new UTC day starts from `equityNow`: equity including the open position's unrealized PnL. */
+  private rollDay(at: number, equityNow: number, out: BrokerEvent[]): void {
+    if (!this.dayMayRoll(at) || !dayRolled(this.s.breaker, at)) return;
     const dayStartEquity = Number.isFinite(equityNow) ? plain(equityNow) : this.s.equity;
     this.emit(out, { event: 'BreakerReset', day: utcDay(at), dayStartEquity, at });
     this.livePeak = this.s.breaker.peakEquity;

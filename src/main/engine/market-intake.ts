@@ -1,7 +1,7 @@
 // Market data in: the source opened (Bitunix, the embedded simulator, a candle tape or a frame log), REST history
 // beside it (written to the frame log with --record), span recovery and funding on that history, then the feed
 // started with the session's handlers. The shutdown stops it again part by part, in its own order.
-import { marketChannels } from '../../shared/bitunix/index.js';
+import { type Frame, marketChannels } from '../../shared/bitunix/index.js';
 import type { Rng } from '../../shared/rng.js';
 import type { EngineConfig } from '../config.js';
 import type { EmbeddedSim } from '../embedded-sim.js';
@@ -108,9 +108,7 @@ export class MarketIntake {
     const channels = marketChannels(d.cfg.interval);
     const handlers = d.market.feedHandlers(
       wsUrl,
-      this.replay
-        ? (frame, recv, recvHr) => this.replayRun.onTapeFrame(frame, recv, recvHr, this.replay!.tape.endTs)
-        : (frame, recv, recvHr) => d.core().onFrame(frame, recv, recvHr),
+      this.replay ? this.tapeFrameHandler(this.replay) : (frame, recv, recvHr) => d.core().onFrame(frame, recv, recvHr),
     );
     const parts: FeedParts = { cfg: d.cfg, rng: d.rng, clock: d.clock, log: d.log, recorder: this.recorder, channels, handlers };
     this.feedValue =
@@ -127,6 +125,13 @@ export class MarketIntake {
           )
         : createSocketFeed(parts, wsUrl, this.replay !== null));
     this.feedValue.start();
+  }
+
+  /** A candle tape's frames: looked up once, not per frame (a month is a million of them). */
+  private tapeFrameHandler(replay: ReplaySource): (frame: Frame, recv: number, recvHr: number) => void {
+    const run = this.replayRun;
+    const endTs = replay.tape.endTs;
+    return (frame, recv, recvHr) => run.onTapeFrame(frame, recv, recvHr, endTs);
   }
 
   /** The whole tape was sent (the in-process tape, or the simulator's socket). */

@@ -55,35 +55,33 @@ function bytesAt(b: Uint8Array, i: number, lit: Uint8Array): boolean {
   return true;
 }
 
-/** The end of the run of digits and dots that starts at `i`. */
-function decimalEnd(b: Uint8Array, i: number): number {
-  for (; i < b.length; i++) {
-    const c = b[i]!;
-    if (!((c >= 48 && c <= 57) || c === 46)) break;
-  }
-  return i;
-}
+/** Where the last readDecimal stopped: the end of the run of digits and dots it read. */
+let decimalEnd = 0;
 
 /**
- * b[start, end) (digits and dots) as Number() reads it: NaN unless it has at most one inner '.' and at most
- * 15 digits. Exact: the digits form an integer below 2^53, and one IEEE division by an exact power of ten
- * rounds correctly, which is what Number() does.
+ * The run of digits and dots from b[i] (its end in `decimalEnd`) as Number() reads it: NaN unless it has at
+ * most one inner '.' and at most 15 digits. Exact: the digits form an integer below 2^53, and one IEEE
+ * division by an exact power of ten rounds correctly, which is what Number() does. One pass over the bytes.
  */
-function plainDecimal(b: Uint8Array, start: number, end: number): number {
+function readDecimal(b: Uint8Array, i: number): number {
+  const start = i;
+  const n = b.length;
   let m = 0;
   let frac = -1;
-  for (let j = start; j < end; j++) {
-    const c = b[j]!;
-    if (c === 46) {
-      if (frac >= 0 || j === start) return NaN;
-      frac = 0;
-    } else {
+  let bad = false;
+  for (; i < n; i++) {
+    const c = b[i]!;
+    if (c >= 48 && c <= 57) {
       m = m * 10 + (c - 48);
       if (frac >= 0) frac++;
-    }
+    } else if (c === 46) {
+      if (frac >= 0 || i === start) bad = true;
+      frac = 0;
+    } else break;
   }
-  const digits = end - start - (frac >= 0 ? 1 : 0);
-  if (digits === 0 || digits > 15 || frac === 0) return NaN;
+  decimalEnd = i;
+  const digits = i - start - (frac >= 0 ? 1 : 0);
+  if (bad || digits === 0 || digits > 15 || frac === 0) return NaN;
   return frac > 0 ? m / POW10[frac]! : m;
 }
 
@@ -161,13 +159,11 @@ export class FrameReader {
       if (!bytesAt(b, i, LIT_T)) return null;
       e = plainStringEnd(b, i + LIT_T.length);
       if (e < 0 || !bytesAt(b, e, LIT_P)) return null;
-      i = e + LIT_P.length;
-      e = decimalEnd(b, i);
-      price = plainDecimal(b, i, e);
+      price = readDecimal(b, e + LIT_P.length);
+      e = decimalEnd;
       if (!bytesAt(b, e, LIT_V)) return null;
-      i = e + LIT_V.length;
-      e = decimalEnd(b, i);
-      qty = plainDecimal(b, i, e);
+      qty = readDecimal(b, e + LIT_V.length);
+      e = decimalEnd;
       if (Number.isNaN(price) || Number.isNaN(qty) || !bytesAt(b, e, LIT_S)) return null;
       e = plainStringEnd(b, e + LIT_S.length);
       if (e < 0 || b[e + 1] !== 125) return null; // "}
@@ -257,12 +253,12 @@ const KLINE_VALUES = new Float64Array(6);
  */
 function readValues(b: Uint8Array, i: number, seps: readonly Uint8Array[], out: Float64Array): number {
   for (let k = 0; k < seps.length; k++) {
-    const e = decimalEnd(b, i);
-    out[k] = plainDecimal(b, i, e);
-    if (Number.isNaN(out[k])) return -1;
+    const v = readDecimal(b, i);
+    if (Number.isNaN(v)) return -1;
+    out[k] = v;
     const next = seps[k]!;
-    if (!bytesAt(b, e, next)) return -1;
-    i = e + next.length;
+    if (!bytesAt(b, decimalEnd, next)) return -1;
+    i = decimalEnd + next.length;
   }
   return i;
 }
