@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { decodeFrame, FrameReader } from '../src/shared/bitunix/index.js';
 import { parseCandleCsv } from '../src/shared/candle-csv.js';
 import { createFrameRing, FrameRingReader, FrameRingWriter } from '../src/shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../src/shared/replay-tape.js';
@@ -93,4 +94,55 @@ test('odd candles (gaps, tiny and zero volumes, sub-cent prices) give the same b
     out.push({ ts: T0 + i * 60_000, open, high, low, close: open + tick, volume });
   }
   assertSameStream(out, ['depth_book1', 'trade', 'market_kline_1min', 'market_kline_3min', 'price']);
+});
+
+test('frames written into one scratch buffer and decoded there (the encoding thread`s path) decode as their text does, across funding times', () => {
+  // Prices of one length keep every field at the same offset frame after frame: a decoder that kept a view of
+  // the scratch instead of a copy would take the new funding time for the old one.
+  const T0 = Date.UTC(2024, 11, 1);
+  const file: Candle[] = Array.from({ length: 200 + 1000 }, (_, i) => ({
+    ts: T0 + i * 60_000,
+    open: 97_000.5,
+    high: 97_001.5,
+    low: 96_999.5,
+    close: 97_000.5,
+    volume: 2,
+  }));
+  const channels = ['depth_book1', 'trade', 'market_kline_1min', 'price'];
+  const subs = tapeSubs(channels);
+  const texts: string[] = [];
+  const text = new ReplayTape('BTCUSDT', file);
+  while (!text.done)
+    text.step(
+      [0],
+      () => subs,
+      (_c, _s, f) => texts.push(f),
+    );
+  const max = maxTapeFrameBytes('BTCUSDT', channels);
+  const scratch = Buffer.alloc(max);
+  const reader = new FrameReader();
+  let i = 0;
+  const fundingTimes = new Set<number>();
+  const room = {
+    buffer: scratch,
+    room: () => 0,
+    written(n: number): void {
+      const want = texts[i++]!;
+      assert.equal(scratch.toString('latin1', 0, n), want);
+      const got = reader.decode(scratch.subarray(0, n));
+      assert.deepEqual(got ?? decodeFrame(want), decodeFrame(want), want);
+      if (got?.type === 'price') fundingTimes.add(got.fundingTime);
+    },
+  };
+  const bytes = new ReplayTape('BTCUSDT', file, { reuseTicks: true });
+  const frames = new ByteFrames(room, max);
+  while (!bytes.done)
+    bytes.stepWith(
+      frames,
+      [0],
+      () => subs,
+      () => {},
+    );
+  assert.equal(i, texts.length);
+  assert.ok(fundingTimes.size >= 3, 'the tape crosses funding times');
 });

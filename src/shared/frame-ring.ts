@@ -66,11 +66,19 @@ export class FrameRingWriter extends RingView {
     return true;
   }
 
+  /** The views of the last source `tryWriteBytes` copied from, by length (a record writer reuses one buffer). */
+  private copyFrom: Uint8Array | null = null;
+  private copyViews: Uint8Array[] = [];
+
   /** Append src[0, length) (e.g. a decoded frame's record); false when it does not fit yet. */
   tryWriteBytes(src: Uint8Array, length: number): boolean {
     const off = this.reserve(length);
     if (off < 0) return false;
-    this.bytes.set(src.subarray(0, length), off);
+    if (src !== this.copyFrom) {
+      this.copyFrom = src;
+      this.copyViews = [];
+    }
+    this.bytes.set((this.copyViews[length] ??= src.subarray(0, length)), off);
     this.commit(length);
     return true;
   }
