@@ -41,6 +41,19 @@ export class CandleColumns implements Iterable<Candle> {
     return { ts: d[k]!, open: d[k + 1]!, high: d[k + 2]!, low: d[k + 3]!, close: d[k + 4]!, volume: d[k + 5]! };
   }
 
+  /** Candle `i` written into `out` (no allocation); returns `out`. */
+  into(i: number, out: Candle): Candle {
+    const d = this.data;
+    const k = i * FIELDS;
+    out.ts = d[k]!;
+    out.open = d[k + 1]!;
+    out.high = d[k + 2]!;
+    out.low = d[k + 3]!;
+    out.close = d[k + 4]!;
+    out.volume = d[k + 5]!;
+    return out;
+  }
+
   /** Candles [from, to) as fresh objects. */
   slice(from: number, to: number): Candle[] {
     const out: Candle[] = [];

@@ -29,6 +29,8 @@ export class FrameRecordWriter {
   /** A record is built here: its head in bytes 4-7, so its numbers land on the float64 slots from 1 on. */
   private readonly nums = new Float64Array(32);
   private readonly bytes = Buffer.from(this.nums.buffer);
+  /** The record from its head on, one view made once (a view per record was most of the writer's garbage). */
+  private readonly record = this.bytes.subarray(4);
 
   constructor(private readonly put: (bytes: Buffer, length: number) => void) {}
 
@@ -77,7 +79,7 @@ export class FrameRecordWriter {
         v[6] = h.nextFundingTime;
         n = 7;
     }
-    this.put(b.subarray(4), n * 8 - 4);
+    this.put(this.record, n * 8 - 4);
     return true;
   }
 

@@ -2,8 +2,8 @@
 // decoded form: frame-records.ts): one thread encodes a replay's frames while another trades on them, with no
 // copy, message or socket in between. Each record is a 32-bit length and its bytes (ASCII text or a record),
 // padded so that the next record starts 8-byte aligned (a record's numbers are read in place as float64); a
-// length of -1 means "wrapped: continue at the start". Positions are byte counters modulo 2^32; the capacity
-// is a power of two.
+// length of -1 means "wrapped: continue at the start". A record is copied in, or written in place into a
+// reserved one. Positions are byte counters modulo 2^32; the capacity is a power of two.
 const HEADER_INTS = 8;
 const WRITE = 0;
 const READ = 1;
@@ -48,26 +48,48 @@ class RingView {
 export class FrameRingWriter extends RingView {
   private w = 0;
 
+  /** Where the reserved record's bytes start and the most they may take; -1 when none is reserved. */
+  private reservedAt = -1;
+  private reservedMax = 0;
+
+  /** The ring's bytes, for writing a reserved record in place. */
+  get buffer(): Uint8Array {
+    return this.bytes;
+  }
+
   /** Append a frame; false when it does not fit until the reader catches up. */
   tryWrite(text: string): boolean {
     const off = this.reserve(text.length);
     if (off < 0) return false;
     (this.bytes as LatinBuffer).latin1Write(text, off, text.length);
+    this.commit(text.length);
     return true;
   }
+
+  /** The views of the last source `tryWriteBytes` copied from, by length (a record writer reuses one buffer). */
+  private copyFrom: Uint8Array | null = null;
+  private copyViews: Uint8Array[] = [];
 
   /** Append src[0, length) (e.g. a decoded frame's record); false when it does not fit yet. */
   tryWriteBytes(src: Uint8Array, length: number): boolean {
     const off = this.reserve(length);
     if (off < 0) return false;
-    this.bytes.set(src.subarray(0, length), off);
+    if (src !== this.copyFrom) {
+      this.copyFrom = src;
+      this.copyViews = [];
+    }
+    this.bytes.set((this.copyViews[length] ??= src.subarray(0, length)), off);
+    this.commit(length);
     return true;
   }
 
-  /** Room for a record of `len` bytes, its length written: the offset of its bytes, or -1 when it does not fit yet. */
-  private reserve(len: number): number {
-    const need = recordBytes(len);
-    if (need > this.cap / 2) throw new Error(`frame ring: a frame of ${len} bytes does not fit`);
+  /**
+   * Room for a record of at most `maxLen` bytes, written in place: the offset in `buffer` to write its bytes
+   * at, then `commit` their length; -1 when it does not fit until the reader catches up.
+   */
+  reserve(maxLen: number): number {
+    const need = recordBytes(maxLen);
+    if (need > this.cap / 2) throw new Error(`frame ring: a frame of ${maxLen} bytes does not fit`);
     const free = this.cap - ((this.w - Atomics.load(this.header, READ)) >>> 0);
     let off = this.w & (this.cap - 1);
     const tail = this.cap - off;
@@ -77,9 +99,19 @@ export class FrameRingWriter extends RingView {
       this.w = (this.w + tail) >>> 0;
       off = 0;
     } else if (need > free) return -1;
-    this.ints[off >> 2] = len;
-    this.w = (this.w + need) >>> 0;
+    this.reservedAt = off;
+    this.reservedMax = maxLen;
     return off + 4;
+  }
+
+  /** The reserved record is written: `len` bytes. */
+  commit(len: number): void {
+    const off = this.reservedAt;
+    if (off < 0) throw new Error('frame ring: commit without a reserve');
+    if (!(len >= 0 && len <= this.reservedMax)) throw new Error(`frame ring: a frame of ${len} bytes overran its reserve of ${this.reservedMax}`);
+    this.reservedAt = -1;
+    this.ints[off >> 2] = len;
+    this.w = (this.w + recordBytes(len)) >>> 0;
   }
 
   /** Make what was written visible to the reader. */

@@ -55,6 +55,14 @@ export function inferPriceTick(candles: Iterable<Candle>): number {
  * qty is an equal share of the candle's volume.
  */
 export function synthTicks(c: Candle, n: number, priceTick: number): PriceTick[] {
+  return synthTicksInto(c, n, priceTick, []);
+}
+
+/**
+ * `synthTicks` into `out`: its tick objects are overwritten in place (a replay that keeps no tick of an
+ * earlier candle need not allocate a dozen objects per candle), missing ones are made. Returns `out`.
+ */
+export function synthTicksInto(c: Candle, n: number, priceTick: number, out: PriceTick[]): PriceTick[] {
   if (!Number.isInteger(n) || n < MIN_TICKS_PER_CANDLE || n > MAX_TICKS_PER_CANDLE) {
     throw new Error(`synthTicks: ticks per candle must be an integer ${MIN_TICKS_PER_CANDLE}-${MAX_TICKS_PER_CANDLE}, got ${n}`);
   }
@@ -90,7 +98,7 @@ export function synthTicks(c: Candle, n: number, priceTick: number): PriceTick[]
   prices[last] = c.close;
 
   const qty = Math.max(0, roundTo(c.volume / n, 8));
-  const out: PriceTick[] = [];
+  out.length = Math.min(out.length, n);
   let prevSide: 'buy' | 'sell' = c.close >= c.open ? 'buy' : 'sell';
   for (let i = 0; i < n; i++) {
     const p = prices[i]!;
@@ -101,15 +109,19 @@ export function synthTicks(c: Candle, n: number, priceTick: number): PriceTick[]
     prevSide = side;
     const bid = side === 'buy' ? roundTo(p - priceTick, dec) : p;
     const ask = side === 'buy' ? p : roundTo(p + priceTick, dec);
-    out.push({
-      ts: c.ts + Math.floor(((i + 1) * MINUTE) / (n + 1)),
-      mid: roundTo((bid + ask) / 2, dec + 1),
-      bid,
-      ask,
-      last: p,
-      qty,
-      side,
-    });
+    const ts = c.ts + Math.floor(((i + 1) * MINUTE) / (n + 1));
+    const mid = roundTo((bid + ask) / 2, dec + 1);
+    const t = out[i];
+    if (t === undefined) out.push({ ts, mid, bid, ask, last: p, qty, side });
+    else {
+      t.ts = ts;
+      t.mid = mid;
+      t.bid = bid;
+      t.ask = ask;
+      t.last = p;
+      t.qty = qty;
+      t.side = side;
+    }
   }
   return out;
 }

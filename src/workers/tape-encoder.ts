@@ -1,15 +1,18 @@
 // The encoding half of an in-process replay: this thread plays the tape (ticks synthesised, frames encoded
 // by the shared codec, exactly as the simulator would send them) into a shared frame ring, while the main
-// thread trades. Unless the main thread records the frames' text (--record), each frame is also decoded here,
-// by the same FrameReader the socket path runs, and passed on as its decoded record (frame-records.ts), so
-// decoding overlaps trading; a frame the reader leaves to the text decoder goes as its text. It blocks only
-// on a full ring; the main thread ends it when the session stops.
+// thread trades. Frames are written as bytes by the byte-level codec, never built as strings. Unless the main
+// thread records the frames' text (--record), each frame is written into a scratch buffer and decoded here, by
+// the same FrameReader the socket path runs, and passed on as its decoded record (frame-records.ts), so
+// decoding overlaps trading; a frame the reader leaves to the text decoder goes as its text. With --record,
+// each frame's text is written in place into the ring. It blocks only on a full ring; the main thread ends it
+// when the session stops.
 import { parentPort, workerData } from 'node:worker_threads';
 import { FrameReader } from '../shared/bitunix/frame-reader.js';
 import { CandleColumns } from '../shared/candle-pack.js';
 import { FrameRecordWriter } from '../shared/frame-records.js';
 import { FrameRingWriter } from '../shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../shared/replay-tape.js';
+import { ByteFrames, type FrameRoom, maxTapeFrameBytes, ringRoom } from '../shared/ring-frames.js';
 
 export interface TapeEncoderData {
   kind: 'tape-encoder';
@@ -24,43 +27,44 @@ export interface TapeEncoderData {
 
 /** Steps (ticks) between two publishes: the reader sees frames in batches of about this many ticks. */
 const STEPS_PER_PUBLISH = 256;
-/** The largest frame decoded here (a tape frame is about 200 bytes); longer ones go as text. */
-const SCRATCH_BYTES = 4096;
 
-function run(d: TapeEncoderData): void {
-  const tape = new ReplayTape(d.symbol, new CandleColumns(d.candles));
-  const subs = tapeSubs(d.channels);
-  const ring = new FrameRingWriter(d.ring);
+/** Each frame written into a scratch buffer and decoded there: its record goes into the ring, or its text. */
+function decodingRoom(ring: FrameRingWriter, maxLen: number): FrameRoom {
   const waitForRoom = (): void => {
     ring.publish();
     ring.waitForReader(100);
-  };
-  const putText = (frame: string): void => {
-    while (!ring.tryWrite(frame)) waitForRoom();
   };
   const records = new FrameRecordWriter((bytes, length) => {
     while (!ring.tryWriteBytes(bytes, length)) waitForRoom();
   });
   const reader = new FrameReader();
-  const scratch = Buffer.alloc(SCRATCH_BYTES);
+  const scratch = Buffer.alloc(maxLen);
   // The decoder reads a frame as a whole array: one view of the scratch per frame length, made once.
   const views: Buffer[] = [];
-  const put = (frame: string): void => {
-    if (!d.decoded || frame.length > SCRATCH_BYTES) return putText(frame);
-    const n = scratch.write(frame, 0, 'latin1');
-    const f = reader.decode((views[n] ??= scratch.subarray(0, n)));
-    if (f === null || !records.write(f)) putText(frame);
+  return {
+    buffer: scratch,
+    room: () => 0,
+    written(n: number): void {
+      const f = reader.decode((views[n] ??= scratch.subarray(0, n)));
+      if (f === null || !records.write(f)) while (!ring.tryWriteBytes(scratch, n)) waitForRoom();
+    },
   };
+}
+
+function run(d: TapeEncoderData): void {
+  // Nothing here keeps a tick, so the tape may reuse its tick objects.
+  const tape = new ReplayTape(d.symbol, new CandleColumns(d.candles), { reuseTicks: true });
+  const subs = tapeSubs(d.channels);
+  const ring = new FrameRingWriter(d.ring);
+  const maxLen = maxTapeFrameBytes(d.symbol, d.channels);
+  const frames = new ByteFrames(d.decoded ? decodingRoom(ring, maxLen) : ringRoom(ring), maxLen);
   // What a subscription gets at once, as on the socket: the quote before the stream.
-  for (const s of subs) {
-    const f = tape.openingFrame(s);
-    if (f !== null) put(f);
-  }
+  for (const s of subs) tape.opening(s, frames);
   const self = [0];
   const subsOf = (): typeof subs => subs;
-  const emit = (_c: number, _s: unknown, frame: string): void => put(frame);
+  const written = (): void => {};
   while (!tape.done) {
-    for (let i = 0; i < STEPS_PER_PUBLISH && !tape.done; i++) tape.step(self, subsOf, emit);
+    for (let i = 0; i < STEPS_PER_PUBLISH && !tape.done; i++) tape.stepWith(frames, self, subsOf, written);
     ring.publish();
   }
   ring.finish();

@@ -201,22 +201,31 @@ export class FrameReader {
   }
 }
 
-/** A string read from bytes, reused while the bytes repeat (a socket's symbol and channel do). */
+/** Strings a RepeatedString keeps: a session's channels (book, trade, its kline, price) take turns frame by frame. */
+const KEPT_STRINGS = 4;
+
+/** A string read from bytes, reused while the bytes repeat (a socket's symbol and channels do). */
 class RepeatedString {
-  private bytes = new Uint8Array(0);
-  private text = '';
+  private readonly bytes: Uint8Array[] = [];
+  private readonly texts: string[] = [];
+  private next = 0;
 
   of(b: Uint8Array, start: number, end: number): string {
-    const prev = this.bytes;
-    let same = prev.length === end - start;
-    for (let j = 0; same && j < prev.length; j++) same = prev[j] === b[start + j];
-    if (!same) {
-      let s = '';
-      for (let j = start; j < end; j++) s += String.fromCharCode(b[j]!);
-      this.text = s;
-      this.bytes = b.slice(start, end);
+    const len = end - start;
+    for (let k = 0; k < this.bytes.length; k++) {
+      const prev = this.bytes[k]!;
+      let same = prev.length === len;
+      for (let j = 0; same && j < len; j++) same = prev[j] === b[start + j];
+      if (same) return this.texts[k]!;
     }
-    return this.text;
+    let s = '';
+    for (let j = start; j < end; j++) s += String.fromCharCode(b[j]!);
+    const slot = this.next;
+    this.next = (slot + 1) % KEPT_STRINGS;
+    // A copy: the bytes may be a scratch buffer the next frame overwrites (Buffer's slice() is a view).
+    this.bytes[slot] = new Uint8Array(b.subarray(start, end));
+    this.texts[slot] = s;
+    return s;
   }
 }
 
