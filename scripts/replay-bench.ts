@@ -1,7 +1,9 @@
 // Replay benchmark: a month of 1-minute candles at --speed max, this tree against the first edition (commit
 // b796c7a, built here in a temporary git worktree), run alternately in one session so both see the same
 // machine. Per run: wall time of the whole process (start to exit), ticks processed (final_report.json),
-// ticks per second of wall time, and peak RSS (the process's VmHWM, Linux). Journals of this tree's runs
+// ticks per second of wall time, peak RSS (the process's VmHWM, Linux), and CPU time (user + system) of all its
+// threads and of its main thread alone (from /proc, sampled with the RSS: on two cores the wall time of a run
+// that keeps both busy follows its total CPU). Journals of this tree's runs
 // are compared after normalisation (each line's ts, SessionStart's pid and at) to show they are identical.
 //
 //   npm run replay-bench -- [--file CSV] [--runs N] [--baseline COMMIT] [--run-timeout SEC] [--json FILE] [--keep]
@@ -22,6 +24,8 @@ const MONTH = path.resolve(ROOT, '..', 'shared', 'data', 'binance_spot_BTCUSDT_1
 const FIRST_EDITION = 'b796c7a';
 const SEED = '7';
 const RSS_POLL_MS = 10;
+/** USER_HZ of /proc's times (100 on Linux). */
+const CLOCK_TICKS_PER_SEC = 100;
 const ATTEMPTS = 3;
 
 interface RunResult {
@@ -31,6 +35,9 @@ interface RunResult {
   ticks: number;
   ticksPerSec: number;
   peakRssMb: number;
+  /** CPU seconds of all threads, and of the main thread (the last sample before exit). */
+  cpuSec: number;
+  mainCpuSec: number;
   exitCode: number | null;
   /** Attempts before this one that never ended. */
   hung: number;
@@ -55,6 +62,17 @@ function peakRssMb(pid: number): number {
     return m ? Number(m[1]) / 1024 : 0;
   } catch {
     return 0; // exited between two polls: the last reading stands
+  }
+}
+
+/** CPU seconds (user + system) in a /proc stat file, or NaN once the process is gone. */
+function cpuSecOf(statPath: string): number {
+  try {
+    const st = readFileSync(statPath, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_SEC;
+  } catch {
+    return Number.NaN;
   }
 }
 
@@ -91,7 +109,15 @@ async function replayOnce(build: string, dist: string, file: string, stateDir: s
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   let peak = 0;
-  const poll = setInterval(() => (peak = Math.max(peak, peakRssMb(child.pid!))), RSS_POLL_MS);
+  let cpu = 0;
+  let mainCpu = 0;
+  const poll = setInterval(() => {
+    peak = Math.max(peak, peakRssMb(child.pid!));
+    const all = cpuSecOf(`/proc/${child.pid}/stat`);
+    const main = cpuSecOf(`/proc/${child.pid}/task/${child.pid}/stat`);
+    if (!Number.isNaN(all)) cpu = all;
+    if (!Number.isNaN(main)) mainCpu = main;
+  }, RSS_POLL_MS);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -111,6 +137,8 @@ async function replayOnce(build: string, dist: string, file: string, stateDir: s
     ticks: report.ticks,
     ticksPerSec: Math.round(report.ticks / wallSec),
     peakRssMb: Math.round(peak * 10) / 10,
+    cpuSec: Math.round(cpu * 100) / 100,
+    mainCpuSec: Math.round(mainCpu * 100) / 100,
     exitCode,
     journal: normalisedJournal(stateDir),
   };
@@ -150,7 +178,9 @@ async function main(): Promise<void> {
         }
         if (r === null) throw new Error(`${name} run ${n}: ${ATTEMPTS} attempts never ended`);
         results.push({ ...r, hung });
-        console.log(`${name.padEnd(10)} run ${n}: ${r.wallSec.toFixed(2)} s, ${r.ticks} ticks, ${r.ticksPerSec} ticks/s, peak RSS ${r.peakRssMb} MB`);
+        console.log(
+          `${name.padEnd(10)} run ${n}: ${r.wallSec.toFixed(2)} s, ${r.ticks} ticks, ${r.ticksPerSec} ticks/s, peak RSS ${r.peakRssMb} MB, CPU ${r.cpuSec.toFixed(2)} s (main thread ${r.mainCpuSec.toFixed(2)} s)`,
+        );
       }
     }
     const summary = builds.map(([name]) => {
@@ -161,6 +191,8 @@ async function main(): Promise<void> {
         medianWallSec: median(mine.map((r) => r.wallSec)),
         medianTicksPerSec: median(mine.map((r) => r.ticksPerSec)),
         maxPeakRssMb: Math.max(...mine.map((r) => r.peakRssMb)),
+        medianCpuSec: median(mine.map((r) => r.cpuSec)),
+        medianMainCpuSec: median(mine.map((r) => r.mainCpuSec)),
       };
     });
     const [base, self] = summary as [(typeof summary)[0], (typeof summary)[0]];
@@ -168,9 +200,13 @@ async function main(): Promise<void> {
     const ours = results.filter((r) => r.build === 'this tree');
     const identical = ours.every((r) => r.journal === ours[0]!.journal);
     console.log('');
-    console.log('| build | median wall s | median ticks/s | max peak RSS MB | runs that never ended |');
-    console.log('|---|---|---|---|---|');
-    for (const s of summary) console.log(`| ${s.build} | ${s.medianWallSec} | ${s.medianTicksPerSec} | ${s.maxPeakRssMb} | ${s.hungRuns} |`);
+    console.log('| build | median wall s | median ticks/s | max peak RSS MB | median CPU s (main thread) | runs that never ended |');
+    console.log('|---|---|---|---|---|---|');
+    for (const s of summary) {
+      console.log(
+        `| ${s.build} | ${s.medianWallSec} | ${s.medianTicksPerSec} | ${s.maxPeakRssMb} | ${s.medianCpuSec} (${s.medianMainCpuSec}) | ${s.hungRuns} |`,
+      );
+    }
     console.log('');
     console.log(`speed-up (median wall time): ${speedup}x; this tree's ${ours.length} journals identical: ${identical}`);
     if (args.json) {
