@@ -57,6 +57,16 @@ export class FrameRingWriter extends RingView {
     return this.bytes;
   }
 
+  /** The ring's capacity in bytes. */
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Bytes written (published or not) that the reader has not taken yet. */
+  get unread(): number {
+    return (this.w - Atomics.load(this.header, READ)) >>> 0;
+  }
+
   /** Append a frame; false when it does not fit until the reader catches up. */
   tryWrite(text: string): boolean {
     const off = this.reserve(text.length);

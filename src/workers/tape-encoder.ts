@@ -3,7 +3,8 @@
 // thread trades. Frames are written as bytes by the byte-level codec, never built as strings. Unless the main
 // thread records the frames' text (--record), each frame is written into a scratch buffer and decoded here, by
 // the same FrameReader the socket path runs, and passed on as its decoded record (frame-records.ts), so
-// decoding overlaps trading; a frame the reader leaves to the text decoder goes as its text. With --record,
+// decoding overlaps trading; while the main thread keeps up, or when the reader leaves a frame to the text
+// decoder, the frame goes as its text and the main thread decodes it. With --record,
 // each frame's text is written in place into the ring. It blocks only on a full ring; the main thread ends it
 // when the session stops.
 import { parentPort, workerData } from 'node:worker_threads';
@@ -28,7 +29,18 @@ export interface TapeEncoderData {
 /** Steps (ticks) between two publishes: the reader sees frames in batches of about this many ticks. */
 const STEPS_PER_PUBLISH = 256;
 
-/** Each frame written into a scratch buffer and decoded there: its record goes into the ring, or its text. */
+/**
+ * Below this share of the ring unread, the main thread is keeping up (it waits for frames more than it trades),
+ * so a frame goes as its text and the main thread decodes it; above it, this thread decodes. Either side decodes
+ * with a FrameReader to the same Frame, so the split (which follows the load of the moment) never changes what
+ * is traded; it only keeps both threads busy.
+ */
+const DECODE_HERE_ABOVE = 1 / 4;
+
+/**
+ * Each frame written into a scratch buffer and decoded there: its record goes into the ring, or its text (left
+ * to the main thread while it keeps up, or when the reader leaves it to the text decoder).
+ */
 function decodingRoom(ring: FrameRingWriter, maxLen: number): FrameRoom {
   const waitForRoom = (): void => {
     ring.publish();
@@ -39,14 +51,18 @@ function decodingRoom(ring: FrameRingWriter, maxLen: number): FrameRoom {
   });
   const reader = new FrameReader();
   const scratch = Buffer.alloc(maxLen);
+  const lowWater = ring.capacity * DECODE_HERE_ABOVE;
   // The decoder reads a frame as a whole array: one view of the scratch per frame length, made once.
   const views: Buffer[] = [];
   return {
     buffer: scratch,
     room: () => 0,
     written(n: number): void {
-      const f = reader.decode((views[n] ??= scratch.subarray(0, n)));
-      if (f === null || !records.write(f)) while (!ring.tryWriteBytes(scratch, n)) waitForRoom();
+      if (ring.unread >= lowWater) {
+        const f = reader.decode((views[n] ??= scratch.subarray(0, n)));
+        if (f !== null && records.write(f)) return;
+      }
+      while (!ring.tryWriteBytes(scratch, n)) waitForRoom();
     },
   };
 }
