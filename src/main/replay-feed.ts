@@ -17,12 +17,7 @@ import type { TapeEncoderData } from '../workers/tape-encoder.js';
 
 /** Frames decoded per event-loop turn. */
 const FRAMES_PER_TURN = 8192;
-/**
- * 8 MB: room for several turns of frames, so the encoding thread's decode split (tape-encoder.ts) sees the
- * main thread's pace rather than one turn's read (against 2 MB: median 1.89 s against 2.05 s in 8 alternating
- * runs of a month).
- */
-const RING_BYTES = 1 << 23;
+const RING_BYTES = 1 << 21;
 /** The encoder's heap per candle of the file (its candles twice over, with room to spare). */
 const ENCODER_BYTES_PER_CANDLE = 400;
 /** While the ring is empty, look again at least this often. */
