@@ -33,11 +33,17 @@ function throughRing(frames: readonly (Frame | [text: string, frame: Frame])[], 
     const f = records.read(b, s, e);
     if (f !== null) got.push(f);
   };
-  const writer = new FrameRecordWriter((bytes, length) => {
-    while (!ring.tryWriteBytes(bytes, length)) {
-      ring.publish();
-      assert.ok(reader.read(10_000, take) > 0, 'a full ring has records to read');
-    }
+  const writer = new FrameRecordWriter({
+    buffer: ring.buffer,
+    room: (maxLen) => {
+      for (;;) {
+        const at = ring.reserve(maxLen);
+        if (at >= 0) return at;
+        ring.publish();
+        assert.ok(reader.read(10_000, take) > 0, 'a full ring has records to read');
+      }
+    },
+    written: (length) => ring.commit(length),
   });
   for (const item of frames) {
     const [text, f] = Array.isArray(item) ? item : [null, item];
@@ -92,7 +98,8 @@ test('numbers survive bit for bit (fractions, tiny and huge values, negative zer
 
 test('frames without a record form go as their text, in their place', () => {
   const control: Frame = { type: 'control', op: 'subscribe', ok: true };
-  assert.equal(new FrameRecordWriter(() => assert.fail('no record for a control frame')).write(control), false);
+  const refuse = (): never => assert.fail('no record for a control frame');
+  assert.equal(new FrameRecordWriter({ buffer: new Uint8Array(64), room: refuse, written: refuse }).write(control), false);
   const texts = [
     encodeBook('BTCUSDT', T0, 100, 101, 1, 2),
     encodeBook('BTCUSDT', T0, 101, 100, 1, 2), // crossed: a bad frame
@@ -111,8 +118,12 @@ test('frames without a record form go as their text, in their place', () => {
 });
 
 test('a record outside the ring (not 8-byte aligned) still reads right, and a name used before it is sent is an error', () => {
+  const misplaced = new FrameRecordWriter({ buffer: Buffer.from(new Float64Array(16).buffer), room: () => 0, written: () => {} });
+  assert.throws(() => misplaced.write({ type: 'book', symbol: 'X', ts: 1, bid: 1, ask: 2, bidQty: 1, askQty: 1 }), /4 bytes past an 8-byte boundary/);
   const puts: Buffer[] = [];
-  const w = new FrameRecordWriter((b, n) => void puts.push(Buffer.from(b.subarray(0, n))));
+  // Records written at offset 4 of float64 memory, as the ring places them, and kept as copies.
+  const buffer = Buffer.from(new Float64Array(16).buffer);
+  const w = new FrameRecordWriter({ buffer, room: () => 4, written: (n) => void puts.push(Buffer.from(buffer.subarray(4, 4 + n))) });
   const f: Frame = { type: 'trade', symbol: 'BTCUSDT', ts: 7, price: 95_000.25, qty: 0.125 };
   assert.ok(w.write(f));
   assert.equal(puts.length, 2, 'the symbol is named first');

@@ -1,7 +1,7 @@
 // The in-process transport of a replay at --speed max: a worker thread plays the tape (the frames the
-// simulator would send, encoded by the shared codec) into a shared frame ring, decoded there by the socket
-// path's decoder (frame-records.ts), and the frames go on to the same handlers here. With --record the worker
-// sends each frame's text instead, and it is decoded here, as the socket's would be. No socket, no simulator, no
+// simulator would send, encoded by the shared codec) into a shared frame ring, and the frames go on to the same
+// handlers here. A frame comes decoded by the socket path's decoder on that thread (frame-records.ts), or as its
+// text (always with --record, and while this thread keeps up) and is decoded here, as the socket's would be. No socket, no simulator, no
 // wall-clock pace: market time is the tape's, and nothing waits for a quiet connection. Frames come in
 // batches with a turn of the event loop between them, so the journal, snapshots and timers run.
 import type { Worker } from 'node:worker_threads';

@@ -1,13 +1,14 @@
-// Decoded market frames as compact binary records, for the in-process replay (docs/architecture.md, "Replay at
-// --speed max"): the encoding thread runs each frame it encodes through the codec's decoder (the FrameReader the
-// socket path runs) and hands the decoded frame to the main thread as a record of numbers, which the main thread
-// turns back into the same Frame. Decoding then overlaps trading instead of queueing in front of it. A record is
+// Decoded market frames as compact binary records, for the in-process replay (docs/architecture.md, Threads:
+// the replay encoder): the encoding thread runs a frame it encodes through the codec's decoder (the FrameReader
+// the socket path runs) and hands the decoded frame to the main thread as a record of numbers, which the main
+// thread turns back into the same Frame. Decoding then overlaps trading instead of queueing in front of it. A record is
 // never JSON text, so it is told apart from a frame's raw text (which starts with `{`) by its first byte:
 //   [kind u8][symbol u8][channel u8][0 u8] then float64 values: ts and the frame's numbers, in Frame order.
 // A symbol or channel is sent once as a name record ([NAME][index][0][0] + its ASCII bytes) before its first use.
-// The ring places a record's bytes 4 bytes past an 8-byte boundary (frame-ring.ts), so its numbers are read in
-// place through a Float64Array.
+// The ring places a record's bytes 4 bytes past an 8-byte boundary (frame-ring.ts), so its numbers are written
+// and read in place through a Float64Array.
 import type { Frame } from './bitunix/frame.js';
+import type { FrameRoom } from './ring-frames.js';
 
 const BOOK = 1;
 const TRADE = 2;
@@ -19,83 +20,105 @@ const MAX_NAMES = 255;
 const HEAD = 4;
 const MAX_NAME_BYTES = 200;
 
-type HotFrame = Extract<Frame, { type: 'book' | 'trade' | 'kline' | 'price' }>;
+/** The longest record: a kline's or a price's ts and five values. */
+const MAX_RECORD_BYTES = HEAD + 8 * 6;
 
-/** The encoding thread's half: `put` receives each record's bytes (valid only during the call). */
+/**
+ * The encoding thread's half: each record is written in place where `to` gives room (the frame ring, through
+ * `ringRoom`), which must put a record's bytes 4 bytes past an 8-byte boundary of its memory, as the ring does.
+ */
 export class FrameRecordWriter {
   private readonly names = new Map<string, number>();
   private lastName = '';
   private lastIndex = -1;
-  /** A record is built here: its head in bytes 4-7, so its numbers land on the float64 slots from 1 on. */
-  private readonly nums = new Float64Array(32);
-  private readonly bytes = Buffer.from(this.nums.buffer);
-  /** The record from its head on, one view made once (a view per record was most of the writer's garbage). */
-  private readonly record = this.bytes.subarray(4);
+  private viewed: Uint8Array | null = null;
+  private nums: Float64Array<ArrayBufferLike> = new Float64Array(0);
 
-  constructor(private readonly put: (bytes: Buffer, length: number) => void) {}
+  constructor(private readonly to: FrameRoom) {}
 
-  /** Put `f` as a record; false when it has no record form (the caller sends its text instead). */
+  /** Write `f` as a record; false when it has no record form (the caller sends its text instead). */
   write(f: Frame): boolean {
-    const kind = f.type === 'book' ? BOOK : f.type === 'trade' ? TRADE : f.type === 'kline' ? KLINE : f.type === 'price' ? PRICE : 0;
-    if (kind === 0) return false;
-    const h = f as HotFrame;
-    const symbol = this.nameIndex(h.symbol);
-    const channel = h.type === 'kline' ? this.nameIndex(h.channel) : 0;
-    if (symbol < 0 || channel < 0) return false;
-    const b = this.bytes;
-    const v = this.nums;
-    b[4] = kind;
-    b[5] = symbol;
-    b[6] = channel;
-    b[7] = 0;
-    v[1] = h.ts;
-    let n: number;
-    switch (h.type) {
+    // One case per frame kind, so each reads its own fields (one object shape) on this hot path.
+    let i: number;
+    switch (f.type) {
       case 'book':
-        v[2] = h.bid;
-        v[3] = h.ask;
-        v[4] = h.bidQty;
-        v[5] = h.askQty;
-        n = 6;
-        break;
+        i = this.begin(BOOK, f.symbol, '', f.ts);
+        if (i < 0) return false;
+        this.nums[i + 1] = f.bid;
+        this.nums[i + 2] = f.ask;
+        this.nums[i + 3] = f.bidQty;
+        this.nums[i + 4] = f.askQty;
+        this.to.written(HEAD + 5 * 8);
+        return true;
       case 'trade':
-        v[2] = h.price;
-        v[3] = h.qty;
-        n = 4;
-        break;
+        i = this.begin(TRADE, f.symbol, '', f.ts);
+        if (i < 0) return false;
+        this.nums[i + 1] = f.price;
+        this.nums[i + 2] = f.qty;
+        this.to.written(HEAD + 3 * 8);
+        return true;
       case 'kline':
-        v[2] = h.open;
-        v[3] = h.high;
-        v[4] = h.low;
-        v[5] = h.close;
-        v[6] = h.volume;
-        n = 7;
-        break;
+        i = this.begin(KLINE, f.symbol, f.channel, f.ts);
+        if (i < 0) return false;
+        this.nums[i + 1] = f.open;
+        this.nums[i + 2] = f.high;
+        this.nums[i + 3] = f.low;
+        this.nums[i + 4] = f.close;
+        this.nums[i + 5] = f.volume;
+        this.to.written(HEAD + 6 * 8);
+        return true;
+      case 'price':
+        i = this.begin(PRICE, f.symbol, '', f.ts);
+        if (i < 0) return false;
+        this.nums[i + 1] = f.markPrice;
+        this.nums[i + 2] = f.indexPrice;
+        this.nums[i + 3] = f.fundingRate;
+        this.nums[i + 4] = f.fundingTime;
+        this.nums[i + 5] = f.nextFundingTime;
+        this.to.written(HEAD + 6 * 8);
+        return true;
       default:
-        v[2] = h.markPrice;
-        v[3] = h.indexPrice;
-        v[4] = h.fundingRate;
-        v[5] = h.fundingTime;
-        v[6] = h.nextFundingTime;
-        n = 7;
+        return false;
     }
-    this.put(this.record, n * 8 - 4);
-    return true;
   }
 
-  /** The index of a name, put as a name record the first time; -1 once the table is full or the name is not ASCII. */
+  /** Room taken, a record's head and ts written: the float64 index of its ts; -1 when its names have no index. */
+  private begin(kind: number, symbol: string, channel: string, ts: number): number {
+    const s = this.nameIndex(symbol);
+    const c = channel === '' ? 0 : this.nameIndex(channel);
+    if (s < 0 || c < 0) return -1;
+    const at = this.to.room(MAX_RECORD_BYTES);
+    const b = this.to.buffer;
+    if (b !== this.viewed) {
+      this.viewed = b;
+      this.nums = new Float64Array(b.buffer, 0, b.buffer.byteLength >> 3);
+    }
+    const first = b.byteOffset + at + HEAD;
+    if ((first & 7) !== 0) throw new Error('frame records: a record must start 4 bytes past an 8-byte boundary');
+    b[at] = kind;
+    b[at + 1] = s;
+    b[at + 2] = c;
+    b[at + 3] = 0;
+    this.nums[first >> 3] = ts;
+    return first >> 3;
+  }
+
+  /** The index of a name, written as a name record the first time; -1 once the table is full or the name is not ASCII. */
   private nameIndex(name: string): number {
     if (name === this.lastName) return this.lastIndex;
     let idx = this.names.get(name);
     if (idx === undefined) {
       idx = this.names.size;
       if (idx >= MAX_NAMES || name.length > MAX_NAME_BYTES || !/^[\x20-\x7e]*$/.test(name)) return -1;
-      const b = Buffer.alloc(HEAD + name.length);
-      b[0] = NAME;
-      b[1] = idx;
-      b.write(name, HEAD, 'latin1');
+      const at = this.to.room(HEAD + name.length);
+      const b = this.to.buffer;
+      b[at] = NAME;
+      b[at + 1] = idx;
+      b[at + 2] = 0;
+      b[at + 3] = 0;
+      for (let j = 0; j < name.length; j++) b[at + HEAD + j] = name.charCodeAt(j);
+      this.to.written(HEAD + name.length);
       this.names.set(name, idx);
-      this.put(b, b.length);
     }
     this.lastName = name;
     this.lastIndex = idx;

@@ -2,8 +2,8 @@
 // decoded form: frame-records.ts): one thread encodes a replay's frames while another trades on them, with no
 // copy, message or socket in between. Each record is a 32-bit length and its bytes (ASCII text or a record),
 // padded so that the next record starts 8-byte aligned (a record's numbers are read in place as float64); a
-// length of -1 means "wrapped: continue at the start". A record is copied in, or written in place into a
-// reserved one. Positions are byte counters modulo 2^32; the capacity is a power of two.
+// length of -1 means "wrapped: continue at the start". A record is copied in from a frame's text, or written in
+// place into a reserved one. Positions are byte counters modulo 2^32; the capacity is a power of two.
 const HEADER_INTS = 8;
 const WRITE = 0;
 const READ = 1;
@@ -73,23 +73,6 @@ export class FrameRingWriter extends RingView {
     if (off < 0) return false;
     (this.bytes as LatinBuffer).latin1Write(text, off, text.length);
     this.commit(text.length);
-    return true;
-  }
-
-  /** The views of the last source `tryWriteBytes` copied from, by length (a record writer reuses one buffer). */
-  private copyFrom: Uint8Array | null = null;
-  private copyViews: Uint8Array[] = [];
-
-  /** Append src[0, length) (e.g. a decoded frame's record); false when it does not fit yet. */
-  tryWriteBytes(src: Uint8Array, length: number): boolean {
-    const off = this.reserve(length);
-    if (off < 0) return false;
-    if (src !== this.copyFrom) {
-      this.copyFrom = src;
-      this.copyViews = [];
-    }
-    this.bytes.set((this.copyViews[length] ??= src.subarray(0, length)), off);
-    this.commit(length);
     return true;
   }
 

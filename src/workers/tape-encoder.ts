@@ -42,13 +42,8 @@ const DECODE_HERE_ABOVE = 1 / 4;
  * to the main thread while it keeps up, or when the reader leaves it to the text decoder).
  */
 function decodingRoom(ring: FrameRingWriter, maxLen: number): FrameRoom {
-  const waitForRoom = (): void => {
-    ring.publish();
-    ring.waitForReader(100);
-  };
-  const records = new FrameRecordWriter((bytes, length) => {
-    while (!ring.tryWriteBytes(bytes, length)) waitForRoom();
-  });
+  const inRing = ringRoom(ring);
+  const records = new FrameRecordWriter(inRing);
   const reader = new FrameReader();
   const scratch = Buffer.alloc(maxLen);
   const lowWater = ring.capacity * DECODE_HERE_ABOVE;
@@ -62,7 +57,8 @@ function decodingRoom(ring: FrameRingWriter, maxLen: number): FrameRoom {
         const f = reader.decode((views[n] ??= scratch.subarray(0, n)));
         if (f !== null && records.write(f)) return;
       }
-      while (!ring.tryWriteBytes(scratch, n)) waitForRoom();
+      ring.buffer.set((views[n] ??= scratch.subarray(0, n)), inRing.room(n));
+      inRing.written(n);
     },
   };
 }
