@@ -22,6 +22,7 @@ import {
   type PersistenceWorkerApi,
 } from '../shared/persistence-api.js';
 import { candlesCsvParts } from '../shared/candles-csv-text.js';
+import { encodeUtf8Pieces } from '../shared/utf8-pieces.js';
 import { JournalFold } from '../shared/journal-fold.js';
 import { sealSnapshot, validateSnapshot } from '../shared/state-schema.js';
 import { backupName, quarantine, removeStaleTmp, rotateAndWrite, writeDurable } from './store/durable-file.js';
@@ -49,17 +50,8 @@ const describe = (e: unknown): string => (e instanceof Error ? e.message : Strin
 
 /** The pieces' UTF-8 in one buffer, grown as needed (a buffer per piece costs more than making the text). */
 function utf8Of(parts: Iterable<string>, expectedBytes: number): Buffer {
-  let bytes = Buffer.allocUnsafe(Math.max(4096, expectedBytes));
-  let at = 0;
-  for (const p of parts) {
-    if (at + p.length * 3 > bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * bytes.length, at + p.length * 3));
-      bytes.copy(grown, 0, 0, at);
-      bytes = grown;
-    }
-    at += bytes.write(p, at, 'utf8');
-  }
-  return bytes.subarray(0, at);
+  const { bytes, length } = encodeUtf8Pieces(parts, Buffer.allocUnsafe(Math.max(4096, expectedBytes)), Buffer.allocUnsafe);
+  return bytes.subarray(0, length);
 }
 
 /** The snapshot as the session sealed it: the journal position is the worker's own bookkeeping. */

@@ -6,6 +6,7 @@ import type { BrokerState, Candle, ContractKind } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
 import { loadChartLib, renderReportParts } from '../report-html.js';
 import { packCandleRows } from '../../shared/candles-csv-text.js';
+import { encodeUtf8Pieces } from '../../shared/utf8-pieces.js';
 import { buildFinalReport, marketRecord, type FinalReport } from '../reports.js';
 import type { StateStore } from '../state-store.js';
 import type { MetricsLog } from './metrics-log.js';
@@ -71,24 +72,13 @@ const SIDE_FILE_ROOM = 32 << 20;
  * written, so the room to spare costs no memory; a larger file than that grows it.
  */
 export class SideFileBytes {
-  private bytes = Buffer.from(new SharedArrayBuffer(SIDE_FILE_ROOM));
+  private bytes: Buffer = Buffer.from(new SharedArrayBuffer(SIDE_FILE_ROOM));
 
   /** The pieces' UTF-8, each encoded as soon as it is made (none is kept as a string); valid until the next call. */
   encode(parts: Iterable<string>): Uint8Array {
-    let at = 0;
-    for (const p of parts) {
-      // three bytes per UTF-16 unit at most: the exact length is only worth a pass when the room may not do
-      if (at + p.length * 3 > this.bytes.length) {
-        const need = Buffer.byteLength(p, 'utf8');
-        if (at + need > this.bytes.length) {
-          const grown = Buffer.from(new SharedArrayBuffer(Math.max(2 * this.bytes.length, at + need)));
-          this.bytes.copy(grown, 0, 0, at);
-          this.bytes = grown;
-        }
-      }
-      at += this.bytes.write(p, at, 'utf8');
-    }
-    return this.bytes.subarray(0, at);
+    const { bytes, length } = encodeUtf8Pieces(parts, this.bytes, (size) => Buffer.from(new SharedArrayBuffer(size)));
+    this.bytes = bytes;
+    return bytes.subarray(0, length);
   }
 }
 
