@@ -24,6 +24,7 @@ import {
   restInterval,
   type Frame,
 } from '../src/shared/bitunix/index.js';
+import { isoMs } from '../src/shared/bitunix/wire-values.js';
 import type { Candle } from '../src/shared/types.js';
 
 // Frames quoted verbatim in notes/bitunix-protocol.md §1.2–§1.5 (captured live unless noted).
@@ -456,5 +457,18 @@ describe('REST funding rate', () => {
     const f = decodeFundingRate(body);
     assert.ok(Math.abs(f.rate - 0.0000072) < 1e-18);
     assert.deepEqual([f.nextFundingTime, f.intervalHours, f.markPrice], [1771430400000, 8, 67419.7]);
+  });
+});
+
+describe('isoMs: the ISO time a trade push and candles.csv write', () => {
+  it('is new Date(ms).toISOString() for any ms, across hours, in and out of years 1970-9999', () => {
+    const edges = [0, 59_999, 3_599_999, 3_600_000, 1_733_019_599_999, 253_402_300_799_999, 253_402_300_800_000, -1, -86_400_001, 1.5, 8.64e15];
+    for (const ms of edges) assert.equal(isoMs(ms), new Date(ms).toISOString(), String(ms));
+    fc.assert(
+      fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (ms) => isoMs(ms) === new Date(ms).toISOString()),
+      { numRuns: 2000, seed: 4 },
+    );
+    // consecutive times share an hour's prefix, the cache's case
+    for (let ms = 1_733_018_400_000; ms < 1_733_026_000_000; ms += 61_237) assert.equal(isoMs(ms), new Date(ms).toISOString());
   });
 });

@@ -1,6 +1,7 @@
 // candles.csv (docs/reports.md): the session's closed candles, oldest first, open time in ms and ISO, OHLCV.
 // The candles travel as packed rows (six float64 each, in shared memory) so the persistence worker formats the
 // file while the main thread builds report.html. Pure.
+import { isoMs } from './bitunix/wire-values.js';
 import type { Candle } from './types.js';
 
 /** Float64 fields per packed candle: ts, open, high, low, close, volume. */
@@ -22,9 +23,6 @@ export function packCandleRows(candles: readonly Candle[]): Float64Array {
   return rows;
 }
 
-const HOUR = 3_600_000;
-const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
-
 /** Rows per piece of candlesCsvParts. */
 const CSV_PIECE_ROWS = 256;
 
@@ -34,29 +32,12 @@ const CSV_PIECE_ROWS = 256;
  */
 export function* candlesCsvParts(rows: Float64Array): Generator<string> {
   yield 'ts,time,open,high,low,close,volume\n';
-  // `new Date(ts).toISOString()` with the date and hour kept from the previous row while they agree (a month is
-  // 720 hours and 43,200 candles).
-  let hourOf = NaN;
-  let hourText = '';
-  const isoTime = (ts: number): string => {
-    if (!(Number.isInteger(ts) && ts >= 0 && ts < 253_402_300_800_000)) return new Date(ts).toISOString();
-    const hour = ts - (ts % HOUR);
-    if (hour !== hourOf) {
-      hourOf = hour;
-      hourText = new Date(hour).toISOString().slice(0, 14);
-    }
-    const r = ts - hour;
-    const minute = Math.floor(r / 60_000);
-    const sec = Math.floor((r - minute * 60_000) / 1000);
-    const milli = r - minute * 60_000 - sec * 1000;
-    return `${hourText}${pad2(minute)}:${pad2(sec)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
-  };
   const n = rows.length / FIELDS;
   for (let i = 0; i < n; i += CSV_PIECE_ROWS) {
     let piece = '';
     for (let at = i * FIELDS, end = Math.min(n, i + CSV_PIECE_ROWS) * FIELDS; at < end; at += FIELDS) {
       const ts = rows[at]!;
-      piece += `${ts},${isoTime(ts)},${rows[at + 1]},${rows[at + 2]},${rows[at + 3]},${rows[at + 4]},${rows[at + 5]}\n`;
+      piece += `${ts},${isoMs(ts)},${rows[at + 1]},${rows[at + 2]},${rows[at + 3]},${rows[at + 4]},${rows[at + 5]}\n`;
     }
     yield piece;
   }

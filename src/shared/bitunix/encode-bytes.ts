@@ -3,7 +3,7 @@
 // encodePrice return, without building the string. A replay's encoding thread writes millions of them.
 import { BOOK_CHANNEL, PRICE_CHANNEL, TRADE_CHANNEL } from './channels.js';
 import type { KlinePush, PricePush } from './encode.js';
-import { dec, iso, isoMs, round } from './wire-values.js';
+import { dec, iso, isoMs, round, YEAR_10000_MS } from './wire-values.js';
 
 const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 /** Generous bounds on one written value: dec() text, a `ts` and an ISO time are each well under this. */
@@ -131,7 +131,7 @@ let isoHour = NaN;
 let isoPrefix = lit('');
 /** The trade time as encodeTrade writes it (isoMs for integer ms in years 1970-9999), the date and hour kept. */
 function putTradeTime(buf: Uint8Array, off: number, ts: number): number {
-  if (!(Number.isInteger(ts) && ts >= 0 && ts < 253_402_300_800_000)) return putText(buf, off, new Date(ts).toISOString());
+  if (!(Number.isInteger(ts) && ts >= 0 && ts < YEAR_10000_MS)) return putText(buf, off, new Date(ts).toISOString());
   const hour = ts - (ts % 3_600_000);
   if (hour !== isoHour) {
     isoHour = hour;

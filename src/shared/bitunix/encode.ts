@@ -37,7 +37,7 @@ export function encodeBook(symbol: string, ts: number, bid: number, ask: number,
 }
 
 export function encodeTrade(symbol: string, ts: number, price: number, qty: number, side: 'buy' | 'sell'): string {
-  return `{"ch":"trade","symbol":"${symbol}","ts":${ts},"data":[{"t":"${Number.isInteger(ts) && ts >= 0 && ts < 253_402_300_800_000 ? isoMs(ts) : new Date(ts).toISOString()}","p":"${dec(price, 8)}","v":"${dec(qty, 8)}","s":"${side}"}]}`;
+  return `{"ch":"trade","symbol":"${symbol}","ts":${ts},"data":[{"t":"${isoMs(ts)}","p":"${dec(price, 8)}","v":"${dec(qty, 8)}","s":"${side}"}]}`;
 }
 
 /** `b` = base volume, `q` = quote turnover (defaults to volume × close). */

@@ -39,19 +39,28 @@ export function dec(n: number, digits: number): string {
   return text;
 }
 
-let isoMinute = NaN;
+const HOUR = 3_600_000;
+/** The first ms toISOString writes with a six-digit year (+010000-01-01): years 1970-9999 lie below it. */
+export const YEAR_10000_MS = 253_402_300_800_000;
+let isoHour = NaN;
 let isoPrefix = '';
-/** `new Date(ms).toISOString()` for an integer ms in years 1970-9999, the date and hour:minute of the last call kept. */
+/**
+ * `new Date(ms).toISOString()`: for an integer ms in years 1970-9999 the date and hour of the last call are kept
+ * (a trade push and a candles.csv row each need one; the hour changes once in thousands of them).
+ */
 export function isoMs(ms: number): string {
-  const minute = ms - (ms % 60_000);
-  if (minute !== isoMinute) {
-    isoMinute = minute;
-    isoPrefix = new Date(minute).toISOString().slice(0, 17);
+  if (!(Number.isInteger(ms) && ms >= 0 && ms < YEAR_10000_MS)) return new Date(ms).toISOString();
+  const hour = ms - (ms % HOUR);
+  if (hour !== isoHour) {
+    isoHour = hour;
+    isoPrefix = new Date(hour).toISOString().slice(0, 14);
   }
-  const r = ms - minute;
-  const sec = Math.floor(r / 1000);
-  const milli = r - sec * 1000;
-  return `${isoPrefix}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+  const r = ms - hour;
+  const min = Math.floor(r / 60_000);
+  const rest = r - min * 60_000;
+  const sec = Math.floor(rest / 1000);
+  const milli = rest - sec * 1000;
+  return `${isoPrefix}${min < 10 ? '0' : ''}${min}:${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
 export function round(n: number, digits: number): number {
