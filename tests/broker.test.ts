@@ -48,19 +48,19 @@ const candle = (ts: number, open: number, high: number, low: number, close: numb
 });
 const near = (actual: number, expected: number, eps = 1e-9): void =>
   assert.ok(Math.abs(actual - expected) <= eps * Math.max(1, Math.abs(expected)), `${actual} != ${expected}`);
-const only = <K extends BrokerEvent['event']>(evs: BrokerEvent[], k: K): Extract<BrokerEvent, { event: K }>[] =>
+const only = <K extends BrokerEvent['event']>(evs: readonly BrokerEvent[], k: K): Extract<BrokerEvent, { event: K }>[] =>
   evs.filter((e): e is Extract<BrokerEvent, { event: K }> => e.event === k);
-function exitOf(evs: BrokerEvent[]): ExitEvent {
+function exitOf(evs: readonly BrokerEvent[]): ExitEvent {
   const x = only(evs, 'Exit');
   assert.equal(x.length, 1, `expected one Exit in ${JSON.stringify(evs)}`);
   return x[0]!;
 }
-function fillOf(evs: BrokerEvent[]): FillEvent {
+function fillOf(evs: readonly BrokerEvent[]): FillEvent {
   const f = only(evs, 'Fill');
   assert.equal(f.length, 1, `expected one Fill in ${JSON.stringify(evs)}`);
   return f[0]!;
 }
-function rejectOf(evs: BrokerEvent[]): string {
+function rejectOf(evs: readonly BrokerEvent[]): string {
   assert.equal(evs.length, 1, JSON.stringify(evs));
   assert.equal(evs[0]!.event, 'OrderRejected');
   return (evs[0] as { reason: string }).reason;

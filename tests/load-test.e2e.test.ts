@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeFrame, encodeBook, encodeKline, encodeTrade, FrameReader, type DecodeOptions } from '../src/shared/bitunix/index.js';
+import { decodeFrame, encodeBook, encodeKline, encodePrice, encodeTrade, FrameReader, type DecodeOptions } from '../src/shared/bitunix/index.js';
 import type { ExitEvent, FillEvent } from '../src/shared/events.js';
 import { floodBid, type FloodRecord } from '../src/workers/exchange-sim/index.js';
 import { checkCrossings, runLoadTest } from '../scripts/load-test.js';
@@ -128,6 +128,46 @@ describe('FrameReader decodes book, trade and kline pushes exactly like decodeFr
       { numRuns: 4000, seed: 6 },
     );
     assert.ok(fast > 500, `the fast path was taken ${fast} times (of 4000)`);
+  });
+});
+
+describe('FrameReader.decodeAt reads a frame inside a larger buffer as decode reads it alone', () => {
+  it('never lets the bytes around the frame change it, a truncated frame followed by its own rest included (property)', () => {
+    const grid = fc.integer({ min: 1, max: 2_000_000 }).map((n) => n / 10);
+    const ts = fc.integer({ min: 0, max: 2e12 });
+    const frame = fc.oneof(
+      fc.record({ ts, b: grid, q: grid }).map((r) => encodeBook('BTCUSDT', r.ts, r.b, r.b + 0.1, r.q, r.q)),
+      fc.record({ ts, p: grid, v: grid, buy: fc.boolean() }).map((r) => encodeTrade('BTCUSDT', r.ts, r.p, r.v, r.buy ? 'buy' : 'sell')),
+      fc
+        .record({ ts, l: grid, up: grid, v: grid })
+        .map((r) => encodeKline('BTCUSDT', 'market_kline_1min', r.ts, { open: r.l, high: r.l + r.up, low: r.l, close: r.l, volume: r.v })),
+      fc
+        .record({ ts, m: grid })
+        .map((r) =>
+          encodePrice('BTCUSDT', r.ts, { markPrice: r.m, indexPrice: r.m, fundingRate: 0.0001, fundingTime: 1733126400000, nextFundingTime: 1733155200000 }),
+        ),
+    );
+    const junk = fc.string({ maxLength: 12 });
+    let whole = 0;
+    fc.assert(
+      fc.property(frame, fc.nat(), junk, junk, fc.boolean(), (text, cut, before, after, restFollows) => {
+        // The frame's first `k` bytes (a quarter of the time all of them), then (when restFollows) the rest of
+        // the frame it was cut from.
+        const k = cut % 4 === 0 ? text.length : cut % (text.length + 1);
+        const alone = text.slice(0, k);
+        const buf = Buffer.from(before + alone + (restFollows ? text.slice(k) : '') + after, 'latin1');
+        const start = Buffer.byteLength(before, 'latin1');
+        const reader = new FrameReader();
+        const got = reader.decodeAt(buf, start, start + k);
+        assert.deepEqual(got, new FrameReader().decode(Buffer.from(alone, 'latin1')));
+        if (k === text.length && got !== null) {
+          whole++;
+          assert.deepEqual(got, decodeFrame(text));
+        }
+      }),
+      { numRuns: 3000, seed: 12 },
+    );
+    assert.ok(whole > 300, `whole frames read ${whole} times`);
   });
 });
 

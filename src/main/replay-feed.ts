@@ -118,7 +118,7 @@ export class TapeFeed implements MarketDataFeed {
       if (frame === null) return; // a name, for the records after it
     } else {
       if (this.recorder !== null) this.recorder.frame(bytes.toString('utf8', start, end), this.lastFrameAt);
-      frame = this.decoder.decode(bytes.subarray(start, end)) ?? decodeFrame(bytes.toString('latin1', start, end));
+      frame = this.decoder.decodeAt(bytes, start, end) ?? decodeFrame(bytes.toString('latin1', start, end));
     }
     if (!this.gotData && (frame.type === 'book' || frame.type === 'trade' || frame.type === 'kline' || frame.type === 'price')) {
       this.gotData = true;

@@ -29,6 +29,9 @@ export { orderDueAt } from './broker-inputs.js';
 export { STOP_STEP_R } from './exit-rules.js';
 export { WORKING_ORDER_TOLERANCE_BPS } from './working-orders.js';
 
+/** What a tick that decides nothing returns (frozen: a caller that adds to it fails loudly). */
+const NO_EVENTS: readonly BrokerEvent[] = Object.freeze([]);
+
 export class PaperBroker {
   private s: BrokerState;
   private readonly reduce: BrokerReducer;
@@ -38,6 +41,8 @@ export class PaperBroker {
   private readonly stops = new StopHistory();
   /** Latest valid market time seen, for stamping rejections of inputs that carry no usable time. */
   private lastAt = 0;
+  /** onTick's events while it decides (see there). */
+  private readonly tickEvents: BrokerEvent[] = [];
 
   constructor(
     readonly cfg: BrokerConfig,
@@ -114,9 +119,11 @@ export class PaperBroker {
    * trailing move or a remainder fill waits until the span's candles have said whether the stop was crossed
    * while the engine could not see (a position stopped out in the span must not take profit afterwards).
    */
-  onTick(tick: Tick, stopsOnly = false): BrokerEvent[] {
-    if (!validTick(tick)) return [];
-    const out: BrokerEvent[] = [];
+  onTick(tick: Tick, stopsOnly = false): readonly BrokerEvent[] {
+    if (!validTick(tick)) return NO_EVENTS;
+    // Most ticks decide nothing: their events gather in one array, copied out only when there are some.
+    const out = this.tickEvents;
+    out.length = 0;
     const at = tick.ts;
     this.seen(at);
     if (this.dayMayRoll(at)) this.rollDay(at, this.equityWith(tick), out); // the equity only when it is needed
@@ -137,7 +144,10 @@ export class PaperBroker {
       this.cancelAll('position_closed', at, out);
     }
     this.checkDrawdown(this.equityWith(tick), at, out);
-    return out;
+    if (out.length === 0) return NO_EVENTS;
+    const events = out.slice();
+    out.length = 0;
+    return events;
   }
 
   /**

@@ -16,11 +16,13 @@ export interface CandleGap {
 }
 
 export interface CandleUpdate {
-  closed: Candle[];
-  gap: CandleGap | null;
+  readonly closed: readonly Candle[];
+  readonly gap: CandleGap | null;
 }
 
-const NOTHING = (): CandleUpdate => ({ closed: [], gap: null });
+/** Most kline pushes and clock checks change nothing: one frozen answer for all of them, not one per call. */
+const UNCHANGED: CandleUpdate = Object.freeze({ closed: Object.freeze([]) as readonly Candle[], gap: null });
+const NOTHING = (): CandleUpdate => UNCHANGED;
 
 export class CandleBuilder {
   private readonly closedCandles: Candle[] = [];

@@ -47,14 +47,14 @@ function decodingRoom(ring: FrameRingWriter, maxLen: number): FrameRoom {
   const reader = new FrameReader();
   const scratch = Buffer.alloc(maxLen);
   const lowWater = ring.capacity * DECODE_HERE_ABOVE;
-  // The decoder reads a frame as a whole array: one view of the scratch per frame length, made once.
+  // The copy into the ring takes a frame as a whole array: one view of the scratch per frame length, made once.
   const views: Buffer[] = [];
   return {
     buffer: scratch,
     room: () => 0,
     written(n: number): void {
       if (ring.unread >= lowWater) {
-        const f = reader.decode((views[n] ??= scratch.subarray(0, n)));
+        const f = reader.decodeAt(scratch, 0, n);
         if (f !== null && records.write(f)) return;
       }
       ring.buffer.set((views[n] ??= scratch.subarray(0, n)), inRing.room(n));

@@ -358,7 +358,7 @@ export class TradingCore {
   }
 
   /** Journal broker events and react to the ones that end the session. */
-  applyBroker(events: BrokerEvent[]): void {
+  applyBroker(events: readonly BrokerEvent[]): void {
     if (events.length === 0) return;
     let tripped = false;
     for (const e of events) {

@@ -48,9 +48,10 @@ const LIT_V = ascii('","v":"');
 const LIT_S = ascii('","s":"');
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
-function bytesAt(b: Uint8Array, i: number, lit: Uint8Array): boolean {
+/** True when `lit` lies at b[i] and ends by `end` (the frame's end in b). */
+function bytesAt(b: Uint8Array, i: number, lit: Uint8Array, end: number): boolean {
   const n = lit.length;
-  if (i + n > b.length) return false;
+  if (i + n > end) return false;
   for (let j = 0; j < n; j++) if (b[i + j] !== lit[j]) return false;
   return true;
 }
@@ -59,13 +60,12 @@ function bytesAt(b: Uint8Array, i: number, lit: Uint8Array): boolean {
 let decimalEnd = 0;
 
 /**
- * The run of digits and dots from b[i] (its end in `decimalEnd`) as Number() reads it: NaN unless it has at
- * most one inner '.' and at most 15 digits. Exact: the digits form an integer below 2^53, and one IEEE
+ * The run of digits and dots from b[i] up to `n` (its end in `decimalEnd`) as Number() reads it: NaN unless it
+ * has at most one inner '.' and at most 15 digits. Exact: the digits form an integer below 2^53, and one IEEE
  * division by an exact power of ten rounds correctly, which is what Number() does. One pass over the bytes.
  */
-function readDecimal(b: Uint8Array, i: number): number {
+function readDecimal(b: Uint8Array, i: number, n: number): number {
   const start = i;
-  const n = b.length;
   let m = 0;
   let frac = -1;
   let bad = false;
@@ -85,9 +85,9 @@ function readDecimal(b: Uint8Array, i: number): number {
   return frac > 0 ? m / POW10[frac]! : m;
 }
 
-/** The closing quote of a printable-ASCII string without escapes that starts at `i`, or -1. */
-function plainStringEnd(b: Uint8Array, i: number): number {
-  for (; i < b.length; i++) {
+/** The closing quote, before `end`, of a printable-ASCII string without escapes that starts at `i`, or -1. */
+function plainStringEnd(b: Uint8Array, i: number, end: number): number {
+  for (; i < end; i++) {
     const c = b[i]!;
     if (c === 34) return i;
     if (c < 32 || c > 126 || c === 92) return -1;
@@ -104,32 +104,40 @@ export class FrameReader {
 
   /** The Frame of a hot push in the exact layout, or null: decode the text instead (decodeFrame). */
   decode(b: Uint8Array, opts?: DecodeOptions): Frame | null {
-    const n = b.length;
-    if (n > (opts?.maxBytes ?? DEFAULT_MAX_BYTES)) return null;
-    const book = bytesAt(b, 0, LIT_BOOK1);
+    return this.decodeAt(b, 0, b.length, opts);
+  }
+
+  /**
+   * decode() of the frame b[start, end) inside a larger buffer (a replay's frame ring), without a view of it:
+   * every read stops at `end`, so the bytes after the frame cannot change what it decodes to.
+   */
+  decodeAt(b: Uint8Array, start: number, end: number, opts?: DecodeOptions): Frame | null {
+    if (end - start > (opts?.maxBytes ?? DEFAULT_MAX_BYTES)) return null;
+    const book = bytesAt(b, start, LIT_BOOK1, end);
     let channel = '';
     let isPrice = false;
     let i: number;
-    if (book) i = LIT_BOOK1.length;
-    else if (bytesAt(b, 0, LIT_TRADE)) i = LIT_TRADE.length;
-    else if (bytesAt(b, 0, LIT_PRICE)) {
+    if (book) i = start + LIT_BOOK1.length;
+    else if (bytesAt(b, start, LIT_TRADE, end)) i = start + LIT_TRADE.length;
+    else if (bytesAt(b, start, LIT_PRICE, end)) {
       isPrice = true;
-      i = LIT_PRICE.length;
-    } else if (bytesAt(b, 0, LIT_KLINE)) {
-      const ce = plainStringEnd(b, LIT_CH.length);
-      if (ce < 0 || !bytesAt(b, ce, LIT_SYMBOL)) return null;
-      channel = this.channels.of(b, LIT_CH.length, ce);
+      i = start + LIT_PRICE.length;
+    } else if (bytesAt(b, start, LIT_KLINE, end)) {
+      const cs = start + LIT_CH.length;
+      const ce = plainStringEnd(b, cs, end);
+      if (ce < 0 || !bytesAt(b, ce, LIT_SYMBOL, end)) return null;
+      channel = this.channels.of(b, cs, ce);
       i = ce + LIT_SYMBOL.length;
     } else return null;
-    let e = plainStringEnd(b, i);
+    let e = plainStringEnd(b, i, end);
     if (e < 0) return null;
     const symbol = this.symbols.of(b, i, e);
-    if (!bytesAt(b, e, LIT_TS)) return null;
+    if (!bytesAt(b, e, LIT_TS, end)) return null;
     // ts: a JSON integer (no leading zero), at most 15 digits
     const tsStart = e + LIT_TS.length;
     i = tsStart;
     let ts = 0;
-    for (; i < n; i++) {
+    for (; i < end; i++) {
       const c = b[i]!;
       if (c < 48 || c > 57) break;
       ts = ts * 10 + (c - 48);
@@ -137,12 +145,12 @@ export class FrameReader {
     const tsDigits = i - tsStart;
     if (tsDigits === 0 || tsDigits > 15 || (tsDigits > 1 && b[tsStart] === 48)) return null;
     if (opts !== undefined && opts.nowMs !== undefined && ts > opts.nowMs + (opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS)) return null;
-    if (!bytesAt(b, i, LIT_DATA)) return null;
+    if (!bytesAt(b, i, LIT_DATA, end)) return null;
     i += LIT_DATA.length;
-    if (channel !== '') return klineFrom(b, i, symbol, ts, channel);
-    if (isPrice) return this.priceFrom(b, i, symbol, ts);
+    if (channel !== '') return klineFrom(b, i, end, symbol, ts, channel);
+    if (isPrice) return this.priceFrom(b, i, end, symbol, ts);
     if (book) {
-      if (!bytesAt(b, i, LIT_BID) || readValues(b, i + LIT_BID.length, BOOK_SEPS, BOOK_VALUES) !== n) return null;
+      if (!bytesAt(b, i, LIT_BID, end) || readValues(b, i + LIT_BID.length, end, BOOK_SEPS, BOOK_VALUES) !== end) return null;
       const bid = BOOK_VALUES[0]!;
       const bidQty = BOOK_VALUES[1]!;
       const ask = BOOK_VALUES[2]!;
@@ -151,26 +159,26 @@ export class FrameReader {
       if (!(bid > 0 && ask > 0 && bidQty >= 0 && askQty >= 0 && bid < ask)) return null;
       return { type: 'book', symbol, ts, bid, ask, bidQty, askQty };
     }
-    if (b[i] !== 91) return null; // [
+    if (i >= end || b[i] !== 91) return null; // [
     i++;
     let price = NaN;
     let qty = NaN;
     for (;;) {
-      if (!bytesAt(b, i, LIT_T)) return null;
-      e = plainStringEnd(b, i + LIT_T.length);
-      if (e < 0 || !bytesAt(b, e, LIT_P)) return null;
-      price = readDecimal(b, e + LIT_P.length);
+      if (!bytesAt(b, i, LIT_T, end)) return null;
+      e = plainStringEnd(b, i + LIT_T.length, end);
+      if (e < 0 || !bytesAt(b, e, LIT_P, end)) return null;
+      price = readDecimal(b, e + LIT_P.length, end);
       e = decimalEnd;
-      if (!bytesAt(b, e, LIT_V)) return null;
-      qty = readDecimal(b, e + LIT_V.length);
+      if (!bytesAt(b, e, LIT_V, end)) return null;
+      qty = readDecimal(b, e + LIT_V.length, end);
       e = decimalEnd;
-      if (Number.isNaN(price) || Number.isNaN(qty) || !bytesAt(b, e, LIT_S)) return null;
-      e = plainStringEnd(b, e + LIT_S.length);
-      if (e < 0 || b[e + 1] !== 125) return null; // "}
+      if (Number.isNaN(price) || Number.isNaN(qty) || !bytesAt(b, e, LIT_S, end)) return null;
+      e = plainStringEnd(b, e + LIT_S.length, end);
+      if (e < 0 || e + 2 >= end || b[e + 1] !== 125) return null; // "}
       const c = b[e + 2];
       i = e + 3;
       if (c === 44) continue; // , another trade: the frame's last one counts
-      if (c !== 93 || b[i] !== 125 || i + 1 !== n) return null; // ]} and the end
+      if (c !== 93 || i >= end || b[i] !== 125 || i + 1 !== end) return null; // ]} and the end
       break;
     }
     if (!(price > 0 && qty >= 0)) return null;
@@ -178,23 +186,23 @@ export class FrameReader {
   }
 
   /** The price body from b[i] on, or null: decode the text instead. Settlement times repeat for hours: parsed once. */
-  private priceFrom(b: Uint8Array, i: number, symbol: string, ts: number): Frame | null {
-    if (!bytesAt(b, i, LIT_IP)) return null;
-    i = readValues(b, i + LIT_IP.length, PRICE_SEPS, PRICE_VALUES);
+  private priceFrom(b: Uint8Array, i: number, end: number, symbol: string, ts: number): Frame | null {
+    if (!bytesAt(b, i, LIT_IP, end)) return null;
+    i = readValues(b, i + LIT_IP.length, end, PRICE_SEPS, PRICE_VALUES);
     if (i < 0) return null;
     const v = PRICE_VALUES;
     const indexPrice = v[0]!;
     const markPrice = v[1]!;
     const frPct = v[2]!;
-    let e = plainStringEnd(b, i);
+    let e = plainStringEnd(b, i, end);
     if (e < 0) return null;
     const fundingTime = this.fundingTimes.of(b, i, e);
-    if (!bytesAt(b, e, LIT_NFT)) return null;
+    if (!bytesAt(b, e, LIT_NFT, end)) return null;
     i = e + LIT_NFT.length;
-    e = plainStringEnd(b, i);
+    e = plainStringEnd(b, i, end);
     if (e < 0) return null;
     const nextFundingTime = this.nextFundingTimes.of(b, i, e);
-    if (e + LIT_KLINE_END.length !== b.length || !bytesAt(b, e, LIT_KLINE_END)) return null; // "}}
+    if (e + LIT_KLINE_END.length !== end || !bytesAt(b, e, LIT_KLINE_END, end)) return null; // "}}
     // NaN fails every comparison: those, and bad values, take the text path for the exact reason.
     if (!(indexPrice > 0 && markPrice > 0 && frPct >= 0 && Number.isFinite(fundingTime) && Number.isFinite(nextFundingTime))) return null;
     return { type: 'price', symbol, ts, markPrice, indexPrice, fundingRate: frPct / 100, fundingTime, nextFundingTime };
@@ -260,21 +268,21 @@ const KLINE_VALUES = new Float64Array(6);
  * Plain decimals from b[i] on, each followed by its separator in `seps`, read into `out` (no allocation on the
  * hot path); the index after the last separator, or -1 when the layout differs or a value is not a plain decimal.
  */
-function readValues(b: Uint8Array, i: number, seps: readonly Uint8Array[], out: Float64Array): number {
+function readValues(b: Uint8Array, i: number, end: number, seps: readonly Uint8Array[], out: Float64Array): number {
   for (let k = 0; k < seps.length; k++) {
-    const v = readDecimal(b, i);
+    const v = readDecimal(b, i, end);
     if (Number.isNaN(v)) return -1;
     out[k] = v;
     const next = seps[k]!;
-    if (!bytesAt(b, decimalEnd, next)) return -1;
+    if (!bytesAt(b, decimalEnd, next, end)) return -1;
     i = decimalEnd + next.length;
   }
   return i;
 }
 
 /** The kline body from b[i] on (`{"o":...}}` to the end), or null: decode the text instead. */
-function klineFrom(b: Uint8Array, i: number, symbol: string, ts: number, channel: string): Frame | null {
-  if (!bytesAt(b, i, LIT_O) || readValues(b, i + LIT_O.length, KLINE_SEPS, KLINE_VALUES) !== b.length) return null;
+function klineFrom(b: Uint8Array, i: number, end: number, symbol: string, ts: number, channel: string): Frame | null {
+  if (!bytesAt(b, i, LIT_O, end) || readValues(b, i + LIT_O.length, end, KLINE_SEPS, KLINE_VALUES) !== end) return null;
   const v = KLINE_VALUES;
   const open = v[0]!;
   const close = v[1]!;
