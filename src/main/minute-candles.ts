@@ -37,7 +37,8 @@ export class MinuteCandles {
    * had them at market time `seenAt` or later (a span's end, or when the last missing candle closed).
    */
   async through(fromTs: number, toTs: number, seenAt = toTs): Promise<Candle[]> {
-    const f = this.fetches.find((x) => x.fromTs <= fromTs && toTs <= x.toTs && x.askedAt >= seenAt) ?? this.fetch(fromTs, toTs);
+    const last = minuteOf(toTs);
+    const f = this.fetches.find((x) => x.fromTs <= fromTs && last <= x.toTs && x.askedAt >= seenAt) ?? this.fetch(fromTs, toTs);
     const candles = await f.candles;
     return candles.filter((c) => c.ts >= fromTs && c.ts <= toTs);
   }
