@@ -77,8 +77,8 @@ export class MarketIntake {
   /** REST history for the feed in use (set before the feed starts). */
   history(): HistoryParts {
     if (!this.rest || !this.minutes) throw new Error('market history used before the feed was set up');
-    const { core, cfg, log } = this.d;
-    return { rest: this.rest, minutes: this.minutes, core: core(), interval: cfg.interval, log, record: (e) => this.d.record(e) };
+    const d = this.d;
+    return { rest: this.rest, minutes: this.minutes, core: d.core(), interval: d.cfg.interval, log: d.log, record: (e) => d.record(e) };
   }
 
   /** The session's REST history, and the 1-minute candles its gaps and blind spans share. */
