@@ -2,7 +2,7 @@
 // Bitunix has no 3m REST interval, so 3m history is built from 1m candles. Every request names the
 // engine in its User-Agent (the exchange's CDN challenges anonymous clients), and a rate-limit reply
 // is waited out with a backoff and asked again: it is the exchange saying "later", not bad data.
-import { decodeFundingRate, decodeRestKlines, fundingRateQuery, isRestRateLimited, klineQuery, type FundingRate } from '../shared/bitunix/index.js';
+import { decodeFundingRate, decodeRestKlines, fundingRateQuery, isRestRateLimited, klineQuery, restServes, type FundingRate } from '../shared/bitunix/index.js';
 import { aggregate } from '../shared/candle-builder.js';
 import type { Candle } from '../shared/types.js';
 import { INTERVAL_MS, type Interval } from './config.js';
@@ -72,9 +72,10 @@ export class RestClient {
    * market time now: a candle is closed when ts + interval <= closedBefore (the forming one is dropped).
    */
   async klinesRange(interval: Interval, fromTs: number, toTs: number, closedBefore: number, maxCandles = Infinity): Promise<Candle[]> {
-    if (interval === '3m') {
-      const ones = await this.klinesRange('1m', fromTs, toTs + 2 * 60_000, closedBefore, maxCandles * 3);
-      return aggregate(ones, INTERVAL_MS['3m'])
+    if (!restServes(interval)) {
+      const perCandle = INTERVAL_MS[interval] / INTERVAL_MS['1m'];
+      const ones = await this.klinesRange('1m', fromTs, toTs + INTERVAL_MS[interval] - INTERVAL_MS['1m'], closedBefore, maxCandles * perCandle);
+      return aggregate(ones, INTERVAL_MS[interval])
         .filter((c) => c.ts >= fromTs && c.ts <= toTs)
         .slice(-maxCandles);
     }

@@ -1,7 +1,8 @@
 // Recovers blind spans once data resumes (docs/reliability.md): fetches the 1-minute candles overlapping every
-// pending span, the forming one included, and hands them to the core, which judges the position on what it did
-// not see. One fetch at a time; a failed fetch is retried with a capped backoff until it succeeds or the session
-// stops, and entries stay blocked meanwhile (the core stays `recovering`). Nothing here runs on the tick path.
+// pending span, the forming one included (a gap's backfill shares the fetch), and hands them to the core, which
+// judges the position on what it did not see. One fetch at a time; a failed fetch is retried with a capped
+// backoff until it succeeds or the session stops, and entries stay blocked meanwhile (the core stays
+// `recovering`). Nothing here runs on the tick path.
 import type { BlindSpan } from '../shared/blind-spans.js';
 import { minuteOf } from '../shared/blind-spans.js';
 import type { Candle } from '../shared/types.js';

@@ -1,9 +1,9 @@
 // What the session does when the market data feed or the tick path reports something: data flowing (ready, and
 // a reconnect counted toward a storm), the socket down (a blind span) or lost for good, stale data, a blind span
 // closed, a candle gap, the breaker tripped. The tick itself goes straight to the core; only these come here.
-import { SPAN_CANDLE_MS, type BlindSpan } from '../../shared/blind-spans.js';
+import type { BlindSpan } from '../../shared/blind-spans.js';
 import type { FeedHandlers, MarketDataFeed } from '../market-feed.js';
-import type { MarketHistory } from '../replay-history.js';
+import type { MinuteCandles } from '../minute-candles.js';
 import { SpanRecovery } from '../span-recovery.js';
 import type { CoreSink } from '../trading/trading-core.js';
 import { forceClose } from './force-close.js';
@@ -35,12 +35,12 @@ export class MarketEvents {
 
   constructor(private readonly d: MarketEventsDeps) {}
 
-  /** Blind spans are judged on the candles `rest` gives for them, once data resumes. */
-  recoverSpansFrom(rest: MarketHistory): void {
+  /** Blind spans are judged on the 1-minute candles `minutes` gives for them (shared with the backfill), once data resumes. */
+  recoverSpansFrom(minutes: MinuteCandles): void {
     const d = this.d;
     this.spanRecovery = new SpanRecovery({
       pending: () => d.core().pendingSpans,
-      fetch: async (fromTs, toTs) => d.core().screenCandles(await rest.minutesThrough(fromTs, toTs), SPAN_CANDLE_MS),
+      fetch: (fromTs, toTs) => minutes.through(fromTs, toTs),
       recover: (spans, candles) => d.core().recoverSpans(spans, candles),
       settled: () => d.refreshTradingState(),
       error: (message) => d.fail(message),

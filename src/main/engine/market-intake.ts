@@ -2,12 +2,14 @@
 // beside it (written to the frame log with --record), span recovery and funding on that history, then the feed
 // started with the session's handlers. The shutdown stops it again part by part, in its own order.
 import { type Frame, marketChannels } from '../../shared/bitunix/index.js';
+import { SPAN_CANDLE_MS } from '../../shared/blind-spans.js';
 import type { Rng } from '../../shared/rng.js';
 import type { EngineConfig } from '../config.js';
 import type { EmbeddedSim } from '../embedded-sim.js';
 import { isFrameLog } from '../frame-log-reader.js';
 import type { FrameRecorder } from '../frame-recorder.js';
 import type { MarketDataFeed } from '../market-feed.js';
+import { MinuteCandles } from '../minute-candles.js';
 import type { MarketHistory } from '../replay-history.js';
 import type { ReplaySource } from '../replay-source.js';
 import { RestClient } from '../rest-client.js';
@@ -31,6 +33,7 @@ export class MarketIntake {
   /** --record: the frame log being written. */
   private recorder: FrameRecorder | null = null;
   private rest: MarketHistory | null = null;
+  private minutes: MinuteCandles | null = null;
   private sim: EmbeddedSim | null = null;
   // ── replay: market time is the tape's (see replay-source.ts) ──
   private replay: ReplaySource | null = null;
@@ -65,16 +68,24 @@ export class MarketIntake {
     const { wsUrl, restUrl } = source;
     this.recorder = createRecorder(cfg, { version, sessionStart, log, maxFutureMs: cfg.feed === 'bitunix' ? 60_000 : null });
     const history = this.replay?.history ?? null;
-    this.rest = history
-      ? recordedHistory(history, cfg.symbol, this.recorder, clock)
-      : new RestClient(restUrl, cfg.symbol, restOptionsOf(version, this.recorder, clock));
+    this.useHistory(
+      history ? recordedHistory(history, cfg.symbol, this.recorder, clock) : new RestClient(restUrl, cfg.symbol, restOptionsOf(version, this.recorder, clock)),
+    );
     await this.startFeed(wsUrl, null);
   }
 
   /** REST history for the feed in use (set before the feed starts). */
   history(): HistoryParts {
-    if (!this.rest) throw new Error('market history used before the feed was set up');
-    return { rest: this.rest, core: this.d.core(), interval: this.d.cfg.interval, log: this.d.log, record: (e) => this.d.record(e) };
+    if (!this.rest || !this.minutes) throw new Error('market history used before the feed was set up');
+    const d = this.d;
+    return { rest: this.rest, minutes: this.minutes, core: d.core(), interval: d.cfg.interval, log: d.log, record: (e) => d.record(e) };
+  }
+
+  /** The session's REST history, and the 1-minute candles its gaps and blind spans share. */
+  private useHistory(rest: MarketHistory): void {
+    const d = this.d;
+    this.rest = rest;
+    this.minutes = new MinuteCandles({ rest, screen: (c) => d.core().screenCandles(c, SPAN_CANDLE_MS), marketNow: () => d.core().lastMarketTs });
   }
 
   /** No more replay timers. */
@@ -99,7 +110,7 @@ export class MarketIntake {
   /** Span recovery and funding on this.rest, then the feed (a socket to wsUrl, the tape, or `source`). */
   private async startFeed(wsUrl: string, source: MarketDataFeed | null): Promise<void> {
     const d = this.d;
-    d.market.recoverSpansFrom(this.rest!);
+    d.market.recoverSpansFrom(this.minutes!);
 
     void logFunding(this.history());
     // A replay's history is the one closed before its first streamed candle, seeded before any frame is read.
@@ -165,7 +176,7 @@ export class MarketIntake {
     const handlers = this.replayRun.recordingHandlers(() => d.market.onData(), onError);
     const played = openFrameLogReplay(d.cfg, { clock: d.clock, log: d.log, version: d.version, sessionStart, handlers });
     this.recorder = played.recorder;
-    this.rest = played.rest;
+    this.useHistory(played.rest);
     await this.startFeed('', played.feed);
   }
 }

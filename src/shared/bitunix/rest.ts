@@ -5,6 +5,11 @@ import { dec, isObj, num, round } from './wire-values.js';
 
 const REST_INTERVAL: Partial<Record<KlineInterval, string>> = { '1m': '1m', '5m': '5m', '15m': '15m', '30m': '30m', '1h': '1h' };
 
+/** Whether REST serves klines of this interval itself; the others (`3m`) are built from 1m ones. */
+export function restServes(i: KlineInterval): boolean {
+  return REST_INTERVAL[i] !== undefined;
+}
+
 /** REST kline interval name. REST has no `3m`: fetch 1m and aggregate instead. */
 export function restInterval(i: KlineInterval): string {
   const r = REST_INTERVAL[i];
