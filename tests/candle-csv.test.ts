@@ -3,6 +3,7 @@
 // A bad row is refused with the file and line, never skipped.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { detectCandleCsvLayout, parseCandleCsv } from '../src/shared/candle-csv.js';
@@ -85,6 +86,29 @@ describe('candle CSV layouts and time forms', () => {
     assert.deepEqual(
       open.map((c) => c.ts),
       [1733007600000, 1733007660000, 1733007720000],
+    );
+  });
+
+  it('reads every number as Number() reads its text: plain decimals in place, any other form as text (property)', () => {
+    const digits = fc.stringMatching(/^[0-9]{1,18}$/);
+    const numberText = fc.oneof(
+      fc.integer({ min: 1, max: 20_000_000 }).map((n) => (n / 100).toFixed(2)),
+      fc.double({ min: 1e-9, max: 1e12, noNaN: true }).map(String),
+      fc.tuple(digits, digits).map(([i, f]) => `${i}.${f}`),
+      // 16 to 20 digits: beyond what an integer below 2^53 holds exactly
+      fc.tuple(fc.stringMatching(/^[1-9][0-9]{15,19}$/), fc.nat({ max: 14 })).map(([d, p]) => `${d.slice(0, p + 1)}.${d.slice(p + 1)}`),
+      digits,
+      fc.constantFrom('.5', '5.', '1e3', '+7', '0x10', '96440.0', '0000012.50', '1234567890.12345', '12345678901234567'),
+    );
+    fc.assert(
+      fc.property(numberText, numberText, (price, volume) => {
+        const v = Number(price);
+        const q = Number(volume);
+        fc.pre(v > 0 && Number.isFinite(v) && q >= 0 && Number.isFinite(q));
+        const [c] = parseCandleCsv(`open_time,open,high,low,close,volume\n1733007600000,${price},${price},${price},${price},${volume}\n`);
+        assert.deepEqual(c, { ts: 1733007600000, open: v, high: v, low: v, close: v, volume: q });
+      }),
+      { numRuns: 3000, seed: 3 },
     );
   });
 

@@ -150,6 +150,28 @@ function checkedRow(line: string, where: string, col: CandleCsvColumns, prev: Ca
 }
 
 const DIGIT_0 = 48;
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
+/**
+ * Number(text[s, e)) for a plain decimal (digits with at most one inner '.', at most 15 digits), read in place;
+ * null for anything else. Exact: the digits form an integer below 2^53 and one IEEE division by an exact
+ * power of ten rounds correctly, as Number() does.
+ */
+function plainDecimal(text: string, s: number, e: number): number | null {
+  let m = 0;
+  let digits = 0;
+  let point = -1;
+  for (let i = s; i < e; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= DIGIT_0 && c <= DIGIT_0 + 9) {
+      m = m * 10 + (c - DIGIT_0);
+      digits++;
+    } else if (c === 46 && point < 0 && i > s && i < e - 1) point = i;
+    else return null;
+  }
+  if (digits === 0 || digits > 15) return null;
+  return point < 0 ? m : m / POW10[e - 1 - point]!;
+}
 const isDigit = (code: number): boolean => code >= DIGIT_0 && code <= DIGIT_0 + 9;
 const COLON = 58;
 /** Where `YYYY-MM-DD HH` has its digits. */
@@ -216,7 +238,7 @@ class RowScan {
     const first = text.charCodeAt(s);
     const last = text.charCodeAt(e - 1);
     if (first <= 32 || last <= 32 || first > 126 || last > 126) return NaN;
-    return Number(text.slice(s, e));
+    return plainDecimal(text, s, e) ?? Number(text.slice(s, e));
   }
 
   /**
