@@ -119,7 +119,13 @@ describe('network faults against the simulator', { concurrency: 3 }, () => {
     const backAt = Date.now() + 20_000; // taken before the fault, so no connect can succeed before it
     await postSimFault(e.port, { kind: 'refuse', ms: 20_000 });
     await postSimFault(e.port, { kind: 'drop' });
-    await waitFor('data after the refusals', () => connects(e.stateDir).some((c) => c.ts > backAt), 60_000, 100);
+    await waitFor(
+      'data after the refusals',
+      () => connects(e.stateDir).some((c) => c.ts > backAt),
+      60_000,
+      100,
+      () => explainRun(e, backAt - 20_000),
+    );
     const refused = readEvents(e.stateDir).filter((x) => x.event === 'WsDisconnected');
     assert.ok(refused.length >= 2, 'several refused attempts were made');
     const report = await stopWithKillFile(e);
