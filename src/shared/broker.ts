@@ -123,7 +123,7 @@ export class PaperBroker {
     if (!validTick(tick)) return NO_EVENTS;
     // Most ticks decide nothing: their events gather in one array, copied out only when there are some.
     const out = this.tickEvents;
-    out.length = 0;
+    if (out.length !== 0) out.length = 0; // left over only by a tick that threw (setting length is not free)
     const at = tick.ts;
     this.seen(at);
     if (this.dayMayRoll(at)) this.rollDay(at, this.equityWith(tick), out); // the equity only when it is needed
