@@ -150,12 +150,14 @@ function checkedRow(line: string, where: string, col: CandleCsvColumns, prev: Ca
 }
 
 const DIGIT_0 = 48;
+const isDigit = (code: number): boolean => code >= DIGIT_0 && code <= DIGIT_0 + 9;
 const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /**
  * Number(text[s, e)) for a plain decimal (digits with at most one inner '.', at most 15 digits), read in place;
  * null for anything else. Exact: the digits form an integer below 2^53 and one IEEE division by an exact
- * power of ten rounds correctly, as Number() does.
+ * power of ten rounds correctly, as Number() does. The same rules as the frame reader's readDecimal
+ * (src/shared/bitunix/frame-reader.ts), which reads bytes where this reads the CSV's text.
  */
 function plainDecimal(text: string, s: number, e: number): number | null {
   let m = 0;
@@ -163,7 +165,7 @@ function plainDecimal(text: string, s: number, e: number): number | null {
   let point = -1;
   for (let i = s; i < e; i++) {
     const c = text.charCodeAt(i);
-    if (c >= DIGIT_0 && c <= DIGIT_0 + 9) {
+    if (isDigit(c)) {
       m = m * 10 + (c - DIGIT_0);
       digits++;
     } else if (c === 46 && point < 0 && i > s && i < e - 1) point = i;
@@ -172,7 +174,7 @@ function plainDecimal(text: string, s: number, e: number): number | null {
   if (digits === 0 || digits > 15) return null;
   return point < 0 ? m : m / POW10[e - 1 - point]!;
 }
-const isDigit = (code: number): boolean => code >= DIGIT_0 && code <= DIGIT_0 + 9;
+
 const COLON = 58;
 /** Where `YYYY-MM-DD HH` has its digits. */
 const HOUR_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12];
