@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { detectCandleCsvLayout, parseCandleCsv } from '../src/shared/candle-csv.js';
+import { CandleCsvParser, detectCandleCsvLayout, parseCandleCsv } from '../src/shared/candle-csv.js';
+import type { Candle } from '../src/shared/types.js';
 import { lacking } from './helpers/prerequisite.js';
 
 const DATA = fileURLToPath(new URL('../../shared/data/', import.meta.url));
@@ -130,6 +131,64 @@ describe('candle CSV layouts and time forms', () => {
       ['', /^bad\.csv:1: empty file/],
       [H, /^bad\.csv: no candle rows after the header$/],
     ];
-    for (const [text, re] of bad) assert.throws(() => parseCandleCsv(text, 'bad.csv'), { message: re }, text);
+    for (const [text, re] of bad) {
+      assert.throws(() => parseCandleCsv(text, 'bad.csv'), { message: re }, text);
+      assert.throws(() => parseInPieces(text, 'bad.csv', [1, 7, 3]), { message: re }, `${text} in pieces`);
+    }
+  });
+});
+
+/** CandleCsvParser fed `text` in pieces of the given lengths, cycled. */
+function parseInPieces(text: string, source: string, lengths: number[]): Candle[] {
+  const out: Candle[] = [];
+  const p = new CandleCsvParser(source, (c) => out.push(c));
+  for (let at = 0, i = 0; at < text.length; i++) {
+    const n = lengths[i % lengths.length]!;
+    p.push(text.slice(at, at + n));
+    at += n;
+  }
+  p.end();
+  return out;
+}
+
+describe('a file read in pieces (the replay reads its file a megabyte at a time)', () => {
+  it('gives the candles and the errors of the whole text, however the text is cut (property)', () => {
+    const H = ['\uFEFFopen,high,low,close,volume,close_datetime', 'open_time,open,high,low,close,volume'];
+    const rows = [
+      [
+        '10,11,9,10.5,1,2024-12-01 00:00:59.999000+01:00',
+        '10.5,12,10,11,2,2024-12-01 00:01:59.999000+01:00',
+        '',
+        '11,11,11,11,0,2024-12-01 00:05:59.999000+01:00',
+      ],
+      ['1733007600000,1,1,1,1,0', '1733007660,1,2,1,1,0', '2024-11-30T23:02:00Z,1,1,1,1,0', '2024-11-30T23:02:00Z,1,1,1,1,0'],
+    ];
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 1 }),
+        fc.nat({ max: 4 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.boolean(),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 6 }),
+        (layout, n, eol, trailing, cuts) => {
+          const text = [H[layout]!, ...rows[layout]!.slice(0, n)].join(eol) + (trailing ? eol : '');
+          let whole: Candle[] | Error;
+          try {
+            whole = parseCandleCsv(text, 'f.csv');
+          } catch (err) {
+            whole = err as Error;
+          }
+          if (whole instanceof Error) assert.throws(() => parseInPieces(text, 'f.csv', cuts), { message: whole.message });
+          else assert.deepEqual(parseInPieces(text, 'f.csv', cuts), whole);
+        },
+      ),
+      { numRuns: 500, seed: 11 },
+    );
+  });
+
+  it('reads the month in 1 MB pieces to the same candles as the whole text', (t) => {
+    const f = load('binance_spot_BTCUSDT_1m_2024-12_privet1x.csv');
+    if (f === null) return lacking(t, 'the full privet1x CSV is not present');
+    assert.deepEqual(parseInPieces(f.text, f.file, [1 << 20]), parseCandleCsv(f.text, f.file));
   });
 });

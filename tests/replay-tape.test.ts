@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeFrame, FrameReader, type Frame } from '../src/shared/bitunix/index.js';
-import { CandleColumns } from '../src/shared/candle-pack.js';
+import { CandleColumns, GapFreeColumns } from '../src/shared/candle-pack.js';
 import { createFrameRing, FrameRingReader, FrameRingWriter } from '../src/shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../src/shared/replay-tape.js';
 import type { Candle } from '../src/shared/types.js';
@@ -165,6 +165,25 @@ test("candles kept as columns come back bit for bit, and a tape on another tape'
   const a = new ReplayTape('BTCUSDT', cs);
   const b = new ReplayTape('BTCUSDT', new CandleColumns(a.candles.data));
   assert.deepEqual(play(b, channels), play(new ReplayTape('BTCUSDT', cs), channels));
+});
+
+test('missing minutes become flat candles at the previous close, however the columns grow; candles out of order are refused', () => {
+  const cs = candles(40).filter((_, i) => i % 5 !== 2 && (i < 20 || i > 31)); // single minutes and a 12-minute gap
+  const built = new GapFreeColumns(3); // far too small a first guess: it grows
+  for (const c of cs) built.push(c);
+  const cols = built.columns();
+  assert.ok(cols.data.buffer instanceof SharedArrayBuffer);
+  assert.equal(cols.length, 40);
+  const byTs = new Map(cs.map((c) => [c.ts, c]));
+  for (let i = 0; i < 40; i++) {
+    const c = cols.at(i);
+    const prev = i > 0 ? cols.at(i - 1) : null;
+    const p = prev?.close;
+    assert.deepEqual(c, byTs.get(T0 + i * MINUTE) ?? { ts: T0 + i * MINUTE, open: p, high: p, low: p, close: p, volume: 0 });
+  }
+  assert.deepEqual([...new ReplayTape('BTCUSDT', cs).candles], [...cols]);
+  assert.throws(() => built.push(cs[3]!), /ascending 1-minute candles/);
+  assert.throws(() => new GapFreeColumns().push({ ...cs[0]!, ts: T0 + 30_000 }), /ascending 1-minute candles/);
 });
 
 test('the byte reader gives every frame of a tape (book, trade, kline and price pushes) as the text decoder does', () => {

@@ -2,10 +2,11 @@
 // reach the engine. At --speed max they go in process (no socket to pace or lose them); at a finite speed
 // through the embedded simulator's socket, paced by the wall clock. The two deliver the same frames.
 // A recorded frame log would be one more kind of source here.
-import { readFile } from 'node:fs/promises';
-import { parseCandleCsv } from '../shared/candle-csv.js';
+import { open } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { CandleCsvParser } from '../shared/candle-csv.js';
 import { ReplayTape } from '../shared/replay-tape.js';
-import type { CandleColumns } from '../shared/candle-pack.js';
+import { GapFreeColumns, type CandleColumns } from '../shared/candle-pack.js';
 import { TapeHistory, type MarketHistory } from './replay-history.js';
 
 export type ReplayTransport = 'memory' | 'socket';
@@ -19,9 +20,35 @@ export interface ReplaySource {
   history: MarketHistory | null;
 }
 
-/** The file read and parsed (the parsed objects are dropped once the tape holds them as columns). */
+/** Bytes of the file read and parsed at a time. */
+const READ_CHUNK = 1 << 20;
+/** Fewest bytes a row of the known layouts takes: the first guess of the candle count (it grows past it). */
+const MIN_ROW_BYTES = 64;
+
+/**
+ * The file read and parsed a piece at a time, each candle written straight into the tape's columns: what is held
+ * is the columns (48 bytes a candle) and one piece of text, never the file's text or an object per candle, so a
+ * year of candles starts as lightly as a month (docs/architecture.md).
+ */
 async function readTape(file: string, symbol: string): Promise<ReplayTape> {
-  return new ReplayTape(symbol, parseCandleCsv(await readFile(file, 'utf8'), file));
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const candles = new GapFreeColumns(size / MIN_ROW_BYTES);
+    const parser = new CandleCsvParser(file, (c) => candles.push(c));
+    const text = new StringDecoder('utf8');
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, null);
+      if (bytesRead === 0) break;
+      parser.push(text.write(buf.subarray(0, bytesRead)));
+    }
+    parser.push(text.end());
+    parser.end();
+    return new ReplayTape(symbol, candles.columns());
+  } finally {
+    await fh.close();
+  }
 }
 
 /** A tape being read ahead of openReplay (one at a time: the process plays one file). */

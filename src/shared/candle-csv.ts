@@ -87,35 +87,92 @@ function field(text: string | undefined): number {
  * error, with the 1-based line number of the offending row.
  */
 export function parseCandleCsv(text: string, source = 'csv'): Candle[] {
-  const firstEnd = lineEnd(text, 0);
-  const header = text
-    .slice(0, firstEnd)
-    .replace(/\r$/, '')
-    .replace(/^\uFEFF/, '');
-  if (header.trim() === '') throw new Error(`${source}:1: empty file, expected a header line`);
-  const col = detectCandleCsvLayout(header, source);
-  const scan = new RowScan(text, col);
   const out: Candle[] = [];
-  let lineNo = 1;
-  for (let at = firstEnd + 1; at <= text.length; ) {
-    const end = lineEnd(text, at);
-    lineNo++;
-    const prev = out[out.length - 1];
-    // An ordinary row is read in place; anything else (blank, padded, malformed) takes the checked path,
-    // which reads it the same way or names what is wrong with it.
-    const c = scan.row(at, end, prev) ?? checkedRow(text.slice(at, end).replace(/\r$/, ''), `${source}:${lineNo}`, col, prev);
-    if (c !== null) out.push(c);
-    at = end + 1;
-  }
-  if (out.length === 0) throw new Error(`${source}: no candle rows after the header`);
-  // The last RegExp match's subject is sliced from the file's text and would keep all of it alive (megabytes).
-  EMPTY_MATCH.test('');
+  const parser = new CandleCsvParser(source, (c) => out.push(c));
+  parser.push(text);
+  parser.end();
   return out;
 }
 
-function lineEnd(text: string, from: number): number {
+/**
+ * parseCandleCsv for a file read in pieces: `push` takes its text in chunks split anywhere, `end` reads the last
+ * line. Each candle goes to `onCandle` as soon as its line is complete, so a file of any length is never held
+ * whole (a year of candles is 50 MB of text). Every rule and message is parseCandleCsv's.
+ */
+export class CandleCsvParser {
+  private col: CandleCsvColumns | null = null;
+  private scan: RowScan | null = null;
+  /** The text after the last complete line. */
+  private rest = '';
+  private lineNo = 0;
+  private prev: Candle | undefined = undefined;
+  private rows = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly onCandle: (c: Candle) => void,
+  ) {}
+
+  push(chunk: string): void {
+    const text = this.rest.length === 0 ? chunk : this.rest + chunk;
+    const last = text.lastIndexOf('\n');
+    if (last < 0) {
+      this.rest = text;
+      return;
+    }
+    this.lines(text, last);
+    this.rest = text.slice(last + 1);
+  }
+
+  end(): void {
+    const text = this.rest;
+    this.rest = '';
+    this.lines(text, text.length);
+    if (this.rows === 0) throw new Error(`${this.source}: no candle rows after the header`);
+    // The last RegExp match's subject is sliced from the file's text and would keep it alive (megabytes).
+    EMPTY_MATCH.test('');
+  }
+
+  /** The lines of text[0, upTo): upTo is a line's end (a newline, or the end of the file). */
+  private lines(text: string, upTo: number): void {
+    let at = 0;
+    if (this.col === null) {
+      const firstEnd = lineEnd(text, 0, upTo);
+      const header = text
+        .slice(0, firstEnd)
+        .replace(/\r$/, '')
+        .replace(/^\uFEFF/, '');
+      if (header.trim() === '') throw new Error(`${this.source}:1: empty file, expected a header line`);
+      this.col = detectCandleCsvLayout(header, this.source);
+      this.scan = new RowScan(this.col);
+      this.lineNo = 1;
+      at = firstEnd + 1;
+    }
+    const col = this.col;
+    const scan = this.scan!;
+    scan.text = text;
+    for (; at <= upTo; ) {
+      const end = lineEnd(text, at, upTo);
+      if (end === upTo && at === upTo && upTo === text.length) break; // no line after the last newline
+      this.lineNo++;
+      // An ordinary row is read in place; anything else (blank, padded, malformed) takes the checked path,
+      // which reads it the same way or names what is wrong with it.
+      const c = scan.row(at, end, this.prev) ?? checkedRow(text.slice(at, end).replace(/\r$/, ''), `${this.source}:${this.lineNo}`, col, this.prev);
+      if (c !== null) {
+        this.prev = c;
+        this.rows++;
+        this.onCandle(c);
+      }
+      at = end + 1;
+    }
+    scan.text = '';
+  }
+}
+
+/** Where the line starting at `from` ends: its newline, or `upTo` (a line's end itself). */
+function lineEnd(text: string, from: number, upTo: number): number {
   const i = text.indexOf('\n', from);
-  return i < 0 ? text.length : i;
+  return i < 0 || i > upTo ? upTo : i;
 }
 
 /** One row, every rule checked with its message; null for a blank line. */
@@ -194,10 +251,10 @@ class RowScan {
   private suffix: string | null = null;
   private suffixMs = 0;
 
-  constructor(
-    private readonly text: string,
-    private readonly col: CandleCsvColumns,
-  ) {
+  /** The text being read: the file's, or one piece of it at a time (CandleCsvParser). */
+  text = '';
+
+  constructor(private readonly col: CandleCsvColumns) {
     this.starts = new Int32Array(col.width + 1);
   }
 

@@ -8,7 +8,7 @@
 import { channelKind, encodeBook, encodeKline, encodePrice, encodeTrade, klineChannelMs, type PricePush } from './bitunix/index.js';
 import { bookQty } from './book-qty.js';
 import type { PriceTick } from './price-process.js';
-import { CandleColumns } from './candle-pack.js';
+import { CandleColumns, GapFreeColumns } from './candle-pack.js';
 import { inferPriceTick, synthTicks, synthTicksInto } from './tick-synth.js';
 import type { Candle } from './types.js';
 
@@ -105,20 +105,10 @@ function copyCandle(c: Candle, into: Candle): Candle {
 }
 
 /** Missing minutes become flat candles at the previous close, as an exchange serves minutes without trades. */
-export function fillGaps(candles: readonly Candle[]): Candle[] {
-  const out: Candle[] = [];
-  for (const c of candles) {
-    const prev = out[out.length - 1];
-    if (c.ts % MINUTE !== 0 || (prev !== undefined && c.ts <= prev.ts)) {
-      throw new Error(`replay: candles must be ascending 1-minute candles (at ${c.ts})`);
-    }
-    for (let t = prev === undefined ? c.ts : prev.ts + MINUTE; t < c.ts; t += MINUTE) {
-      const p = prev!.close;
-      out.push({ ts: t, open: p, high: p, low: p, close: p, volume: 0 });
-    }
-    out.push(c);
-  }
-  return out;
+export function gapFree(candles: readonly Candle[]): CandleColumns {
+  const out = new GapFreeColumns(candles.length);
+  for (const c of candles) out.push(c);
+  return out.columns();
 }
 
 export class ReplayTape {
@@ -145,7 +135,7 @@ export class ReplayTape {
     candles: readonly Candle[] | CandleColumns,
     opts: TapeOptions = {},
   ) {
-    this.candles = candles instanceof CandleColumns ? candles : CandleColumns.of(fillGaps(candles));
+    this.candles = candles instanceof CandleColumns ? candles : gapFree(candles);
     if (this.candles.length < 2) throw new Error('replay: needs at least 2 candles');
     const liveFrom = Math.min(opts.historyCandles ?? DEFAULT_HISTORY, this.candles.length - 1);
     if (!Number.isInteger(liveFrom) || liveFrom < 1) throw new Error('replay: historyCandles must be an integer >= 1');
