@@ -1,10 +1,9 @@
-// The session's side of events.jsonl: stamps each event with the next seq and the wall time, keeps it
-// in memory for the run's reports, and group-commits batches to the persistence worker once per
-// macrotask. Nothing here waits on the disk; a failed write is counted and reported, never thrown.
+// The session's side of events.jsonl: stamps each event with the next seq and the wall time and
+// group-commits batches to the persistence worker once per macrotask (what the reports need of each
+// event, the session's SessionRecord keeps). Nothing here waits on the disk; a failed write is counted
+// and reported, never thrown.
 import type { EngineEvent, JournalEntry } from '../shared/events.js';
 
-/** Events kept in memory for the report; the journal file has them all. */
-const MAX_KEPT = 50_000;
 /** How long to wait before retrying a batch the disk refused. */
 const RETRY_MS = 1000;
 
@@ -17,8 +16,6 @@ export class Journal {
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | null = null;
-  /** This run's events (the newest MAX_KEPT), for the end-of-session report. */
-  readonly entries: JournalEntry[] = [];
   private seqValue: number;
   /** Highest seq the sink acknowledged as durable (fsynced). */
   durableSeq: number;
@@ -41,8 +38,6 @@ export class Journal {
   record(ev: EngineEvent): JournalEntry {
     const entry = { ...ev, seq: ++this.seqValue, ts: this.now() } as JournalEntry;
     this.pending.push(entry);
-    if (this.entries.length >= MAX_KEPT) this.entries.splice(0, MAX_KEPT / 10);
-    this.entries.push(entry);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());

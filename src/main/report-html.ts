@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { JournalEntry } from '../shared/events.js';
 import { jsonArrayParts } from '../shared/json-slices.js';
 import type { Candle } from '../shared/types.js';
+import { MAX_CHART_POINTS } from '../shared/session-record.js';
 import { tradesFromJournal, type TradeRow } from '../shared/trade-rows.js';
 import { fmtDuration, periodText, type FinalReport } from './reports.js';
 
@@ -96,10 +97,10 @@ function ascendingUnique<T extends { time: number }>(items: T[]): T[] {
 }
 
 /**
- * Most bars and curve points a chart gets: a month of 1-minute candles (43 200) is drawn whole; a longer
- * session is aggregated into wider bars so the page covers it all and the file stays bounded.
+ * Most bars and curve points a chart gets (the session record aggregates a long session's bars to this budget
+ * as it goes): past it, what is handed in is aggregated here too, so the page covers it all and stays bounded.
  */
-export const MAX_CHART_POINTS = 50_000;
+export { MAX_CHART_POINTS };
 
 function chartCandles(candles: readonly Candle[]): ChartCandle[] {
   const bars = ascendingUnique(
@@ -367,9 +368,15 @@ const PAGE_SCRIPT = `
 
 export interface ReportInput {
   symbol: string;
+  /** The session's candles, or its bars when a long session was aggregated (SessionRecord). */
   candles: readonly Candle[];
-  /** The run's journal (`Journal.entries`). */
-  entries: JournalEntry[];
+  /** Candles closed in the session (default: candles.length). */
+  candleCount?: number;
+  /** The trade table's rows (default: from the entries); `tradesNotListed` older ones are in the figures only. */
+  trades?: readonly TradeRow[];
+  tradesNotListed?: number;
+  /** The run's journal entries: its fills and exits at least (SessionMarket.fillsAndExits), for the markers. */
+  entries: readonly JournalEntry[];
   /** Mark-to-market equity on the market's clock (at every candle close). */
   equity: readonly { ts: number; equity: number }[];
   report: FinalReport;
@@ -385,6 +392,11 @@ function candleWord(bars: readonly ChartCandle[], raw: number): string {
   return per > 1 ? `bars of ~${per} candles (${raw} candles)` : 'candles';
 }
 
+/** The note under a trade table that lists only the newest trades of a long session. */
+function notListed(n: number): string {
+  return n > 0 ? `\n<p class="muted">${n} earlier trades are counted in the figures above but not listed.</p>` : '';
+}
+
 export function renderReport(input: ReportInput): string {
   return [...renderReportParts(input)].join('');
 }
@@ -394,7 +406,7 @@ export function renderReport(input: ReportInput): string {
  * page is megabytes, and the pieces can be encoded one by one instead of all being held as strings first.
  */
 export function* renderReportParts(input: ReportInput): Generator<string> {
-  const trades = tradesFromJournal(input.entries);
+  const trades = input.trades ?? tradesFromJournal(input.entries);
   const candles = chartCandles(input.candles);
   const times = candles.map((c) => c.time);
   const { markers, labels } = labelMarkers(tradeMarkers(input.entries, trades, times));
@@ -419,10 +431,10 @@ export function* renderReportParts(input: ReportInput): Generator<string> {
 <section><h2>Session</h2><dl id="facts">
 ${factsHtml(r)}
 </dl></section>
-<section><h2>Price (${candles.length} ${candleWord(candles, input.candles.length)}, market time UTC) with entries and exits</h2><div id="candles" class="chart"></div><p id="marker-legend" class="muted"></p></section>
+<section><h2>Price (${candles.length} ${candleWord(candles, input.candleCount ?? input.candles.length)}, market time UTC) with entries and exits</h2><div id="candles" class="chart"></div><p id="marker-legend" class="muted"></p></section>
 <section><h2>Equity (mark to market at every candle close, market time UTC)</h2><div id="equity" class="chart small"></div></section>
 <section><h2>Trades</h2>
-${tradeTableHtml(trades)}
+${tradeTableHtml(trades)}${notListed(input.tradesNotListed ?? 0)}
 </section>
 <script id="report-data" type="application/json">`;
   const tail = `</script>

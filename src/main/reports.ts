@@ -1,10 +1,10 @@
 // End-of-session facts: final_report.json (docs/reports.md), the printed summary and metrics.csv. The period and
 // the trading figures are on the market's clock (from the journal and the candles); only `durationSec`
 // and `generatedAt` are wall-clock.
-import { markToMarketCurve, type EquityPoint } from '../shared/equity-curve.js';
-import { isBrokerEvent, type JournalEntry } from '../shared/events.js';
-import { computeFigures, type ReportFigures } from '../shared/report-figures.js';
-import { tradesFromJournal } from '../shared/trade-rows.js';
+import type { EquityPoint } from '../shared/equity-curve.js';
+import type { JournalEntry } from '../shared/events.js';
+import type { ReportFigures } from '../shared/report-figures.js';
+import { SessionRecord } from '../shared/session-record.js';
 import type { BrokerState, Candle, ContractKind } from '../shared/types.js';
 
 /** The trading figures as reported (rounded); the period is given as ISO strings instead. */
@@ -58,7 +58,10 @@ const round = (x: number, dp = 2): number => Math.round(x * 10 ** dp) / 10 ** dp
 const roundOrNull = (x: number | null, dp: number): number | null => (x === null ? null : round(x, dp));
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** The run on the market's clock: its mark-to-market curve at every candle close and its figures. */
+/**
+ * The run on the market's clock from its journal and candles at once (tests and tools; a session keeps its
+ * SessionRecord as it goes): its mark-to-market curve at every candle close and its figures.
+ */
 export function marketRecord(a: {
   start: BrokerState;
   entries: readonly JournalEntry[];
@@ -68,18 +71,10 @@ export function marketRecord(a: {
   /** Latest market time seen (0 if none). */
   lastMarketTs: number;
 }): { curve: EquityPoint[]; figures: ReportFigures } {
-  const curve = markToMarketCurve(a);
-  const first = a.candles[0];
-  // broker events carry market time; session events (SessionStart's `at`) are wall-clock
-  const lastAt = a.entries.reduce((m, e) => (isBrokerEvent(e) ? Math.max(m, e.at) : m), 0);
-  const to = Math.max(a.lastMarketTs, lastAt, curve.at(-1)?.ts ?? 0);
-  const figures = computeFigures({
-    trades: tradesFromJournal(a.entries),
-    curve,
-    startingEquity: a.start.equity,
-    periodFrom: first ? first.ts : to > 0 ? to : null,
-    periodTo: to > 0 ? to : null,
-  });
+  const record = new SessionRecord(a.start, a.intervalMs, a.kind);
+  for (const e of a.entries) record.entry(e);
+  record.backfilled(a.candles);
+  const { curve, figures } = record.end(a.lastMarketTs);
   return { curve, figures };
 }
 

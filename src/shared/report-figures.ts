@@ -37,68 +37,117 @@ export function computeFigures(a: {
   periodFrom: number | null;
   periodTo: number | null;
 }): ReportFigures {
-  const closed = a.trades.filter((t) => t.exitAt !== null);
-  const grossPnl = closed.reduce((s, t) => s + t.gross, 0);
-  const wins = closed.filter((t) => t.net > 0).reduce((s, t) => s + t.net, 0);
-  const losses = -closed.filter((t) => t.net < 0).reduce((s, t) => s + t.net, 0);
+  const curve = new CurveStats(a.startingEquity);
+  for (const p of a.curve) curve.add(p);
+  return figuresFrom({ trades: tradeTotals(a.trades, a.periodFrom, a.periodTo), curve, periodFrom: a.periodFrom, periodTo: a.periodTo });
+}
 
-  let peak = a.startingEquity;
-  let maxDrawdown = 0;
-  let maxDrawdownPct = 0;
-  for (const p of a.curve) {
-    if (p.equity > peak) peak = p.equity;
-    maxDrawdown = Math.max(maxDrawdown, peak - p.equity);
-    if (peak > 0) maxDrawdownPct = Math.max(maxDrawdownPct, ((peak - p.equity) / peak) * 100);
+/** What the closed trades add up to: the trade figures need nothing else, so a long session keeps only this. */
+export interface TradeTotals {
+  closed: number;
+  gross: number;
+  /** Sums of the winning trades' net and of the losing trades' |net|. */
+  won: number;
+  lost: number;
+  net: number;
+  /** Entry-to-exit seconds of the closed trades whose entry is in this run, and their count. */
+  heldSec: number;
+  held: number;
+  /** Market ms with a position open, within the period. */
+  exposedMs: number;
+}
+
+export const NO_TRADES: Readonly<TradeTotals> = Object.freeze({ closed: 0, gross: 0, won: 0, lost: 0, net: 0, heldSec: 0, held: 0, exposedMs: 0 });
+
+/** `into` plus these trades (open ones add their exposure up to `to`); the period clips the exposure. */
+export function tradeTotals(trades: readonly TradeRow[], from: number | null, to: number | null, into: TradeTotals = { ...NO_TRADES }): TradeTotals {
+  const t = { ...into };
+  for (const r of trades) {
+    if (from !== null && to !== null && to > from) {
+      const start = Math.max(from, r.entryAt ?? from);
+      const end = Math.min(to, r.exitAt ?? to);
+      if (end > start) t.exposedMs += end - start;
+    }
+    if (r.exitAt === null) continue;
+    t.closed++;
+    t.gross += r.gross;
+    t.net += r.net;
+    if (r.net > 0) t.won += r.net;
+    else if (r.net < 0) t.lost -= r.net;
+    if (r.entryAt !== null) {
+      t.heldSec += (r.exitAt - r.entryAt) / 1000;
+      t.held++;
+    }
+  }
+  return t;
+}
+
+/**
+ * The curve's figures taken point by point, for a session of any length: the running peak and the largest falls
+ * from it, and each market day's last equity (one number a day).
+ */
+export class CurveStats {
+  peak: number;
+  maxDrawdown = 0;
+  maxDrawdownPct = 0;
+  /** Each UTC market day's last equity, oldest first. */
+  readonly dayCloses: number[] = [];
+  private day = Number.NaN;
+
+  constructor(readonly startingEquity: number) {
+    this.peak = startingEquity;
   }
 
-  const returns = dailyReturns(a.curve, a.startingEquity);
+  add(p: EquityPoint): void {
+    if (p.equity > this.peak) this.peak = p.equity;
+    this.maxDrawdown = Math.max(this.maxDrawdown, this.peak - p.equity);
+    if (this.peak > 0) this.maxDrawdownPct = Math.max(this.maxDrawdownPct, ((this.peak - p.equity) / this.peak) * 100);
+    const d = Math.floor((p.ts - 1) / DAY_MS); // a candle closing at 00:00 belongs to the day before
+    if (d !== this.day) {
+      this.dayCloses.push(p.equity);
+      this.day = d;
+    } else this.dayCloses[this.dayCloses.length - 1] = p.equity;
+  }
+
+  /** Each day's return: its last equity over the previous day's (the start for the first). */
+  dailyReturns(): number[] {
+    const out: number[] = [];
+    let prev = this.startingEquity;
+    for (const c of this.dayCloses) {
+      if (prev > 0) out.push(c / prev - 1);
+      prev = c;
+    }
+    return out;
+  }
+}
+
+/** The figures from the session's trade totals and curve statistics. */
+export function figuresFrom(a: { trades: TradeTotals; curve: CurveStats; periodFrom: number | null; periodTo: number | null }): ReportFigures {
+  const t = a.trades;
+  const returns = a.curve.dailyReturns();
   const mean = returns.length > 0 ? returns.reduce((s, r) => s + r, 0) / returns.length : 0;
   const sd = returns.length >= 2 ? Math.sqrt(returns.reduce((s, r) => s + (r - mean) ** 2, 0) / (returns.length - 1)) : 0;
   const downside = returns.length > 0 ? Math.sqrt(returns.reduce((s, r) => s + Math.min(r, 0) ** 2, 0) / returns.length) : 0;
-
   const from = a.periodFrom;
   const to = a.periodTo;
-  let exposed = 0;
-  if (from !== null && to !== null && to > from) {
-    for (const t of a.trades) {
-      const start = Math.max(from, t.entryAt ?? from);
-      const end = Math.min(to, t.exitAt ?? to);
-      if (end > start) exposed += end - start;
-    }
-  }
-  const held = closed.filter((t) => t.entryAt !== null).map((t) => (t.exitAt! - t.entryAt!) / 1000);
-
   return {
     periodFrom: from,
     periodTo: to,
-    grossPnl,
-    maxDrawdown,
-    maxDrawdownPct,
-    profitFactor: losses > 0 ? wins / losses : null,
-    expectancy: closed.length > 0 ? closed.reduce((s, t) => s + t.net, 0) / closed.length : null,
+    grossPnl: t.gross,
+    maxDrawdown: a.curve.maxDrawdown,
+    maxDrawdownPct: a.curve.maxDrawdownPct,
+    profitFactor: t.lost > 0 ? t.won / t.lost : null,
+    expectancy: t.closed > 0 ? t.net / t.closed : null,
     sharpeDaily: returns.length >= 2 && sd > 0 ? mean / sd : null,
     sortinoDaily: returns.length >= 2 && downside > 0 ? mean / downside : null,
-    exposurePct: from !== null && to !== null && to > from ? (exposed / (to - from)) * 100 : 0,
-    avgHoldingSec: held.length > 0 ? held.reduce((s, x) => s + x, 0) / held.length : null,
+    exposurePct: from !== null && to !== null && to > from ? (t.exposedMs / (to - from)) * 100 : 0,
+    avgHoldingSec: t.held > 0 ? t.heldSec / t.held : null,
   };
 }
 
 /** Each market (UTC) day's return: its last equity over the previous day's (the start for the first). */
 export function dailyReturns(curve: readonly EquityPoint[], startingEquity: number): number[] {
-  const closes: number[] = [];
-  let day = Number.NaN;
-  for (const p of curve) {
-    const d = Math.floor((p.ts - 1) / DAY_MS); // a candle closing at 00:00 belongs to the day before
-    if (d !== day) {
-      closes.push(p.equity);
-      day = d;
-    } else closes[closes.length - 1] = p.equity;
-  }
-  const out: number[] = [];
-  let prev = startingEquity;
-  for (const c of closes) {
-    if (prev > 0) out.push(c / prev - 1);
-    prev = c;
-  }
-  return out;
+  const stats = new CurveStats(startingEquity);
+  for (const p of curve) stats.add(p);
+  return stats.dailyReturns();
 }

@@ -30,22 +30,41 @@ export interface TradeRow {
  * remainder (`WorkingOrderPlaced.parentId`) adds to its parent; the Exit carries the position's order id.
  */
 export function tradesFromJournal(entries: readonly JournalEntry[]): TradeRow[] {
-  const rows: TradeRow[] = [];
-  const byId = new Map<string, TradeRow>();
-  const parentOf = new Map<string, string>();
-  let open: TradeRow | null = null;
-  let unattributedFunding = 0; // funding on a position carried over from a previous run, before its Exit
-  const settle = (r: TradeRow): void => {
-    r.net = r.gross - r.fees + r.funding;
-  };
-  for (const e of entries) {
+  const book = new TradeBook();
+  for (const e of entries) book.add(e);
+  return [...book.rows];
+}
+
+/**
+ * tradesFromJournal one entry at a time. With `keep`, a session of any length holds at most about that many rows:
+ * past it the oldest closed rows are handed to `onDrop` (once they are final: a closed row never changes) and let go.
+ */
+export class TradeBook {
+  private list: TradeRow[] = [];
+  private readonly byId = new Map<string, TradeRow>();
+  private readonly parentOf = new Map<string, string>();
+  private open: TradeRow | null = null;
+  /** Funding on a position carried over from a previous run, before its Exit. */
+  private unattributedFunding = 0;
+
+  constructor(
+    private readonly keep = Infinity,
+    private readonly onDrop: (rows: readonly TradeRow[]) => void = () => {},
+  ) {}
+
+  /** The rows kept, in entry order. */
+  get rows(): readonly TradeRow[] {
+    return this.list;
+  }
+
+  add(e: JournalEntry): void {
     switch (e.event) {
       case 'WorkingOrderPlaced':
-        parentOf.set(e.order.id, e.order.parentId);
+        this.parentOf.set(e.order.id, e.order.parentId);
         break;
       case 'Fill': {
-        const id = parentOf.get(e.orderId) ?? e.orderId;
-        const existing = byId.get(id);
+        const id = this.parentOf.get(e.orderId) ?? e.orderId;
+        const existing = this.byId.get(id);
         if (existing && existing.exitAt === null && existing.side === e.side) {
           const qty = existing.qty + e.qty;
           existing.entryPrice = ((existing.entryPrice ?? e.price) * existing.qty + e.price * e.qty) / qty;
@@ -69,19 +88,18 @@ export function tradesFromJournal(entries: readonly JournalEntry[]): TradeRow[] 
           net: 0,
         };
         settle(row);
-        rows.push(row);
-        byId.set(id, row);
-        open = row;
+        this.push(row);
+        this.open = row;
         break;
       }
       case 'FundingApplied':
-        if (open) {
-          open.funding += e.amount;
-          settle(open);
-        } else unattributedFunding += e.amount;
+        if (this.open) {
+          this.open.funding += e.amount;
+          settle(this.open);
+        } else this.unattributedFunding += e.amount;
         break;
       case 'Exit': {
-        let row = byId.get(e.orderId);
+        let row = this.byId.get(e.orderId);
         if (!row || row.exitAt !== null) {
           row = {
             orderId: e.orderId,
@@ -94,12 +112,11 @@ export function tradesFromJournal(entries: readonly JournalEntry[]): TradeRow[] 
             exitPrice: null,
             gross: 0,
             fees: 0,
-            funding: unattributedFunding,
+            funding: this.unattributedFunding,
             net: 0,
           };
-          unattributedFunding = 0;
-          rows.push(row);
-          byId.set(e.orderId, row);
+          this.unattributedFunding = 0;
+          this.push(row);
         }
         row.exitAt = e.at;
         row.exitReason = e.reason;
@@ -107,12 +124,35 @@ export function tradesFromJournal(entries: readonly JournalEntry[]): TradeRow[] 
         row.gross = e.pnl;
         row.fees += e.fee;
         settle(row);
-        if (open === row) open = null;
+        if (this.open === row) this.open = null;
         break;
       }
       default:
         break;
     }
   }
-  return rows;
+
+  private push(row: TradeRow): void {
+    this.list.push(row);
+    this.byId.set(row.orderId, row);
+    if (this.list.length > this.keep) this.drop();
+  }
+
+  /** The oldest tenth of the rows, up to the first still open, handed on and forgotten (ids included). */
+  private drop(): void {
+    let n = 0;
+    const most = Math.max(1, Math.floor(this.keep / 10));
+    while (n < most && n < this.list.length && this.list[n]!.exitAt !== null) n++;
+    if (n === 0) return;
+    const gone = this.list.slice(0, n);
+    this.list = this.list.slice(n);
+    for (const r of gone) if (this.byId.get(r.orderId) === r) this.byId.delete(r.orderId);
+    const ids = new Set(gone.map((r) => r.orderId));
+    for (const [child, parent] of this.parentOf) if (ids.has(parent) && !this.byId.has(parent)) this.parentOf.delete(child);
+    this.onDrop(gone);
+  }
+}
+
+function settle(r: TradeRow): void {
+  r.net = r.gross - r.fees + r.funding;
 }

@@ -1,13 +1,12 @@
 // What a session leaves behind once it stopped: final_report.json, metrics.csv (1 Hz samples, bounded),
 // candles.csv and the offline report.html, all on the market's clock where the market decides.
 import type { EquityPoint } from '../../shared/equity-curve.js';
-import type { JournalEntry } from '../../shared/events.js';
-import type { BrokerState, Candle, ContractKind } from '../../shared/types.js';
+import type { SessionMarket } from '../../shared/session-record.js';
+import type { BrokerState } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
 import { loadChartLib, renderReportParts } from '../report-html.js';
-import { packCandleRows } from '../../shared/candles-csv-text.js';
 import { encodeUtf8Pieces } from '../../shared/utf8-pieces.js';
-import { buildFinalReport, marketRecord, type FinalReport } from '../reports.js';
+import { buildFinalReport, type FinalReport } from '../reports.js';
 import type { StateStore } from '../state-store.js';
 import type { MetricsLog } from './metrics-log.js';
 
@@ -17,13 +16,10 @@ export interface SessionOutcome {
   reason: string;
   exitCode: number;
   symbol: string;
-  intervalMs: number;
-  kind: ContractKind;
   start: BrokerState;
   end: BrokerState;
-  entries: readonly JournalEntry[];
-  candles: readonly Candle[];
-  lastMarketTs: number;
+  /** The session's market record, ended (SessionRecord.end). */
+  market: SessionMarket;
   /** Wall ms. */
   generatedAt: number;
   durationSec: number;
@@ -37,12 +33,13 @@ export interface SessionOutcome {
 
 export interface EndOfSession {
   report: FinalReport;
-  /** Mark-to-market equity at every candle close, for report.html. */
+  /** Mark-to-market equity at every candle close (thinned past the chart's budget), for report.html. */
   curve: EquityPoint[];
+  market: SessionMarket;
 }
 
 export function endOfSession(o: SessionOutcome): EndOfSession {
-  const market = marketRecord({ start: o.start, entries: o.entries, candles: o.candles, intervalMs: o.intervalMs, kind: o.kind, lastMarketTs: o.lastMarketTs });
+  const market = o.market;
   const report = buildFinalReport({
     figures: market.figures,
     generatedAt: o.generatedAt,
@@ -59,7 +56,7 @@ export function endOfSession(o: SessionOutcome): EndOfSession {
     lastError: o.lastError,
     tradingState: o.tradingState,
   });
-  return { report, curve: market.curve };
+  return { report, curve: market.curve, market };
 }
 
 /** Room for the largest end-of-session file (a month's report.html is about 6 MB, candles.csv at its bound 9 MB). */
@@ -87,12 +84,7 @@ export class SideFileBytes {
  * in memory twice); candles.csv is formatted by the persistence worker from packed rows while this thread builds
  * report.html. One that fails does not keep the others from being written.
  */
-export async function writeEndOfSessionFiles(
-  store: StateStore,
-  log: Logger,
-  end: EndOfSession,
-  a: { symbol: string; metrics: MetricsLog; candles: Candle[]; entries: JournalEntry[] },
-): Promise<void> {
+export async function writeEndOfSessionFiles(store: StateStore, log: Logger, end: EndOfSession, a: { symbol: string; metrics: MetricsLog }): Promise<void> {
   const shared = new SideFileBytes();
   const failed = (name: string) => (err: unknown) => log.error({ err: (err as Error).message }, `${name} could not be written`);
   const write = async (name: string, content: () => Promise<string | Uint8Array>): Promise<void> => {
@@ -105,13 +97,16 @@ export async function writeEndOfSessionFiles(
   await write('final_report.json', async () => `${JSON.stringify(end.report, null, 2)}\n`);
   await write('metrics.csv', async () => shared.encode([a.metrics.csv()]));
   // Queued behind the small files (it does not hold them up) and formatted by the worker while report.html is built.
-  const candles = store.writeCandlesCsv('candles.csv', packCandleRows(a.candles)).catch(failed('candles.csv'));
+  const candles = store.writeCandlesCsv('candles.csv', end.market.candleRows).catch(failed('candles.csv'));
   await write('report.html', async () =>
     shared.encode(
       renderReportParts({
         symbol: a.symbol,
-        candles: a.candles,
-        entries: a.entries,
+        candles: end.market.bars,
+        candleCount: end.market.candleCount,
+        trades: end.market.trades,
+        tradesNotListed: end.market.tradesNotListed,
+        entries: end.market.fillsAndExits,
         equity: end.curve,
         report: end.report,
         chartLib: await loadChartLib(),

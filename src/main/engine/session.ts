@@ -5,11 +5,11 @@
 // Every tick is checked against the open position before the next frame is read; nothing on that path waits
 // for the disk or a worker.
 import { PaperBroker } from '../../shared/broker.js';
-import { contractKind } from '../../shared/broker-config.js';
 import { CandleBuilder } from '../../shared/candle-builder.js';
 import type { Clock } from '../../shared/clock.js';
 import type { EngineEvent, StopReason } from '../../shared/events.js';
 import { createRng, type Rng } from '../../shared/rng.js';
+import { SessionRecord } from '../../shared/session-record.js';
 import type { Strategy } from '../../shared/strategy.js';
 import { TickRing } from '../../shared/tick-ring.js';
 import type { BrokerState } from '../../shared/types.js';
@@ -213,8 +213,10 @@ export class Session {
       (err) => this.onPersistError(err),
     );
     this.exec = await createExecutor(this.cfg, this.ring, (message) => this.fail(message));
-    const core = new TradingCore(coreConfigOf(this.cfg, this.rng), broker, this.builder, this.ring, this.deps.strategy, this.market.coreSink(), this.exec);
-    this.run = { broker, journal, events: new EventFanout(this.status, journal, this.notifier), core, startState: broker.state };
+    const coreCfg = coreConfigOf(this.cfg, this.rng);
+    const record = new SessionRecord(broker.state, coreCfg.intervalMs, coreCfg.kind);
+    const core = new TradingCore(coreCfg, broker, this.builder, this.ring, this.deps.strategy, this.market.coreSink(), this.exec, record);
+    this.run = { broker, journal, events: new EventFanout(this.status, journal, this.notifier, record), core, startState: broker.state };
     // Registered once the core exists: a fault arrives as a worker message, never before this line runs.
     this.deps.store.onFault?.((kind, message) => this.persistFault.onFault(kind, message));
     this.record({
@@ -329,8 +331,6 @@ export class Session {
         await writeEndOfSessionFiles(this.deps.store, this.log, end, {
           symbol: this.cfg.symbol,
           metrics: this.metrics,
-          candles: this.core.closedCandles,
-          entries: this.journal.entries,
         });
       }
     }
@@ -354,13 +354,9 @@ export class Session {
       reason,
       exitCode,
       symbol: this.cfg.symbol,
-      intervalMs: this.cfg.intervalMs,
-      kind: contractKind(this.cfg.symbol),
       start: run.startState,
       end: run.broker.state,
-      entries: this.journal.entries,
-      candles: this.core.closedCandles,
-      lastMarketTs: this.core.lastMarketTs,
+      market: this.core.record.end(this.core.lastMarketTs),
       generatedAt: this.deps.clock.now(),
       durationSec: (this.deps.clock.now() - this.startWall) / 1000,
       errors: this.errors.count,

@@ -16,13 +16,13 @@ import type { Candle, ContractKind, FillQuote, Order, Tick } from '../../shared/
 import { validateCandles, type CandleRejection } from '../../shared/candle-validator.js';
 import { priceBoundFor, type PriceBound } from '../../shared/price-bound.js';
 import { PriceGuard } from '../../shared/price-guard.js';
+import { SessionRecord } from '../../shared/session-record.js';
 import { brokerEventLog } from './broker-event-log.js';
 import { entryFor, type EntryDeps } from './entry-signal.js';
 import type { Executor } from './executor.js';
 
 /** Ticks going back further than this (market time) are bad frames (docs/reliability.md §5). */
 const TS_BACKWARDS_LIMIT_MS = 5_000;
-const MAX_SESSION_CANDLES = 100_000;
 
 export interface CoreSink {
   /** Journal an event (broker events change state and are replayed on restart); returns its seq. */
@@ -90,8 +90,8 @@ export class TradingCore {
   private readonly seenPrices = new SeenPrices();
   /** Market time of the last trusted tick. */
   private lastTickTs = 0;
-  /** Every candle closed live this session (bounded), for candles.csv and the report. */
-  readonly closedCandles: Candle[] = [];
+  /** Every candle closed this session (live or backfilled), for candles.csv and the reports. */
+  readonly record: SessionRecord;
   private readonly _badFrames = new Map<BadFrameCause, number>();
   private _badFramesTotal = 0;
   /** Judges every market frame before it may move money (only trusted ticks reach the ring and the broker). */
@@ -107,7 +107,10 @@ export class TradingCore {
     strategy: Strategy,
     private readonly sink: CoreSink,
     private readonly executor: Executor,
+    /** The session's (fed the journal's entries too); by default one of the core's own. */
+    record?: SessionRecord,
   ) {
+    this.record = record ?? new SessionRecord(broker.state, cfg.intervalMs, cfg.kind);
     executor.deliverTo((order, quote) => this.onQuote(order, quote));
     this.entry = { cfg, broker, builder, strategy, sink };
     this.priceBound = cfg.priceBound ?? priceBoundFor(cfg.symbol);
@@ -302,8 +305,7 @@ export class TradingCore {
   recordBackfilled(candles: Candle[]): void {
     if (candles.length === 0) return;
     for (const c of candles) this.broker.noteClosedCandle(c);
-    this.closedCandles.push(...candles);
-    this.closedCandles.sort((a, b) => a.ts - b.ts);
+    this.record.backfilled(candles);
   }
 
   /** The history seeded from REST: the strategy's warm-up, and the liquidity of its newest candle. */
@@ -316,8 +318,7 @@ export class TradingCore {
     this._barIndex++;
     this.broker.noteClosedCandle(c);
     this.applyBroker(this.broker.persistPeak(c.ts + this.cfg.intervalMs));
-    if (this.closedCandles.length >= MAX_SESSION_CANDLES) this.closedCandles.splice(0, MAX_SESSION_CANDLES / 10);
-    this.closedCandles.push(c);
+    this.record.closed(c);
     if (this._entriesBlocked !== null || this._stale || this.spans.blind) return;
     const st = this.broker.state;
     if (st.breaker.tripped || st.position) return;

@@ -1,0 +1,243 @@
+// The session's market record for its reports, kept as it goes and bounded whatever the session's length
+// (docs/reports.md): the closed candles of the last MAX_SESSION_CANDLES for candles.csv, and everything the
+// figures and the charts need of the whole session. A candle that leaves that window is folded at once into the
+// equity curve's statistics (peak, drawdowns, one close a day), the chart's bars and curve points (aggregated
+// past MAX_CHART_POINTS) and, through the journal's broker events, the trade totals; the window itself is
+// folded the same way at the end. So a year's replay reports its whole year, exactly as the batch computation
+// over all of it would (tests/session-record.test.ts), and holds about the same as a month's. Pure.
+import { CurveFold, type EquityPoint } from './equity-curve.js';
+import { isBrokerEvent, type JournalEntry } from './events.js';
+import { CurveStats, figuresFrom, NO_TRADES, tradeTotals, type ReportFigures, type TradeTotals } from './report-figures.js';
+import { TradeBook, type TradeRow } from './trade-rows.js';
+import { CandleRows } from './candle-pack.js';
+import type { BrokerState, Candle, ContractKind } from './types.js';
+
+/** Closed candles kept as themselves (candles.csv); older ones live on in the figures and the charts. */
+export const MAX_SESSION_CANDLES = 100_000;
+/** Most bars and curve points a chart gets: a month of 1-minute candles (43 200) is drawn whole. */
+export const MAX_CHART_POINTS = 50_000;
+/** Trade rows kept for report.html's table; older trades live on in the totals. */
+export const MAX_TRADE_ROWS = 10_000;
+
+export interface SessionRecordLimits {
+  candles: number;
+  chartPoints: number;
+  tradeRows: number;
+}
+
+const LIMITS: SessionRecordLimits = { candles: MAX_SESSION_CANDLES, chartPoints: MAX_CHART_POINTS, tradeRows: MAX_TRADE_ROWS };
+
+export interface SessionMarket {
+  figures: ReportFigures;
+  /** The equity curve for the chart: every candle close, thinned past the chart's budget (first and last kept). */
+  curve: EquityPoint[];
+  /** The whole session's candles for the chart: each one, or consecutive ones aggregated into wider bars. */
+  bars: Candle[];
+  /** Candles closed this session, all of them, however many the bars stand for. */
+  candleCount: number;
+  /** The newest closed candles (at most the window), oldest first, packed (CandleRows.rows). */
+  candleRows: Float64Array;
+  /** The newest trades, in entry order (older ones are in the figures only). */
+  trades: readonly TradeRow[];
+  /** Trades that are in the figures but no longer listed. */
+  tradesNotListed: number;
+  /** The fills and exits of the listed trades (the chart's markers), in journal order. */
+  fillsAndExits: readonly JournalEntry[];
+}
+
+export class SessionRecord {
+  private readonly window: CandleRows;
+  private readonly curve: CurveFold;
+  private readonly stats: CurveStats;
+  private readonly points: ThinnedPoints;
+  private readonly bars: ChartBars;
+  private readonly book: TradeBook;
+  private marks: JournalEntry[] = [];
+  private dropped: TradeTotals = { ...NO_TRADES };
+  private droppedRows = 0;
+  private firstTs: number | null = null;
+  /** Open time of the newest candle folded (the window's candles are newer). */
+  private foldedTs = -Infinity;
+  private candleCount = 0;
+  private lastEventAt = 0;
+  private ended = false;
+
+  constructor(
+    readonly start: BrokerState,
+    intervalMs: number,
+    kind: ContractKind,
+    private readonly limits: SessionRecordLimits = LIMITS,
+  ) {
+    this.window = new CandleRows(limits.candles);
+    this.curve = new CurveFold(start, intervalMs, kind);
+    this.stats = new CurveStats(start.equity);
+    this.points = new ThinnedPoints(limits.chartPoints);
+    this.bars = new ChartBars(limits.chartPoints);
+    this.book = new TradeBook(limits.tradeRows, (rows) => {
+      // A closed trade ends before the period does, so only its start needs clipping (to the period's start).
+      this.dropped = tradeTotals(rows, this.firstTs, Infinity, this.dropped);
+      this.droppedRows += rows.length;
+    });
+  }
+
+  /** Every journaled entry of the run, in order (only broker events count). */
+  entry(e: JournalEntry): void {
+    if (!isBrokerEvent(e)) return;
+    this.curve.event(e);
+    this.book.add(e);
+    if (e.at > this.lastEventAt) this.lastEventAt = e.at;
+    if (e.event === 'Fill' || e.event === 'Exit') {
+      // Each trade has an entry, an exit and perhaps a few remainder fills: room for the listed ones' markers.
+      if (this.marks.length >= 4 * this.limits.tradeRows) this.marks = this.marks.slice(Math.ceil(this.limits.tradeRows / 2));
+      this.marks.push(e);
+    }
+  }
+
+  /** A candle closed live. */
+  closed(c: Candle): void {
+    this.note(c);
+    this.makeRoom();
+    this.window.push(c);
+  }
+
+  /** Backfilled candles: they join the window in time order. */
+  backfilled(candles: readonly Candle[]): void {
+    for (const c of candles) {
+      this.note(c);
+      this.makeRoom();
+      this.window.push(c);
+    }
+    this.window.sort();
+  }
+
+  /** Candles in the window now. */
+  get windowLength(): number {
+    return this.window.length;
+  }
+
+  /** The session's figures and what its charts and tables show; once, at the end (the window is folded). */
+  end(lastMarketTs: number): SessionMarket {
+    if (this.ended) throw new Error('session record: ended twice');
+    this.ended = true;
+    this.window.forEach((c) => {
+      this.fold(c);
+    });
+    const last = this.curve.end();
+    if (last !== null) this.addPoint(last);
+    const to = Math.max(lastMarketTs, this.lastEventAt, this.points.last?.ts ?? 0);
+    const from = this.firstTs ?? (to > 0 ? to : null);
+    const periodTo = to > 0 ? to : null;
+    const trades = this.book.rows;
+    const figures = figuresFrom({ trades: tradeTotals(trades, from, periodTo, this.dropped), curve: this.stats, periodFrom: from, periodTo });
+    return {
+      figures,
+      curve: this.points.values(),
+      bars: this.bars.values(),
+      candleCount: this.candleCount,
+      candleRows: this.window.rows(),
+      trades,
+      tradesNotListed: this.droppedRows,
+      fillsAndExits: this.marks,
+    };
+  }
+
+  private note(c: Candle): void {
+    this.candleCount++;
+    if (this.firstTs === null || c.ts < this.firstTs) this.firstTs = c.ts;
+  }
+
+  /** A full window lets its oldest tenth go, folded. */
+  private makeRoom(): void {
+    if (this.window.length >= this.limits.candles) this.window.shift(Math.ceil(this.limits.candles / 10), (c) => this.fold(c));
+  }
+
+  /** The oldest candle not folded yet into the curve, its statistics and the chart's bars (`c` is lent: copied if kept). */
+  private fold(c: Candle): void {
+    const p = this.curve.close(c);
+    if (p !== null) this.addPoint(p);
+    // A backfilled candle older than what is folded already has no place left in the bars.
+    if (c.ts > this.foldedTs) {
+      this.bars.add(c);
+      this.foldedTs = c.ts;
+    }
+  }
+
+  private addPoint(p: EquityPoint): void {
+    this.stats.add(p);
+    this.points.add(p);
+  }
+}
+
+/**
+ * Consecutive candles aggregated k to a bar (first open, highest high, lowest low, last close, summed volume), k
+ * doubling each time the bars would pass the budget: a session of any length fits the chart whole.
+ */
+class ChartBars {
+  private bars: Candle[] = [];
+  private per = 1;
+  private forming: Candle | null = null;
+  private inForming = 0;
+
+  constructor(private readonly budget: number) {}
+
+  add(c: Candle): void {
+    if (this.forming === null) {
+      this.forming = { ...c };
+      this.inForming = 1;
+    } else {
+      merge(this.forming, c);
+      this.inForming++;
+    }
+    if (this.inForming < this.per) return;
+    this.bars.push(this.forming);
+    this.forming = null;
+    if (this.bars.length <= this.budget) return;
+    const halved: Candle[] = [];
+    for (let i = 0; i < this.bars.length; i += 2) {
+      const b = this.bars[i]!;
+      const next = this.bars[i + 1];
+      if (next !== undefined) merge(b, next);
+      halved.push(b);
+    }
+    this.bars = halved;
+    this.per *= 2;
+  }
+
+  values(): Candle[] {
+    return this.forming === null ? [...this.bars] : [...this.bars, { ...this.forming }];
+  }
+}
+
+function merge(into: Candle, c: Candle): void {
+  if (c.high > into.high) into.high = c.high;
+  if (c.low < into.low) into.low = c.low;
+  into.close = c.close;
+  into.volume += c.volume;
+}
+
+/** Every point, until the budget: then every other one kept, and so on; the last point always. */
+class ThinnedPoints {
+  private kept: EquityPoint[] = [];
+  private step = 1;
+  private seen = 0;
+  last: EquityPoint | null = null;
+
+  constructor(private readonly budget: number) {}
+
+  add(p: EquityPoint): void {
+    if (this.seen++ % this.step === 0) {
+      this.kept.push(p);
+      if (this.kept.length > this.budget) {
+        this.kept = this.kept.filter((_, i) => i % 2 === 0);
+        this.step *= 2;
+      }
+    }
+    this.last = p;
+  }
+
+  values(): EquityPoint[] {
+    const out = [...this.kept];
+    if (this.last !== null && out[out.length - 1] !== this.last) out.push(this.last);
+    return out;
+  }
+}
