@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { freshBrokerState } from '../src/shared/broker-state.js';
 import { markToMarketCurve } from '../src/shared/equity-curve.js';
-import type { JournalEntry } from '../src/shared/events.js';
+import { isBrokerEvent, type JournalEntry } from '../src/shared/events.js';
 import { computeFigures } from '../src/shared/report-figures.js';
 import { SessionRecord } from '../src/shared/session-record.js';
 import { tradesFromJournal } from '../src/shared/trade-rows.js';
@@ -91,7 +91,7 @@ test('a session longer than every limit reports exactly what the definitions giv
       const start = freshBrokerState(10_000, T0);
       const curve = markToMarketCurve({ start, entries: s.entries, candles: s.candles, intervalMs: MIN, kind: 'linear' });
       const rows = tradesFromJournal(s.entries);
-      const lastAt = s.entries.reduce((m, e) => Math.max(m, e.at), 0);
+      const lastAt = s.entries.reduce((m, e) => (isBrokerEvent(e) ? Math.max(m, e.at) : m), 0);
       const to = Math.max(lastMarketTs, lastAt, curve.at(-1)?.ts ?? 0);
       const figures = computeFigures({ trades: rows, curve, startingEquity: 10_000, periodFrom: T0, periodTo: to });
       assert.deepEqual(small.figures, figures);
