@@ -14,7 +14,7 @@ import { applyEvent, freshBrokerState } from '../src/shared/broker-state.js';
 import { GENESIS_AT } from '../src/shared/journal-fold.js';
 import { brokerStateOf, sealSnapshot } from '../src/shared/state-schema.js';
 import { PersistenceClient, isLockedError } from '../src/main/persistence-client.js';
-import { packCandleRows } from '../src/shared/candles-csv-text.js';
+import { CandleRows } from '../src/shared/candle-pack.js';
 import { acquireStateLock } from '../src/workers/store/state-lock.js';
 
 const SYMBOL = 'BTCUSDT';
@@ -411,7 +411,9 @@ test('candles.csv is formatted by the worker from packed rows: open time in ms a
       { ts: Date.UTC(2025, 0, 1, 0, 0), open: 0.1 + 0.2, high: 1e21, low: 1e-7, close: 5, volume: 0 },
       { ts: Date.UTC(2025, 0, 1, 0, 0, 5, 7), open: 1, high: 1, low: 1, close: 1, volume: 1 },
     ];
-    await c.writeCandlesCsv('candles.csv', packCandleRows(candles));
+    const rows = new CandleRows(candles.length);
+    for (const candle of candles) rows.push(candle);
+    await c.writeCandlesCsv('candles.csv', rows.rows());
     assert.equal(
       readFileSync(path.join(dir, 'candles.csv'), 'utf8'),
       'ts,time,open,high,low,close,volume\n' +
@@ -419,7 +421,7 @@ test('candles.csv is formatted by the worker from packed rows: open time in ms a
         '1735689600000,2025-01-01T00:00:00.000Z,0.30000000000000004,1e+21,1e-7,5,0\n' +
         '1735689605007,2025-01-01T00:00:05.007Z,1,1,1,1,1\n',
     );
-    await assert.rejects(c.writeCandlesCsv('state.json', packCandleRows(candles)), /refusing to write side file/);
+    await assert.rejects(c.writeCandlesCsv('state.json', rows.rows()), /refusing to write side file/);
   });
 });
 

@@ -7,6 +7,29 @@ import type { Candle } from './types.js';
 const FIELDS = 6;
 const MINUTE = 60_000;
 
+/** Candle `i` of packed numbers `d` (the one layout of this file), into `out`; returns `out`. */
+function readCandle(d: Float64Array, i: number, out: Candle): Candle {
+  const k = i * FIELDS;
+  out.ts = d[k]!;
+  out.open = d[k + 1]!;
+  out.high = d[k + 2]!;
+  out.low = d[k + 3]!;
+  out.close = d[k + 4]!;
+  out.volume = d[k + 5]!;
+  return out;
+}
+
+/** `c` as candle `i` of packed numbers `d`. */
+function writeCandle(d: Float64Array, i: number, c: Candle): void {
+  const k = i * FIELDS;
+  d[k] = c.ts;
+  d[k + 1] = c.open;
+  d[k + 2] = c.high;
+  d[k + 3] = c.low;
+  d[k + 4] = c.close;
+  d[k + 5] = c.volume;
+}
+
 export class CandleColumns implements Iterable<Candle> {
   constructor(readonly data: Float64Array) {
     if (data.length % FIELDS !== 0) throw new Error(`candle columns: ${data.length} numbers is not a whole number of candles`);
@@ -14,15 +37,7 @@ export class CandleColumns implements Iterable<Candle> {
 
   static of(candles: readonly Candle[]): CandleColumns {
     const data = new Float64Array(new SharedArrayBuffer(candles.length * FIELDS * 8));
-    let i = 0;
-    for (const c of candles) {
-      data[i++] = c.ts;
-      data[i++] = c.open;
-      data[i++] = c.high;
-      data[i++] = c.low;
-      data[i++] = c.close;
-      data[i++] = c.volume;
-    }
+    for (let i = 0; i < candles.length; i++) writeCandle(data, i, candles[i]!);
     return new CandleColumns(data);
   }
 
@@ -44,15 +59,7 @@ export class CandleColumns implements Iterable<Candle> {
 
   /** Candle `i` written into `out` (no allocation); returns `out`. */
   into(i: number, out: Candle): Candle {
-    const d = this.data;
-    const k = i * FIELDS;
-    out.ts = d[k]!;
-    out.open = d[k + 1]!;
-    out.high = d[k + 2]!;
-    out.low = d[k + 3]!;
-    out.close = d[k + 4]!;
-    out.volume = d[k + 5]!;
-    return out;
+    return readCandle(this.data, i, out);
   }
 
   /** Candles [from, to) as fresh objects. */
@@ -75,6 +82,8 @@ export class CandleColumns implements Iterable<Candle> {
 export class GapFreeColumns {
   private data: Float64Array;
   private n = 0;
+  /** A missing minute's flat candle, written once per minute. */
+  private readonly flat: Candle = { ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
 
   /** `expected`: candles to make room for at first (it grows past that as needed). */
   constructor(expected = 1024) {
@@ -90,10 +99,14 @@ export class GapFreeColumns {
     const last = this.n > 0 ? this.data[(this.n - 1) * FIELDS]! : Number.NaN;
     if (c.ts % MINUTE !== 0 || c.ts <= last) throw new Error(`replay: candles must be ascending 1-minute candles (at ${c.ts})`);
     if (this.n > 0) {
-      const p = this.data[(this.n - 1) * FIELDS + 4]!;
-      for (let t = last + MINUTE; t < c.ts; t += MINUTE) this.put(t, p, p, p, p, 0);
+      const f = this.flat;
+      f.open = f.high = f.low = f.close = this.data[(this.n - 1) * FIELDS + 4]!;
+      for (let t = last + MINUTE; t < c.ts; t += MINUTE) {
+        f.ts = t;
+        this.put(f);
+      }
     }
-    this.put(c.ts, c.open, c.high, c.low, c.close, c.volume);
+    this.put(c);
   }
 
   /** The candles so far, in shared memory (exactly their size). */
@@ -103,21 +116,13 @@ export class GapFreeColumns {
     return new CandleColumns(out);
   }
 
-  private put(ts: number, open: number, high: number, low: number, close: number, volume: number): void {
-    let k = this.n * FIELDS;
-    if (k + FIELDS > this.data.length) {
+  private put(c: Candle): void {
+    if ((this.n + 1) * FIELDS > this.data.length) {
       const grown = new Float64Array(Math.ceil((this.data.length * 1.5) / FIELDS) * FIELDS + FIELDS);
       grown.set(this.data);
       this.data = grown;
     }
-    const d = this.data;
-    d[k++] = ts;
-    d[k++] = open;
-    d[k++] = high;
-    d[k++] = low;
-    d[k++] = close;
-    d[k] = volume;
-    this.n++;
+    writeCandle(this.data, this.n++, c);
   }
 }
 
@@ -141,19 +146,19 @@ export class CandleRows {
 
   push(c: Candle): void {
     if (this.n >= this.capacity) throw new Error(`candle rows: full at ${this.capacity}`);
-    this.write(this.n++, c);
+    writeCandle(this.data, this.n++, c);
   }
 
   /** Takes the oldest `count` candles out, each lent to `visit` first, in order. */
   shift(count: number, visit: (c: Candle) => void): void {
     const k = Math.min(count, this.n);
-    for (let i = 0; i < k; i++) visit(this.read(i));
+    for (let i = 0; i < k; i++) visit(readCandle(this.data, i, this.lent));
     this.data.copyWithin(0, k * FIELDS, this.n * FIELDS);
     this.n -= k;
   }
 
   forEach(visit: (c: Candle) => void): void {
-    for (let i = 0; i < this.n; i++) visit(this.read(i));
+    for (let i = 0; i < this.n; i++) visit(readCandle(this.data, i, this.lent));
   }
 
   /** All of them in time order again, after candles were pushed out of order (a backfill: rare). */
@@ -163,35 +168,11 @@ export class CandleRows {
       all.push({ ...c });
     });
     all.sort((a, b) => a.ts - b.ts);
-    for (let i = 0; i < all.length; i++) this.write(i, all[i]!);
+    for (let i = 0; i < all.length; i++) writeCandle(this.data, i, all[i]!);
   }
 
   /** The packed rows (ts, open, high, low, close, volume each), a view of the shared memory. */
   rows(): Float64Array {
     return this.data.subarray(0, this.n * FIELDS);
-  }
-
-  private read(i: number): Candle {
-    const d = this.data;
-    const k = i * FIELDS;
-    const c = this.lent;
-    c.ts = d[k]!;
-    c.open = d[k + 1]!;
-    c.high = d[k + 2]!;
-    c.low = d[k + 3]!;
-    c.close = d[k + 4]!;
-    c.volume = d[k + 5]!;
-    return c;
-  }
-
-  private write(i: number, c: Candle): void {
-    const d = this.data;
-    const k = i * FIELDS;
-    d[k] = c.ts;
-    d[k + 1] = c.open;
-    d[k + 2] = c.high;
-    d[k + 3] = c.low;
-    d[k + 4] = c.close;
-    d[k + 5] = c.volume;
   }
 }

@@ -1,27 +1,10 @@
 // candles.csv (docs/reports.md): the session's closed candles, oldest first, open time in ms and ISO, OHLCV.
-// The candles travel as packed rows (six float64 each, in shared memory) so the persistence worker formats the
+// The candles travel as packed rows (six float64 each, in shared memory: CandleRows in candle-pack.ts) so the persistence worker formats the
 // file while the main thread builds report.html. Pure.
 import { isoMs } from './bitunix/wire-values.js';
-import type { Candle } from './types.js';
 
 /** Float64 fields per packed candle: ts, open, high, low, close, volume. */
 const FIELDS = 6;
-
-/** The candles as packed rows in shared memory (read in place by the worker, not copied into its message). */
-export function packCandleRows(candles: readonly Candle[]): Float64Array {
-  const rows = new Float64Array(new SharedArrayBuffer(Math.max(1, candles.length) * FIELDS * 8), 0, candles.length * FIELDS);
-  let at = 0;
-  for (const c of candles) {
-    rows[at] = c.ts;
-    rows[at + 1] = c.open;
-    rows[at + 2] = c.high;
-    rows[at + 3] = c.low;
-    rows[at + 4] = c.close;
-    rows[at + 5] = c.volume;
-    at += FIELDS;
-  }
-  return rows;
-}
 
 /** Rows per piece of candlesCsvParts. */
 const CSV_PIECE_ROWS = 256;

@@ -86,7 +86,7 @@ export interface PersistenceApi {
    */
   writeFile(name: string, content: string | Uint8Array): Promise<void>;
   /**
-   * Write candles.csv (as `name`) from packed candle rows (packCandleRows, shared memory read in place): the
+   * Write candles.csv (as `name`) from packed candle rows (CandleRows.rows(), shared memory read in place): the
    * worker formats it, so the main thread builds the next file meanwhile. The caller leaves the rows alone until
    * it resolves.
    */

@@ -63,7 +63,7 @@ export class SessionRecord {
   private ended = false;
 
   constructor(
-    readonly start: BrokerState,
+    start: BrokerState,
     intervalMs: number,
     kind: ContractKind,
     private readonly limits: SessionRecordLimits = LIMITS,
@@ -108,11 +108,6 @@ export class SessionRecord {
       this.window.push(c);
     }
     this.window.sort();
-  }
-
-  /** Candles in the window now. */
-  get windowLength(): number {
-    return this.window.length;
   }
 
   /** The session's figures and what its charts and tables show; once, at the end (the window is folded). */
