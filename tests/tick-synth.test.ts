@@ -4,6 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { CandleColumns } from '../src/shared/candle-pack.js';
 import { inferPriceTick, synthTicks } from '../src/shared/tick-synth.js';
 import type { Candle } from '../src/shared/types.js';
 
@@ -58,6 +59,16 @@ describe('tick synthesis inside a candle', () => {
     assert.equal(inferPriceTick([k(104367.5), k(104332.4)]), 0.1);
     assert.equal(inferPriceTick([k(100), k(105)]), 1);
     assert.equal(inferPriceTick([k(0.123456)]), 0.000001);
+  });
+
+  it('infers the same tick from packed candles (read in place) as from the candle objects (property)', () => {
+    const price = fc.tuple(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 0, max: 9 })).map(([n, d]) => n / 10 ** d);
+    const candle = fc.record({ open: price, high: price, low: price, close: price }).map((c): Candle => ({ ts: T, ...c, volume: 1 }));
+    fc.assert(
+      fc.property(fc.array(candle, { minLength: 1, maxLength: 40 }), (candles) => {
+        assert.equal(inferPriceTick(CandleColumns.of(candles)), inferPriceTick(candles));
+      }),
+    );
   });
 
   it('refuses a tick count outside 4-1000 and an inconsistent candle', () => {
