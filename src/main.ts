@@ -2,13 +2,13 @@
 // laptop-agents engine entry (dist/main.js): parse flags, load the strategy, open the state directory,
 // run the session until a stop, exit with the code of docs/contracts.md (0 stop, 1 fatal, 2 bad arguments, 3 locked).
 // What a run needs before its state loads is imported here; the rest of the engine is imported once the
-// persistence worker is starting and a replay's file is being read, so those overlap the loading of the code
+// persistence worker is starting and a replay's file is being read (on the replay encoder's thread), so those overlap the loading of the code
 // (and --version or --help loads none of it).
 import { readFileSync } from 'node:fs';
 import { ConfigError, parseCli } from './main/cli.js';
 import { isFrameLog } from './main/frame-log-reader.js';
 import { favourSmallHeaps } from './main/heap-mode.js';
-import { readReplayAhead } from './main/replay-source.js';
+import { readReplayAhead, stopReplayEncoders } from './main/replay-encoder.js';
 import { isLockedError, openStateStore } from './main/state-store.js';
 
 function version(): string {
@@ -40,8 +40,9 @@ async function main(): Promise<void> {
   }
   const config = parsed.config;
   const smallHeaps = favourSmallHeaps(config.feed);
+  // The replay encoder first: its boot and the file's parse are the longest start, done on its own thread.
+  if (config.feed === 'replay' && !isFrameLog(config.replay!)) readReplayAhead(config);
   const store = openStateStore(config.dryRun);
-  if (config.feed === 'replay' && !isFrameLog(config.replay!)) readReplayAhead(config.replay!, config.symbol);
   const [{ createLogger }, { Session }, { loadStrategy }, { systemClock }] = await Promise.all([
     import('./main/logger.js'),
     import('./main/engine/session.js'),
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
   try {
     strategy = await loadStrategy(config.strategy, process.cwd());
   } catch (err) {
+    await stopReplayEncoders();
     die(2, (err as Error).message.split('\n')[0]!);
   }
 
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (isLockedError(err)) {
       await store.terminate();
+      await stopReplayEncoders();
       flush();
       die(3, `state directory ${config.stateDir} is locked by another running instance`);
     }
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
     void session.stop('fatal', 1);
   }
   const code = await session.done;
+  await stopReplayEncoders();
   flush();
   process.exit(code);
 }

@@ -1,25 +1,20 @@
-// The in-process transport of a replay at --speed max: a worker thread plays the tape (the frames the
-// simulator would send, encoded by the shared codec) into a shared frame ring, and the frames go on to the same
-// handlers here. A frame comes decoded by the socket path's decoder on that thread (frame-records.ts), or as its
-// text (always with --record, and while this thread keeps up) and is decoded here, as the socket's would be. No socket, no simulator, no
-// wall-clock pace: market time is the tape's, and nothing waits for a quiet connection. Frames come in
-// batches with a turn of the event loop between them, so the journal, snapshots and timers run.
-import type { Worker } from 'node:worker_threads';
+// The in-process transport of a replay at --speed max: a worker thread (replay-encoder.ts, started with the
+// process) plays the tape (the frames the simulator would send, encoded by the shared codec) into a shared frame
+// ring, and the frames go on to the same handlers here. A frame comes decoded by the socket path's decoder on
+// that thread (frame-records.ts), or as its text (always with --record, and while this thread keeps up) and is
+// decoded here, as the socket's would be. No socket, no simulator, no wall-clock pace: market time is the tape's,
+// and nothing waits for a quiet connection. Frames come in batches with a turn of the event loop between them, so
+// the journal, snapshots and timers run.
 import { decodeFrame, type Frame, FrameReader } from '../shared/bitunix/index.js';
-import type { CandleColumns } from '../shared/candle-pack.js';
 import type { Clock } from '../shared/clock.js';
 import { FrameRecordReader, isFrameRecord } from '../shared/frame-records.js';
-import { createFrameRing, FrameRingReader } from '../shared/frame-ring.js';
+import { FrameRingReader } from '../shared/frame-ring.js';
 import type { FrameSink } from './frame-recorder.js';
 import type { FeedHandlers, FeedState, MarketDataFeed } from './market-feed.js';
-import { spawnWorker } from './spawn-worker.js';
-import type { TapeEncoderData } from '../workers/tape-encoder.js';
+import type { ReplayEncoder } from './replay-encoder.js';
 
 /** Frames decoded per event-loop turn. */
 const FRAMES_PER_TURN = 8192;
-const RING_BYTES = 1 << 21;
-/** The encoder's heap per candle of the file (its candles twice over, with room to spare). */
-const ENCODER_BYTES_PER_CANDLE = 400;
 /** While the ring is empty, look again at least this often. */
 const EMPTY_POLL_MS = 50;
 
@@ -36,21 +31,27 @@ export class TapeFeed implements MarketDataFeed {
   private gotData = false;
   private readonly decoder = new FrameReader();
   private readonly records = new FrameRecordReader();
-  private readonly sab = createFrameRing(RING_BYTES);
-  private readonly ring = new FrameRingReader(this.sab);
-  private worker: Worker | null = null;
+  private readonly ring: FrameRingReader;
   private readonly take = (bytes: Buffer, start: number, end: number): void => this.deliver(bytes, start, end);
   readonly reconnects = 0;
 
+  /** `encoder` plays `channels` into its ring, decoded unless `recorder` wants their text. */
   constructor(
-    private readonly symbol: string,
-    private readonly candles: CandleColumns,
-    private readonly channels: string[],
+    private readonly encoder: ReplayEncoder,
+    channels: string[],
     private readonly clock: Clock,
     private readonly handlers: TapeFeedHandlers,
     /** --record: each frame's text, as the socket would have received it. */
     private readonly recorder: FrameSink | null = null,
-  ) {}
+  ) {
+    const play = encoder.play;
+    if (play === null || play.decoded !== (recorder === null) || play.channels.join() !== channels.join()) {
+      throw new Error(
+        `replay: the encoder plays ${play === null ? 'nothing' : `${play.channels.join()}${play.decoded ? ' decoded' : ' as text'}`}, not this feed's frames`,
+      );
+    }
+    this.ring = new FrameRingReader(play.ring);
+  }
 
   get state(): FeedState {
     return this.stateValue;
@@ -60,21 +61,11 @@ export class TapeFeed implements MarketDataFeed {
     return this.lastFrameAt;
   }
 
+  /** The encoder is already playing (the ring may be full): from now on its frames are read. */
   start(): void {
     this.stateValue = 'open';
-    const data: TapeEncoderData = {
-      kind: 'tape-encoder',
-      symbol: this.symbol,
-      candles: this.candles.data,
-      channels: this.channels,
-      ring: this.sab,
-      decoded: this.recorder === null,
-    };
-    // The encoder's garbage stays in a small heap of its own, sized for the file's candles.
-    const resourceLimits = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24 + Math.ceil((this.candles.length * ENCODER_BYTES_PER_CANDLE) / 1048576) };
-    this.worker = spawnWorker('tape-encoder', { workerData: data, resourceLimits });
-    this.worker.on('error', (err) => {
-      if (this.stateValue === 'open') this.handlers.onFailure(`replay encoder failed: ${err.message}`);
+    this.encoder.watch((message) => {
+      if (this.stateValue === 'open') this.handlers.onFailure(message);
     });
     this.handlers.onOpen();
     this.pump();
@@ -85,7 +76,7 @@ export class TapeFeed implements MarketDataFeed {
 
   async stop(): Promise<void> {
     this.stateValue = 'stopped';
-    await this.worker?.terminate();
+    await this.encoder.terminate();
   }
 
   private pump(): void {

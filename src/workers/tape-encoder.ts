@@ -1,86 +1,57 @@
-// The encoding half of an in-process replay: this thread plays the tape (ticks synthesised, frames encoded
-// by the shared codec, exactly as the simulator would send them) into a shared frame ring, while the main
-// thread trades. Frames are written as bytes by the byte-level codec, never built as strings. Unless the main
-// thread records the frames' text (--record), each frame is written into a scratch buffer and decoded here, by
-// the same FrameReader the socket path runs, and passed on as its decoded record (frame-records.ts), so
-// decoding overlaps trading; while the main thread keeps up, or when the reader leaves a frame to the text
-// decoder, the frame goes as its text and the main thread decodes it. With --record,
-// each frame's text is written in place into the ring. It blocks only on a full ring; the main thread ends it
-// when the session stops.
+// The replay encoder's thread. Started with the process, it first reads and parses the candle file
+// (candle-file.ts) while the main thread loads its code and opens the session, and posts it the candles (in
+// shared memory) or the file's error (`file:line: ...`). Only then does it load the codec and play the tape into
+// the frame ring (tape-play.ts), filling it before the feed starts and waiting there for the main thread to read;
+// the main thread ends it when the session stops. A paced replay uses it for the read only.
 import { parentPort, workerData } from 'node:worker_threads';
-import { FrameReader } from '../shared/bitunix/frame-reader.js';
-import { CandleColumns } from '../shared/candle-pack.js';
-import { FrameRecordWriter } from '../shared/frame-records.js';
-import { FrameRingWriter } from '../shared/frame-ring.js';
-import { ReplayTape, tapeSubs } from '../shared/replay-tape.js';
-import { ByteFrames, type FrameRoom, maxTapeFrameBytes, ringRoom } from '../shared/ring-frames.js';
+import type { CandleColumns } from '../shared/candle-pack.js';
+import { readCandleFile } from './candle-file.js';
+import type { TapePlay } from './tape-play.js';
+
+export type { TapePlay };
 
 export interface TapeEncoderData {
   kind: 'tape-encoder';
+  file: string;
   symbol: string;
-  /** The tape's candles (CandleColumns' data, in shared memory: read in place, not copied). */
-  candles: Float64Array;
-  channels: string[];
-  ring: SharedArrayBuffer;
-  /** Pass each frame decoded (its record); false: its text, for a main thread that records it. */
-  decoded: boolean;
+  /** null: read the file only (a paced replay, which the simulator plays). */
+  play: TapePlay | null;
 }
 
-/** Steps (ticks) between two publishes: the reader sees frames in batches of about this many ticks. */
-const STEPS_PER_PUBLISH = 256;
-
 /**
- * Below this share of the ring unread, the main thread is keeping up (it waits for frames more than it trades),
- * so a frame goes as its text and the main thread decodes it; above it, this thread decodes. Either side decodes
- * with a FrameReader to the same Frame, so the split (which follows the load of the moment) never changes what
- * is traded; it only keeps both threads busy.
+ * What the thread posts: the file's candles (CandleColumns' data, shared: read in place) or why not, then, should
+ * the play fail, why. Through the one port, so the candles always come before a failure of the play.
  */
-const DECODE_HERE_ABOVE = 1 / 4;
+export type TapeEncoderMessage =
+  | { kind: 'candles'; data: Float64Array }
+  | { kind: 'unreadable'; message: string; stack: string }
+  | { kind: 'failed'; message: string; stack: string };
 
-/**
- * Each frame written into a scratch buffer and decoded there: its record goes into the ring, or its text (left
- * to the main thread while it keeps up, or when the reader leaves it to the text decoder).
- */
-function decodingRoom(ring: FrameRingWriter, maxLen: number): FrameRoom {
-  const inRing = ringRoom(ring);
-  const records = new FrameRecordWriter(inRing);
-  const reader = new FrameReader();
-  const scratch = Buffer.alloc(maxLen);
-  const lowWater = ring.capacity * DECODE_HERE_ABOVE;
-  // The copy into the ring takes a frame as a whole array: one view of the scratch per frame length, made once.
-  const views: Buffer[] = [];
-  return {
-    buffer: scratch,
-    room: () => 0,
-    written(n: number): void {
-      if (ring.unread >= lowWater) {
-        const f = reader.decodeAt(scratch, 0, n);
-        if (f !== null && records.write(f)) return;
-      }
-      ring.buffer.set((views[n] ??= scratch.subarray(0, n)), inRing.room(n));
-      inRing.written(n);
-    },
-  };
+function errorOf(err: unknown): { message: string; stack: string } {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { message: e.message, stack: e.stack ?? e.message };
 }
 
-function run(d: TapeEncoderData): void {
-  // Nothing here keeps a tick, so the tape may reuse its tick objects.
-  const tape = new ReplayTape(d.symbol, new CandleColumns(d.candles), { reuseTicks: true });
-  const subs = tapeSubs(d.channels);
-  const ring = new FrameRingWriter(d.ring);
-  const maxLen = maxTapeFrameBytes(d.symbol, d.channels);
-  const frames = new ByteFrames(d.decoded ? decodingRoom(ring, maxLen) : ringRoom(ring), maxLen);
-  // What a subscription gets at once, as on the socket: the quote before the stream.
-  for (const s of subs) tape.opening(s, frames);
-  const self = [0];
-  const subsOf = (): typeof subs => subs;
-  const written = (): void => {};
-  while (!tape.done) {
-    for (let i = 0; i < STEPS_PER_PUBLISH && !tape.done; i++) tape.stepWith(frames, self, subsOf, written);
-    ring.publish();
+async function run(d: TapeEncoderData, post: (m: TapeEncoderMessage) => void): Promise<void> {
+  let candles: CandleColumns;
+  try {
+    candles = await readCandleFile(d.file);
+  } catch (err) {
+    // The main thread rejects with this error where the session opens the replay, as a read there would.
+    post({ kind: 'unreadable', ...errorOf(err) });
+    return;
   }
-  ring.finish();
+  post({ kind: 'candles', data: candles.data });
+  if (d.play === null) return;
+  try {
+    // Loaded once the candles are posted: the parse is what the main thread waits for.
+    const { playTape } = await import('./tape-play.js');
+    playTape(d.symbol, candles, d.play);
+  } catch (err) {
+    post({ kind: 'failed', ...errorOf(err) });
+  }
 }
 
 const wd = workerData as TapeEncoderData | null;
-if (parentPort !== null && wd?.kind === 'tape-encoder') run(wd);
+const port = parentPort;
+if (port !== null && wd?.kind === 'tape-encoder') void run(wd, (m) => port.postMessage(m));

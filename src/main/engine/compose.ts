@@ -6,7 +6,7 @@ import { FRAME_LOG_VERSION } from '../../shared/frame-log.js';
 import { ReconnectPolicy } from '../../shared/reconnect-policy.js';
 import type { Rng } from '../../shared/rng.js';
 import type { TickRing } from '../../shared/tick-ring.js';
-import type { CandleColumns } from '../../shared/candle-pack.js';
+import type { ReplayEncoder } from '../replay-encoder.js';
 import type { EngineConfig } from '../config.js';
 import { FrameRecorder } from '../frame-recorder.js';
 import type { Logger } from '../logger.js';
@@ -105,8 +105,8 @@ export interface FeedParts {
 }
 
 /** A replay's tape played in process: its end and its failures are the session's to judge. */
-export function createTapeFeed(p: FeedParts, candles: CandleColumns, onExhausted: () => void, onFailure: (message: string) => void): MarketDataFeed {
-  return new TapeFeed(p.cfg.symbol, candles, p.channels, p.clock, { ...p.handlers, onExhausted, onFailure }, p.recorder);
+export function createTapeFeed(p: FeedParts, encoder: ReplayEncoder, onExhausted: () => void, onFailure: (message: string) => void): MarketDataFeed {
+  return new TapeFeed(encoder, p.channels, p.clock, { ...p.handlers, onExhausted, onFailure }, p.recorder);
 }
 
 type SocketFeedModule = typeof import('../market-feed.js');

@@ -93,9 +93,10 @@ export class MarketIntake {
     this.replayRunValue?.stop();
   }
 
-  /** No more frames. */
+  /** No more frames (and no replay encoder, whether or not a feed took it). */
   async stopFeed(): Promise<void> {
     await this.feedValue?.stop();
+    await this.replay?.encoder.terminate();
   }
 
   /** Close the frame log being recorded (if any); settles once it is on disk. */
@@ -127,7 +128,7 @@ export class MarketIntake {
       (this.replay?.transport === 'memory'
         ? createTapeFeed(
             parts,
-            this.replay.candles,
+            this.replay.encoder,
             () => this.onReplaySent(),
             (message) => {
               d.fail(message);

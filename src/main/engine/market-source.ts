@@ -36,7 +36,7 @@ export async function openMarketSource(c: EngineConfig, log: Logger, hooks: Mark
   }
   if (c.feed !== 'replay') return { wsUrl: c.wsUrl, restUrl: c.restUrl, sim: null, replay: null };
   const file = c.replay!;
-  const replay = await openReplay(file, c.symbol, c.speed, hooks.lastMarketTs);
+  const replay = await openReplay(c, hooks.lastMarketTs);
   const { tape, transport } = replay;
   let source: MarketSource = { wsUrl: c.wsUrl, restUrl: c.restUrl, sim: null, replay };
   if (transport === 'socket') {
