@@ -3,7 +3,7 @@
 // accepted. A bad flag or value throws ConfigError with one line saying what and why; main exits 2 on it.
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { BITUNIX_REST_URL, BITUNIX_WS_URL } from '../shared/bitunix/index.js';
+import { BITUNIX_REST_URL, BITUNIX_WS_URL } from '../shared/bitunix/urls.js';
 import { INTERVAL_MS, type EngineConfig, type FeedKind, type Interval, type LogLevel } from './config.js';
 import { FRAME_LOG_SUFFIX } from '../shared/frame-log.js';
 import { randomSeed } from '../shared/rng.js';
