@@ -1,7 +1,7 @@
 // The replay encoder's thread. Started with the process, it first reads and parses the candle file
 // (candle-file.ts) while the main thread loads its code and opens the session, and posts it the candles (in
-// shared memory) or the file's error (`file:line: ...`). Only then does it load the codec and play the tape into
-// the frame ring (tape-play.ts), filling it before the feed starts and waiting there for the main thread to read;
+// shared memory) or the file's error (`file:line: ...`). Then it plays the tape into the frame ring (tape-play.ts,
+// loaded beside the read), filling it before the feed starts and waiting there for the main thread to read;
 // the main thread ends it when the session stops. A paced replay uses it for the read only.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CandleColumns } from '../shared/candle-pack.js';
@@ -33,6 +33,9 @@ function errorOf(err: unknown): { message: string; stack: string } {
 }
 
 async function run(d: TapeEncoderData, post: (m: TapeEncoderMessage) => void): Promise<void> {
+  // The codec loads between the file's reads; it is needed once the candles are posted.
+  const player = d.play !== null ? import('./tape-play.js') : null;
+  player?.catch(() => {}); // awaited below, where its error is posted
   let candles: CandleColumns;
   try {
     candles = await readCandleFile(d.file);
@@ -42,10 +45,9 @@ async function run(d: TapeEncoderData, post: (m: TapeEncoderMessage) => void): P
     return;
   }
   post({ kind: 'candles', data: candles.data });
-  if (d.play === null) return;
+  if (player === null || d.play === null) return;
   try {
-    // Loaded once the candles are posted: the parse is what the main thread waits for.
-    const { playTape } = await import('./tape-play.js');
+    const { playTape } = await player;
     playTape(d.symbol, candles, d.play);
   } catch (err) {
     post({ kind: 'failed', ...errorOf(err) });

@@ -23,6 +23,11 @@ export interface TapePlay {
 
 /** Steps (ticks) between two publishes: the reader sees frames in batches of about this many ticks. */
 const STEPS_PER_PUBLISH = 256;
+/**
+ * The first publish comes after this many steps, each next one after twice as many up to STEPS_PER_PUBLISH: a
+ * main thread already waiting for the stream gets its first frames while this thread's code is still cold.
+ */
+const FIRST_PUBLISH_STEPS = 8;
 
 /**
  * Below this share of the ring unread, the main thread is keeping up (it waits for frames more than it trades),
@@ -71,9 +76,11 @@ export function playTape(symbol: string, candles: CandleColumns, d: TapePlay): v
   const self = [0];
   const subsOf = (): typeof subs => subs;
   const written = (): void => {};
+  let steps = FIRST_PUBLISH_STEPS;
   while (!tape.done) {
-    for (let i = 0; i < STEPS_PER_PUBLISH && !tape.done; i++) tape.stepWith(frames, self, subsOf, written);
+    for (let i = 0; i < steps && !tape.done; i++) tape.stepWith(frames, self, subsOf, written);
     ring.publish();
+    steps = Math.min(steps * 2, STEPS_PER_PUBLISH);
   }
   ring.finish();
 }
