@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { OWNER_FILE, lockDir, selfOwner } from '../src/workers/store/state-lock.js';
-import { logLines, MAIN, readEvents, readJson, run, tempDir } from './helpers/engine.js';
+import { logLines, MAIN, readEvents, readJson, replayArgs, run, tempDir } from './helpers/engine.js';
 
 const HEADER = 'open,high,low,close,volume,quote_volume,trades,close_datetime';
 const MINUTE = 60_000;
@@ -29,23 +29,13 @@ function csvFile(lines: string[]): string {
   return file;
 }
 
-const replayArgs = (file: string, dir: string, speed: string): string[] => [
-  '--feed',
-  'replay',
-  '--replay',
-  file,
-  '--speed',
-  speed,
-  '--state-dir',
-  dir,
-  '--seed',
-  '7',
-];
+/** The helpers' replay at --speed `speed` (the later flag wins). */
+const replayAt = (file: string, dir: string, speed: string): string[] => replayArgs(file, dir, ['--speed', speed]);
 
 /** Runs a replay that must fail at its start; returns the start failure's message. */
 async function failedStart(file: string, speed: string): Promise<string> {
   const dir = path.join(tempDir('la-replay-file-'), 'BTCUSDT');
-  const r = run(MAIN, replayArgs(file, dir, speed));
+  const r = run(MAIN, replayAt(file, dir, speed));
   const { code } = await r.exit;
   assert.equal(code, 1, r.stderr() + r.stdout().slice(-2000));
   const failure = logLines(r.stdout()).find((l) => l.level >= 50 && l.msg.startsWith('start failed: '));
@@ -83,7 +73,7 @@ test('a replay on a state dir held by another process exits 3 naming the dir, sa
     const dir = path.join(tempDir('la-replay-file-'), 'BTCUSDT');
     mkdirSync(lockDir(dir), { recursive: true });
     writeFileSync(path.join(lockDir(dir), OWNER_FILE), JSON.stringify(selfOwner()));
-    const r = run(MAIN, replayArgs(file, dir, 'max'));
+    const r = run(MAIN, replayAt(file, dir, 'max'));
     const { code } = await r.exit;
     assert.equal(code, 3, r.stderr() + r.stdout().slice(-2000));
     assert.equal(r.stderr(), `laptop-agents: state directory ${dir} is locked by another running instance\n`);
