@@ -8,7 +8,7 @@ import { CandleCsvParser } from '../shared/candle-csv.js';
 import { type CandleColumns, GapFreeColumns } from '../shared/candle-pack.js';
 
 /** Bytes of the file read and parsed at a time. */
-export const READ_CHUNK = 1 << 20;
+const READ_CHUNK = 1 << 20;
 /** Fewest bytes a row of the known layouts takes: the first guess of the candle count (it grows past it). */
 const MIN_ROW_BYTES = 64;
 
