@@ -88,9 +88,20 @@ function putUint(buf: Uint8Array, off: number, n: number): number {
   return off + 9;
 }
 
-/** `${ts}`. */
+let tsHigh = -1;
+let tsHighDigits = lit('');
+/** `${ts}`: a push's ts shares all but its last six digits with the one before, kept as bytes. */
 function putTs(buf: Uint8Array, off: number, ts: number): number {
-  return Number.isSafeInteger(ts) && ts >= 0 ? putUint(buf, off, ts) : putText(buf, off, String(ts));
+  if (!(Number.isSafeInteger(ts) && ts >= 0)) return putText(buf, off, String(ts));
+  if (ts < 1e6) return putUint(buf, off, ts);
+  const high = Math.floor(ts / 1e6);
+  if (high !== tsHigh) {
+    tsHigh = high;
+    tsHighDigits = lit(String(high));
+  }
+  off = put(buf, off, tsHighDigits);
+  putDigits31(buf, off + 6, ts - high * 1e6, 6);
+  return off + 6;
 }
 
 /** `dec(v, digits)`, written. */
