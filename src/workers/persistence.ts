@@ -21,8 +21,7 @@ import {
   type PersistenceStatus,
   type PersistenceWorkerApi,
 } from '../shared/persistence-api.js';
-import { candlesCsvParts } from '../shared/candles-csv-text.js';
-import { encodeUtf8Pieces } from '../shared/utf8-pieces.js';
+import { writeCandlesCsv } from '../shared/candles-csv-text.js';
 import { JournalFold } from '../shared/journal-fold.js';
 import { sealSnapshot, validateSnapshot } from '../shared/state-schema.js';
 import { backupName, quarantine, removeStaleTmp, rotateAndWrite, writeDurable } from './store/durable-file.js';
@@ -47,12 +46,6 @@ interface PendingSnapshot {
 }
 
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** The pieces' UTF-8 in one buffer, grown as needed (a buffer per piece costs more than making the text). */
-function utf8Of(parts: Iterable<string>, expectedBytes: number): Buffer {
-  const { bytes, length } = encodeUtf8Pieces(parts, Buffer.allocUnsafe(Math.max(4096, expectedBytes)), Buffer.allocUnsafe);
-  return bytes.subarray(0, length);
-}
 
 /** The snapshot as the session sealed it: the journal position is the worker's own bookkeeping. */
 function withoutJournalPosition(s: StateSnapshot): StateSnapshot {
@@ -345,7 +338,11 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
     },
 
     writeCandlesCsv(name: string, rows: Float64Array): Promise<void> {
-      return writeSideFile(name, () => utf8Of(candlesCsvParts(rows), rows.length * 16));
+      return writeSideFile(name, () => {
+        // about 82 bytes a row for 1-minute BTC candles: room for that and a little more, grown if need be
+        const { bytes, length } = writeCandlesCsv(rows, Buffer.allocUnsafe(4096 + rows.length * 16), Buffer.allocUnsafe);
+        return bytes.subarray(0, length);
+      });
     },
 
     async controlFiles(killFile: string): Promise<ControlFiles> {
