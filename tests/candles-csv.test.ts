@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isoMs } from '../src/shared/bitunix/wire-values.js';
 import { parseCandleCsv } from '../src/shared/candle-csv.js';
+import { CandleColumns } from '../src/shared/candle-pack.js';
 import { CANDLES_CSV_HEADER, writeCandlesCsv } from '../src/shared/candles-csv-text.js';
 import { putNumber } from '../src/shared/decimal-bytes.js';
 import { lacking } from './helpers/prerequisite.js';
@@ -33,8 +34,7 @@ function written(rows: Float64Array): string {
 test('candles.csv of the real month is byte for byte the definition', (t) => {
   if (!existsSync(MONTH)) return lacking(t, `no ${MONTH}`);
   const candles = parseCandleCsv(readFileSync(MONTH, 'utf8'), MONTH);
-  const rows = new Float64Array(candles.length * 6);
-  candles.forEach((c, i) => rows.set([c.ts, c.open, c.high, c.low, c.close, c.volume], i * 6));
+  const rows = CandleColumns.of(candles).data;
   const text = written(rows);
   assert.equal(text.split('\n').length, candles.length + 2);
   assert.equal(text, definition(rows));
