@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EngineEvent, JournalEntry } from '../src/shared/events.js';
 import { orderQueued, sessionStart } from './helpers/events.js';
+import { reportData } from './helpers/report-data.js';
 import type { Candle } from '../src/shared/types.js';
 import type { FinalReport } from '../src/main/reports.js';
 import { jsonArrayParts } from '../src/shared/json-slices.js';
@@ -106,13 +107,7 @@ function render(over: Partial<Parameters<typeof renderReport>[0]> = {}): string 
   return renderReport({ symbol: 'BTCUSDT', candles: CANDLES, entries: ENTRIES, equity: EQUITY, report: REPORT, chartLib: '/* lib */', ...over });
 }
 
-const embedded = (
-  html: string,
-): { symbol: string; candles: { time: number }[]; markers: Record<string, unknown>[]; equity: { time: number; value: number }[] } => {
-  const m = /<script id="report-data" type="application\/json">([^<]*)<\/script>/.exec(html);
-  assert.ok(m, 'report data block');
-  return JSON.parse(m[1]!);
-};
+const embedded = reportData;
 
 test('trades pair Fill and Exit by order id: remainder joins its parent, funding and fees counted', () => {
   const rows = tradesFromJournal(ENTRIES);

@@ -5,7 +5,7 @@ import type { SessionMarket } from '../../shared/session-record.js';
 import type { BrokerState } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
 import { loadChartLib, renderReportParts } from '../report-html.js';
-import { encodeUtf8Pieces } from '../../shared/utf8-pieces.js';
+import { encodeUtf8Pieces, type BytePiece } from '../../shared/utf8-pieces.js';
 import { buildFinalReport, type FinalReport } from '../reports.js';
 import type { StateStore } from '../state-store.js';
 import type { MetricsLog } from './metrics-log.js';
@@ -72,7 +72,7 @@ export class SideFileBytes {
   private bytes: Buffer = Buffer.from(new SharedArrayBuffer(SIDE_FILE_ROOM));
 
   /** The pieces' UTF-8, each encoded as soon as it is made (none is kept as a string); valid until the next call. */
-  encode(parts: Iterable<string>): Uint8Array {
+  encode(parts: Iterable<string | BytePiece>): Uint8Array {
     const { bytes, length } = encodeUtf8Pieces(parts, this.bytes, (size) => Buffer.from(new SharedArrayBuffer(size)));
     this.bytes = bytes;
     return bytes.subarray(0, length);
