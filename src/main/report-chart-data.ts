@@ -1,26 +1,24 @@
 // report.html's chart data (docs/reports.md): the candles, the equity curve and the trade markers as the charts
 // draw them, and the embedded data block that carries them. A month is 43 200 candles and as many curve points,
-// so the two long series travel as columns (one array of numbers per field, times as a first time and runs of
-// equal steps) written as bytes, and the page's script makes the chart's objects of them. Pure.
-import { NUMBER_BYTES_MAX, putNumber } from '../shared/decimal-bytes.js';
+// so the two long series travel as columns (each field's float64 values in base64, times as a first time and
+// runs of equal steps), and the page's script makes the chart's objects of them. Pure.
 import type { JournalEntry } from '../shared/events.js';
 import { MAX_CHART_POINTS } from '../shared/session-record.js';
 import type { TradeRow } from '../shared/trade-rows.js';
 import type { Candle } from '../shared/types.js';
-import type { BytePiece } from '../shared/utf8-pieces.js';
 
 /** The chart's candles, one array a field, ascending by time (chart seconds), one candle a time. */
 export interface CandleColumns {
-  time: number[];
-  open: number[];
-  high: number[];
-  low: number[];
-  close: number[];
+  time: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
 }
 /** The equity chart's points, one array a field. */
 export interface PointColumns {
-  time: number[];
-  value: number[];
+  time: Float64Array;
+  value: Float64Array;
 }
 export interface ChartMarker {
   time: number;
@@ -34,51 +32,73 @@ export const COLORS = { up: '#26a69a', down: '#ef5350', long: '#2962ff', short: 
 
 export const toSec = (ms: number): number => Math.floor(ms / 1000);
 
-/** `items` in ascending order of `key` (the stable sort's order), as they are when they already come in order. */
-function ascending<T>(items: T[], key: (it: T) => number): T[] {
-  // A session's bars and curve points come in time order: the sort would leave them as they are.
-  for (let i = 1; i < items.length; i++) if (key(items[i - 1]!) > key(items[i]!)) return [...items].sort((a, b) => key(a) - key(b));
-  return items;
+/** Neither NaN nor ±Infinity (the check the interpreter runs fastest: a month is 200 000 of them). */
+const finite = (x: number): boolean => x - x === 0;
+
+/** The items that pass `ok`, in ascending order of `key`: the stable sort's order, for items that come out of order. */
+function sorted<T>(items: readonly T[], ok: (it: T) => boolean, key: (it: T) => number): T[] {
+  return items.filter(ok).sort((a, b) => key(a) - key(b));
 }
 
-const candleSec = (c: Candle): number => toSec(c.ts);
+const finiteCandle = (c: Candle): boolean => finite(c.ts) && finite(c.open) && finite(c.high) && finite(c.low) && finite(c.close);
+
+/** The columns of `n` candles or points; trimmed to their length by `slice`. */
+const column = (n: number): Float64Array => new Float64Array(n);
 
 /**
  * Ascending, one candle per second (the last wins: the chart refuses anything else) and, past MAX_CHART_POINTS,
  * k consecutive candles to a bar (first open, highest high, lowest low, last close), so the page covers them all.
  */
-export function chartCandles(candles: readonly Candle[]): CandleColumns {
-  const finite = candles.filter(
-    (c) => Number.isFinite(c.ts) && Number.isFinite(c.open) && Number.isFinite(c.high) && Number.isFinite(c.low) && Number.isFinite(c.close),
-  );
-  const bars: CandleColumns = { time: [], open: [], high: [], low: [], close: [] };
-  for (const c of ascending(finite, candleSec)) {
-    const t = toSec(c.ts);
-    const n = bars.time.length;
-    const at = n > 0 && bars.time[n - 1] === t ? n - 1 : n;
-    bars.time[at] = t;
-    bars.open[at] = c.open;
-    bars.high[at] = c.high;
-    bars.low[at] = c.low;
-    bars.close[at] = c.close;
-  }
-  const n = bars.time.length;
-  if (n <= MAX_CHART_POINTS) return bars;
-  const k = Math.ceil(n / MAX_CHART_POINTS);
-  const out: CandleColumns = { time: [], open: [], high: [], low: [], close: [] };
-  for (let i = 0; i < n; i += k) {
-    const end = Math.min(n, i + k);
-    let high = bars.high[i]!;
-    let low = bars.low[i]!;
-    for (let j = i + 1; j < end; j++) {
-      high = Math.max(high, bars.high[j]!);
-      low = Math.min(low, bars.low[j]!);
+export function chartCandles(input: readonly Candle[]): CandleColumns {
+  // A session's bars come in time order: read where they are, in one pass, unless one is out of order.
+  let candles = input;
+  let n = -1;
+  const size = candles.length;
+  const time = column(size);
+  const open = column(size);
+  const high = column(size);
+  const low = column(size);
+  const close = column(size);
+  while (n < 0) {
+    n = 0;
+    for (let i = 0; i < candles.length; i++) {
+      const c = candles[i]!;
+      if (!finiteCandle(c)) continue;
+      const t = Math.floor(c.ts / 1000);
+      if (n > 0 && t <= time[n - 1]!) {
+        if (t < time[n - 1]!) {
+          candles = sorted(input, finiteCandle, (b) => toSec(b.ts));
+          n = -1;
+          break;
+        }
+        n--;
+      }
+      time[n] = t;
+      open[n] = c.open;
+      high[n] = c.high;
+      low[n] = c.low;
+      close[n] = c.close;
+      n++;
     }
-    out.time.push(bars.time[i]!);
-    out.open.push(bars.open[i]!);
-    out.high.push(high);
-    out.low.push(low);
-    out.close.push(bars.close[end - 1]!);
+  }
+  if (n <= MAX_CHART_POINTS)
+    return { time: time.subarray(0, n), open: open.subarray(0, n), high: high.subarray(0, n), low: low.subarray(0, n), close: close.subarray(0, n) };
+  const k = Math.ceil(n / MAX_CHART_POINTS);
+  const bars = Math.ceil(n / k);
+  const out: CandleColumns = { time: column(bars), open: column(bars), high: column(bars), low: column(bars), close: column(bars) };
+  for (let b = 0, i = 0; i < n; b++, i += k) {
+    const end = Math.min(n, i + k);
+    let hi = high[i]!;
+    let lo = low[i]!;
+    for (let j = i + 1; j < end; j++) {
+      hi = Math.max(hi, high[j]!);
+      lo = Math.min(lo, low[j]!);
+    }
+    out.time[b] = time[i]!;
+    out.open[b] = open[i]!;
+    out.high[b] = hi;
+    out.low[b] = lo;
+    out.close[b] = close[end - 1]!;
   }
   return out;
 }
@@ -87,25 +107,40 @@ export function chartCandles(candles: readonly Candle[]): CandleColumns {
 export const MAX_EQUITY_POINTS = MAX_CHART_POINTS;
 
 /** Ascending, one point per second (within one second the latest sample wins), thinned past the budget. */
-export function chartEquity(equity: readonly { ts: number; equity: number }[]): PointColumns {
-  const finite = equity.filter((p) => Number.isFinite(p.ts) && Number.isFinite(p.equity));
-  const points: PointColumns = { time: [], value: [] };
-  for (const p of ascending(finite, (q) => q.ts)) {
-    const t = toSec(p.ts);
-    const n = points.time.length;
-    const at = n > 0 && points.time[n - 1] === t ? n - 1 : n;
-    points.time[at] = t;
-    points.value[at] = p.equity;
+export function chartEquity(input: readonly { ts: number; equity: number }[]): PointColumns {
+  const finitePoint = (p: { ts: number; equity: number }): boolean => finite(p.ts) && finite(p.equity);
+  // The curve comes in time order: read where it is, in one pass, unless a point is out of order.
+  let points = input;
+  let n = -1;
+  const time = column(input.length);
+  const value = column(input.length);
+  while (n < 0) {
+    n = 0;
+    let lastTs = -Infinity;
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]!;
+      if (!finitePoint(p)) continue;
+      if (p.ts < lastTs) {
+        points = sorted(input, finitePoint, (q) => q.ts);
+        n = -1;
+        break;
+      }
+      lastTs = p.ts;
+      const t = Math.floor(p.ts / 1000);
+      if (n > 0 && time[n - 1] === t) n--;
+      time[n] = t;
+      value[n] = p.equity;
+      n++;
+    }
   }
-  const n = points.time.length;
-  if (n <= MAX_EQUITY_POINTS) return points;
+  if (n <= MAX_EQUITY_POINTS) return { time: time.subarray(0, n), value: value.subarray(0, n) };
   const step = Math.ceil(n / MAX_EQUITY_POINTS);
   const keep = (_: number, i: number): boolean => i % step === 0 || i === n - 1;
-  return { time: points.time.filter(keep), value: points.value.filter(keep) };
+  return { time: time.subarray(0, n).filter(keep), value: value.subarray(0, n).filter(keep) };
 }
 
 /** The open time of the candle holding `ms` (the first or last candle when outside the chart). */
-function snapToCandle(times: readonly number[], ms: number): number {
+function snapToCandle(times: ArrayLike<number>, ms: number): number {
   const t = toSec(ms);
   if (times.length === 0) return t;
   let lo = 0;
@@ -125,7 +160,7 @@ function fmtShort(x: number): string {
 }
 
 /** An entry (Fill) or exit (Exit) marker on the candle holding it. */
-export function tradeMarkers(entries: readonly JournalEntry[], rows: readonly TradeRow[], candleTimes: readonly number[]): ChartMarker[] {
+export function tradeMarkers(entries: readonly JournalEntry[], rows: readonly TradeRow[], candleTimes: ArrayLike<number>): ChartMarker[] {
   const sideOf = new Map(rows.map((r) => [r.orderId, r] as const));
   const markers: ChartMarker[] = [];
   for (const e of entries) {
@@ -170,7 +205,7 @@ export function labelMarkers(markers: ChartMarker[]): { markers: ChartMarker[]; 
  * Ascending times as `{"first":t0,"steps":[[step,count],…]}`: from t0, `count` more times `step` apart, run after
  * run (a month of 1-minute candles is one run; each gap in the data starts another). `first` is null without times.
  */
-export function timesJson(times: readonly number[]): string {
+export function timesJson(times: ArrayLike<number>): string {
   if (times.length === 0) return '{"first":null,"steps":[]}';
   const steps: [number, number][] = [];
   for (let i = 1; i < times.length; i++) {
@@ -182,40 +217,29 @@ export function timesJson(times: readonly number[]): string {
   return JSON.stringify({ first: times[0], steps });
 }
 
-/** `JSON.stringify(values)` of finite numbers, written as bytes (no string per number). */
-export function numbersJson(values: readonly number[]): BytePiece {
-  return {
-    maxBytes: 2 + values.length * (NUMBER_BYTES_MAX + 1),
-    write(buf: Uint8Array, at: number): number {
-      buf[at++] = 91; // '['
-      for (let i = 0; i < values.length; i++) {
-        if (i > 0) buf[at++] = 44; // ','
-        at = putNumber(buf, at, values[i]!);
-      }
-      buf[at++] = 93; // ']'
-      return at;
-    },
-  };
+/** Whether this machine keeps a float64's bytes least significant first (the data block's order). */
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+/**
+ * The numbers' float64 bytes, least significant first, in base64: each value exactly as it is (no decimal to
+ * make and read back), and a month's column is one native encoding instead of 43 200 numbers formatted.
+ */
+export function float64Base64(values: Float64Array): string {
+  if (LITTLE_ENDIAN) return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+  const bytes = Buffer.allocUnsafe(values.length * 8);
+  for (let i = 0; i < values.length; i++) bytes.writeDoubleLE(values[i]!, i * 8);
+  return bytes.toString('base64');
 }
 
-/** The candles' columns as the data block's JSON, in pieces. */
-export function* candleColumnsJson(c: CandleColumns): Generator<string | BytePiece> {
-  yield `{"time":${timesJson(c.time)},"open":`;
-  yield numbersJson(c.open);
-  yield ',"high":';
-  yield numbersJson(c.high);
-  yield ',"low":';
-  yield numbersJson(c.low);
-  yield ',"close":';
-  yield numbersJson(c.close);
-  yield '}';
+/** The candles' columns as the data block's JSON. */
+export function candleColumnsJson(c: CandleColumns): string {
+  const col = (values: Float64Array): string => `"${float64Base64(values)}"`;
+  return `{"time":${timesJson(c.time)},"open":${col(c.open)},"high":${col(c.high)},"low":${col(c.low)},"close":${col(c.close)}}`;
 }
 
-/** The equity points' columns as the data block's JSON, in pieces. */
-export function* pointColumnsJson(p: PointColumns): Generator<string | BytePiece> {
-  yield `{"time":${timesJson(p.time)},"value":`;
-  yield numbersJson(p.value);
-  yield '}';
+/** The equity points' columns as the data block's JSON. */
+export function pointColumnsJson(p: PointColumns): string {
+  return `{"time":${timesJson(p.time)},"value":"${float64Base64(p.value)}"}`;
 }
 
 /**
@@ -231,10 +255,18 @@ export const READ_COLUMNS_SCRIPT = `
     t.steps.forEach(function (run) { for (var i = 0; i < run[1]; i++) out.push(at += run[0]); });
     return out;
   }
+  function readNumbers(base64) {
+    var text = atob(base64), view = new DataView(new ArrayBuffer(text.length)), out = new Array(text.length >> 3);
+    for (var i = 0; i < text.length; i++) view.setUint8(i, text.charCodeAt(i));
+    for (var j = 0; j < out.length; j++) out[j] = view.getFloat64(8 * j, true);
+    return out;
+  }
   function readCandles(c) {
-    return readTimes(c.time).map(function (time, i) { return { time: time, open: c.open[i], high: c.high[i], low: c.low[i], close: c.close[i] }; });
+    var open = readNumbers(c.open), high = readNumbers(c.high), low = readNumbers(c.low), close = readNumbers(c.close);
+    return readTimes(c.time).map(function (time, i) { return { time: time, open: open[i], high: high[i], low: low[i], close: close[i] }; });
   }
   function readPoints(p) {
-    return readTimes(p.time).map(function (time, i) { return { time: time, value: p.value[i] }; });
+    var value = readNumbers(p.value);
+    return readTimes(p.time).map(function (time, i) { return { time: time, value: value[i] }; });
   }
 `;

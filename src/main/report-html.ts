@@ -10,7 +10,6 @@ import type { JournalEntry } from '../shared/events.js';
 import type { Candle } from '../shared/types.js';
 import { MAX_CHART_POINTS } from '../shared/session-record.js';
 import { tradesFromJournal, type TradeRow } from '../shared/trade-rows.js';
-import { joinPieces, type BytePiece } from '../shared/utf8-pieces.js';
 import {
   candleColumnsJson,
   chartCandles,
@@ -277,14 +276,14 @@ function notListed(n: number): string {
 }
 
 export function renderReport(input: ReportInput): string {
-  return joinPieces(renderReportParts(input));
+  return [...renderReportParts(input)].join('');
 }
 
 /**
  * The page in pieces, in order, each made when asked for (their concatenation is renderReport's page): a month's
  * page is megabytes, and the pieces can be encoded one by one instead of all being held as strings first.
  */
-export function* renderReportParts(input: ReportInput): Generator<string | BytePiece> {
+export function* renderReportParts(input: ReportInput): Generator<string> {
   const trades = input.trades ?? tradesFromJournal(input.entries);
   const candles = chartCandles(input.candles);
   const { markers, labels } = labelMarkers(tradeMarkers(input.entries, trades, candles.time));
@@ -322,12 +321,12 @@ ${tradeTableHtml(trades)}${notListed(input.tradesNotListed ?? 0)}
 </html>
 `;
   yield head;
-  // { symbol, candles, markers, labels, legendHint, equity, colors }, the two long series as columns of numbers
-  // (digits only: nothing to make script-safe)
+  // { symbol, candles, markers, labels, legendHint, equity, colors }, the two long series as columns (digits and
+  // base64: nothing to make script-safe)
   yield scriptSafe(`{"symbol":${JSON.stringify(input.symbol)},"candles":`);
-  yield* candleColumnsJson(candles);
+  yield candleColumnsJson(candles);
   yield scriptSafe(`,"markers":${JSON.stringify(markers)},"labels":${JSON.stringify(labels)},"legendHint":${JSON.stringify(legendHint)},"equity":`);
-  yield* pointColumnsJson(equity);
+  yield pointColumnsJson(equity);
   yield scriptSafe(`,"colors":${JSON.stringify(COLORS)}}`);
   yield '</script>\n<script>';
   yield inlineScript(input.chartLib);
