@@ -338,11 +338,19 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
     },
 
     writeCandlesCsv(name: string, rows: Float64Array): Promise<void> {
-      return writeSideFile(name, () => {
+      // Formatted as the call comes, while the side files before it are on their way to the disk; a failure is
+      // this file's, in its turn.
+      let csv: () => Uint8Array;
+      try {
         // about 82 bytes a row for 1-minute BTC candles: room for that and a little more, grown if need be
         const { bytes, length } = writeCandlesCsv(rows, Buffer.allocUnsafe(4096 + rows.length * 16), Buffer.allocUnsafe);
-        return bytes.subarray(0, length);
-      });
+        csv = () => bytes.subarray(0, length);
+      } catch (e) {
+        csv = () => {
+          throw e;
+        };
+      }
+      return writeSideFile(name, csv);
     },
 
     async controlFiles(killFile: string): Promise<ControlFiles> {

@@ -319,20 +319,19 @@ export class Session {
       this.core.applyBroker(run.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs));
       this.badFrames.check(this.core, true);
     }
-    const end = run ? this.endOfSession(run, reason, exitCode) : null;
-    // metrics.csv ends at the end state, so its last row agrees with final_report.json (however short the run).
-    if (run) this.metrics.push(this.status.metricsRow(this.deps.clock.now(), 0));
+    let end: EndOfSession | null = null;
     if (run) {
+      // metrics.csv ends at the end state, so its last row agrees with final_report.json (however short the run).
+      this.metrics.push(this.status.metricsRow(this.deps.clock.now(), 0));
       this.record({ event: 'SessionEnd', reason, exitCode, errors: this.errors.count });
-      // 4. final snapshot and journal flush, then the end-of-session files
-      await this.snapshots.write();
+      // 4. journal flush and final snapshot, then the end-of-session files. With the journal on disk the snapshot
+      // goes to the worker at once, which writes it while this thread folds the session record (from the state
+      // as of this line: nothing is awaited in between); no file is written before the snapshot is on disk.
       await this.journal.flush();
-      if (end) {
-        await writeEndOfSessionFiles(this.deps.store, this.log, end, {
-          symbol: this.cfg.symbol,
-          metrics: this.metrics,
-        });
-      }
+      const durable = this.snapshots.write().then(() => this.journal.flush());
+      end = this.endOfSession(run, reason, exitCode);
+      await durable;
+      await writeEndOfSessionFiles(this.deps.store, this.log, end, { symbol: this.cfg.symbol, metrics: this.metrics });
     }
     await this.notifier?.close(WEBHOOK_SHUTDOWN_MS);
     await this.status?.close();
