@@ -307,3 +307,27 @@ test("a long array's JSON in slices joins to exactly JSON.stringify of it", () =
     assert.ok(parts.length === Math.max(1, Math.ceil(n / 512)), `${n} items in ${parts.length} slices`);
   }
 });
+
+test("a month's chart data is embedded as columns, every value exact, in well under the size of an object a candle", () => {
+  const n = 43_200;
+  const candles = Array.from({ length: n }, (_, i) => {
+    const open = 96_000 + ((i * 37) % 2000) / 100;
+    return { ts: T0 + i * MIN, open, high: open + 12.34, low: open - 7.07, close: open + 0.01, volume: 1 };
+  });
+  // equity with the noise of real fees and funding: full-precision doubles
+  const equity = candles.map((c, i) => ({ ts: c.ts + MIN - 1, equity: 10_000 + Math.sin(i) * 3.1415926535 + i / 7 }));
+  const html = render({ candles, equity });
+  const block = /<script id="report-data" type="application\/json">([^<]*)<\/script>/.exec(html)![1]!;
+  const raw = JSON.parse(block) as { candles: { time: { first: number; steps: number[][] } } };
+  assert.deepEqual(raw.candles.time, { first: T0 / 1000, steps: [[60, n - 1]] }, 'a month without gaps is one run of 60 s steps');
+  assert.ok(block.length < 60 * n, `${(block.length / n).toFixed(1)} bytes a candle and its equity point`);
+  const data = embedded(html);
+  assert.deepEqual(
+    data.candles,
+    candles.map((c) => ({ time: c.ts / 1000, open: c.open, high: c.high, low: c.low, close: c.close })),
+  );
+  assert.deepEqual(
+    data.equity,
+    equity.map((p) => ({ time: Math.floor(p.ts / 1000), value: p.equity })),
+  );
+});
