@@ -315,7 +315,7 @@ test("a month's chart data is embedded as columns, every value exact, in well un
     return { ts: T0 + i * MIN, open, high: open + 12.34, low: open - 7.07, close: open + 0.01, volume: 1 };
   });
   // equity with the noise of real fees and funding: full-precision doubles
-  const equity = candles.map((c, i) => ({ ts: c.ts + MIN - 1, equity: 10_000 + Math.sin(i) * 2.718 + i / 7 }));
+  const equity = candles.map((c, i) => ({ ts: c.ts + MIN - 1, equity: 10_000 + Math.sin(i) * 3.7 + i / 7 }));
   const html = render({ candles, equity });
   const block = /<script id="report-data" type="application\/json">([^<]*)<\/script>/.exec(html)![1]!;
   const raw = JSON.parse(block) as { candles: { time: { first: number; steps: number[][] } } };
