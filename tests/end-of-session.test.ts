@@ -100,34 +100,26 @@ test('a file that cannot be written is logged by name and the others are still w
   assert.deepEqual(errors, ['metrics.csv could not be written']);
 });
 
-test('with the journal on disk, the final snapshot goes to the worker at once (before the session record is folded)', async () => {
-  const snapshots: StateSnapshot[] = [];
-  const state = freshBrokerState(10_000, T0);
-  const journal = { seq: 7, durableSeq: 7, flush: () => Promise.resolve() } as unknown as Journal;
-  const core = { broker: { state }, lastTickMarketTs: T0, seenMinute: null } as unknown as TradingCore;
-  const snaps = new Snapshots({
+/** Snapshots of a fresh state over `journal`, each handed to the store pushed onto `into`. */
+function snapshotsOver(journal: Partial<Journal>, into: StateSnapshot[]): Snapshots {
+  const core = { broker: { state: freshBrokerState(10_000, T0) }, lastTickMarketTs: T0, seenMinute: null } as unknown as TradingCore;
+  return new Snapshots({
     symbol: 'BTCUSDT',
     clock: { now: () => T0 } as unknown as Clock,
-    store: { snapshot: async (s: StateSnapshot) => void snapshots.push(s) } as unknown as StateStore,
+    store: { snapshot: async (s: StateSnapshot) => void into.push(s) } as unknown as StateStore,
     core: () => core,
-    journal: () => journal,
+    journal: () => ({ flush: () => Promise.resolve(), ...journal }) as unknown as Journal,
     persistError: (err) => assert.fail(err),
   });
-  const written = snaps.write();
+}
+
+test('with the journal on disk, the final snapshot goes to the worker at once (before the session record is folded)', async () => {
+  const snapshots: StateSnapshot[] = [];
+  const written = snapshotsOver({ seq: 7, durableSeq: 7 }, snapshots).write();
   assert.equal(snapshots.length, 1, 'handed over in the same turn');
   assert.equal(snapshots[0]!.seq, 7);
   await written;
-
   // events not on disk yet: the snapshot waits for the flush, and is skipped when the journal could not be written
-  const behind = { seq: 9, durableSeq: 7, flush: () => Promise.resolve() } as unknown as Journal;
-  const later = new Snapshots({
-    symbol: 'BTCUSDT',
-    clock: { now: () => T0 } as unknown as Clock,
-    store: { snapshot: async (s: StateSnapshot) => void snapshots.push(s) } as unknown as StateStore,
-    core: () => core,
-    journal: () => behind,
-    persistError: (err) => assert.fail(err),
-  });
-  await later.write();
+  await snapshotsOver({ seq: 9, durableSeq: 7 }, snapshots).write();
   assert.equal(snapshots.length, 1, 'no snapshot ahead of the journal');
 });

@@ -56,7 +56,7 @@ function digits31(n: number): number {
 }
 
 /** `len` digits of `n` (below 2^31, zero-padded on the left) ending at `end`. */
-function putDigits31(buf: Uint8Array, end: number, n: number, len: number): void {
+export function putDigits31(buf: Uint8Array, end: number, n: number, len: number): void {
   let x = n | 0;
   for (let i = end - 1; i >= end - len; i--) {
     const q = (x / 10) | 0;
@@ -66,7 +66,7 @@ function putDigits31(buf: Uint8Array, end: number, n: number, len: number): void
 }
 
 /** The digits of a non-negative integer below 2^53. */
-function putUint(buf: Uint8Array, off: number, n: number): number {
+export function putUint(buf: Uint8Array, off: number, n: number): number {
   if (n < 2_147_483_648) {
     const len = digits31(n);
     putDigits31(buf, off + len, n, len);
@@ -97,7 +97,7 @@ export function putDec(buf: Uint8Array, off: number, v: number, grid: number, di
  * the point put in and trailing zeros dropped. -1 for anything else (and String()'s exponent form below 1e-6),
  * which dec() itself writes.
  */
-function putGrid(buf: Uint8Array, off: number, v: number, grid: number): number {
+export function putGrid(buf: Uint8Array, off: number, v: number, grid: number): number {
   const a = v < 0 ? -v : v;
   const p = POW10[grid]!;
   const k = Math.round(a * p);
