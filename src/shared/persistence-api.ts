@@ -91,6 +91,11 @@ export interface PersistenceApi {
    * it resolves.
    */
   writeCandlesCsv(name: string, rows: Float64Array): Promise<void>;
+  /**
+   * Format candles.csv from these rows now, ahead of its writing (the worker is idle while the final snapshot is
+   * on its way to the disk): the next writeCandlesCsv of rows equal to these writes the bytes made here.
+   */
+  formatCandlesCsv(rows: Float64Array): Promise<void>;
   /** Poll the operator's files: the kill file (removed when seen, wherever --kill-file points) and halt.json. */
   controlFiles(killFile: string): Promise<ControlFiles>;
   /** Remove a side file (halt.json on --resume); absent is fine. */

@@ -110,6 +110,11 @@ export class SessionRecord {
     this.window.sort();
   }
 
+  /** The newest closed candles packed, oldest first: end()'s candleRows, before the window is folded. */
+  candleRows(): Float64Array {
+    return this.window.rows();
+  }
+
   /** The session's figures and what its charts and tables show; once, at the end (the window is folded). */
   end(lastMarketTs: number): SessionMarket {
     if (this.ended) throw new Error('session record: ended twice');

@@ -47,6 +47,19 @@ interface PendingSnapshot {
 
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/** candles.csv of packed rows: about 82 bytes a row for 1-minute BTC candles, room for that and a little more. */
+function formatCandles(rows: Float64Array): Uint8Array {
+  const { bytes, length } = writeCandlesCsv(rows, Buffer.allocUnsafe(4096 + rows.length * 16), Buffer.allocUnsafe);
+  return bytes.subarray(0, length);
+}
+
+/** Whether two packed row sets hold the same numbers. */
+function sameRows(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The snapshot as the session sealed it: the journal position is the worker's own bookkeeping. */
 function withoutJournalPosition(s: StateSnapshot): StateSnapshot {
   if (s.journalAt === undefined) return s;
@@ -71,6 +84,8 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
   let journal: Journal | null = null;
   let state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   let closing: Promise<void> | null = null;
+  /** candles.csv formatted ahead of its writing (formatCandlesCsv), with the rows it was made of. */
+  let preparedCsv: { rows: Float64Array; bytes: Uint8Array } | null = null;
   let compromised: string | null = null;
   let lastError: string | null = null;
   let snapshotsWritten = 0;
@@ -98,6 +113,13 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
   }
 
   /** Side files are written one after another in call order; `content` is made when its turn comes. */
+  /** candles.csv of `rows`: the bytes formatted ahead when they were made of the same numbers, else made now. */
+  function candlesCsvOf(rows: Float64Array): Uint8Array {
+    const prepared = preparedCsv;
+    preparedCsv = null;
+    return prepared !== null && sameRows(prepared.rows, rows) ? prepared.bytes : formatCandles(rows);
+  }
+
   function writeSideFile(name: string, content: () => string | Uint8Array): Promise<void> {
     try {
       assertWritable();
@@ -338,19 +360,28 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
     },
 
     writeCandlesCsv(name: string, rows: Float64Array): Promise<void> {
-      // Formatted as the call comes, while the side files before it are on their way to the disk; a failure is
-      // this file's, in its turn.
+      // Formatted as the call comes (or ahead of it, by formatCandlesCsv), while the side files before it are on
+      // their way to the disk; a failure is this file's, in its turn.
       let csv: () => Uint8Array;
       try {
-        // about 82 bytes a row for 1-minute BTC candles: room for that and a little more, grown if need be
-        const { bytes, length } = writeCandlesCsv(rows, Buffer.allocUnsafe(4096 + rows.length * 16), Buffer.allocUnsafe);
-        csv = () => bytes.subarray(0, length);
+        const bytes = candlesCsvOf(rows);
+        csv = () => bytes;
       } catch (e) {
         csv = () => {
           throw e;
         };
       }
       return writeSideFile(name, csv);
+    },
+
+    formatCandlesCsv(rows: Float64Array): Promise<void> {
+      try {
+        // a copy of the rows: the shared memory they are read from could change before the write
+        preparedCsv = { rows: rows.slice(), bytes: formatCandles(rows) };
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(failure('formatting candles.csv', e));
+      }
     },
 
     async controlFiles(killFile: string): Promise<ControlFiles> {

@@ -331,6 +331,8 @@ export class Session {
       // awaited in between); no file is written before the snapshot is on disk.
       await this.journal.flush();
       const durable = this.snapshots.write().then(() => this.journal.flush());
+      // and candles.csv, made meanwhile by the worker (its writing, in its turn, formats again should this fail)
+      this.deps.store.formatCandlesCsv(this.core.record.candleRows()).catch(() => {});
       end = endOfSession({ ...facts, market: this.core.record.end(this.core.lastMarketTs) });
       await durable;
       await writeEndOfSessionFiles(this.deps.store, this.log, end, { symbol: this.cfg.symbol, metrics: this.metrics });
