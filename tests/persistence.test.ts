@@ -425,6 +425,18 @@ test('candles.csv is formatted by the worker from packed rows: open time in ms a
   });
 });
 
+test('a side file handed over after a snapshot and appends lands after them (the end of a session does not wait)', async () => {
+  const dir = tmpDir();
+  await withStore(dir, async (c) => {
+    void c.append([entry(1), entry(2)]);
+    const snapshot = c.snapshot(snap(2));
+    await c.writeFile('final_report.json', '{}\n');
+    assert.equal(readFileSync(path.join(dir, 'events.jsonl'), 'utf8'), jsonl(1, 2), 'the journal first');
+    assert.equal((JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as StateSnapshot).seq, 2, 'then the snapshot');
+    await snapshot;
+  });
+});
+
 test('candles.csv formatted ahead of its writing is the file of the rows written, even when they changed since', async () => {
   const dir = tmpDir();
   await withStore(dir, async (c) => {

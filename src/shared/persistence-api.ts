@@ -81,7 +81,7 @@ export interface PersistenceApi {
   snapshot(s: StateSnapshot): Promise<void>;
   /**
    * Atomically replace a side file in the state dir (heartbeat.json, final_report.json, metrics.csv, report.html).
-   * Not rotated. Content may be UTF-8 bytes: a view of a SharedArrayBuffer is read in place, not copied (the
+   * Not rotated. Written after every append and snapshot requested before it, and after the side files before it. Content may be UTF-8 bytes: a view of a SharedArrayBuffer is read in place, not copied (the
    * caller must leave those bytes alone until the write resolves).
    */
   writeFile(name: string, content: string | Uint8Array): Promise<void>;

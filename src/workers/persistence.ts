@@ -129,6 +129,10 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
       return Promise.reject(e);
     }
     const run = sideTail.then(async () => {
+      // After every append and snapshot requested before it: the end of a session hands its files over while
+      // the final snapshot is still on its way, and they land after it.
+      await journalTail;
+      while (writer) await writer;
       if (compromised !== null) throw compromisedError();
       try {
         await writeDurable(path.join(dir, name), content());

@@ -327,15 +327,14 @@ export class Session {
       this.metrics.push(this.status.metricsRow(this.deps.clock.now(), 0));
       this.record({ event: 'SessionEnd', reason, exitCode, errors: this.errors.count });
       // 4. journal flush and final snapshot, then the end-of-session files. With the journal on disk the snapshot
-      // goes to the worker at once, which writes it while this thread folds the session record (nothing is
-      // awaited in between); no file is written before the snapshot is on disk.
+      // goes to the worker at once, which writes it (and formats candles.csv) while this thread folds the session
+      // record; the files are handed over as they are made and the worker writes them after the snapshot.
       await this.journal.flush();
       const durable = this.snapshots.write().then(() => this.journal.flush());
-      // and candles.csv, made meanwhile by the worker (its writing, in its turn, formats again should this fail)
-      this.deps.store.formatCandlesCsv(this.core.record.candleRows()).catch(() => {});
+      this.deps.store.formatCandlesCsv(this.core.record.candleRows()).catch(() => {}); // its write formats again, and reports
       end = endOfSession({ ...facts, market: this.core.record.end(this.core.lastMarketTs) });
-      await durable;
       await writeEndOfSessionFiles(this.deps.store, this.log, end, { symbol: this.cfg.symbol, metrics: this.metrics });
+      await durable;
     }
     await this.notifier?.close(WEBHOOK_SHUTDOWN_MS);
     await this.status?.close();
