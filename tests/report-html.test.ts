@@ -331,3 +331,20 @@ test("a month's chart data is embedded as columns, every value exact, in well un
     equity.map((p) => ({ time: Math.floor(p.ts / 1000), value: p.equity })),
   );
 });
+
+test('the session record hands its bars and curve over as columns: the page is the one its candles and points make', () => {
+  const columns = <T extends object>(items: readonly T[]): { [K in keyof T]: T[K][] } => {
+    const out = {} as { [K in keyof T]: T[K][] };
+    for (const key of Object.keys(items[0]!) as (keyof T)[]) out[key] = items.map((it) => it[key]);
+    return out;
+  };
+  assert.equal(render({ candles: columns(CANDLES), equity: columns(EQUITY) }), render());
+  // out of order (or anything else the chart must not be given as is): the same reading as for objects
+  const shuffled = [CANDLES[3]!, CANDLES[1]!, { ...CANDLES[1]!, close: 1 }, CANDLES[2]!];
+  const eq = [
+    { ts: T0 + 2_500, equity: 3 },
+    { ts: T0 + 1_000, equity: 1 },
+    { ts: T0 + 3_000, equity: Number.NaN },
+  ];
+  assert.equal(render({ candles: columns(shuffled), equity: columns(eq) }), render({ candles: shuffled, equity: eq }));
+});

@@ -3,7 +3,7 @@
 // so the two long series travel as columns (each field's float64 values in base64, times as a first time and
 // runs of equal steps), and the page's script makes the chart's objects of them. Pure.
 import type { JournalEntry } from '../shared/events.js';
-import { MAX_CHART_POINTS } from '../shared/session-record.js';
+import { MAX_CHART_POINTS, type BarColumns, type CurveColumns } from '../shared/session-record.js';
 import type { TradeRow } from '../shared/trade-rows.js';
 import type { Candle } from '../shared/types.js';
 
@@ -49,7 +49,9 @@ const column = (n: number): Float64Array => new Float64Array(n);
  * Ascending, one candle per second (the last wins: the chart refuses anything else) and, past MAX_CHART_POINTS,
  * k consecutive candles to a bar (first open, highest high, lowest low, last close), so the page covers them all.
  */
-export function chartCandles(input: readonly Candle[]): CandleColumns {
+export function chartCandles(series: readonly Candle[] | BarColumns): CandleColumns {
+  if (!Array.isArray(series)) return barsAsTheyAre(series as BarColumns) ?? chartCandles(candlesOf(series as BarColumns));
+  const input = series as readonly Candle[];
   // A session's bars come in time order: read where they are, in one pass, unless one is out of order.
   let candles = input;
   let n = -1;
@@ -107,7 +109,9 @@ export function chartCandles(input: readonly Candle[]): CandleColumns {
 export const MAX_EQUITY_POINTS = MAX_CHART_POINTS;
 
 /** Ascending, one point per second (within one second the latest sample wins), thinned past the budget. */
-export function chartEquity(input: readonly { ts: number; equity: number }[]): PointColumns {
+export function chartEquity(series: readonly { ts: number; equity: number }[] | CurveColumns): PointColumns {
+  if (!Array.isArray(series)) return curveAsItIs(series as CurveColumns) ?? chartEquity(pointsOf(series as CurveColumns));
+  const input = series as readonly { ts: number; equity: number }[];
   const finitePoint = (p: { ts: number; equity: number }): boolean => finite(p.ts) && finite(p.equity);
   // The curve comes in time order: read where it is, in one pass, unless a point is out of order.
   let points = input;
@@ -138,6 +142,52 @@ export function chartEquity(input: readonly { ts: number; equity: number }[]): P
   const keep = (_: number, i: number): boolean => i % step === 0 || i === n - 1;
   return { time: time.subarray(0, n).filter(keep), value: value.subarray(0, n).filter(keep) };
 }
+
+/** How many candles or points a series has. */
+export function seriesLength(series: readonly unknown[] | { ts: readonly number[] }): number {
+  return Array.isArray(series) ? series.length : (series as { ts: readonly number[] }).ts.length;
+}
+
+/**
+ * The session record's bars as the chart takes them, when they already are what chartCandles would make of
+ * them (finite, one a second in ascending order, within the budget: a session's bars are); null otherwise.
+ */
+function barsAsTheyAre(b: BarColumns): CandleColumns | null {
+  const n = b.ts.length;
+  if (n > MAX_CHART_POINTS) return null;
+  const out: CandleColumns = { time: column(n), open: column(n), high: column(n), low: column(n), close: column(n) };
+  for (let i = 0; i < n; i++) {
+    const t = Math.floor(b.ts[i]! / 1000);
+    if (!(finite(b.ts[i]!) && finite(b.open[i]!) && finite(b.high[i]!) && finite(b.low[i]!) && finite(b.close[i]!))) return null;
+    if (i > 0 && t <= out.time[i - 1]!) return null;
+    out.time[i] = t;
+    out.open[i] = b.open[i]!;
+    out.high[i] = b.high[i]!;
+    out.low[i] = b.low[i]!;
+    out.close[i] = b.close[i]!;
+  }
+  return out;
+}
+
+const candlesOf = (b: BarColumns): Candle[] =>
+  b.ts.map((ts, i) => ({ ts, open: b.open[i]!, high: b.high[i]!, low: b.low[i]!, close: b.close[i]!, volume: b.volume[i]! }));
+
+/** The curve as the chart takes it when it already is what chartEquity would make of it; null otherwise. */
+function curveAsItIs(c: CurveColumns): PointColumns | null {
+  const n = c.ts.length;
+  if (n > MAX_EQUITY_POINTS) return null;
+  const out: PointColumns = { time: column(n), value: column(n) };
+  for (let i = 0; i < n; i++) {
+    const t = Math.floor(c.ts[i]! / 1000);
+    if (!(finite(c.ts[i]!) && finite(c.equity[i]!))) return null;
+    if (i > 0 && (t <= out.time[i - 1]! || c.ts[i]! < c.ts[i - 1]!)) return null;
+    out.time[i] = t;
+    out.value[i] = c.equity[i]!;
+  }
+  return out;
+}
+
+const pointsOf = (c: CurveColumns): { ts: number; equity: number }[] => c.ts.map((ts, i) => ({ ts, equity: c.equity[i]! }));
 
 /** The open time of the candle holding `ms` (the first or last candle when outside the chart). */
 function snapToCandle(times: ArrayLike<number>, ms: number): number {

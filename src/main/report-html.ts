@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { JournalEntry } from '../shared/events.js';
 import type { Candle } from '../shared/types.js';
-import { MAX_CHART_POINTS } from '../shared/session-record.js';
+import { MAX_CHART_POINTS, type BarColumns, type CurveColumns } from '../shared/session-record.js';
 import { tradesFromJournal, type TradeRow } from '../shared/trade-rows.js';
 import {
   candleColumnsJson,
@@ -17,6 +17,7 @@ import {
   COLORS,
   labelMarkers,
   pointColumnsJson,
+  seriesLength,
   READ_COLUMNS_SCRIPT,
   toSec,
   tradeMarkers,
@@ -245,8 +246,8 @@ ${READ_COLUMNS_SCRIPT}
 
 export interface ReportInput {
   symbol: string;
-  /** The session's candles, or its bars when a long session was aggregated (SessionRecord). */
-  candles: readonly Candle[];
+  /** The session's candles, or its bars when a long session was aggregated (SessionRecord, as columns). */
+  candles: readonly Candle[] | BarColumns;
   /** Candles closed in the session (default: candles.length). */
   candleCount?: number;
   /** The trade table's rows (default: from the entries); `tradesNotListed` older ones are in the figures only. */
@@ -255,7 +256,7 @@ export interface ReportInput {
   /** The run's journal entries: its fills and exits at least (SessionMarket.fillsAndExits), for the markers. */
   entries: readonly JournalEntry[];
   /** Mark-to-market equity on the market's clock (at every candle close). */
-  equity: readonly { ts: number; equity: number }[];
+  equity: readonly { ts: number; equity: number }[] | CurveColumns;
   report: FinalReport;
   /** JS source of lightweight-charts' standalone build (`loadChartLib()`). */
   chartLib: string;
@@ -308,7 +309,7 @@ export function* renderReportParts(input: ReportInput): Generator<string> {
 <section><h2>Session</h2><dl id="facts">
 ${factsHtml(r)}
 </dl></section>
-<section><h2>Price (${candles.time.length} ${candleWord(candles, input.candleCount ?? input.candles.length)}, market time UTC) with entries and exits</h2><div id="candles" class="chart"></div><p id="marker-legend" class="muted"></p></section>
+<section><h2>Price (${candles.time.length} ${candleWord(candles, input.candleCount ?? seriesLength(input.candles))}, market time UTC) with entries and exits</h2><div id="candles" class="chart"></div><p id="marker-legend" class="muted"></p></section>
 <section><h2>Equity (mark to market at every candle close, market time UTC)</h2><div id="equity" class="chart small"></div></section>
 <section><h2>Trades</h2>
 ${tradeTableHtml(trades)}${notListed(input.tradesNotListed ?? 0)}

@@ -1,6 +1,5 @@
 // What a session leaves behind once it stopped: final_report.json, metrics.csv (1 Hz samples, bounded),
 // candles.csv and the offline report.html, all on the market's clock where the market decides.
-import type { EquityPoint } from '../../shared/equity-curve.js';
 import type { SessionMarket } from '../../shared/session-record.js';
 import type { BrokerState } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
@@ -33,8 +32,7 @@ export interface SessionOutcome {
 
 export interface EndOfSession {
   report: FinalReport;
-  /** Mark-to-market equity at every candle close (thinned past the chart's budget), for report.html. */
-  curve: EquityPoint[];
+  /** The market record: report.html's bars and curve (market.chart), candles.csv's rows, the trade table. */
   market: SessionMarket;
 }
 
@@ -56,7 +54,7 @@ export function endOfSession(o: SessionOutcome): EndOfSession {
     lastError: o.lastError,
     tradingState: o.tradingState,
   });
-  return { report, curve: market.curve, market };
+  return { report, market };
 }
 
 /** Room for the largest end-of-session file (a month's report.html is about 6 MB, candles.csv at its bound 9 MB). */
@@ -100,12 +98,12 @@ export async function writeEndOfSessionFiles(store: StateStore, log: Logger, end
     new SideFileBytes().encode(
       renderReportParts({
         symbol: a.symbol,
-        candles: end.market.bars,
+        candles: end.market.chart.bars,
         candleCount: end.market.candleCount,
         trades: end.market.trades,
         tradesNotListed: end.market.tradesNotListed,
         entries: end.market.fillsAndExits,
-        equity: end.curve,
+        equity: end.market.chart.curve,
         report: end.report,
         chartLib: await chartLib,
       }),
