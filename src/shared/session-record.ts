@@ -209,22 +209,11 @@ class ChartBars {
 
   add(c: Candle): void {
     const f = this.forming;
-    if (this.inForming === 0) {
-      f.ts = c.ts;
-      f.open = c.open;
-      f.high = c.high;
-      f.low = c.low;
-      f.close = c.close;
-      f.volume = c.volume;
-    } else merge(f, c);
+    if (this.inForming === 0) Object.assign(f, c);
+    else merge(f, c);
     if (++this.inForming < this.per) return;
     const b = this.bars;
-    b.ts.push(f.ts);
-    b.open.push(f.open);
-    b.high.push(f.high);
-    b.low.push(f.low);
-    b.close.push(f.close);
-    b.volume.push(f.volume);
+    pushBar(b, f);
     this.inForming = 0;
     if (b.ts.length <= this.budget) return;
     // each pair into its first: highest high, lowest low, the second's close, the volumes summed (as merge does)
@@ -251,17 +240,18 @@ class ChartBars {
   columns(): BarColumns {
     const b = this.bars;
     const out: BarColumns = { ts: [...b.ts], open: [...b.open], high: [...b.high], low: [...b.low], close: [...b.close], volume: [...b.volume] };
-    if (this.inForming > 0) {
-      const f = this.forming;
-      out.ts.push(f.ts);
-      out.open.push(f.open);
-      out.high.push(f.high);
-      out.low.push(f.low);
-      out.close.push(f.close);
-      out.volume.push(f.volume);
-    }
+    if (this.inForming > 0) pushBar(out, this.forming);
     return out;
   }
+}
+
+function pushBar(b: BarColumns, c: Candle): void {
+  b.ts.push(c.ts);
+  b.open.push(c.open);
+  b.high.push(c.high);
+  b.low.push(c.low);
+  b.close.push(c.close);
+  b.volume.push(c.volume);
 }
 
 function merge(into: Candle, c: Candle): void {
