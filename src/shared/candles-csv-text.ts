@@ -1,6 +1,6 @@
 // candles.csv (docs/reports.md): the session's closed candles, oldest first, open time in ms and ISO, OHLCV.
 // The candles travel as packed rows (six float64 each, in shared memory: CandleRows in candle-pack.ts) so the
-// persistence worker formats the file while the main thread builds report.html. Each row is written as bytes
+// persistence worker formats the file while the main thread goes on. Each row is written as bytes
 // straight into the file's buffer, byte for byte `${ts},${isoMs(ts)},${open},…,${volume}` (no string per row or
 // per number: a month is 40 000 rows). Pure.
 import { IsoMsWriter, NUMBER_BYTES_MAX, putAscii, putNumber } from './decimal-bytes.js';
