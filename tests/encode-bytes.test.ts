@@ -94,9 +94,19 @@ test('book, trade, kline and price pushes are byte for byte the text codec, at a
   const qty = (d: number): number => Math.round(r() * 10 ** Math.floor(r() * 5) * 10 ** d) / 10 ** d;
   const symbols = ['BTCUSDT', 'ETHUSDT', 'X'];
   const kinds = new Set<string>();
+  let prevTs = 0;
   for (let i = 0; i < 20_000; i++) {
     const symbol = symbols[i % symbols.length]!;
-    const ts = i % 97 === 0 ? Math.floor(r() * 1e5) : 1_733_011_200_000 + Math.floor(r() * 40 * 86_400_000);
+    // Pushes close in time share a ts's leading digits (the writer keeps them): a third follow the one before.
+    const ts =
+      i % 97 === 0
+        ? Math.floor(r() * 1e5)
+        : i % 89 === 0
+          ? 999_990 + Math.floor(r() * 20)
+          : i % 3 === 0
+            ? prevTs + Math.floor(r() * 3_000)
+            : 1_733_011_200_000 + Math.floor(r() * 40 * 86_400_000);
+    prevTs = ts;
     const at = Math.floor(r() * 1000);
     let want: string;
     let len: number;

@@ -11,13 +11,13 @@ import * as breaker from './breaker.js';
 import { DEFAULT_BROKER_CONFIG } from './broker-config.js';
 import type { BrokerEvent, FillEvent } from './events.js';
 import { averageEntry } from './pricing.js';
-import type { BrokerState, Position } from './types.js';
+import type { BreakerState, BrokerState, Position } from './types.js';
 
 /** Window of the orders-per-minute limit. */
 export const ORDER_RATE_WINDOW_MS = 60_000;
 
 export function freshBrokerState(balance: number, at: number): BrokerState {
-  return {
+  return shaped({
     equity: balance,
     startingEquity: balance,
     position: null,
@@ -28,6 +28,76 @@ export function freshBrokerState(balance: number, at: number): BrokerState {
     breaker: breaker.freshBreaker(balance, at),
     lastFundingTime: null,
     stats: { trades: 0, wins: 0, fees: 0, realizedPnl: 0, funding: 0 },
+  });
+}
+
+/**
+ * The state rebuilt from fixed literals, the same keys in the same order every time: the broker reads it on
+ * every tick, and V8 keeps one hidden class per literal, where spreads, a rest copy and an optional key made a
+ * new one after most events (dozens in a month's replay), so every read of it took the slow, megamorphic path.
+ * The settlements due are absent when there are none (state.json's contract), so a state has one of two shapes.
+ * A part the event left as it was in `prev` (already shaped) is kept as it is: the same object, so the
+ * position a blind span began with is still recognised after a funding event.
+ */
+export function shaped(s: BrokerState, prev?: BrokerState): BrokerState {
+  const p = s.position;
+  const position: Position | null =
+    p === null || p === prev?.position
+      ? p
+      : {
+          orderId: p.orderId,
+          side: p.side,
+          entry: p.entry,
+          qty: p.qty,
+          sl: p.sl,
+          tp: p.tp,
+          openedAt: p.openedAt,
+          entryFee: p.entryFee,
+          riskDistance: p.riskDistance,
+          best: p.best,
+          trailActive: p.trailActive,
+        };
+  const b = s.breaker;
+  const breaker: BreakerState =
+    b === prev?.breaker
+      ? b
+      : {
+          day: b.day,
+          dayStartEquity: b.dayStartEquity,
+          peakEquity: b.peakEquity,
+          consecutiveLosses: b.consecutiveLosses,
+          tripped: b.tripped,
+          reason: b.reason,
+          trippedAt: b.trippedAt,
+        };
+  const t = s.stats;
+  const stats = t === prev?.stats ? t : { trades: t.trades, wins: t.wins, fees: t.fees, realizedPnl: t.realizedPnl, funding: t.funding };
+  if (s.fundingDue === undefined) {
+    return {
+      equity: s.equity,
+      startingEquity: s.startingEquity,
+      position,
+      workingOrders: s.workingOrders,
+      processedOrderIds: s.processedOrderIds,
+      lastEntryAt: s.lastEntryAt,
+      recentOrderTimes: s.recentOrderTimes,
+      breaker,
+      lastFundingTime: s.lastFundingTime,
+      stats,
+    };
+  }
+  return {
+    equity: s.equity,
+    startingEquity: s.startingEquity,
+    position,
+    workingOrders: s.workingOrders,
+    processedOrderIds: s.processedOrderIds,
+    lastEntryAt: s.lastEntryAt,
+    recentOrderTimes: s.recentOrderTimes,
+    breaker,
+    lastFundingTime: s.lastFundingTime,
+    stats,
+    fundingDue: s.fundingDue,
   };
 }
 
@@ -86,7 +156,7 @@ export type BrokerReducer = (state: BrokerState, ev: BrokerEvent) => BrokerState
  */
 export function reducerFor(processedIdsCap: number): BrokerReducer {
   if (!Number.isInteger(processedIdsCap) || processedIdsCap < 1) throw new Error(`processedIdsCap must be a positive integer, got ${processedIdsCap}`);
-  return (s, ev) => reduce(s, ev, processedIdsCap);
+  return (s, ev) => shaped(reduce(s, ev, processedIdsCap), s);
 }
 
 /** Folds one broker event into the state (default processed-id cap, DEFAULT_BROKER_CONFIG.processedIdsCap). */

@@ -13,7 +13,7 @@ import { dayRolled, drawdownTrip, lossStreakTrip, utcDay, type BreakerTrip } fro
 import type { UnseenRange } from './blind-spans.js';
 import type { BrokerConfig } from './broker-config.js';
 import { mid, orderDueAt, plain, validBook, validCandle, validOrder, validTick } from './broker-inputs.js';
-import { reducerFor, type BrokerReducer } from './broker-state.js';
+import { reducerFor, shaped, type BrokerReducer } from './broker-state.js';
 import { CandleLiquidity } from './candle-liquidity.js';
 import { entryRefusal } from './entry-rules.js';
 import type { BrokerEvent, EntryRefusal, OrderRejectReason, WorkingCancelReason } from './events.js';
@@ -49,7 +49,7 @@ export class PaperBroker {
     private readonly rng: Rng,
     state: BrokerState,
   ) {
-    this.s = state;
+    this.s = shaped(state);
     this.reduce = reducerFor(cfg.processedIdsCap);
     this.liquidity = new CandleLiquidity(cfg);
     this.livePeak = state.breaker.peakEquity;

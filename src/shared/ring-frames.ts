@@ -8,7 +8,10 @@ import type { FrameRingWriter } from './frame-ring.js';
 import type { TapeFrames } from './replay-tape.js';
 import type { Candle } from './types.js';
 
-/** Where a frame's bytes go: room for up to `maxLen` bytes at `buffer[at]`, then how many were written. */
+/**
+ * Where a frame's bytes go: room for up to `maxLen` bytes at `buffer[at]`, then how many were written. `buffer`
+ * is read after `room` (which may choose it for the frame).
+ */
 export interface FrameRoom {
   readonly buffer: Uint8Array;
   /** The offset to write at. */
@@ -48,18 +51,22 @@ export class ByteFrames implements TapeFrames<void> {
   ) {}
 
   book(symbol: string, ts: number, bid: number, ask: number, bidQty: number, askQty: number): void {
-    this.to.written(writeBook(this.to.buffer, this.to.room(this.max), symbol, ts, bid, ask, bidQty, askQty));
+    const at = this.to.room(this.max);
+    this.to.written(writeBook(this.to.buffer, at, symbol, ts, bid, ask, bidQty, askQty));
   }
 
   trade(symbol: string, ts: number, price: number, qty: number, side: 'buy' | 'sell'): void {
-    this.to.written(writeTrade(this.to.buffer, this.to.room(this.max), symbol, ts, price, qty, side));
+    const at = this.to.room(this.max);
+    this.to.written(writeTrade(this.to.buffer, at, symbol, ts, price, qty, side));
   }
 
   kline(symbol: string, channel: string, ts: number, c: Candle): void {
-    this.to.written(writeKline(this.to.buffer, this.to.room(this.max), symbol, channel, ts, c));
+    const at = this.to.room(this.max);
+    this.to.written(writeKline(this.to.buffer, at, symbol, channel, ts, c));
   }
 
   price(symbol: string, ts: number, p: PricePush): void {
-    this.to.written(writePrice(this.to.buffer, this.to.room(this.max), symbol, ts, p));
+    const at = this.to.room(this.max);
+    this.to.written(writePrice(this.to.buffer, at, symbol, ts, p));
   }
 }

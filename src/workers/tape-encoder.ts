@@ -1,11 +1,11 @@
 // The encoding half of an in-process replay: this thread plays the tape (ticks synthesised, frames encoded
 // by the shared codec, exactly as the simulator would send them) into a shared frame ring, while the main
 // thread trades. Frames are written as bytes by the byte-level codec, never built as strings. Unless the main
-// thread records the frames' text (--record), each frame is written into a scratch buffer and decoded here, by
-// the same FrameReader the socket path runs, and passed on as its decoded record (frame-records.ts), so
-// decoding overlaps trading; while the main thread keeps up, or when the reader leaves a frame to the text
-// decoder, the frame goes as its text and the main thread decodes it. With --record,
-// each frame's text is written in place into the ring. It blocks only on a full ring; the main thread ends it
+// thread records the frames' text (--record), a frame made while the main thread lags is written into a scratch
+// buffer and decoded here, by the same FrameReader the socket path runs, and passed on as its decoded record
+// (frame-records.ts), so decoding overlaps trading; while the main thread keeps up (or when the reader leaves a
+// frame to the text decoder) the frame goes as its text, written in place into the ring, and the main thread
+// decodes it. With --record every frame goes as its text. It blocks only on a full ring; the main thread ends it
 // when the session stops.
 import { parentPort, workerData } from 'node:worker_threads';
 import { FrameReader } from '../shared/bitunix/frame-reader.js';
@@ -38,8 +38,9 @@ const STEPS_PER_PUBLISH = 256;
 const DECODE_HERE_ABOVE = 1 / 4;
 
 /**
- * Each frame written into a scratch buffer and decoded there: its record goes into the ring, or its text (left
- * to the main thread while it keeps up, or when the reader leaves it to the text decoder).
+ * While the main thread keeps up, each frame is written in place into the ring as its text, for the main thread
+ * to decode; otherwise into a scratch buffer, decoded there and its record put into the ring (or its text,
+ * when the reader leaves the frame to the text decoder).
  */
 function decodingRoom(ring: FrameRingWriter, maxLen: number): FrameRoom {
   const inRing = ringRoom(ring);
@@ -49,18 +50,29 @@ function decodingRoom(ring: FrameRingWriter, maxLen: number): FrameRoom {
   const lowWater = ring.capacity * DECODE_HERE_ABOVE;
   // The copy into the ring takes a frame as a whole array: one view of the scratch per frame length, made once.
   const views: Buffer[] = [];
-  return {
-    buffer: scratch,
-    room: () => 0,
+  let here = false;
+  const room = {
+    buffer: scratch as Uint8Array,
+    room(max: number): number {
+      here = ring.unread >= lowWater;
+      if (here) {
+        room.buffer = scratch;
+        return 0;
+      }
+      const at = inRing.room(max);
+      room.buffer = ring.buffer;
+      return at;
+    },
     written(n: number): void {
-      if (ring.unread >= lowWater) {
+      if (here) {
         const f = reader.decodeAt(scratch, 0, n);
         if (f !== null && records.write(f)) return;
+        ring.buffer.set((views[n] ??= scratch.subarray(0, n)), inRing.room(n));
       }
-      ring.buffer.set((views[n] ??= scratch.subarray(0, n)), inRing.room(n));
       inRing.written(n);
     },
   };
+  return room;
 }
 
 function run(d: TapeEncoderData): void {

@@ -55,14 +55,22 @@ function digits31(n: number): number {
   return len;
 }
 
+/** '00' to '99': two digits a division. */
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : Math.floor(i / 20)));
+
 /** `len` digits of `n` (below 2^31, zero-padded on the left) ending at `end`. */
 export function putDigits31(buf: Uint8Array, end: number, n: number, len: number): void {
   let x = n | 0;
-  for (let i = end - 1; i >= end - len; i--) {
-    const q = (x / 10) | 0;
-    buf[i] = 48 + x - q * 10;
+  let i = end;
+  for (; len >= 2; len -= 2) {
+    const q = (x / 100) | 0;
+    const r = (x - q * 100) << 1;
+    buf[i - 1] = PAIRS[r + 1]!;
+    buf[i - 2] = PAIRS[r]!;
+    i -= 2;
     x = q;
   }
+  if (len === 1) buf[i - 1] = 48 + (x % 10);
 }
 
 /** The digits of a non-negative integer below 2^53. */
@@ -80,9 +88,20 @@ export function putUint(buf: Uint8Array, off: number, n: number): number {
   return off + 9;
 }
 
-/** `${ts}`. */
+let tsHigh = -1;
+let tsHighDigits = lit('');
+/** `${ts}`: a push's ts shares all but its last six digits with the one before, kept as bytes. */
 function putTs(buf: Uint8Array, off: number, ts: number): number {
-  return Number.isSafeInteger(ts) && ts >= 0 ? putUint(buf, off, ts) : putText(buf, off, String(ts));
+  if (!(Number.isSafeInteger(ts) && ts >= 0)) return putText(buf, off, String(ts));
+  if (ts < 1e6) return putUint(buf, off, ts);
+  const high = Math.floor(ts / 1e6);
+  if (high !== tsHigh) {
+    tsHigh = high;
+    tsHighDigits = lit(String(high));
+  }
+  off = put(buf, off, tsHighDigits);
+  putDigits31(buf, off + 6, ts - high * 1e6, 6);
+  return off + 6;
 }
 
 /** `dec(v, digits)`, written. */
@@ -115,13 +134,30 @@ export function putGrid(buf: Uint8Array, off: number, v: number, grid: number): 
   off = putUint(buf, off, ip);
   if (fr === 0) return off;
   buf[off++] = 46; // '.'
-  if (fr < 2_147_483_648) putDigits31(buf, off + grid, fr, grid);
-  else {
-    const hi = Math.floor(fr / 1e9);
-    putDigits31(buf, off + grid - 9, hi, grid - 9);
-    putDigits31(buf, off + grid, fr - hi * 1e9, 9);
+  if (fr < 2_147_483_648) {
+    // The fraction without its trailing zeros (fr > 0, so a digit other than 0 ends it): fewer digits to write.
+    let g = grid;
+    let f = fr | 0;
+    let q = (f / 10_000) | 0;
+    if (q * 10_000 === f) {
+      f = q;
+      g -= 4;
+    }
+    q = (f / 100) | 0;
+    if (q * 100 === f) {
+      f = q;
+      g -= 2;
+    }
+    for (q = (f / 10) | 0; q * 10 === f; q = (f / 10) | 0) {
+      f = q;
+      g--;
+    }
+    putDigits31(buf, off + g, f, g);
+    return off + g;
   }
-  // fr > 0, so a digit other than 0 ends the fraction before the point is reached.
+  const hi = Math.floor(fr / 1e9);
+  putDigits31(buf, off + grid - 9, hi, grid - 9);
+  putDigits31(buf, off + grid, fr - hi * 1e9, 9);
   let end = off + grid;
   while (buf[end - 1] === 48) end--;
   return end;

@@ -14,13 +14,37 @@ import { DEFAULT_MAX_BYTES, DEFAULT_MAX_FUTURE_MS, type DecodeOptions, type Fram
 // plain decimals of at most 15 digits, and only frames that pass every check decodeFrame makes. For anything
 // else it returns null and the caller decodes the text, so both paths give the same Frame for the same frame.
 
-function ascii(s: string): Uint8Array {
-  return Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+/**
+ * A fixed part of the layout: its bytes, and their whole 32-bit words (little-endian), compared four bytes at a
+ * time: a push is mostly such literals, and this reader runs a million times a minute of a replay.
+ */
+interface Literal {
+  readonly length: number;
+  readonly bytes: Uint8Array;
+  readonly words: Int32Array;
 }
 
-const LIT_BOOK1 = ascii('{"ch":"depth_book1","symbol":"');
+function ascii(s: string): Literal {
+  return literal(Uint8Array.from(s, (ch) => ch.charCodeAt(0)));
+}
+
+/** b[start, end) as a Literal (copied: b may be a buffer the next frame overwrites). */
+function literalOf(b: Uint8Array, start: number, end: number): Literal {
+  return literal(new Uint8Array(b.subarray(start, end)));
+}
+
+function literal(bytes: Uint8Array): Literal {
+  const words = new Int32Array(bytes.length >> 2);
+  for (let k = 0; k < words.length; k++) words[k] = bytes[4 * k]! | (bytes[4 * k + 1]! << 8) | (bytes[4 * k + 2]! << 16) | (bytes[4 * k + 3]! << 24);
+  return { length: bytes.length, bytes, words };
+}
+
 const LIT_CH = ascii('{"ch":"');
-const LIT_KLINE = ascii(`{"ch":"${KLINE_PREFIX}`);
+// What follows `{"ch":"`, told apart by its first byte (d, t, p, m).
+const LIT_BOOK1_REST = ascii('depth_book1","symbol":"');
+const LIT_TRADE_REST = ascii('trade","symbol":"');
+const LIT_PRICE_REST = ascii('price","symbol":"');
+const LIT_KLINE_REST = ascii(KLINE_PREFIX);
 const LIT_SYMBOL = ascii('","symbol":"');
 const LIT_O = ascii('{"o":"');
 const LIT_C = ascii('","c":"');
@@ -29,8 +53,6 @@ const LIT_L = ascii('","l":"');
 const LIT_B = ascii('","b":"');
 const LIT_Q = ascii('","q":"');
 const LIT_KLINE_END = ascii('"}}');
-const LIT_TRADE = ascii('{"ch":"trade","symbol":"');
-const LIT_PRICE = ascii('{"ch":"price","symbol":"');
 const LIT_IP = ascii('{"ip":"');
 const LIT_MP = ascii('","mp":"');
 const LIT_FR = ascii('","fr":"');
@@ -47,12 +69,28 @@ const LIT_P = ascii('","p":"');
 const LIT_V = ascii('","v":"');
 const LIT_S = ascii('","s":"');
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+const CH_D = 100;
+const CH_T = 116;
+const CH_P = 112;
+const CH_M = 109;
 
-/** True when `lit` lies at b[i] and ends by `end` (the frame's end in b). */
-function bytesAt(b: Uint8Array, i: number, lit: Uint8Array, end: number): boolean {
+/** The bytes last read, as 32-bit words at any offset (a replay reads one ring, a socket one buffer a message). */
+let viewOf: Uint8Array | null = null;
+let view: DataView = new DataView(new ArrayBuffer(0));
+
+function viewFor(b: Uint8Array): void {
+  viewOf = b;
+  view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** True when `lit` lies at b[i] and ends by `end` (the frame's end in b); `view` is b's. */
+function bytesAt(b: Uint8Array, i: number, lit: Literal, end: number): boolean {
   const n = lit.length;
   if (i + n > end) return false;
-  for (let j = 0; j < n; j++) if (b[i + j] !== lit[j]) return false;
+  const w = lit.words;
+  for (let k = 0; k < w.length; k++) if (view.getInt32(i + 4 * k, true) !== w[k]) return false;
+  const bytes = lit.bytes;
+  for (let j = w.length * 4; j < n; j++) if (b[i + j] !== bytes[j]) return false;
   return true;
 }
 
@@ -101,6 +139,9 @@ export class FrameReader {
   private readonly channels = new RepeatedString();
   private readonly fundingTimes = new RepeatedTime();
   private readonly nextFundingTimes = new RepeatedTime();
+  /** The last symbol read (printable ASCII without a quote or backslash, as plainStringEnd found it). */
+  private lastSymbol: Literal = ascii('');
+  private lastSymbolText = '';
 
   /** The Frame of a hot push in the exact layout, or null: decode the text instead (decodeFrame). */
   decode(b: Uint8Array, opts?: DecodeOptions): Frame | null {
@@ -113,25 +154,38 @@ export class FrameReader {
    */
   decodeAt(b: Uint8Array, start: number, end: number, opts?: DecodeOptions): Frame | null {
     if (end - start > (opts?.maxBytes ?? DEFAULT_MAX_BYTES)) return null;
-    const book = bytesAt(b, start, LIT_BOOK1, end);
+    if (b !== viewOf) viewFor(b);
+    if (!bytesAt(b, start, LIT_CH, end)) return null;
+    const cs = start + LIT_CH.length;
+    const kind = cs < end ? b[cs]! : -1;
+    const book = kind === CH_D && bytesAt(b, cs, LIT_BOOK1_REST, end);
     let channel = '';
     let isPrice = false;
     let i: number;
-    if (book) i = start + LIT_BOOK1.length;
-    else if (bytesAt(b, start, LIT_TRADE, end)) i = start + LIT_TRADE.length;
-    else if (bytesAt(b, start, LIT_PRICE, end)) {
+    if (book) i = cs + LIT_BOOK1_REST.length;
+    else if (kind === CH_T && bytesAt(b, cs, LIT_TRADE_REST, end)) i = cs + LIT_TRADE_REST.length;
+    else if (kind === CH_P && bytesAt(b, cs, LIT_PRICE_REST, end)) {
       isPrice = true;
-      i = start + LIT_PRICE.length;
-    } else if (bytesAt(b, start, LIT_KLINE, end)) {
-      const cs = start + LIT_CH.length;
+      i = cs + LIT_PRICE_REST.length;
+    } else if (kind === CH_M && bytesAt(b, cs, LIT_KLINE_REST, end)) {
       const ce = plainStringEnd(b, cs, end);
       if (ce < 0 || !bytesAt(b, ce, LIT_SYMBOL, end)) return null;
       channel = this.channels.of(b, cs, ce);
       i = ce + LIT_SYMBOL.length;
     } else return null;
-    let e = plainStringEnd(b, i, end);
-    if (e < 0) return null;
-    const symbol = this.symbols.of(b, i, e);
+    // The symbol: the last one again (a socket has one), else read and kept.
+    let symbol: string;
+    let e = this.lastSymbol.length;
+    if (e > 0 && bytesAt(b, i, this.lastSymbol, end) && i + e < end && b[i + e] === 34) {
+      symbol = this.lastSymbolText;
+      e += i;
+    } else {
+      e = plainStringEnd(b, i, end);
+      if (e < 0) return null;
+      symbol = this.symbols.of(b, i, e);
+      this.lastSymbol = literalOf(b, i, e);
+      this.lastSymbolText = symbol;
+    }
     if (!bytesAt(b, e, LIT_TS, end)) return null;
     // ts: a JSON integer (no leading zero), at most 15 digits
     const tsStart = e + LIT_TS.length;
@@ -268,7 +322,7 @@ const KLINE_VALUES = new Float64Array(6);
  * Plain decimals from b[i] on, each followed by its separator in `seps`, read into `out` (no allocation on the
  * hot path); the index after the last separator, or -1 when the layout differs or a value is not a plain decimal.
  */
-function readValues(b: Uint8Array, i: number, end: number, seps: readonly Uint8Array[], out: Float64Array): number {
+function readValues(b: Uint8Array, i: number, end: number, seps: readonly Literal[], out: Float64Array): number {
   for (let k = 0; k < seps.length; k++) {
     const v = readDecimal(b, i, end);
     if (Number.isNaN(v)) return -1;
