@@ -425,6 +425,35 @@ test('candles.csv is formatted by the worker from packed rows: open time in ms a
   });
 });
 
+test('a side file handed over after a snapshot and appends lands after them (the end of a session does not wait)', async () => {
+  const dir = tmpDir();
+  await withStore(dir, async (c) => {
+    void c.append([entry(1), entry(2)]);
+    const snapshot = c.snapshot(snap(2));
+    await c.writeFile('final_report.json', '{}\n');
+    assert.equal(readFileSync(path.join(dir, 'events.jsonl'), 'utf8'), jsonl(1, 2), 'the journal first');
+    assert.equal((JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as StateSnapshot).seq, 2, 'then the snapshot');
+    await snapshot;
+  });
+});
+
+test('candles.csv formatted ahead of its writing is the file of the rows written, even when they changed since', async () => {
+  const dir = tmpDir();
+  await withStore(dir, async (c) => {
+    const rows = new CandleRows(2);
+    rows.push({ ts: Date.UTC(2024, 11, 1), open: 96_000.5, high: 96_010, low: 95_990, close: 96_001, volume: 1.5 });
+    await c.formatCandlesCsv(rows.rows());
+    assert.equal(existsSync(path.join(dir, 'candles.csv')), false, 'formatting writes nothing');
+    await c.writeCandlesCsv('candles.csv', rows.rows());
+    const one = 'ts,time,open,high,low,close,volume\n1733011200000,2024-12-01T00:00:00.000Z,96000.5,96010,95990,96001,1.5\n';
+    assert.equal(readFileSync(path.join(dir, 'candles.csv'), 'utf8'), one);
+    await c.formatCandlesCsv(rows.rows());
+    rows.push({ ts: Date.UTC(2024, 11, 1, 0, 1), open: 96_001, high: 96_001, low: 96_001, close: 96_001, volume: 0 });
+    await c.writeCandlesCsv('candles.csv', rows.rows());
+    assert.equal(readFileSync(path.join(dir, 'candles.csv'), 'utf8'), `${one}1733011260000,2024-12-01T00:01:00.000Z,96001,96001,96001,96001,0\n`);
+  });
+});
+
 test('a second engine on the same dir is refused with a LockedError naming the dir', async () => {
   const dir = tmpDir();
   await withStore(dir, async () => {

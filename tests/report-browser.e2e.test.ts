@@ -20,6 +20,7 @@ import { loadChartLib, renderReport } from '../src/main/report-html.js';
 import { startStatusServer, type LiveSample, type StatusSnapshot } from '../src/main/status-server.js';
 import { MAIN, replayArgs, ROOT, run, tempDir } from './helpers/engine.js';
 import { lacking } from './helpers/prerequisite.js';
+import { reportData } from './helpers/report-data.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
@@ -260,11 +261,7 @@ test("the report of a month's replay: the chart covers the whole month, hundreds
   const r = run(MAIN, replayArgs(MONTH, stateDir));
   assert.equal((await r.exit).code, 0, r.stderr() + r.stdout().slice(-2000));
   const file = path.join(stateDir, 'report.html');
-  const data = JSON.parse(/<script id="report-data" type="application\/json">([^<]*)<\/script>/.exec(readFileSync(file, 'utf8'))![1]!) as {
-    candles: { time: number }[];
-    markers: { time: number; text: string }[];
-    labels: Record<string, string[]>;
-  };
+  const data = reportData(readFileSync(file, 'utf8'));
   assert.ok(data.candles.length > 40_000, `a month of 1-minute candles (${data.candles.length})`);
   assert.ok(data.markers.length >= 100, `hundreds of markers (${data.markers.length})`);
   assert.ok(

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EngineEvent, JournalEntry } from '../src/shared/events.js';
 import { orderQueued, sessionStart } from './helpers/events.js';
+import { reportData } from './helpers/report-data.js';
 import type { Candle } from '../src/shared/types.js';
 import type { FinalReport } from '../src/main/reports.js';
 import { jsonArrayParts } from '../src/shared/json-slices.js';
@@ -106,13 +107,7 @@ function render(over: Partial<Parameters<typeof renderReport>[0]> = {}): string 
   return renderReport({ symbol: 'BTCUSDT', candles: CANDLES, entries: ENTRIES, equity: EQUITY, report: REPORT, chartLib: '/* lib */', ...over });
 }
 
-const embedded = (
-  html: string,
-): { symbol: string; candles: { time: number }[]; markers: Record<string, unknown>[]; equity: { time: number; value: number }[] } => {
-  const m = /<script id="report-data" type="application\/json">([^<]*)<\/script>/.exec(html);
-  assert.ok(m, 'report data block');
-  return JSON.parse(m[1]!);
-};
+const embedded = reportData;
 
 test('trades pair Fill and Exit by order id: remainder joins its parent, funding and fees counted', () => {
   const rows = tradesFromJournal(ENTRIES);
@@ -311,4 +306,45 @@ test("a long array's JSON in slices joins to exactly JSON.stringify of it", () =
     assert.equal(parts.join(''), JSON.stringify(items), `${n} items`);
     assert.ok(parts.length === Math.max(1, Math.ceil(n / 512)), `${n} items in ${parts.length} slices`);
   }
+});
+
+test("a month's chart data is embedded as columns, every value exact, in well under the size of an object a candle", () => {
+  const n = 43_200;
+  const candles = Array.from({ length: n }, (_, i) => {
+    const open = 96_000 + ((i * 37) % 2000) / 100;
+    return { ts: T0 + i * MIN, open, high: open + 12.34, low: open - 7.07, close: open + 0.01, volume: 1 };
+  });
+  // equity with the noise of real fees and funding: full-precision doubles
+  const equity = candles.map((c, i) => ({ ts: c.ts + MIN - 1, equity: 10_000 + Math.sin(i) * 3.7 + i / 7 }));
+  const html = render({ candles, equity });
+  const block = /<script id="report-data" type="application\/json">([^<]*)<\/script>/.exec(html)![1]!;
+  const raw = JSON.parse(block) as { candles: { time: { first: number; steps: number[][] } } };
+  assert.deepEqual(raw.candles.time, { first: T0 / 1000, steps: [[60, n - 1]] }, 'a month without gaps is one run of 60 s steps');
+  assert.ok(block.length < 60 * n, `${(block.length / n).toFixed(1)} bytes a candle and its equity point`);
+  const data = embedded(html);
+  assert.deepEqual(
+    data.candles,
+    candles.map((c) => ({ time: c.ts / 1000, open: c.open, high: c.high, low: c.low, close: c.close })),
+  );
+  assert.deepEqual(
+    data.equity,
+    equity.map((p) => ({ time: Math.floor(p.ts / 1000), value: p.equity })),
+  );
+});
+
+test('the session record hands its bars and curve over as columns: the page is the one its candles and points make', () => {
+  const columns = <T extends object>(items: readonly T[]): { [K in keyof T]: T[K][] } => {
+    const out = {} as { [K in keyof T]: T[K][] };
+    for (const key of Object.keys(items[0]!) as (keyof T)[]) out[key] = items.map((it) => it[key]);
+    return out;
+  };
+  assert.equal(render({ candles: columns(CANDLES), equity: columns(EQUITY) }), render());
+  // out of order (or anything else the chart must not be given as is): the same reading as for objects
+  const shuffled = [CANDLES[3]!, CANDLES[1]!, { ...CANDLES[1]!, close: 1 }, CANDLES[2]!];
+  const eq = [
+    { ts: T0 + 2_500, equity: 3 },
+    { ts: T0 + 1_000, equity: 1 },
+    { ts: T0 + 3_000, equity: Number.NaN },
+  ];
+  assert.equal(render({ candles: columns(shuffled), equity: columns(eq) }), render({ candles: shuffled, equity: eq }));
 });

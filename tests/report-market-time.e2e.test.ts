@@ -8,6 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { MAIN, readJson, replayArgs, ROOT, run, tempDir } from './helpers/engine.js';
 import { lacking } from './helpers/prerequisite.js';
+import { reportData } from './helpers/report-data.js';
 
 const DATA = path.resolve(ROOT, '..', 'shared', 'data', 'binance_spot_BTCUSDT_1m_2024-12_privet1x_first3000.csv');
 
@@ -42,11 +43,7 @@ test('a replay of December 2024 reports December 2024: period, equity axis and t
   const html = readFileSync(path.join(stateDir, 'report.html'), 'utf8');
   const facts = Object.fromEntries([...html.matchAll(/<dt>(.*?)<\/dt><dd[^>]*>(.*?)<\/dd>/g)].map((m) => [m[1], m[2]]));
   assert.equal(facts['Period (market time)'], '2024-12-01 02:20:00 → 2024-12-03 01:00:00 UTC');
-  const data = JSON.parse(/<script id="report-data" type="application\/json">([^<]*)<\/script>/.exec(html)![1]!) as {
-    candles: { time: number }[];
-    equity: { time: number; value: number }[];
-    markers: { time: number }[];
-  };
+  const data = reportData(html);
   assert.equal(data.candles.length, 2800, 'the chart holds every live candle, not the last 500');
   assert.ok(data.equity.length >= 2800, `one equity point per candle close (${data.equity.length})`);
   const month = (sec: number): string => new Date(sec * 1000).toISOString().slice(0, 7);

@@ -95,6 +95,9 @@ export class PersistenceClient extends EventEmitter implements PersistenceWorker
   writeCandlesCsv(name: string, rows: Float64Array): Promise<void> {
     return this.call(() => this.remote.writeCandlesCsv(name, rows));
   }
+  formatCandlesCsv(rows: Float64Array): Promise<void> {
+    return this.call(() => this.remote.formatCandlesCsv(rows));
+  }
   close(): Promise<void> {
     return this.call(() => this.remote.close());
   }

@@ -7,13 +7,28 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { JournalEntry } from '../shared/events.js';
-import { jsonArrayParts } from '../shared/json-slices.js';
 import type { Candle } from '../shared/types.js';
-import { MAX_CHART_POINTS } from '../shared/session-record.js';
+import { MAX_CHART_POINTS, type BarColumns, type CurveColumns } from '../shared/session-record.js';
 import { tradesFromJournal, type TradeRow } from '../shared/trade-rows.js';
+import {
+  candleColumnsJson,
+  chartCandles,
+  chartEquity,
+  COLORS,
+  labelMarkers,
+  pointColumnsJson,
+  seriesLength,
+  READ_COLUMNS_SCRIPT,
+  toSec,
+  tradeMarkers,
+  type CandleColumns,
+} from './report-chart-data.js';
 import { fmtDuration, periodText, type FinalReport } from './reports.js';
 
 export { tradesFromJournal, type TradeRow };
+/** Most bars and curve points a chart gets (the session record aggregates a long session's bars to this budget). */
+export { MAX_CHART_POINTS };
+export { MARKER_LABEL_LIMIT, MAX_EQUITY_POINTS } from './report-chart-data.js';
 
 // ── escaping (shared with the live status page) ─────────────────────────────
 
@@ -57,152 +72,11 @@ export async function loadChartLib(): Promise<string> {
   return readFile(path.join(path.dirname(pkg), CHART_LIB_FILE), 'utf8');
 }
 
-// ── chart data ───────────────────────────────────────────────────────────────
-
-interface ChartCandle {
-  time: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-}
-interface ChartPoint {
-  time: number;
-  value: number;
-}
-interface ChartMarker {
-  time: number;
-  position: 'aboveBar' | 'belowBar' | 'inBar';
-  shape: 'arrowUp' | 'arrowDown' | 'circle';
-  color: string;
-  text: string;
-}
-
-const COLORS = { up: '#26a69a', down: '#ef5350', long: '#2962ff', short: '#ff6d00', win: '#089981', loss: '#f23645', equity: '#2962ff' };
-
-const toSec = (ms: number): number => Math.floor(ms / 1000);
-
-/** Ascending, one value per time (the last wins): the chart refuses anything else. */
-function ascendingUnique<T extends { time: number }>(items: T[]): T[] {
-  // A session's bars and curve points come in time order: the (stable) sort would leave them as they are.
-  let inOrder = true;
-  for (let i = 1; i < items.length && inOrder; i++) inOrder = items[i - 1]!.time <= items[i]!.time;
-  const sorted = inOrder ? items : [...items].sort((a, b) => a.time - b.time);
-  const out: T[] = [];
-  for (const it of sorted) {
-    if (out.length > 0 && out[out.length - 1]!.time === it.time) out[out.length - 1] = it;
-    else out.push(it);
-  }
-  return out;
-}
-
-/**
- * Most bars and curve points a chart gets (the session record aggregates a long session's bars to this budget
- * as it goes): past it, what is handed in is aggregated here too, so the page covers it all and stays bounded.
- */
-export { MAX_CHART_POINTS };
-
-function chartCandles(candles: readonly Candle[]): ChartCandle[] {
-  const bars = ascendingUnique(
-    candles
-      .filter((c) => [c.ts, c.open, c.high, c.low, c.close].every(Number.isFinite))
-      .map((c) => ({ time: toSec(c.ts), open: c.open, high: c.high, low: c.low, close: c.close })),
-  );
-  if (bars.length <= MAX_CHART_POINTS) return bars;
-  // k consecutive bars into one: first open, highest high, lowest low, last close
-  const k = Math.ceil(bars.length / MAX_CHART_POINTS);
-  const out: ChartCandle[] = [];
-  for (let i = 0; i < bars.length; i += k) {
-    const group = bars.slice(i, i + k);
-    out.push({
-      time: group[0]!.time,
-      open: group[0]!.open,
-      high: Math.max(...group.map((b) => b.high)),
-      low: Math.min(...group.map((b) => b.low)),
-      close: group[group.length - 1]!.close,
-    });
-  }
-  return out;
-}
-
-/** The equity curve shares the chart budget; thinning keeps the first and last point. */
-export const MAX_EQUITY_POINTS = MAX_CHART_POINTS;
-
-function chartEquity(equity: readonly { ts: number; equity: number }[]): ChartPoint[] {
-  const points = ascendingUnique(
-    equity
-      .filter((p) => Number.isFinite(p.ts) && Number.isFinite(p.equity))
-      .sort((a, b) => a.ts - b.ts) // within one second the latest sample wins
-      .map((p) => ({ time: toSec(p.ts), value: p.equity })),
-  );
-  if (points.length <= MAX_EQUITY_POINTS) return points;
-  const step = Math.ceil(points.length / MAX_EQUITY_POINTS);
-  return points.filter((_, i) => i % step === 0 || i === points.length - 1);
-}
-
-/** The open time of the candle holding `ms` (the first or last candle when outside the chart). */
-function snapToCandle(times: readonly number[], ms: number): number {
-  const t = toSec(ms);
-  if (times.length === 0) return t;
-  let lo = 0;
-  let hi = times.length - 1;
-  if (t <= times[0]!) return times[0]!;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (times[mid]! <= t) lo = mid;
-    else hi = mid - 1;
-  }
-  return times[lo]!;
-}
-
-/** Above this many markers the labels would pile up: shapes only, the labels show on hover (the legend). */
-export const MARKER_LABEL_LIMIT = 40;
-
-function tradeMarkers(entries: readonly JournalEntry[], rows: readonly TradeRow[], candleTimes: readonly number[]): ChartMarker[] {
-  const sideOf = new Map(rows.map((r) => [r.orderId, r] as const));
-  const markers: ChartMarker[] = [];
-  for (const e of entries) {
-    if (e.event === 'Fill') {
-      const long = e.side === 'LONG';
-      markers.push({
-        time: snapToCandle(candleTimes, e.at),
-        position: long ? 'belowBar' : 'aboveBar',
-        shape: long ? 'arrowUp' : 'arrowDown',
-        color: long ? COLORS.long : COLORS.short,
-        text: `${long ? 'BUY' : 'SELL'} ${fmtShort(e.qty)} @ ${fmtShort(e.price)}`,
-      });
-    } else if (e.event === 'Exit') {
-      const row = sideOf.get(e.orderId);
-      const side = row?.side ?? null;
-      markers.push({
-        time: snapToCandle(candleTimes, e.at),
-        position: side === 'LONG' ? 'aboveBar' : side === 'SHORT' ? 'belowBar' : 'inBar',
-        shape: side === 'LONG' ? 'arrowDown' : side === 'SHORT' ? 'arrowUp' : 'circle',
-        color: (row?.net ?? e.pnl) >= 0 ? COLORS.win : COLORS.loss,
-        text: `${e.reason} @ ${fmtShort(e.price)}`,
-      });
-    }
-  }
-  return [...markers].sort((a, b) => a.time - b.time);
-}
-
-/** Labels for the hover legend, by bar time; markers keep their text only when there are few. */
-function labelMarkers(markers: ChartMarker[]): { markers: ChartMarker[]; labels: Record<number, string[]> } {
-  const labels: Record<number, string[]> = {};
-  for (const m of markers) (labels[m.time] ??= []).push(m.text);
-  if (markers.length <= MARKER_LABEL_LIMIT) return { markers, labels };
-  return { markers: markers.map((m) => ({ ...m, text: '' })), labels };
-}
-
 // ── formatting ───────────────────────────────────────────────────────────────
 
 /** Prices and quantities without float noise (10 significant digits). */
 export function fmtNum(x: number): string {
   return Number.isFinite(x) ? String(Number(x.toPrecision(10))) : String(x);
-}
-/** Marker labels stay short on the chart (6 significant digits); the table has the full numbers. */
-function fmtShort(x: number): string {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : String(x);
 }
 /** Quote-coin amounts, 4 decimals like final_report.json. */
 export function fmtMoney(x: number): string {
@@ -305,7 +179,11 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; } tfoot td { fon
 
 const PAGE_SCRIPT = `
 (function () {
+  // the long series come as columns (report-chart-data.ts): the chart takes one object a candle and a point
+${READ_COLUMNS_SCRIPT}
   var data = JSON.parse(document.getElementById('report-data').textContent);
+  data.candles = readCandles(data.candles);
+  data.equity = readPoints(data.equity);
   var LC = window.LightweightCharts;
   if (!LC) { document.getElementById('no-charts').hidden = false; return; }
   window.reportCharts = {}; // for a reader's console (and the browser test): the chart objects
@@ -368,8 +246,8 @@ const PAGE_SCRIPT = `
 
 export interface ReportInput {
   symbol: string;
-  /** The session's candles, or its bars when a long session was aggregated (SessionRecord). */
-  candles: readonly Candle[];
+  /** The session's candles, or its bars when a long session was aggregated (SessionRecord, as columns). */
+  candles: readonly Candle[] | BarColumns;
   /** Candles closed in the session (default: candles.length). */
   candleCount?: number;
   /** The trade table's rows (default: from the entries); `tradesNotListed` older ones are in the figures only. */
@@ -378,7 +256,7 @@ export interface ReportInput {
   /** The run's journal entries: its fills and exits at least (SessionMarket.fillsAndExits), for the markers. */
   entries: readonly JournalEntry[];
   /** Mark-to-market equity on the market's clock (at every candle close). */
-  equity: readonly { ts: number; equity: number }[];
+  equity: readonly { ts: number; equity: number }[] | CurveColumns;
   report: FinalReport;
   /** JS source of lightweight-charts' standalone build (`loadChartLib()`). */
   chartLib: string;
@@ -387,8 +265,9 @@ export interface ReportInput {
 }
 
 /** "candles", or "bars of N candles" when a long session was aggregated for the chart. */
-function candleWord(bars: readonly ChartCandle[], raw: number): string {
-  const per = bars.length > 0 ? Math.round(raw / bars.length) : 1;
+function candleWord(bars: CandleColumns, raw: number): string {
+  const n = bars.time.length;
+  const per = n > 0 ? Math.round(raw / n) : 1;
   return per > 1 ? `bars of ~${per} candles (${raw} candles)` : 'candles';
 }
 
@@ -408,8 +287,7 @@ export function renderReport(input: ReportInput): string {
 export function* renderReportParts(input: ReportInput): Generator<string> {
   const trades = input.trades ?? tradesFromJournal(input.entries);
   const candles = chartCandles(input.candles);
-  const times = candles.map((c) => c.time);
-  const { markers, labels } = labelMarkers(tradeMarkers(input.entries, trades, times));
+  const { markers, labels } = labelMarkers(tradeMarkers(input.entries, trades, candles.time));
   const legendHint =
     markers.length > 0 ? `${markers.length} entries and exits: point at a marker to read it; click a trade in the table to zoom to it` : 'no trades';
   const equity = chartEquity(input.equity);
@@ -431,7 +309,7 @@ export function* renderReportParts(input: ReportInput): Generator<string> {
 <section><h2>Session</h2><dl id="facts">
 ${factsHtml(r)}
 </dl></section>
-<section><h2>Price (${candles.length} ${candleWord(candles, input.candleCount ?? input.candles.length)}, market time UTC) with entries and exits</h2><div id="candles" class="chart"></div><p id="marker-legend" class="muted"></p></section>
+<section><h2>Price (${candles.time.length} ${candleWord(candles, input.candleCount ?? seriesLength(input.candles))}, market time UTC) with entries and exits</h2><div id="candles" class="chart"></div><p id="marker-legend" class="muted"></p></section>
 <section><h2>Equity (mark to market at every candle close, market time UTC)</h2><div id="equity" class="chart small"></div></section>
 <section><h2>Trades</h2>
 ${tradeTableHtml(trades)}${notListed(input.tradesNotListed ?? 0)}
@@ -444,11 +322,12 @@ ${tradeTableHtml(trades)}${notListed(input.tradesNotListed ?? 0)}
 </html>
 `;
   yield head;
-  // JSON.stringify of { symbol, candles, markers, labels, legendHint, equity, colors }, the two long arrays in slices.
+  // { symbol, candles, markers, labels, legendHint, equity, colors }, the two long series as columns (digits and
+  // base64: nothing to make script-safe)
   yield scriptSafe(`{"symbol":${JSON.stringify(input.symbol)},"candles":`);
-  for (const s of jsonArrayParts(candles)) yield scriptSafe(s);
+  yield candleColumnsJson(candles);
   yield scriptSafe(`,"markers":${JSON.stringify(markers)},"labels":${JSON.stringify(labels)},"legendHint":${JSON.stringify(legendHint)},"equity":`);
-  for (const s of jsonArrayParts(equity)) yield scriptSafe(s);
+  yield pointColumnsJson(equity);
   yield scriptSafe(`,"colors":${JSON.stringify(COLORS)}}`);
   yield '</script>\n<script>';
   yield inlineScript(input.chartLib);

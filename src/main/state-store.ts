@@ -39,6 +39,7 @@ export class DryRunStore implements StateStore {
   async snapshot(_s: StateSnapshot): Promise<void> {}
   async writeFile(_name: string, _content: string | Uint8Array): Promise<void> {}
   async writeCandlesCsv(_name: string, _rows: Float64Array): Promise<void> {}
+  async formatCandlesCsv(_rows: Float64Array): Promise<void> {}
   /** A dry run still honours the kill switch (it keeps no halt, having no state). */
   async controlFiles(killFile: string): Promise<ControlFiles> {
     if (!existsSync(killFile)) return { kill: false, halted: false };

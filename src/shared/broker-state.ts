@@ -72,21 +72,7 @@ export function shaped(s: BrokerState, prev?: BrokerState): BrokerState {
         };
   const t = s.stats;
   const stats = t === prev?.stats ? t : { trades: t.trades, wins: t.wins, fees: t.fees, realizedPnl: t.realizedPnl, funding: t.funding };
-  if (s.fundingDue === undefined) {
-    return {
-      equity: s.equity,
-      startingEquity: s.startingEquity,
-      position,
-      workingOrders: s.workingOrders,
-      processedOrderIds: s.processedOrderIds,
-      lastEntryAt: s.lastEntryAt,
-      recentOrderTimes: s.recentOrderTimes,
-      breaker,
-      lastFundingTime: s.lastFundingTime,
-      stats,
-    };
-  }
-  return {
+  const out: BrokerState = {
     equity: s.equity,
     startingEquity: s.startingEquity,
     position,
@@ -97,8 +83,10 @@ export function shaped(s: BrokerState, prev?: BrokerState): BrokerState {
     breaker,
     lastFundingTime: s.lastFundingTime,
     stats,
-    fundingDue: s.fundingDue,
   };
+  // Added last, as the reducer always added it: the one other shape.
+  if (s.fundingDue !== undefined) out.fundingDue = s.fundingDue;
+  return out;
 }
 
 function withProcessedId(ids: string[], id: string, cap: number): string[] {

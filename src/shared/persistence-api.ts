@@ -81,7 +81,7 @@ export interface PersistenceApi {
   snapshot(s: StateSnapshot): Promise<void>;
   /**
    * Atomically replace a side file in the state dir (heartbeat.json, final_report.json, metrics.csv, report.html).
-   * Not rotated. Content may be UTF-8 bytes: a view of a SharedArrayBuffer is read in place, not copied (the
+   * Not rotated. Written after every append and snapshot requested before it, and after the side files before it. Content may be UTF-8 bytes: a view of a SharedArrayBuffer is read in place, not copied (the
    * caller must leave those bytes alone until the write resolves).
    */
   writeFile(name: string, content: string | Uint8Array): Promise<void>;
@@ -91,6 +91,11 @@ export interface PersistenceApi {
    * it resolves.
    */
   writeCandlesCsv(name: string, rows: Float64Array): Promise<void>;
+  /**
+   * Format candles.csv from these rows now, ahead of its writing (the worker is idle while the final snapshot is
+   * on its way to the disk): the next writeCandlesCsv of rows equal to these writes the bytes made here.
+   */
+  formatCandlesCsv(rows: Float64Array): Promise<void>;
   /** Poll the operator's files: the kill file (removed when seen, wherever --kill-file points) and halt.json. */
   controlFiles(killFile: string): Promise<ControlFiles>;
   /** Remove a side file (halt.json on --resume); absent is fine. */

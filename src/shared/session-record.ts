@@ -30,9 +30,11 @@ const LIMITS: SessionRecordLimits = { candles: MAX_SESSION_CANDLES, chartPoints:
 export interface SessionMarket {
   figures: ReportFigures;
   /** The equity curve for the chart: every candle close, thinned past the chart's budget (first and last kept). */
-  curve: EquityPoint[];
+  readonly curve: EquityPoint[];
   /** The whole session's candles for the chart: each one, or consecutive ones aggregated into wider bars. */
-  bars: Candle[];
+  readonly bars: Candle[];
+  /** `bars` and `curve` as columns of numbers (what report.html reads: no object a candle is made for it). */
+  chart: { bars: BarColumns; curve: CurveColumns };
   /** Candles closed this session, all of them, however many the bars stand for. */
   candleCount: number;
   /** The newest closed candles (at most the window), oldest first, packed (CandleRows.rows). */
@@ -43,6 +45,21 @@ export interface SessionMarket {
   tradesNotListed: number;
   /** The fills and exits of the listed trades (the chart's markers), in journal order. */
   fillsAndExits: readonly JournalEntry[];
+}
+
+/** Bars as one array a field, oldest first. */
+export interface BarColumns {
+  ts: number[];
+  open: number[];
+  high: number[];
+  low: number[];
+  close: number[];
+  volume: number[];
+}
+/** Curve points as one array a field, oldest first. */
+export interface CurveColumns {
+  ts: number[];
+  equity: number[];
 }
 
 export class SessionRecord {
@@ -110,6 +127,11 @@ export class SessionRecord {
     this.window.sort();
   }
 
+  /** The newest closed candles packed, oldest first: end()'s candleRows, before the window is folded. */
+  candleRows(): Float64Array {
+    return this.window.rows();
+  }
+
   /** The session's figures and what its charts and tables show; once, at the end (the window is folded). */
   end(lastMarketTs: number): SessionMarket {
     if (this.ended) throw new Error('session record: ended twice');
@@ -124,10 +146,18 @@ export class SessionRecord {
     const periodTo = to > 0 ? to : null;
     const trades = this.book.rows;
     const figures = figuresFrom({ trades: tradeTotals(trades, from, periodTo, this.dropped), curve: this.stats, periodFrom: from, periodTo });
+    const chart = { bars: this.bars.columns(), curve: this.points.columns() };
     return {
       figures,
-      curve: this.points.values(),
-      bars: this.bars.values(),
+      // made only when asked for: a month is 43 200 of each, and the report reads the columns
+      get curve(): EquityPoint[] {
+        return chart.curve.ts.map((ts, i) => ({ ts, equity: chart.curve.equity[i]! }));
+      },
+      get bars(): Candle[] {
+        const b = chart.bars;
+        return b.ts.map((ts, i) => ({ ts, open: b.open[i]!, high: b.high[i]!, low: b.low[i]!, close: b.close[i]!, volume: b.volume[i]! }));
+      },
+      chart,
       candleCount: this.candleCount,
       candleRows: this.window.rows(),
       trades,
@@ -165,42 +195,63 @@ export class SessionRecord {
 
 /**
  * Consecutive candles aggregated k to a bar (first open, highest high, lowest low, last close, summed volume), k
- * doubling each time the bars would pass the budget: a session of any length fits the chart whole.
+ * doubling each time the bars would pass the budget: a session of any length fits the chart whole. Kept as
+ * columns of numbers (no object a bar).
  */
 class ChartBars {
-  private bars: Candle[] = [];
+  private readonly bars: BarColumns = { ts: [], open: [], high: [], low: [], close: [], volume: [] };
   private per = 1;
-  private forming: Candle | null = null;
+  /** The bar being formed from its first `inForming` candles. */
+  private readonly forming: Candle = { ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
   private inForming = 0;
 
   constructor(private readonly budget: number) {}
 
   add(c: Candle): void {
-    if (this.forming === null) {
-      this.forming = { ...c };
-      this.inForming = 1;
-    } else {
-      merge(this.forming, c);
-      this.inForming++;
+    const f = this.forming;
+    if (this.inForming === 0) Object.assign(f, c);
+    else merge(f, c);
+    if (++this.inForming < this.per) return;
+    const b = this.bars;
+    pushBar(b, f);
+    this.inForming = 0;
+    if (b.ts.length <= this.budget) return;
+    // each pair into its first: highest high, lowest low, the second's close, the volumes summed (as merge does)
+    let n = 0;
+    for (let i = 0; i < b.ts.length; i += 2, n++) {
+      b.ts[n] = b.ts[i]!;
+      b.open[n] = b.open[i]!;
+      b.high[n] = b.high[i]!;
+      b.low[n] = b.low[i]!;
+      b.close[n] = b.close[i]!;
+      b.volume[n] = b.volume[i]!;
+      if (i + 1 < b.ts.length) {
+        if (b.high[i + 1]! > b.high[n]!) b.high[n] = b.high[i + 1]!;
+        if (b.low[i + 1]! < b.low[n]!) b.low[n] = b.low[i + 1]!;
+        b.close[n] = b.close[i + 1]!;
+        b.volume[n] = b.volume[n]! + b.volume[i + 1]!;
+      }
     }
-    if (this.inForming < this.per) return;
-    this.bars.push(this.forming);
-    this.forming = null;
-    if (this.bars.length <= this.budget) return;
-    const halved: Candle[] = [];
-    for (let i = 0; i < this.bars.length; i += 2) {
-      const b = this.bars[i]!;
-      const next = this.bars[i + 1];
-      if (next !== undefined) merge(b, next);
-      halved.push(b);
-    }
-    this.bars = halved;
+    for (const col of [b.ts, b.open, b.high, b.low, b.close, b.volume]) col.length = n;
     this.per *= 2;
   }
 
-  values(): Candle[] {
-    return this.forming === null ? [...this.bars] : [...this.bars, { ...this.forming }];
+  /** The bars, the one being formed last. */
+  columns(): BarColumns {
+    const b = this.bars;
+    const out: BarColumns = { ts: [...b.ts], open: [...b.open], high: [...b.high], low: [...b.low], close: [...b.close], volume: [...b.volume] };
+    if (this.inForming > 0) pushBar(out, this.forming);
+    return out;
   }
+}
+
+function pushBar(b: BarColumns, c: Candle): void {
+  b.ts.push(c.ts);
+  b.open.push(c.open);
+  b.high.push(c.high);
+  b.low.push(c.low);
+  b.close.push(c.close);
+  b.volume.push(c.volume);
 }
 
 function merge(into: Candle, c: Candle): void {
@@ -210,29 +261,40 @@ function merge(into: Candle, c: Candle): void {
   into.volume += c.volume;
 }
 
-/** Every point, until the budget: then every other one kept, and so on; the last point always. */
+/** Every point, until the budget: then every other one kept, and so on; the last point always. Kept as columns. */
 class ThinnedPoints {
-  private kept: EquityPoint[] = [];
+  private readonly kept: CurveColumns = { ts: [], equity: [] };
   private step = 1;
   private seen = 0;
+  /** Whether the last point added is the last one kept. */
+  private lastKept = false;
   last: EquityPoint | null = null;
 
   constructor(private readonly budget: number) {}
 
   add(p: EquityPoint): void {
-    if (this.seen++ % this.step === 0) {
-      this.kept.push(p);
-      if (this.kept.length > this.budget) {
-        this.kept = this.kept.filter((_, i) => i % 2 === 0);
+    const k = this.kept;
+    this.lastKept = this.seen++ % this.step === 0;
+    if (this.lastKept) {
+      k.ts.push(p.ts);
+      k.equity.push(p.equity);
+      if (k.ts.length > this.budget) {
+        const even = (_: number, i: number): boolean => i % 2 === 0;
+        this.lastKept = (k.ts.length - 1) % 2 === 0; // p stays if its index is even
+        k.ts = k.ts.filter(even);
+        k.equity = k.equity.filter(even);
         this.step *= 2;
       }
     }
     this.last = p;
   }
 
-  values(): EquityPoint[] {
-    const out = [...this.kept];
-    if (this.last !== null && out[out.length - 1] !== this.last) out.push(this.last);
+  columns(): CurveColumns {
+    const out: CurveColumns = { ts: [...this.kept.ts], equity: [...this.kept.equity] };
+    if (this.last !== null && !this.lastKept) {
+      out.ts.push(this.last.ts);
+      out.equity.push(this.last.equity);
+    }
     return out;
   }
 }

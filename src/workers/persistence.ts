@@ -21,8 +21,7 @@ import {
   type PersistenceStatus,
   type PersistenceWorkerApi,
 } from '../shared/persistence-api.js';
-import { candlesCsvParts } from '../shared/candles-csv-text.js';
-import { encodeUtf8Pieces } from '../shared/utf8-pieces.js';
+import { writeCandlesCsv } from '../shared/candles-csv-text.js';
 import { JournalFold } from '../shared/journal-fold.js';
 import { sealSnapshot, validateSnapshot } from '../shared/state-schema.js';
 import { backupName, quarantine, removeStaleTmp, rotateAndWrite, writeDurable } from './store/durable-file.js';
@@ -48,10 +47,17 @@ interface PendingSnapshot {
 
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** The pieces' UTF-8 in one buffer, grown as needed (a buffer per piece costs more than making the text). */
-function utf8Of(parts: Iterable<string>, expectedBytes: number): Buffer {
-  const { bytes, length } = encodeUtf8Pieces(parts, Buffer.allocUnsafe(Math.max(4096, expectedBytes)), Buffer.allocUnsafe);
+/** candles.csv of packed rows: about 82 bytes a row for 1-minute BTC candles, room for that and a little more. */
+function formatCandles(rows: Float64Array): Uint8Array {
+  const { bytes, length } = writeCandlesCsv(rows, Buffer.allocUnsafe(4096 + rows.length * 16), Buffer.allocUnsafe);
   return bytes.subarray(0, length);
+}
+
+/** Whether two packed row sets hold the same numbers. */
+function sameRows(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The snapshot as the session sealed it: the journal position is the worker's own bookkeeping. */
@@ -78,6 +84,8 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
   let journal: Journal | null = null;
   let state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   let closing: Promise<void> | null = null;
+  /** candles.csv formatted ahead of its writing (formatCandlesCsv), with the rows it was made of. */
+  let preparedCsv: { rows: Float64Array; bytes: Uint8Array } | null = null;
   let compromised: string | null = null;
   let lastError: string | null = null;
   let snapshotsWritten = 0;
@@ -105,6 +113,13 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
   }
 
   /** Side files are written one after another in call order; `content` is made when its turn comes. */
+  /** candles.csv of `rows`: the bytes formatted ahead when they were made of the same numbers, else made now. */
+  function candlesCsvOf(rows: Float64Array): Uint8Array {
+    const prepared = preparedCsv;
+    preparedCsv = null;
+    return prepared !== null && sameRows(prepared.rows, rows) ? prepared.bytes : formatCandles(rows);
+  }
+
   function writeSideFile(name: string, content: () => string | Uint8Array): Promise<void> {
     try {
       assertWritable();
@@ -114,6 +129,10 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
       return Promise.reject(e);
     }
     const run = sideTail.then(async () => {
+      // After every append and snapshot requested before it: the end of a session hands its files over while
+      // the final snapshot is still on its way, and they land after it.
+      await journalTail;
+      while (writer) await writer;
       if (compromised !== null) throw compromisedError();
       try {
         await writeDurable(path.join(dir, name), content());
@@ -345,7 +364,28 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
     },
 
     writeCandlesCsv(name: string, rows: Float64Array): Promise<void> {
-      return writeSideFile(name, () => utf8Of(candlesCsvParts(rows), rows.length * 16));
+      // Formatted as the call comes (or ahead of it, by formatCandlesCsv), while the side files before it are on
+      // their way to the disk; a failure is this file's, in its turn.
+      let csv: () => Uint8Array;
+      try {
+        const bytes = candlesCsvOf(rows);
+        csv = () => bytes;
+      } catch (e) {
+        csv = () => {
+          throw e;
+        };
+      }
+      return writeSideFile(name, csv);
+    },
+
+    formatCandlesCsv(rows: Float64Array): Promise<void> {
+      try {
+        // a copy of the rows: the shared memory they are read from could change before the write
+        preparedCsv = { rows: rows.slice(), bytes: formatCandles(rows) };
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(failure('formatting candles.csv', e));
+      }
     },
 
     async controlFiles(killFile: string): Promise<ControlFiles> {

@@ -1,6 +1,5 @@
 // What a session leaves behind once it stopped: final_report.json, metrics.csv (1 Hz samples, bounded),
 // candles.csv and the offline report.html, all on the market's clock where the market decides.
-import type { EquityPoint } from '../../shared/equity-curve.js';
 import type { SessionMarket } from '../../shared/session-record.js';
 import type { BrokerState } from '../../shared/types.js';
 import type { Logger } from '../logger.js';
@@ -33,8 +32,7 @@ export interface SessionOutcome {
 
 export interface EndOfSession {
   report: FinalReport;
-  /** Mark-to-market equity at every candle close (thinned past the chart's budget), for report.html. */
-  curve: EquityPoint[];
+  /** The market record: report.html's bars and curve (market.chart), candles.csv's rows, the trade table. */
   market: SessionMarket;
 }
 
@@ -56,15 +54,15 @@ export function endOfSession(o: SessionOutcome): EndOfSession {
     lastError: o.lastError,
     tradingState: o.tradingState,
   });
-  return { report, curve: market.curve, market };
+  return { report, market };
 }
 
 /** Room for the largest end-of-session file (a month's report.html is about 6 MB, candles.csv at its bound 9 MB). */
 const SIDE_FILE_ROOM = 32 << 20;
 
 /**
- * Where the large end-of-session files are encoded, one at a time: UTF-8 in shared memory, which the persistence
- * worker reads in place. Nothing is copied into a message, and no buffer is left behind in either heap for its
+ * Where a large end-of-session file is encoded: UTF-8 in shared memory, which the persistence worker reads in
+ * place. Nothing is copied into a message, and no buffer is left behind in either heap for its
  * garbage collector to find (a month's report.html is megabytes). Its pages are the system's zero pages until
  * written, so the room to spare costs no memory; a larger file than that grows it.
  */
@@ -80,38 +78,43 @@ export class SideFileBytes {
 }
 
 /**
- * The files: each is built just before it is written, into the same shared bytes (a month's report.html is never
- * in memory twice); candles.csv is formatted by the persistence worker from packed rows while this thread builds
- * report.html. One that fails does not keep the others from being written.
+ * The files, in this order: each is handed to the persistence worker as soon as its content is made, and the
+ * worker writes them one after the other. candles.csv is formatted there from packed rows while this thread
+ * renders report.html into shared bytes of its own. One that fails is logged and does not keep the others from
+ * being written.
  */
 export async function writeEndOfSessionFiles(store: StateStore, log: Logger, end: EndOfSession, a: { symbol: string; metrics: MetricsLog }): Promise<void> {
-  const shared = new SideFileBytes();
   const failed = (name: string) => (err: unknown) => log.error({ err: (err as Error).message }, `${name} could not be written`);
-  const write = async (name: string, content: () => Promise<string | Uint8Array>): Promise<void> => {
+  const write = (name: string, content: () => string | Uint8Array): Promise<void> => {
     try {
-      await store.writeFile(name, await content());
+      return store.writeFile(name, content()).catch(failed(name));
     } catch (err) {
       failed(name)(err);
+      return Promise.resolve();
     }
   };
-  await write('final_report.json', async () => `${JSON.stringify(end.report, null, 2)}\n`);
-  await write('metrics.csv', async () => shared.encode([a.metrics.csv()]));
-  // Queued behind the small files (it does not hold them up) and formatted by the worker while report.html is built.
-  const candles = store.writeCandlesCsv('candles.csv', end.market.candleRows).catch(failed('candles.csv'));
-  await write('report.html', async () =>
-    shared.encode(
+  const chartLib = loadChartLib();
+  const page = async (): Promise<Uint8Array> =>
+    new SideFileBytes().encode(
       renderReportParts({
         symbol: a.symbol,
-        candles: end.market.bars,
+        candles: end.market.chart.bars,
         candleCount: end.market.candleCount,
         trades: end.market.trades,
         tradesNotListed: end.market.tradesNotListed,
         entries: end.market.fillsAndExits,
-        equity: end.curve,
+        equity: end.market.chart.curve,
         report: end.report,
-        chartLib: await loadChartLib(),
+        chartLib: await chartLib,
       }),
-    ),
-  );
-  await candles;
+    );
+  await Promise.all([
+    write('final_report.json', () => `${JSON.stringify(end.report, null, 2)}\n`),
+    write('metrics.csv', () => new SideFileBytes().encode([a.metrics.csv()])),
+    store.writeCandlesCsv('candles.csv', end.market.candleRows).catch(failed('candles.csv')),
+    // rendered once the others are on their way (the worker writes them meanwhile)
+    page()
+      .then((bytes) => store.writeFile('report.html', bytes))
+      .catch(failed('report.html')),
+  ]);
 }

@@ -22,7 +22,7 @@ import type { StateStore } from '../state-store.js';
 import type { Executor } from '../trading/executor.js';
 import { TradingCore } from '../trading/trading-core.js';
 import { brokerConfigOf, coreConfigOf, createExecutor } from './compose.js';
-import { endOfSession, MetricsLog, writeEndOfSessionFiles, type EndOfSession } from './end-of-session.js';
+import { endOfSession, MetricsLog, writeEndOfSessionFiles, type EndOfSession, type SessionOutcome } from './end-of-session.js';
 import { ErrorBudget } from './error-budget.js';
 import { EventFanout } from './event-fanout.js';
 import { forceClose } from './force-close.js';
@@ -319,20 +319,22 @@ export class Session {
       this.core.applyBroker(run.broker.cancelWorkingOrders('shutdown', this.core.lastMarketTs));
       this.badFrames.check(this.core, true);
     }
-    const end = run ? this.endOfSession(run, reason, exitCode) : null;
-    // metrics.csv ends at the end state, so its last row agrees with final_report.json (however short the run).
-    if (run) this.metrics.push(this.status.metricsRow(this.deps.clock.now(), 0));
-    if (run) {
+    // The report's facts as of the end of trading: a failure of the final writes below is not counted in them.
+    const facts = run ? this.endFacts(run, reason, exitCode) : null;
+    let end: EndOfSession | null = null;
+    if (run && facts) {
+      // metrics.csv ends at the end state, so its last row agrees with final_report.json (however short the run).
+      this.metrics.push(this.status.metricsRow(this.deps.clock.now(), 0));
       this.record({ event: 'SessionEnd', reason, exitCode, errors: this.errors.count });
-      // 4. final snapshot and journal flush, then the end-of-session files
-      await this.snapshots.write();
+      // 4. journal flush and final snapshot, then the end-of-session files. With the journal on disk the snapshot
+      // goes to the worker at once, which writes it (and formats candles.csv) while this thread folds the session
+      // record; the files are handed over as they are made and the worker writes them after the snapshot.
       await this.journal.flush();
-      if (end) {
-        await writeEndOfSessionFiles(this.deps.store, this.log, end, {
-          symbol: this.cfg.symbol,
-          metrics: this.metrics,
-        });
-      }
+      const durable = this.snapshots.write().then(() => this.journal.flush());
+      this.deps.store.formatCandlesCsv(this.core.record.candleRows()).catch(() => {}); // its write formats again, and reports
+      end = endOfSession({ ...facts, market: this.core.record.end(this.core.lastMarketTs) });
+      await writeEndOfSessionFiles(this.deps.store, this.log, end, { symbol: this.cfg.symbol, metrics: this.metrics });
+      await durable;
     }
     await this.notifier?.close(WEBHOOK_SHUTDOWN_MS);
     await this.status?.close();
@@ -349,14 +351,14 @@ export class Session {
     return exitCode;
   }
 
-  private endOfSession(run: RunParts, reason: StopReason, exitCode: number): EndOfSession {
-    return endOfSession({
+  /** What the end of the session reports, but its market record (folded once the final snapshot is on its way). */
+  private endFacts(run: RunParts, reason: StopReason, exitCode: number): Omit<SessionOutcome, 'market'> {
+    return {
       reason,
       exitCode,
       symbol: this.cfg.symbol,
       start: run.startState,
       end: run.broker.state,
-      market: this.core.record.end(this.core.lastMarketTs),
       generatedAt: this.deps.clock.now(),
       durationSec: (this.deps.clock.now() - this.startWall) / 1000,
       errors: this.errors.count,
@@ -365,6 +367,6 @@ export class Session {
       reconnects: this.intake.feed?.reconnects ?? 0,
       lastError: this.errors.last,
       tradingState: this.gate.current,
-    });
+    };
   }
 }

@@ -62,9 +62,13 @@ export class Snapshots {
       marketTs: this.marketTs,
       ...(seen ? { seenMinute: seen } : {}),
     });
-    return journal.flush().then(() => {
+    const save = (): Promise<void> | undefined => {
       if (journal.durableSeq < snap.seq) return;
       return this.d.store.snapshot(snap).catch((err: unknown) => this.d.persistError(err as Error));
-    });
+    };
+    // With every event it includes on disk already, the worker gets the snapshot now (the shutdown goes on
+    // folding the session record meanwhile), not after a turn of the event loop.
+    if (journal.durableSeq >= snap.seq) return Promise.resolve(save());
+    return journal.flush().then(save);
   }
 }

@@ -59,7 +59,7 @@ function digits31(n: number): number {
 const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : Math.floor(i / 20)));
 
 /** `len` digits of `n` (below 2^31, zero-padded on the left) ending at `end`. */
-function putDigits31(buf: Uint8Array, end: number, n: number, len: number): void {
+export function putDigits31(buf: Uint8Array, end: number, n: number, len: number): void {
   let x = n | 0;
   let i = end;
   for (; len >= 2; len -= 2) {
@@ -74,7 +74,7 @@ function putDigits31(buf: Uint8Array, end: number, n: number, len: number): void
 }
 
 /** The digits of a non-negative integer below 2^53. */
-function putUint(buf: Uint8Array, off: number, n: number): number {
+export function putUint(buf: Uint8Array, off: number, n: number): number {
   if (n < 2_147_483_648) {
     const len = digits31(n);
     putDigits31(buf, off + len, n, len);
@@ -116,7 +116,7 @@ export function putDec(buf: Uint8Array, off: number, v: number, grid: number, di
  * the point put in and trailing zeros dropped. -1 for anything else (and String()'s exponent form below 1e-6),
  * which dec() itself writes.
  */
-function putGrid(buf: Uint8Array, off: number, v: number, grid: number): number {
+export function putGrid(buf: Uint8Array, off: number, v: number, grid: number): number {
   const a = v < 0 ? -v : v;
   const p = POW10[grid]!;
   const k = Math.round(a * p);
