@@ -6,7 +6,7 @@
 // decoding overlaps trading; while the main thread keeps up (or when the reader leaves a frame to the text
 // decoder) the frame goes as its text, written in place into the ring, and the main thread decodes it. With
 // --record every frame goes as its text. It blocks only on a full ring.
-import { FrameReader } from '../shared/bitunix/frame-reader.js';
+import { FrameReader, frameSlots } from '../shared/bitunix/frame-reader.js';
 import type { CandleColumns } from '../shared/candle-pack.js';
 import { FrameRecordWriter } from '../shared/frame-records.js';
 import { FrameRingWriter } from '../shared/frame-ring.js';
@@ -45,7 +45,8 @@ const DECODE_HERE_ABOVE = 1 / 4;
 function decodingRoom(ring: FrameRingWriter, maxLen: number): FrameRoom {
   const inRing = ringRoom(ring);
   const records = new FrameRecordWriter(inRing);
-  const reader = new FrameReader();
+  // Each decoded frame is written into its record at once: the reader's slots, no Frame a push.
+  const reader = new FrameReader(frameSlots());
   const scratch = Buffer.alloc(maxLen);
   const lowWater = ring.capacity * DECODE_HERE_ABOVE;
   // The copy into the ring takes a frame as a whole array: one view of the scratch per frame length, made once.

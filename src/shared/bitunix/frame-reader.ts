@@ -133,7 +133,32 @@ function plainStringEnd(b: Uint8Array, i: number, end: number): number {
   return -1;
 }
 
-/** One per socket: it keeps the last symbol's string, so a push allocates only its Frame. */
+type BookFrame = Extract<Frame, { type: 'book' }>;
+type TradeFrame = Extract<Frame, { type: 'trade' }>;
+type KlineFrame = Extract<Frame, { type: 'kline' }>;
+type PriceFrame = Extract<Frame, { type: 'price' }>;
+
+/**
+ * One Frame of each market kind, overwritten by every push read: for a reader whose every Frame is used up before
+ * it reads the next (the replay's encoding thread writes each into its record at once), so a push allocates nothing.
+ */
+export interface FrameSlots {
+  book: BookFrame;
+  trade: TradeFrame;
+  kline: KlineFrame;
+  price: PriceFrame;
+}
+
+export function frameSlots(): FrameSlots {
+  return {
+    book: { type: 'book', symbol: '', ts: 0, bid: 0, ask: 0, bidQty: 0, askQty: 0 },
+    trade: { type: 'trade', symbol: '', ts: 0, price: 0, qty: 0 },
+    kline: { type: 'kline', symbol: '', ts: 0, channel: '', open: 0, high: 0, low: 0, close: 0, volume: 0 },
+    price: { type: 'price', symbol: '', ts: 0, markPrice: 0, indexPrice: 0, fundingRate: 0, fundingTime: 0, nextFundingTime: 0 },
+  };
+}
+
+/** One per socket: it keeps the last symbol's string, so a push allocates only its Frame (with slots, not that). */
 export class FrameReader {
   private readonly symbols = new RepeatedString();
   private readonly channels = new RepeatedString();
@@ -142,6 +167,9 @@ export class FrameReader {
   /** The last symbol read (printable ASCII without a quote or backslash, as plainStringEnd found it). */
   private lastSymbol: Literal = ascii('');
   private lastSymbolText = '';
+
+  /** `slots`: each push read into them, valid until the next read; by default a new Frame each. */
+  constructor(private readonly slots: FrameSlots | null = null) {}
 
   /** The Frame of a hot push in the exact layout, or null: decode the text instead (decodeFrame). */
   decode(b: Uint8Array, opts?: DecodeOptions): Frame | null {
@@ -201,7 +229,7 @@ export class FrameReader {
     if (opts !== undefined && opts.nowMs !== undefined && ts > opts.nowMs + (opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS)) return null;
     if (!bytesAt(b, i, LIT_DATA, end)) return null;
     i += LIT_DATA.length;
-    if (channel !== '') return klineFrom(b, i, end, symbol, ts, channel);
+    if (channel !== '') return klineFrom(b, i, end, symbol, ts, channel, this.slots?.kline);
     if (isPrice) return this.priceFrom(b, i, end, symbol, ts);
     if (book) {
       if (!bytesAt(b, i, LIT_BID, end) || readValues(b, i + LIT_BID.length, end, BOOK_SEPS, BOOK_VALUES) !== end) return null;
@@ -211,7 +239,15 @@ export class FrameReader {
       const askQty = BOOK_VALUES[3]!;
       // Bad values take the text path for the exact reason.
       if (!(bid > 0 && ask > 0 && bidQty >= 0 && askQty >= 0 && bid < ask)) return null;
-      return { type: 'book', symbol, ts, bid, ask, bidQty, askQty };
+      const f = this.slots?.book;
+      if (f === undefined) return { type: 'book', symbol, ts, bid, ask, bidQty, askQty };
+      f.symbol = symbol;
+      f.ts = ts;
+      f.bid = bid;
+      f.ask = ask;
+      f.bidQty = bidQty;
+      f.askQty = askQty;
+      return f;
     }
     if (i >= end || b[i] !== 91) return null; // [
     i++;
@@ -236,7 +272,13 @@ export class FrameReader {
       break;
     }
     if (!(price > 0 && qty >= 0)) return null;
-    return { type: 'trade', symbol, ts, price, qty };
+    const f = this.slots?.trade;
+    if (f === undefined) return { type: 'trade', symbol, ts, price, qty };
+    f.symbol = symbol;
+    f.ts = ts;
+    f.price = price;
+    f.qty = qty;
+    return f;
   }
 
   /** The price body from b[i] on, or null: decode the text instead. Settlement times repeat for hours: parsed once. */
@@ -259,7 +301,16 @@ export class FrameReader {
     if (e + LIT_KLINE_END.length !== end || !bytesAt(b, e, LIT_KLINE_END, end)) return null; // "}}
     // NaN fails every comparison: those, and bad values, take the text path for the exact reason.
     if (!(indexPrice > 0 && markPrice > 0 && frPct >= 0 && Number.isFinite(fundingTime) && Number.isFinite(nextFundingTime))) return null;
-    return { type: 'price', symbol, ts, markPrice, indexPrice, fundingRate: frPct / 100, fundingTime, nextFundingTime };
+    const f = this.slots?.price;
+    if (f === undefined) return { type: 'price', symbol, ts, markPrice, indexPrice, fundingRate: frPct / 100, fundingTime, nextFundingTime };
+    f.symbol = symbol;
+    f.ts = ts;
+    f.markPrice = markPrice;
+    f.indexPrice = indexPrice;
+    f.fundingRate = frPct / 100;
+    f.fundingTime = fundingTime;
+    f.nextFundingTime = nextFundingTime;
+    return f;
   }
 }
 
@@ -335,7 +386,7 @@ function readValues(b: Uint8Array, i: number, end: number, seps: readonly Litera
 }
 
 /** The kline body from b[i] on (`{"o":...}}` to the end), or null: decode the text instead. */
-function klineFrom(b: Uint8Array, i: number, end: number, symbol: string, ts: number, channel: string): Frame | null {
+function klineFrom(b: Uint8Array, i: number, end: number, symbol: string, ts: number, channel: string, f: KlineFrame | undefined): Frame | null {
   if (!bytesAt(b, i, LIT_O, end) || readValues(b, i + LIT_O.length, end, KLINE_SEPS, KLINE_VALUES) !== end) return null;
   const v = KLINE_VALUES;
   const open = v[0]!;
@@ -345,5 +396,14 @@ function klineFrom(b: Uint8Array, i: number, end: number, symbol: string, ts: nu
   const volume = v[4]!;
   // Bad values take the text path for the exact reason (an open outside [low, high] is real data, accepted).
   if (!(open > 0 && high > 0 && low > 0 && close > 0 && volume >= 0) || high < low || close > high || close < low) return null;
-  return { type: 'kline', symbol, ts, channel, open, high, low, close, volume };
+  if (f === undefined) return { type: 'kline', symbol, ts, channel, open, high, low, close, volume };
+  f.symbol = symbol;
+  f.ts = ts;
+  f.channel = channel;
+  f.open = open;
+  f.high = high;
+  f.low = low;
+  f.close = close;
+  f.volume = volume;
+  return f;
 }
