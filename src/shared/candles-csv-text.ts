@@ -3,7 +3,8 @@
 // persistence worker formats the file while the main thread goes on. Each row is written as bytes
 // straight into the file's buffer, byte for byte `${ts},${isoMs(ts)},${open},…,${volume}` (no string per row or
 // per number: a month is 40 000 rows). Pure.
-import { IsoMsWriter, NUMBER_BYTES_MAX, putAscii, putNumber } from './decimal-bytes.js';
+import { IsoMsWriter, putText } from './bitunix/encode-bytes.js';
+import { NUMBER_BYTES_MAX, putNumber } from './decimal-bytes.js';
 
 /** Float64 fields per packed candle: ts, open, high, low, close, volume. */
 const FIELDS = 6;
@@ -20,7 +21,7 @@ const ROW_BYTES_MAX = 7 * (NUMBER_BYTES_MAX + 1);
 export function writeCandlesCsv<B extends Uint8Array>(rows: Float64Array, bytes: B, alloc: (size: number) => B): { bytes: B; length: number } {
   const iso = new IsoMsWriter();
   let buf = bytes;
-  let off = putAscii(buf, 0, CANDLES_CSV_HEADER);
+  let off = putText(buf, 0, CANDLES_CSV_HEADER);
   const n = rows.length - (rows.length % FIELDS);
   for (let at = 0; at < n; at += FIELDS) {
     if (off + ROW_BYTES_MAX > buf.length) {

@@ -43,7 +43,8 @@ function put(buf: Uint8Array, off: number, l: Literal): number {
   return off + b.length;
 }
 
-function putText(buf: Uint8Array, off: number, s: string): number {
+/** Latin-1 text at `off` (ASCII, for every caller); returns the end. */
+export function putText(buf: Uint8Array, off: number, s: string): number {
   for (let i = 0; i < s.length; i++) buf[off + i] = s.charCodeAt(i) & 0xff;
   return off + s.length;
 }
@@ -59,7 +60,7 @@ function digits31(n: number): number {
 const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : Math.floor(i / 20)));
 
 /** `len` digits of `n` (below 2^31, zero-padded on the left) ending at `end`. */
-export function putDigits31(buf: Uint8Array, end: number, n: number, len: number): void {
+function putDigits31(buf: Uint8Array, end: number, n: number, len: number): void {
   let x = n | 0;
   let i = end;
   for (; len >= 2; len -= 2) {
@@ -163,35 +164,40 @@ export function putGrid(buf: Uint8Array, off: number, v: number, grid: number): 
   return end;
 }
 
-let isoHour = NaN;
-let isoPrefix = lit('');
-/** The trade time as encodeTrade writes it (isoMs for integer ms in years 1970-9999), the date and hour kept. */
-function putTradeTime(buf: Uint8Array, off: number, ts: number): number {
-  if (!(Number.isInteger(ts) && ts >= 0 && ts < YEAR_10000_MS)) return putText(buf, off, new Date(ts).toISOString());
-  const hour = ts - (ts % 3_600_000);
-  if (hour !== isoHour) {
-    isoHour = hour;
-    const prefix = isoMs(hour); // yyyy-mm-ddThh:
-    isoPrefix = lit(prefix.slice(0, 14));
+const HOUR_MS = 3_600_000;
+
+/**
+ * isoMs(ms) written (`YYYY-MM-DDTHH:MM:SS.mmmZ`), the date and hour kept from the last call: consecutive trade
+ * pushes, and consecutive rows of candles.csv, share them.
+ */
+export class IsoMsWriter {
+  private hour = Number.NaN;
+  private prefix = lit('');
+
+  put(buf: Uint8Array, off: number, ms: number): number {
+    if (!(Number.isInteger(ms) && ms >= 0 && ms < YEAR_10000_MS)) return putText(buf, off, isoMs(ms));
+    const r = ms % HOUR_MS;
+    const hour = ms - r;
+    if (hour !== this.hour) {
+      this.hour = hour;
+      this.prefix = lit(isoMs(hour).slice(0, 14)); // yyyy-mm-ddThh:
+    }
+    off = put(buf, off, this.prefix);
+    const min = Math.floor(r / 60_000);
+    const rest = r - min * 60_000;
+    const sec = Math.floor(rest / 1000);
+    putDigits31(buf, off + 2, min, 2);
+    buf[off + 2] = 58; // ':'
+    putDigits31(buf, off + 5, sec, 2);
+    buf[off + 5] = 46; // '.'
+    putDigits31(buf, off + 9, rest - sec * 1000, 3);
+    buf[off + 9] = 90; // 'Z'
+    return off + 10;
   }
-  off = put(buf, off, isoPrefix);
-  const r = ts - hour;
-  const min = Math.floor(r / 60_000);
-  const ms = r - min * 60_000;
-  const sec = Math.floor(ms / 1000);
-  const milli = ms - sec * 1000;
-  buf[off] = 48 + Math.floor(min / 10);
-  buf[off + 1] = 48 + (min % 10);
-  buf[off + 2] = 58; // ':'
-  buf[off + 3] = 48 + Math.floor(sec / 10);
-  buf[off + 4] = 48 + (sec % 10);
-  buf[off + 5] = 46; // '.'
-  buf[off + 6] = 48 + Math.floor(milli / 100);
-  buf[off + 7] = 48 + (Math.floor(milli / 10) % 10);
-  buf[off + 8] = 48 + (milli % 10);
-  buf[off + 9] = 90; // 'Z'
-  return off + 10;
 }
+
+/** The trade time as encodeTrade writes it (isoMs). */
+const tradeTime = new IsoMsWriter();
 
 /** The opening `{"ch":"…","symbol":"…","ts":` of one kind of push, kept for the last channel and symbol. */
 class Head {
@@ -267,7 +273,7 @@ const SIDES = { buy: lit('buy'), sell: lit('sell') };
 export function writeTrade(buf: Uint8Array, at: number, symbol: string, ts: number, price: number, qty: number, side: 'buy' | 'sell'): number {
   let off = head(buf, at, tradeHead, TRADE_CHANNEL, symbol, ts);
   off = put(buf, off, TRADE_T);
-  off = putTradeTime(buf, off, ts);
+  off = tradeTime.put(buf, off, ts);
   off = put(buf, off, TRADE_P);
   off = putDec(buf, off, price, 8, 8);
   off = put(buf, off, TRADE_V);
