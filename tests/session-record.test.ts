@@ -9,7 +9,7 @@ import { freshBrokerState } from '../src/shared/broker-state.js';
 import { markToMarketCurve } from '../src/shared/equity-curve.js';
 import { isBrokerEvent, type JournalEntry } from '../src/shared/events.js';
 import { computeFigures } from '../src/shared/report-figures.js';
-import { SessionRecord } from '../src/shared/session-record.js';
+import { barsOf, curveOf, SessionRecord } from '../src/shared/session-record.js';
 import { tradesFromJournal } from '../src/shared/trade-rows.js';
 import type { Candle } from '../src/shared/types.js';
 
@@ -103,14 +103,16 @@ test('a session longer than every limit reports exactly what the definitions giv
       assert.equal(small.candleRows[small.candleRows.length - 6], s.candles.at(-1)!.ts);
       assert.ok(kept > 0);
       // the chart: the whole session within its budget, first open to last close
-      assert.ok(small.bars.length <= 65, `${small.bars.length} bars`);
-      assert.equal(small.bars[0]!.ts, T0);
-      assert.equal(small.bars[0]!.open, s.candles[0]!.open);
-      assert.equal(small.bars.at(-1)!.close, s.candles.at(-1)!.close);
-      assert.equal(Math.max(...small.bars.map((b) => b.high)), Math.max(...s.candles.map((c) => c.high)));
-      assert.ok(small.curve.length <= 65, `${small.curve.length} curve points`);
-      assert.deepEqual(small.curve[0], curve[0]);
-      assert.deepEqual(small.curve.at(-1), curve.at(-1));
+      const bars = barsOf(small.chart.bars);
+      const points = curveOf(small.chart.curve);
+      assert.ok(bars.length <= 65, `${bars.length} bars`);
+      assert.equal(bars[0]!.ts, T0);
+      assert.equal(bars[0]!.open, s.candles[0]!.open);
+      assert.equal(bars.at(-1)!.close, s.candles.at(-1)!.close);
+      assert.equal(Math.max(...bars.map((b) => b.high)), Math.max(...s.candles.map((c) => c.high)));
+      assert.ok(points.length <= 65, `${points.length} curve points`);
+      assert.deepEqual(points[0], curve[0]);
+      assert.deepEqual(points.at(-1), curve.at(-1));
       // the table: the newest trades, the older ones counted
       assert.equal(small.tradesNotListed + small.trades.length, rows.length);
       assert.deepEqual(small.trades, rows.slice(rows.length - small.trades.length));
@@ -122,9 +124,9 @@ test('a session longer than every limit reports exactly what the definitions giv
 test('within every limit, the chart has every candle and every curve point, and every trade is listed', () => {
   const s = session(600, seeded(9));
   const r = streamed(s, { candles: 1_000, chartPoints: 1_000, tradeRows: 1_000 }).end(T0 + 600 * MIN);
-  assert.deepEqual(r.bars, s.candles);
+  assert.deepEqual(barsOf(r.chart.bars), s.candles);
   assert.deepEqual(
-    r.curve,
+    curveOf(r.chart.curve),
     markToMarketCurve({ start: freshBrokerState(10_000, T0), entries: s.entries, candles: s.candles, intervalMs: MIN, kind: 'linear' }),
   );
   assert.deepEqual(r.trades, tradesFromJournal(s.entries));

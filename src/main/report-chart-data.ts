@@ -3,7 +3,7 @@
 // so the two long series travel as columns (each field's float64 values in base64, times as a first time and
 // runs of equal steps), and the page's script makes the chart's objects of them. Pure.
 import type { JournalEntry } from '../shared/events.js';
-import { MAX_CHART_POINTS, type BarColumns, type CurveColumns } from '../shared/session-record.js';
+import { barsOf, curveOf, MAX_CHART_POINTS, type BarColumns, type CurveColumns } from '../shared/session-record.js';
 import type { TradeRow } from '../shared/trade-rows.js';
 import type { Candle } from '../shared/types.js';
 
@@ -50,7 +50,7 @@ const column = (n: number): Float64Array => new Float64Array(n);
  * k consecutive candles to a bar (first open, highest high, lowest low, last close), so the page covers them all.
  */
 export function chartCandles(series: readonly Candle[] | BarColumns): CandleColumns {
-  if (!Array.isArray(series)) return barsAsTheyAre(series as BarColumns) ?? chartCandles(candlesOf(series as BarColumns));
+  if (!Array.isArray(series)) return barsAsTheyAre(series as BarColumns) ?? chartCandles(barsOf(series as BarColumns));
   const input = series as readonly Candle[];
   // A session's bars come in time order: read where they are, in one pass, unless one is out of order.
   let candles = input;
@@ -110,7 +110,7 @@ export const MAX_EQUITY_POINTS = MAX_CHART_POINTS;
 
 /** Ascending, one point per second (within one second the latest sample wins), thinned past the budget. */
 export function chartEquity(series: readonly { ts: number; equity: number }[] | CurveColumns): PointColumns {
-  if (!Array.isArray(series)) return curveAsItIs(series as CurveColumns) ?? chartEquity(pointsOf(series as CurveColumns));
+  if (!Array.isArray(series)) return curveAsItIs(series as CurveColumns) ?? chartEquity(curveOf(series as CurveColumns));
   const input = series as readonly { ts: number; equity: number }[];
   const finitePoint = (p: { ts: number; equity: number }): boolean => finite(p.ts) && finite(p.equity);
   // The curve comes in time order: read where it is, in one pass, unless a point is out of order.
@@ -169,9 +169,6 @@ function barsAsTheyAre(b: BarColumns): CandleColumns | null {
   return out;
 }
 
-const candlesOf = (b: BarColumns): Candle[] =>
-  b.ts.map((ts, i) => ({ ts, open: b.open[i]!, high: b.high[i]!, low: b.low[i]!, close: b.close[i]!, volume: b.volume[i]! }));
-
 /** The curve as the chart takes it when it already is what chartEquity would make of it; null otherwise. */
 function curveAsItIs(c: CurveColumns): PointColumns | null {
   const n = c.ts.length;
@@ -186,8 +183,6 @@ function curveAsItIs(c: CurveColumns): PointColumns | null {
   }
   return out;
 }
-
-const pointsOf = (c: CurveColumns): { ts: number; equity: number }[] => c.ts.map((ts, i) => ({ ts, equity: c.equity[i]! }));
 
 /** The open time of the candle holding `ms` (the first or last candle when outside the chart). */
 function snapToCandle(times: ArrayLike<number>, ms: number): number {

@@ -4,7 +4,7 @@
 import type { EquityPoint } from '../shared/equity-curve.js';
 import type { JournalEntry } from '../shared/events.js';
 import type { ReportFigures } from '../shared/report-figures.js';
-import { SessionRecord } from '../shared/session-record.js';
+import { curveOf, SessionRecord } from '../shared/session-record.js';
 import type { BrokerState, Candle, ContractKind } from '../shared/types.js';
 
 /** The trading figures as reported (rounded); the period is given as ISO strings instead. */
@@ -74,8 +74,8 @@ export function marketRecord(a: {
   const record = new SessionRecord(a.start, a.intervalMs, a.kind);
   for (const e of a.entries) record.entry(e);
   record.backfilled(a.candles);
-  const { curve, figures } = record.end(a.lastMarketTs);
-  return { curve, figures };
+  const { chart, figures } = record.end(a.lastMarketTs);
+  return { curve: curveOf(chart.curve), figures };
 }
 
 export function buildFinalReport(a: {

@@ -29,11 +29,11 @@ const LIMITS: SessionRecordLimits = { candles: MAX_SESSION_CANDLES, chartPoints:
 
 export interface SessionMarket {
   figures: ReportFigures;
-  /** The equity curve for the chart: every candle close, thinned past the chart's budget (first and last kept). */
-  readonly curve: EquityPoint[];
-  /** The whole session's candles for the chart: each one, or consecutive ones aggregated into wider bars. */
-  readonly bars: Candle[];
-  /** `bars` and `curve` as columns of numbers (what report.html reads: no object a candle is made for it). */
+  /**
+   * The chart, as columns of numbers (no object a candle: barsOf and curveOf make them): the whole session's
+   * candles, each one or consecutive ones aggregated into wider bars, and the equity curve at every candle close,
+   * thinned past the chart's budget (first and last kept).
+   */
   chart: { bars: BarColumns; curve: CurveColumns };
   /** Candles closed this session, all of them, however many the bars stand for. */
   candleCount: number;
@@ -60,6 +60,16 @@ export interface BarColumns {
 export interface CurveColumns {
   ts: number[];
   equity: number[];
+}
+
+/** The bars as candles. */
+export function barsOf(b: BarColumns): Candle[] {
+  return b.ts.map((ts, i) => ({ ts, open: b.open[i]!, high: b.high[i]!, low: b.low[i]!, close: b.close[i]!, volume: b.volume[i]! }));
+}
+
+/** The curve as points. */
+export function curveOf(c: CurveColumns): EquityPoint[] {
+  return c.ts.map((ts, i) => ({ ts, equity: c.equity[i]! }));
 }
 
 export class SessionRecord {
@@ -149,14 +159,6 @@ export class SessionRecord {
     const chart = { bars: this.bars.columns(), curve: this.points.columns() };
     return {
       figures,
-      // made only when asked for: a month is 43 200 of each, and the report reads the columns
-      get curve(): EquityPoint[] {
-        return chart.curve.ts.map((ts, i) => ({ ts, equity: chart.curve.equity[i]! }));
-      },
-      get bars(): Candle[] {
-        const b = chart.bars;
-        return b.ts.map((ts, i) => ({ ts, open: b.open[i]!, high: b.high[i]!, low: b.low[i]!, close: b.close[i]!, volume: b.volume[i]! }));
-      },
       chart,
       candleCount: this.candleCount,
       candleRows: this.window.rows(),
