@@ -112,7 +112,6 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
     return new Error(`persistence: ${lastError}`);
   }
 
-  /** Side files are written one after another in call order; `content` is made when its turn comes. */
   /** candles.csv of `rows`: the bytes formatted ahead when they were made of the same numbers, else made now. */
   function candlesCsvOf(rows: Float64Array): Uint8Array {
     const prepared = preparedCsv;
@@ -120,6 +119,7 @@ export function createPersistence(notifyParent: (msg: CompromisedMessage) => voi
     return prepared !== null && sameRows(prepared.rows, rows) ? prepared.bytes : formatCandles(rows);
   }
 
+  /** Side files are written one after another in call order; `content` is made when its turn comes. */
   function writeSideFile(name: string, content: () => string | Uint8Array): Promise<void> {
     try {
       assertWritable();
