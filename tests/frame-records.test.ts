@@ -2,7 +2,17 @@
 // very Frame the encoding thread decoded, through the shared ring, across wrap-arounds, for every kind.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeFrame, encodeBook, encodeKline, encodePrice, encodeTrade, FrameReader, type Frame } from '../src/shared/bitunix/index.js';
+import {
+  decodeFrame,
+  encodeBook,
+  encodeKline,
+  encodePrice,
+  encodeTrade,
+  FrameReader,
+  frameSlots,
+  type Frame,
+  type FrameSlots,
+} from '../src/shared/bitunix/index.js';
 import { FrameRecordReader, FrameRecordWriter, isFrameRecord } from '../src/shared/frame-records.js';
 import { createFrameRing, FrameRingReader, FrameRingWriter } from '../src/shared/frame-ring.js';
 import { ReplayTape, tapeSubs } from '../src/shared/replay-tape.js';
@@ -22,16 +32,17 @@ function candles(n: number): Candle[] {
  * Frames written as records through a small ring (as their wire text, paired, when they have no record form),
  * read back as the main thread does.
  */
-function throughRing(frames: readonly (Frame | [text: string, frame: Frame])[], ringBytes = 1024): Frame[] {
+function throughRing(frames: readonly (Frame | [text: string, frame: Frame])[], ringBytes = 1024, slots: FrameSlots | null = null): Frame[] {
   const sab = createFrameRing(ringBytes);
   const ring = new FrameRingWriter(sab);
   const reader = new FrameRingReader(sab);
-  const records = new FrameRecordReader();
+  const records = new FrameRecordReader(slots);
   const got: Frame[] = [];
   const take = (b: Buffer, s: number, e: number): void => {
     if (!isFrameRecord(b, s)) return void got.push(decodeFrame(b.toString('latin1', s, e)));
     const f = records.read(b, s, e);
-    if (f !== null) got.push(f);
+    // A frame read into a slot is valid until the next read: what is kept is a copy.
+    if (f !== null) got.push(slots === null ? f : { ...f });
   };
   const writer = new FrameRecordWriter({
     buffer: ring.buffer,
@@ -81,6 +92,25 @@ test('every frame of a replay tape comes back from its record exactly as it was 
     new Set(back.filter((f) => f.type === 'kline').map((f) => f.type === 'kline' && f.channel)),
     new Set(['market_kline_1min', 'market_kline_5min']),
   );
+});
+
+test('a reader with slots reads every record into the one Frame of its kind, with the values a fresh reader gives', () => {
+  const tape = new ReplayTape('BTCUSDT', candles(60));
+  const subs = tapeSubs(['depth_book1', 'trade', 'market_kline_1min', 'market_kline_5min', 'price']);
+  const reader = new FrameReader();
+  const decoded: Frame[] = [];
+  while (!tape.done)
+    tape.step(
+      [0],
+      () => subs,
+      (_c, _s, text) => void decoded.push(reader.decode(Buffer.from(text, 'latin1'))!),
+    );
+  const slots = frameSlots();
+  assert.deepEqual(throughRing(decoded, 1024, slots), decoded);
+  // The slots hold the last frame of each kind: nothing else was allocated for them.
+  for (const kind of ['book', 'trade', 'kline', 'price'] as const) {
+    assert.deepEqual(slots[kind], decoded.filter((f) => f.type === kind).at(-1), kind);
+  }
 });
 
 test('numbers survive bit for bit (fractions, tiny and huge values, negative zero), and symbols switch', () => {

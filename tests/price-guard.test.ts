@@ -157,6 +157,19 @@ test('frames of one instant are held together and handed back together once a la
   assert.equal(g.takeUnconfirmed(), 0, 'nothing was dropped: a confirmed move counts no bad frame');
 });
 
+test("a held frame is the guard's own copy: a feed that reuses one Frame per kind does not change what is confirmed", () => {
+  const g = trusting();
+  // One object per kind, overwritten by every frame, as the replay's feed reads them (replay-feed.ts).
+  const slot = { type: 'book', symbol: S, ts: T0 + 500, bid: 70_000, ask: 70_000.1, bidQty: 1, askQty: 1 } satisfies Frame;
+  assert.equal(g.screen(slot, T0 + 500), 'suspect');
+  Object.assign(slot, { ts: T0 + 600, bid: 70_000.2, ask: 70_000.3, bidQty: 2, askQty: 3 });
+  assert.equal(g.screen(slot, T0 + 600), 'confirmed');
+  const [held] = g.takeConfirmed();
+  assert.notEqual(held!.frame, slot);
+  assert.deepEqual(held!.frame, { type: 'book', symbol: S, ts: T0 + 500, bid: 70_000, ask: 70_000.1, bidQty: 1, askQty: 1 }, 'the frame as it was held');
+  assert.equal(held!.recv, T0 + 500);
+});
+
 test('after a restart with a position open, the first frames are judged against the anchor (the entry)', () => {
   const g = new PriceGuard({ symbol: S, bound: priceBoundFor(S), marketSpeed: 1 });
   g.anchor(100_000, T0 - 3600_000);

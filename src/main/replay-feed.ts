@@ -5,7 +5,7 @@
 // decoded here, as the socket's would be. No socket, no simulator, no wall-clock pace: market time is the tape's,
 // and nothing waits for a quiet connection. Frames come in batches with a turn of the event loop between them, so
 // the journal, snapshots and timers run.
-import { decodeFrame, type Frame, FrameReader } from '../shared/bitunix/index.js';
+import { decodeFrame, type Frame, FrameReader, frameSlots } from '../shared/bitunix/index.js';
 import type { Clock } from '../shared/clock.js';
 import { FrameRecordReader, isFrameRecord } from '../shared/frame-records.js';
 import { FrameRingReader } from '../shared/frame-ring.js';
@@ -29,8 +29,13 @@ export class TapeFeed implements MarketDataFeed {
   private stateValue: FeedState = 'idle';
   private lastFrameAt = 0;
   private gotData = false;
-  private readonly decoder = new FrameReader();
-  private readonly records = new FrameRecordReader();
+  /**
+   * Both readers write into one Frame per kind, valid until the next frame: the core reads a frame during its
+   * call and copies what it keeps (the price guard, a frame it holds; the candle builder, a kline's values).
+   */
+  private readonly slots = frameSlots();
+  private readonly decoder = new FrameReader(this.slots);
+  private readonly records = new FrameRecordReader(this.slots);
   private readonly ring: FrameRingReader;
   private readonly take = (bytes: Buffer, start: number, end: number): void => this.deliver(bytes, start, end);
   readonly reconnects = 0;

@@ -8,6 +8,7 @@
 // The ring places a record's bytes 4 bytes past an 8-byte boundary (frame-ring.ts), so its numbers are written
 // and read in place through a Float64Array.
 import type { Frame } from './bitunix/frame.js';
+import type { FrameSlots } from './bitunix/frame-reader.js';
 import type { FrameRoom } from './ring-frames.js';
 
 const BOOK = 1;
@@ -139,6 +140,9 @@ export class FrameRecordReader {
   /** A record not 8-byte aligned in its memory (not from the ring) is copied here first. */
   private readonly aligned = Buffer.from(new Float64Array(32).buffer);
 
+  /** `slots`: each record read into them, valid until the next read (as FrameReader's); by default a new Frame each. */
+  constructor(private readonly slots: FrameSlots | null = null) {}
+
   /** The frame of the record b[start, end); null for a name record (kept for the records after it). */
   read(b: Buffer, start: number, end: number): Frame | null {
     const kind = b[start]!;
@@ -155,34 +159,66 @@ export class FrameRecordReader {
     const v = this.nums;
     const i = (b.byteOffset + start + HEAD) >> 3;
     const ts = v[i]!;
+    const slots = this.slots;
     switch (kind) {
-      case BOOK:
-        return { type: 'book', symbol, ts, bid: v[i + 1]!, ask: v[i + 2]!, bidQty: v[i + 3]!, askQty: v[i + 4]! };
-      case TRADE:
-        return { type: 'trade', symbol, ts, price: v[i + 1]!, qty: v[i + 2]! };
-      case KLINE:
-        return {
-          type: 'kline',
-          symbol,
-          ts,
-          channel: this.name(b[start + 2]!),
-          open: v[i + 1]!,
-          high: v[i + 2]!,
-          low: v[i + 3]!,
-          close: v[i + 4]!,
-          volume: v[i + 5]!,
-        };
-      case PRICE:
-        return {
-          type: 'price',
-          symbol,
-          ts,
-          markPrice: v[i + 1]!,
-          indexPrice: v[i + 2]!,
-          fundingRate: v[i + 3]!,
-          fundingTime: v[i + 4]!,
-          nextFundingTime: v[i + 5]!,
-        };
+      case BOOK: {
+        if (slots === null) return { type: 'book', symbol, ts, bid: v[i + 1]!, ask: v[i + 2]!, bidQty: v[i + 3]!, askQty: v[i + 4]! };
+        const f = slots.book;
+        f.symbol = symbol;
+        f.ts = ts;
+        f.bid = v[i + 1]!;
+        f.ask = v[i + 2]!;
+        f.bidQty = v[i + 3]!;
+        f.askQty = v[i + 4]!;
+        return f;
+      }
+      case TRADE: {
+        if (slots === null) return { type: 'trade', symbol, ts, price: v[i + 1]!, qty: v[i + 2]! };
+        const f = slots.trade;
+        f.symbol = symbol;
+        f.ts = ts;
+        f.price = v[i + 1]!;
+        f.qty = v[i + 2]!;
+        return f;
+      }
+      case KLINE: {
+        const channel = this.name(b[start + 2]!);
+        if (slots === null)
+          return { type: 'kline', symbol, ts, channel, open: v[i + 1]!, high: v[i + 2]!, low: v[i + 3]!, close: v[i + 4]!, volume: v[i + 5]! };
+        const f = slots.kline;
+        f.symbol = symbol;
+        f.ts = ts;
+        f.channel = channel;
+        f.open = v[i + 1]!;
+        f.high = v[i + 2]!;
+        f.low = v[i + 3]!;
+        f.close = v[i + 4]!;
+        f.volume = v[i + 5]!;
+        return f;
+      }
+      case PRICE: {
+        if (slots === null) {
+          return {
+            type: 'price',
+            symbol,
+            ts,
+            markPrice: v[i + 1]!,
+            indexPrice: v[i + 2]!,
+            fundingRate: v[i + 3]!,
+            fundingTime: v[i + 4]!,
+            nextFundingTime: v[i + 5]!,
+          };
+        }
+        const f = slots.price;
+        f.symbol = symbol;
+        f.ts = ts;
+        f.markPrice = v[i + 1]!;
+        f.indexPrice = v[i + 2]!;
+        f.fundingRate = v[i + 3]!;
+        f.fundingTime = v[i + 4]!;
+        f.nextFundingTime = v[i + 5]!;
+        return f;
+      }
       default:
         throw new Error(`frame records: unknown record kind ${kind}`);
     }

@@ -7,7 +7,8 @@
 // out of bounds (it prices funding) and a funding rate no exchange settles. With no reference at all (a fresh
 // start with nothing open) the first price is taken as it comes: there is nothing to judge it by and nothing
 // it could close; a restart with a position open anchors the guard at the position's entry instead.
-// Pure: no I/O and no clock of its own; the caller passes each frame's wall-clock receive time.
+// Pure: no I/O and no clock of its own; the caller passes each frame's wall-clock receive time. A frame is read
+// only during the call, except one it holds, which it copies: a replay's feed reuses one Frame per kind.
 import type { Frame } from './bitunix/index.js';
 import { withinBound, type PriceBound, type TrustedPrice } from './price-bound.js';
 
@@ -97,9 +98,8 @@ export class PriceGuard {
   screen(f: Frame, recv: number): GuardVerdict {
     switch (f.type) {
       case 'book':
-        return this.screenQuote(f, f.bid, f.ask, (f.bid + f.ask) / 2, recv);
       case 'trade':
-        return this.screenQuote(f, f.price, f.price, f.price, recv);
+        return this.screenQuote(f, recv);
       case 'kline': {
         const v = this.screenClock(f.symbol, f.ts, recv);
         if (v !== null) return v;
@@ -131,9 +131,14 @@ export class PriceGuard {
     return n;
   }
 
-  private screenQuote(f: Quote, lo: number, hi: number, px: number, recv: number): GuardVerdict {
+  /** A book (its bid to its ask, judged at its mid) or a trade (its price). The prices are read here, not passed: a double passed to a call is a number allocated per frame. */
+  private screenQuote(f: Quote, recv: number): GuardVerdict {
     const v = this.screenClock(f.symbol, f.ts, recv);
     if (v !== null) return v;
+    const book = f.type === 'book';
+    const lo = book ? f.bid : f.price;
+    const hi = book ? f.ask : f.price;
+    const px = book ? (f.bid + f.ask) / 2 : f.price;
     const holding = this.held.length > 0;
     let verdict: GuardVerdict;
     if (this.trustedPx === 0 && this.markPx === 0) verdict = 'trusted';
@@ -157,7 +162,7 @@ export class PriceGuard {
   }
 
   private hold(f: Quote, recv: number): 'suspect' {
-    if (this.held.length < MAX_HELD) this.held.push({ frame: f, recv });
+    if (this.held.length < MAX_HELD) this.held.push({ frame: { ...f }, recv });
     else this.unconfirmedCount++;
     return 'suspect';
   }

@@ -177,8 +177,7 @@ export class TradingCore {
       this.ring.write(ts, this.tick.bid, this.tick.ask, this.tick.last, recv);
       this.tickAge.recordMs(recv - ts);
     }
-    const t = this.tick;
-    this.seenPrices.observe(ts, Math.min(t.last, t.bid), Math.max(t.last, t.ask));
+    this.seenPrices.observeTick(this.tick);
     if (this.spans.isOpen) {
       const span = this.spans.resume(ts);
       if (span) this.sink.blindSpan(span);
