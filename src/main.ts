@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // laptop-agents engine entry (dist/main.js): parse flags, load the strategy, open the state directory,
 // run the session until a stop, exit with the code of docs/contracts.md (0 stop, 1 fatal, 2 bad arguments, 3 locked).
-// What a run needs before its state loads is imported here; the rest of the engine is imported once the
-// persistence worker is starting and a replay's file is being read (on the replay encoder's thread), so those overlap the loading of the code
+// What parses the flags and spawns a replay's encoder is imported here; the state store once the encoder is
+// spawned (its thread boots meanwhile); the rest of the engine once the persistence worker is starting and a
+// replay's file is being read (on the replay encoder's thread), so those overlap the loading of the code
 // (and --version or --help loads none of it).
 import { readFileSync } from 'node:fs';
 import { ConfigError, parseCli } from './main/cli.js';
 import { isFrameLog } from './main/frame-log-reader.js';
 import { favourSmallHeaps } from './main/heap-mode.js';
 import { readReplayAhead, stopReplayEncoders } from './main/replay-encoder.js';
-import { isLockedError, openStateStore } from './main/state-store.js';
 
 function version(): string {
   try {
@@ -42,6 +42,8 @@ async function main(): Promise<void> {
   const smallHeaps = favourSmallHeaps(config.feed);
   // The replay encoder first: its boot and the file's parse are the longest start, done on its own thread.
   if (config.feed === 'replay' && !isFrameLog(config.replay!)) readReplayAhead(config);
+  // The state store (and the persistence client's comlink) loads after the encoder is spawned, not before it.
+  const { isLockedError, openStateStore } = await import('./main/state-store.js');
   const store = openStateStore(config.dryRun);
   const [{ createLogger }, { Session }, { loadStrategy }, { systemClock }] = await Promise.all([
     import('./main/logger.js'),
