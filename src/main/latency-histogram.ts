@@ -4,8 +4,12 @@
 // each window is folded into `total`, the since-start buckets /metrics exports.
 // The one histogram class hdr.build would pick for 32-bit buckets: the package's index also loads its WebAssembly
 // and log encoders (pako), a start-up cost a session never uses.
-import Int32HistogramModule from 'hdr-histogram-js/dist/Int32Histogram.js';
+import { createRequire } from 'node:module';
+import type Int32HistogramModule from 'hdr-histogram-js/dist/Int32Histogram.js';
 import { CumulativeBuckets } from '../shared/cumulative-buckets.js';
+
+// Required, not imported: an import of a CommonJS file scans its source for exports at start (docs/node-traps.md §11).
+const Int32Histogram = (createRequire(import.meta.url)('hdr-histogram-js/dist/Int32Histogram.js') as typeof Int32HistogramModule).default;
 
 /** The JS histogram hdr.build returns by default can walk its recorded values. */
 interface RecordedValues {
@@ -39,8 +43,8 @@ export class LatencyHistogram {
 }
 
 /** What hdr.build({ bitBucketSize: 32, ... }) returns: an Int32Histogram that resizes (its default request). */
-function int32Histogram(lowest: number, highest: number, digits: number): InstanceType<typeof Int32HistogramModule.default> {
-  const h = new Int32HistogramModule.default(lowest, highest, digits);
+function int32Histogram(lowest: number, highest: number, digits: number): InstanceType<typeof Int32Histogram> {
+  const h = new Int32Histogram(lowest, highest, digits);
   h.autoResize = true;
   return h;
 }

@@ -1,7 +1,12 @@
 // pino JSON logs to stdout, every line tagged with the symbol; pretty with --pretty (pino-pretty in a
 // worker thread). Flushed synchronously at shutdown so the last lines are not lost (docs/node-traps.md §5).
-import pino, { type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import type pinoModule from 'pino';
 import type { LogLevel } from './config.js';
+
+// Required, not imported: an import of a CommonJS package scans its source for exports at start (docs/node-traps.md §11).
+const pino = createRequire(import.meta.url)('pino') as typeof pinoModule;
 
 export type { Logger };
 

@@ -6,7 +6,8 @@
 import { parentPort } from 'node:worker_threads';
 import { mkdir, readFile, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import * as Comlink from 'comlink';
+// comlink's ES module build, as its node adapter's: its CommonJS main would be scanned for exports at start (docs/node-traps.md §11).
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { JournalEntry } from '../shared/events.js';
 import type { StateSnapshot } from '../shared/types.js';

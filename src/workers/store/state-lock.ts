@@ -9,12 +9,16 @@
 //   - no owner file (a lock from an older version, being created right now, or another host) → the
 //     mtime watch: if the holder refreshes the mtime while we watch it is alive (LockedError), else it
 //     is presumed dead and taken over once stale.
-import lockfile from 'proper-lockfile';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import type lockfileModule from 'proper-lockfile';
 import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
+
+// Required, not imported: an import of a CommonJS package scans its source for exports at start (docs/node-traps.md §11).
+const lockfile = createRequire(import.meta.url)('proper-lockfile') as typeof lockfileModule;
 
 /** Lock timings; every process must use the same values (a shorter `stale` only in tests). */
 export interface LockTimings {
