@@ -70,10 +70,10 @@ function throughRing(frames: readonly (Frame | [text: string, frame: Frame])[], 
   return got;
 }
 
-test('every frame of a replay tape comes back from its record exactly as it was decoded, across ring wrap-arounds', () => {
-  const channels = ['depth_book1', 'trade', 'market_kline_1min', 'market_kline_5min', 'price'];
-  const tape = new ReplayTape('BTCUSDT', candles(240));
-  const subs = tapeSubs(channels);
+/** Every frame of the replay tape of `n` candles on five channels, decoded by a FrameReader. */
+function decodedTape(n: number): Frame[] {
+  const tape = new ReplayTape('BTCUSDT', candles(n));
+  const subs = tapeSubs(['depth_book1', 'trade', 'market_kline_1min', 'market_kline_5min', 'price']);
   const reader = new FrameReader();
   const decoded: Frame[] = [];
   while (!tape.done)
@@ -82,6 +82,11 @@ test('every frame of a replay tape comes back from its record exactly as it was 
       () => subs,
       (_c, _s, text) => void decoded.push(reader.decode(Buffer.from(text, 'latin1'))!),
     );
+  return decoded;
+}
+
+test('every frame of a replay tape comes back from its record exactly as it was decoded, across ring wrap-arounds', () => {
+  const decoded = decodedTape(240);
   assert.ok(decoded.length > 1000 && decoded.every((f) => f !== null));
   assert.deepEqual(new Set(decoded.map((f) => f.type)), new Set(['book', 'trade', 'kline', 'price']));
   const back = throughRing(decoded);
@@ -95,16 +100,7 @@ test('every frame of a replay tape comes back from its record exactly as it was 
 });
 
 test('a reader with slots reads every record into the one Frame of its kind, with the values a fresh reader gives', () => {
-  const tape = new ReplayTape('BTCUSDT', candles(60));
-  const subs = tapeSubs(['depth_book1', 'trade', 'market_kline_1min', 'market_kline_5min', 'price']);
-  const reader = new FrameReader();
-  const decoded: Frame[] = [];
-  while (!tape.done)
-    tape.step(
-      [0],
-      () => subs,
-      (_c, _s, text) => void decoded.push(reader.decode(Buffer.from(text, 'latin1'))!),
-    );
+  const decoded = decodedTape(60);
   const slots = frameSlots();
   assert.deepEqual(throughRing(decoded, 1024, slots), decoded);
   // The slots hold the last frame of each kind: nothing else was allocated for them.
