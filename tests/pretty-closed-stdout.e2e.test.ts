@@ -4,31 +4,20 @@
 // again at every exit the uncaught error led to: the process never exited (docs/node-traps.md §5).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { candleFile, privetRows } from './helpers/candle-file.js';
 import { MAIN, replayArgs, tempDir } from './helpers/engine.js';
 
-const HEADER = 'open,high,low,close,volume,quote_volume,trades,close_datetime';
-const MINUTE = 60_000;
 /** Far longer than the run takes (about a second); the fault never ended. */
 const EXIT_WITHIN_MS = 30_000;
 
-function csvFile(n: number): string {
-  const start = Date.parse('2024-12-01T00:00:00Z');
-  const rows = Array.from({ length: n }, (_, i) => {
-    const p = 96_000 + i * 0.01;
-    const close = new Date(start + i * MINUTE + 59_999).toISOString().replace('T', ' ').replace('Z', '000+00:00');
-    return `${p.toFixed(2)},${(p + 0.5).toFixed(2)},${(p - 0.5).toFixed(2)},${p.toFixed(2)},1.5,144000.0,100,${close}`;
-  });
-  const file = path.join(tempDir('la-pretty-'), 'candles.csv');
-  writeFileSync(file, `${[HEADER, ...rows].join('\n')}\n`);
-  return file;
-}
-
 test('a replay with --pretty whose stdout reader goes away after the first line still exits 0 and writes its report', async () => {
   const dir = path.join(tempDir('la-pretty-'), 'state');
-  const child = spawn(process.execPath, [MAIN, ...replayArgs(csvFile(400), dir, ['--speed', 'max', '--pretty'])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, ...replayArgs(candleFile(privetRows(400)), dir, ['--speed', 'max', '--pretty'])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let first = '';

@@ -8,26 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { OWNER_FILE, lockDir, selfOwner } from '../src/workers/store/state-lock.js';
+import { candleFile, privetRows } from './helpers/candle-file.js';
 import { logLines, MAIN, readEvents, readJson, replayArgs, run, tempDir } from './helpers/engine.js';
-
-const HEADER = 'open,high,low,close,volume,quote_volume,trades,close_datetime';
-const MINUTE = 60_000;
-
-/** `n` rows of the privet1x layout, one a minute from 2024-12-01 00:00 UTC, prices moving a cent at a time. */
-function rows(n: number): string[] {
-  const start = Date.parse('2024-12-01T00:00:00Z');
-  return Array.from({ length: n }, (_, i) => {
-    const p = 96_000 + i * 0.01;
-    const close = new Date(start + i * MINUTE + 59_999).toISOString().replace('T', ' ').replace('Z', '000+00:00');
-    return `${p.toFixed(2)},${(p + 0.5).toFixed(2)},${(p - 0.5).toFixed(2)},${p.toFixed(2)},1.5,144000.0,100,${close}`;
-  });
-}
-
-function csvFile(lines: string[]): string {
-  const file = path.join(tempDir('la-replay-file-'), 'candles.csv');
-  writeFileSync(file, `${[HEADER, ...lines].join('\n')}\n`);
-  return file;
-}
 
 /** The helpers' replay at --speed `speed` (the later flag wins). */
 const replayAt = (file: string, dir: string, speed: string): string[] => replayArgs(file, dir, ['--speed', speed]);
@@ -57,19 +39,19 @@ async function failedStart(file: string, speed: string): Promise<string> {
 
 for (const speed of ['max', '60']) {
   test(`a bad row ends a replay at --speed ${speed} at its start, naming the file and the line`, async () => {
-    const lines = rows(400);
+    const lines = privetRows(400);
     lines[300] = '96000.00,96000.50,95999.50,oops,1.5,144000.0,100,2024-12-01 05:00:59.999000+00:00';
-    const file = csvFile(lines);
+    const file = candleFile(lines);
     assert.match(await failedStart(file, speed), new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:302: `));
   });
 
   test(`a file of one candle ends a replay at --speed ${speed} at its start: a tape needs two`, async () => {
-    assert.equal(await failedStart(csvFile(rows(1)), speed), 'replay: needs at least 2 candles');
+    assert.equal(await failedStart(candleFile(privetRows(1)), speed), 'replay: needs at least 2 candles');
   });
 }
 
 test('a replay on a state dir held by another process exits 3 naming the dir, saying nothing of its file, good or bad', async () => {
-  for (const file of [csvFile(rows(400)), csvFile(['not,a,row'])]) {
+  for (const file of [candleFile(privetRows(400)), candleFile(['not,a,row'])]) {
     const dir = path.join(tempDir('la-replay-file-'), 'BTCUSDT');
     mkdirSync(lockDir(dir), { recursive: true });
     writeFileSync(path.join(lockDir(dir), OWNER_FILE), JSON.stringify(selfOwner()));

@@ -2,25 +2,11 @@
 // package's source for its exports before it runs, on the start's critical path (docs/node-traps.md §11). The
 // engine requires them instead. Checked with loader hooks that log every CommonJS file the ES module loader loads.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { candleFile, privetRows } from './helpers/candle-file.js';
 import { FIXTURES, MAIN, replayArgs, run, tempDir } from './helpers/engine.js';
-
-const HEADER = 'open,high,low,close,volume,quote_volume,trades,close_datetime';
-const MINUTE = 60_000;
-
-function csvFile(n: number): string {
-  const start = Date.parse('2024-12-01T00:00:00Z');
-  const rows = Array.from({ length: n }, (_, i) => {
-    const p = 96_000 + i * 0.01;
-    const close = new Date(start + i * MINUTE + 59_999).toISOString().replace('T', ' ').replace('Z', '000+00:00');
-    return `${p.toFixed(2)},${(p + 0.5).toFixed(2)},${(p - 0.5).toFixed(2)},${p.toFixed(2)},1.5,144000.0,100,${close}`;
-  });
-  const file = path.join(tempDir('la-startup-imports-'), 'candles.csv');
-  writeFileSync(file, `${[HEADER, ...rows].join('\n')}\n`);
-  return file;
-}
 
 test('a replay at --speed max imports no CommonJS package as an ES module, on the main thread or a worker', async () => {
   const work = tempDir('la-startup-imports-');
@@ -32,7 +18,7 @@ test('a replay at --speed max imports no CommonJS package as an ES module, on th
   assert.equal((await check.exit).code, 0, check.stderr());
   assert.match(readFileSync(probe, 'utf8'), /node_modules\/pino\/pino\.js/);
 
-  const r = run(MAIN, replayArgs(csvFile(400), path.join(work, 'state'), ['--speed', 'max']), { env });
+  const r = run(MAIN, replayArgs(candleFile(privetRows(400)), path.join(work, 'state'), ['--speed', 'max']), { env });
   const { code } = await r.exit;
   assert.equal(code, 0, r.stderr() + r.stdout().slice(-2000));
   const imported = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
